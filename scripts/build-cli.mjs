@@ -1,0 +1,18 @@
+// Builds the `town` CLI and the scripted agent into out/cli (CommonJS, Node 20).
+// Dependencies stay external: native modules must load from node_modules.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/cli/town.ts'], outfile: 'out/cli/town.cjs' }),
+  build({ ...common, entryPoints: ['src/main/runtimes/scripted-agent.ts'], outfile: 'out/cli/scripted-agent.cjs' }),
+]);

@@ -1,0 +1,88 @@
+// Human-readable output for the `town` CLI. `--json` bypasses all of this.
+import type { AgentView, BeadView, ConvoyView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+
+export function table(rows: string[][], header: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : (cell ?? '').padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+export function ago(iso: string | null): string {
+  if (!iso) return '-';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+export const beadTable = (beads: BeadView[]) =>
+  table(
+    beads.map((b) => [b.id, b.status, `P${b.priority}`, b.rig ?? '-', b.assignee ?? '-', b.blocked_by.length ? `blocked by ${b.blocked_by.join(',')}` : '', b.title]),
+    ['ID', 'STATUS', 'PRI', 'RIG', 'ASSIGNEE', 'BLOCKED', 'TITLE'],
+  );
+
+export function beadDetail(b: BeadView): string {
+  return [
+    `${b.id}  ${b.title}`,
+    `  status:     ${b.status}${b.close_reason ? ` (${b.close_reason})` : ''}`,
+    `  rig:        ${b.rig ?? '-'}    priority: P${b.priority}    type: ${b.type}`,
+    `  assignee:   ${b.assignee ?? '-'}    attempts: ${b.dispatch_attempts}`,
+    `  labels:     ${b.labels.join(', ') || '-'}`,
+    `  depends on: ${b.depends_on.join(', ') || '-'}${b.blocked_by.length ? `  (blocked by ${b.blocked_by.join(', ')})` : ''}`,
+    b.scenario ? `  scenario:   ${b.scenario}` : '',
+    `  created:    ${b.created_at}  by ${b.origin.kind}:${b.origin.id}`,
+    b.body ? `\n${b.body}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export const rigTable = (rigs: RigView[]) =>
+  table(
+    rigs.map((r) => [r.name, r.prefix, r.default_branch, r.runtime, String(r.max_polecats), r.gates.map((g) => g.name).join(',') || '-', r.path]),
+    ['NAME', 'PREFIX', 'BRANCH', 'RUNTIME', 'MAX', 'GATES', 'PATH'],
+  );
+
+export function convoyLine(c: ConvoyView): string {
+  const pct = c.total ? Math.round((100 * c.closed) / c.total) : 0;
+  return `${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
+}
+
+export const convoyTable = (convoys: ConvoyView[]) =>
+  table(
+    convoys.map((c) => [c.id, c.status + (c.stuck ? ' (stuck)' : ''), `${c.closed}/${c.total}`, c.title]),
+    ['ID', 'STATUS', 'DONE', 'TITLE'],
+  );
+
+export const agentTable = (agents: AgentView[]) =>
+  table(
+    agents.map((a) => [a.id, a.role, a.status, a.hook ?? '-', a.pid ? String(a.pid) : '-', ago(a.last_output_at)]),
+    ['AGENT', 'ROLE', 'STATUS', 'HOOK', 'PID', 'LAST OUTPUT'],
+  );
+
+export const mrTable = (mrs: MergeRequestView[]) =>
+  table(
+    mrs.map((m) => [m.id, m.bead, m.state, m.branch, m.target, m.failure ? m.failure.type : m.blocked_reason ?? '']),
+    ['MR', 'BEAD', 'STATE', 'BRANCH', 'TARGET', 'NOTE'],
+  );
+
+export const mailTable = (mail: MailView[]) =>
+  table(
+    mail.map((m) => [m.id, m.read_at ? ' ' : '*', m.priority, m.from, ago(m.created_at), m.subject]),
+    ['ID', 'NEW', 'PRIORITY', 'FROM', 'WHEN', 'SUBJECT'],
+  );
+
+export function statusText(s: TownStatus): string {
+  const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no beads';
+  return [
+    `town ${s.town} (engine pid ${s.pid})`,
+    `  beads:      ${counts}`,
+    `  polecats:   ${s.agents.working} working of ${s.agents.total}`,
+    `  dispatch:   ${s.dispatch_paused ? 'PAUSED' : 'on'}`,
+    `  reconciler: ${s.reconciler.ticks} ticks, last ${s.reconciler.last_tick_ms} ms`,
+    `  memory:     ${s.memory.rss_mb} MB rss`,
+    ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => `    ! ${v}`)] : []),
+  ].join('\n');
+}

@@ -1,0 +1,101 @@
+// Runs the reconciler's side effects against the real world (git, PTYs, the refinery)
+// and reports every outcome back as an event.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
+import type { Effect, EffectRunner } from '../reconciler/effects';
+import { runMergeRequest } from '../refinery/refinery';
+import { launchFor } from '../runtimes/runtimes';
+import type { SessionHost } from '../sessions/session-host';
+import type { Store } from '../store/store';
+import { getAgent, getRig } from '../store/views';
+import type { TownPaths } from './town-dir';
+
+export class TownEffects implements EffectRunner {
+  /** Which bead each live session was started for (exit events carry it). */
+  private sessionBeads = new Map<string, string>();
+  readonly gateSessions = new Map<string, string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly host: SessionHost,
+    private readonly paths: TownPaths,
+  ) {
+    host.onExit((info) => {
+      if (info.sessionId.startsWith('gate-')) return;
+      const bead = this.sessionBeads.get(info.sessionId) ?? null;
+      this.sessionBeads.delete(info.sessionId);
+      store.report({
+        type: 'session.exited',
+        agent: info.agentId,
+        bead,
+        payload: { session: info.sessionId, exit_code: info.exitCode, signal: info.signal, reason: info.reason, bytes_out: info.bytesOut, tail: info.tail.slice(-2000) },
+      });
+    });
+  }
+
+  async run(effect: Effect): Promise<void> {
+    switch (effect.type) {
+      case 'start_session':
+        return this.startSession(effect.agent, effect.bead, effect.token);
+      case 'stop_session':
+        await this.host.stop(effect.session, effect.reason);
+        return;
+      case 'run_merge_request':
+        return runMergeRequest(
+          { store: this.store, host: this.host, refineryRoot: this.paths.refinery, logs: this.paths.logs, gateSessions: this.gateSessions },
+          effect.mr,
+        );
+    }
+  }
+
+  private async startSession(agentId: string, beadId: string, token: string) {
+    const fail = (error: string) => this.store.report({ type: 'session.spawn_failed', agent: agentId, bead: beadId, payload: { error } });
+    const agent = getAgent(this.store, agentId);
+    const rig = agent?.rig_id ? getRig(this.store, agent.rig_id) : undefined;
+    if (!agent || !rig || !agent.worktree || !agent.branch) return void fail('agent or rig missing');
+    try {
+      const wt = await preparePolecatWorktree({
+        rigPath: rig.path,
+        defaultBranch: rig.default_branch,
+        worktree: agent.worktree,
+        branch: agent.branch,
+        setupCommand: rig.setup_command,
+      });
+      if (wt.stashed) this.store.transaction(() => this.store.event({ type: 'worktree.stashed', agent: agentId, bead: beadId, payload: { worktree: agent.worktree } }));
+      const launch = launchFor({
+        runtime: rig.runtime,
+        commandTemplate: rig.command_template,
+        townDir: this.paths.dir,
+        townBin: this.paths.bin,
+        agentId,
+        agentName: agent.name,
+        beadId,
+        worktree: agent.worktree,
+        branch: agent.branch,
+        token,
+      });
+      const sessionId = `s-${randomBytes(6).toString('hex')}`;
+      const logPath = path.join(this.paths.logs, `${sessionId}.log`);
+      this.sessionBeads.set(sessionId, beadId);
+      const info = this.host.spawn({ sessionId, agentId, file: launch.file, args: launch.args, cwd: agent.worktree, env: launch.env, logPath });
+      this.store.report({
+        type: 'session.spawned',
+        agent: agentId,
+        bead: beadId,
+        payload: { session: sessionId, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
+      });
+    } catch (err) {
+      const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
+      fail(message);
+    }
+  }
+
+  /** Live session of an agent: its own, or the refinery's running gate. */
+  liveSessionOf(agentId: string): string | null {
+    const gate = this.gateSessions.get(agentId);
+    if (gate && this.host.has(gate)) return gate;
+    const agent = getAgent(this.store, agentId);
+    return agent?.session_id && this.host.has(agent.session_id) ? agent.session_id : null;
+  }
+}

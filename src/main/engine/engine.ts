@@ -1,0 +1,215 @@
+// The composition root of the engine: store, session host, reconciler, refinery and the
+// control socket for one town. Hosted by `town serve` (and later the Electron shell).
+import fs from 'node:fs';
+import type { Caller, Transport } from '../../shared/api';
+import type { Patch } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
+import { ApiDispatcher } from '../api/dispatcher';
+import type { EngineContext } from '../api/handlers';
+import { inMemoryTransport } from '../api/in-memory-transport';
+import { ControlServer, type StreamHost } from '../control/socket-server';
+import { systemClock, type Clock } from '../reconciler/clock';
+import { Reconciler } from '../reconciler/reconciler';
+import { SessionHost } from '../sessions/session-host';
+import { killRecordedSurvivor } from '../sessions/process-tree';
+import { openDatabase, type Db } from '../store/database';
+import { setMergeRequestState } from '../store/merge-requests';
+import { Store } from '../store/store';
+import { getAgent, type SessionRow } from '../store/views';
+import { TownEffects } from './effect-runner';
+import { nodeLauncher, townCliPath } from './resources';
+import { acquireLock, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
+
+export interface EngineOptions {
+  townDir: string;
+  clock?: Clock;
+  log?: (line: string) => void;
+  /** Listen on the control socket (off for in-process tests that use the in-memory transport). */
+  socket?: boolean;
+}
+
+export class Engine {
+  readonly paths: TownPaths;
+  readonly store: Store;
+  readonly host: SessionHost;
+  readonly reconciler: Reconciler;
+  readonly dispatcher: ApiDispatcher;
+  readonly effects: TownEffects;
+  private readonly db: Db;
+  private readonly releaseLock: () => void;
+  private control: ControlServer | null = null;
+  private readonly log: (line: string) => void;
+  private closed = false;
+
+  private constructor(o: EngineOptions, paths: TownPaths, releaseLock: () => void) {
+    this.paths = paths;
+    this.releaseLock = releaseLock;
+    this.log = o.log ?? (() => {});
+    const clock = o.clock ?? systemClock;
+    this.db = openDatabase(paths.db, { onBackup: (b) => this.log(`backed up ${paths.db} to ${b} before migrating`) });
+    this.store = new Store(this.db, clock);
+    this.host = new SessionHost({
+      onActivity: (sessionId, at) => this.noteOutput(sessionId, at),
+    });
+    this.effects = new TownEffects(this.store, this.host, paths);
+    this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
+    const token = readOverseerToken(paths);
+    if (!token) throw new Error(`${paths.token} is missing or empty`);
+    this.dispatcher = new ApiDispatcher(this.context(), token, this.log);
+  }
+
+  /** Opens (creating if needed) a town and takes its lock. Nothing runs until start(). */
+  static open(o: EngineOptions): Engine {
+    const paths = townPaths(o.townDir);
+    ensureTownDir(paths);
+    const release = acquireLock(paths);
+    try {
+      return new Engine(o, paths, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  async start(o: { socket?: boolean } = {}): Promise<void> {
+    writeTownShim(this.paths);
+    await this.recoverPreviousRun();
+    this.reconciler.start();
+    if (o.socket !== false) {
+      this.control = new ControlServer(this.paths.socket, this.dispatcher, this.streamHost(), this.log);
+      await this.control.listen();
+    }
+  }
+
+  /** Stops serving: no new work, sessions stopped (verified), their exits recorded, DB closed. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.control?.close();
+    await this.reconciler.stop();
+    await this.host.stopAll('shutdown');
+    // Apply the exits just recorded so the store is consistent on disk, without dispatching.
+    await this.reconciler.drainOnly();
+    this.db.close();
+    this.releaseLock();
+  }
+
+  /** Closes a town that was opened only to run calls (nothing was started). */
+  closeOffline() {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+    this.releaseLock();
+  }
+
+  client(caller: Caller = { kind: 'overseer' }): Transport {
+    return inMemoryTransport(this.dispatcher, caller);
+  }
+
+  private context(): EngineContext {
+    return {
+      store: this.store,
+      townDir: this.paths.dir,
+      startedAt: Date.now(),
+      reconcilerMetrics: () => this.reconciler.metrics,
+      stopAgentSession: (agentId, reason) => this.stopAgentSession(agentId, reason),
+      writeToAgent: (agentId, data) => {
+        const session = this.effects.liveSessionOf(agentId);
+        if (!session) throw new ApiError('conflict', `${agentId} has no live session`, 'agent');
+        return this.host.write(session, data);
+      },
+      wake: () => this.reconciler.wake(),
+    };
+  }
+
+  /** Kill-then-status: the store changes only after the process group is verified gone. */
+  private async stopAgentSession(agentId: string, reason: string): Promise<boolean> {
+    const session = this.effects.liveSessionOf(agentId);
+    if (!session) return false;
+    this.store.transaction(() => {
+      this.store.run('UPDATE agents SET stop_reason = ? WHERE id = ?', reason, agentId);
+      this.store.event({ type: 'agent.stopping', agent: agentId, payload: { reason } });
+    });
+    await this.host.stop(session, reason);
+    await this.reconciler.tick();
+    return true;
+  }
+
+  private lastOutputWrite = new Map<string, number>();
+  /** Output activity, written at most every few seconds per session (not per chunk). */
+  private noteOutput(sessionId: string, at: number) {
+    const last = this.lastOutputWrite.get(sessionId) ?? 0;
+    if (at - last < 5000) return;
+    this.lastOutputWrite.set(sessionId, at);
+    if (this.closed) return;
+    this.store.run('UPDATE agents SET last_output_at = ? WHERE session_id = ?', this.store.now(), sessionId);
+  }
+
+  /**
+   * Sessions of a previous run are dead (no daemon keeps them): kill any survivor by
+   * recorded pid and start time, record the exits, and release merge claims, before
+   * anything is dispatched.
+   */
+  private async recoverPreviousRun() {
+    const live = this.store.all<SessionRow>('SELECT * FROM sessions WHERE ended_at IS NULL');
+    for (const s of live) {
+      if (s.pid && s.pgid) {
+        try {
+          if (await killRecordedSurvivor(s.pid, s.pgid, s.process_start)) this.log(`killed survivor ${s.pid} of session ${s.id}`);
+        } catch (err) {
+          this.log(`could not kill survivor ${s.pid}: ${(err as Error).message}`);
+        }
+      }
+      this.store.report({ type: 'session.exited', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, exit_code: null, signal: null, reason: 'shutdown', bytes_out: s.bytes_out } });
+    }
+    this.store.transaction(() => {
+      for (const mr of this.store.all<{ id: string }>(`SELECT id FROM merge_requests WHERE state IN ('claimed','merging','testing')`)) {
+        setMergeRequestState(this.store, mr.id, 'queued', { claimed_at: null });
+      }
+      // Hooked but never started (the start was cut off): the run never began.
+      for (const a of this.store.all<{ id: string }>(`SELECT id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
+        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: getAgent(this.store, a.id)?.hook_bead_id ?? null, payload: { error: 'interrupted by a restart' } });
+        this.store.run(`UPDATE beads SET dispatch_attempts = max(dispatch_attempts - 1, 0) WHERE id = (SELECT hook_bead_id FROM agents WHERE id = ?)`, a.id);
+      }
+    });
+  }
+
+  private streamHost(): StreamHost {
+    return {
+      attach: async (_caller, p, out) => {
+        const session = this.effects.liveSessionOf(p.agent);
+        if (!session) {
+          if (!getAgent(this.store, p.agent)) throw new ApiError('not_found', `agent ${p.agent} not found`, 'agent');
+          throw new ApiError('conflict', `${p.agent} has no live session to attach to`, 'agent');
+        }
+        const a = await this.host.attach(session, { onData: out.data, onEnd: out.end, backlog: out.backlog });
+        return {
+          session,
+          screen: a.screen,
+          cols: a.cols,
+          rows: a.rows,
+          input: (d) => this.host.has(session) && this.host.write(session, d),
+          resize: () => {
+            // Agents keep their own size; a viewer's window does not reflow the agent.
+          },
+          detach: a.detach,
+        };
+      },
+      watch: (after, push) => {
+        const stop = this.store.onPatches((patches: Patch[]) => {
+          for (const p of patches) if (after === undefined || p.revision > after) push(p);
+        });
+        return { revision: this.store.revision, stop };
+      },
+    };
+  }
+}
+
+/** `<town>/bin/town`, put first on every agent's PATH. */
+function writeTownShim(paths: TownPaths) {
+  const node = nodeLauncher();
+  const envs = Object.entries(node.env).map(([k, v]) => `${k}=${v} `).join('');
+  const script = `#!/bin/sh\nexec env ${envs}"${node.file}" "${townCliPath()}" "$@"\n`;
+  const file = `${paths.bin}/town`;
+  fs.writeFileSync(file, script, { mode: 0o755 });
+}

@@ -1,0 +1,42 @@
+// Where the product's own files are: the built CLI and the scripted agent.
+import fs from 'node:fs';
+import path from 'node:path';
+
+function findRoot(): string {
+  if (process.env.OVERSEER_ROOT) return process.env.OVERSEER_ROOT;
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if (JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'overseer') return dir;
+      } catch {
+        // keep looking
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the Overseer installation (set OVERSEER_ROOT)');
+    dir = up;
+  }
+}
+
+let root: string | null = null;
+export function productRoot(): string {
+  return (root ??= findRoot());
+}
+
+export function builtFile(name: string): string {
+  const file = path.join(productRoot(), 'out', 'cli', name);
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\``);
+  return file;
+}
+
+export const townCliPath = () => builtFile('town.cjs');
+export const scriptedAgentPath = () => builtFile('scripted-agent.cjs');
+
+/** How to run a Node script from this process (Electron runs as Node when asked). */
+export function nodeLauncher(): { file: string; env: Record<string, string> } {
+  return process.versions.electron
+    ? { file: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } }
+    : { file: process.execPath, env: {} };
+}

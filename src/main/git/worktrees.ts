@@ -1,0 +1,92 @@
+// Polecat and refinery worktrees. They share the rig's object store, so branches made
+// here are visible to the refinery and to the user's own checkout.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { git, gitOk } from './git-cli';
+
+export async function branchExists(repo: string, branch: string): Promise<boolean> {
+  return gitOk(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]);
+}
+
+export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
+  const out = await git(dir, ['status', '--porcelain', includeUntracked ? '--untracked-files=normal' : '--untracked-files=no']);
+  return out.trim().length > 0;
+}
+
+export interface PolecatWorktree {
+  rigPath: string;
+  defaultBranch: string;
+  worktree: string;
+  branch: string;
+  setupCommand: string | null;
+}
+
+export interface WorktreeResult {
+  created: boolean;
+  stashed: boolean;
+  setupOutput?: string;
+}
+
+/**
+ * Puts the polecat's worktree on its bead branch. Creating it runs the rig's setup
+ * command once; reusing it never does. Leftover uncommitted work is stashed, not lost.
+ */
+export async function preparePolecatWorktree(w: PolecatWorktree): Promise<WorktreeResult> {
+  const hasBranch = await branchExists(w.rigPath, w.branch);
+  if (!fs.existsSync(path.join(w.worktree, '.git'))) {
+    await git(w.rigPath, ['worktree', 'prune']);
+    fs.mkdirSync(path.dirname(w.worktree), { recursive: true });
+    if (hasBranch) await git(w.rigPath, ['worktree', 'add', w.worktree, w.branch]);
+    else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, w.defaultBranch]);
+    const setupOutput = w.setupCommand ? await runSetup(w.setupCommand, w.worktree) : undefined;
+    return { created: true, stashed: false, setupOutput };
+  }
+  let stashed = false;
+  if (await isDirty(w.worktree)) {
+    await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
+    stashed = true;
+  }
+  if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
+  else await git(w.worktree, ['checkout', '-b', w.branch, w.defaultBranch]);
+  return { created: false, stashed };
+}
+
+export class SetupFailedError extends Error {
+  constructor(readonly command: string, readonly output: string, readonly exitCode: number | null) {
+    super(`setup command failed (exit ${exitCode}): ${command}`);
+    this.name = 'SetupFailedError';
+  }
+}
+
+/** The rig's own setup command (configured by the overseer, never bead text). */
+function runSetup(command: string, cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const take = (d: Buffer) => {
+      out = (out + d.toString()).slice(-64 * 1024);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (err) => reject(new SetupFailedError(command, String(err), null)));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new SetupFailedError(command, out, code))));
+  });
+}
+
+/** The refinery's own worktree, detached at `commit`. It is ours, so it is reset hard. */
+export async function checkoutDetached(rigPath: string, dir: string, commit: string): Promise<void> {
+  if (!fs.existsSync(path.join(dir, '.git'))) {
+    await git(rigPath, ['worktree', 'prune']);
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    await git(rigPath, ['worktree', 'add', '--detach', dir, commit]);
+    return;
+  }
+  await git(dir, ['checkout', '--detach', '--force', commit]);
+  await git(dir, ['clean', '-fd']);
+}
+
+export async function removeWorktree(rigPath: string, dir: string): Promise<void> {
+  if (await isDirty(dir)) throw new Error(`${dir} has uncommitted work; not removed`);
+  await git(rigPath, ['worktree', 'remove', dir]);
+}

@@ -1,0 +1,12 @@
+// Side effects the reconciler asks for after a commit. They run outside any
+// transaction and report back only by appending events.
+
+export type Effect =
+  | { type: 'start_session'; agent: string; bead: string; token: string }
+  | { type: 'stop_session'; agent: string; session: string; reason: string }
+  | { type: 'run_merge_request'; mr: string };
+
+export interface EffectRunner {
+  /** Must not throw: failures are reported as events. */
+  run(effect: Effect): Promise<void>;
+}

@@ -1,0 +1,203 @@
+// The loop that owns every state change that is not a direct command:
+// drain events (one transaction each) → pure rules → apply actions (one transaction)
+// → side effects after commit → invariants.
+import type { Store } from '../store/store';
+import type { EventRow } from '../store/views';
+import { applyAction } from './apply';
+import type { Clock } from './clock';
+import { readConfig } from './config';
+import type { Effect, EffectRunner } from './effects';
+import { handleEvent } from './event-handlers';
+import { checkInvariants } from './invariants';
+import { storeQueries } from './queries';
+import { RULES, type Action, type Rule } from './rules';
+
+const MAX_EVENT_ATTEMPTS = 3;
+
+export interface ReconcilerOptions {
+  store: Store;
+  clock: Clock;
+  effects: EffectRunner;
+  worktreeRoot: string;
+  rules?: Record<string, Rule>;
+  debounceMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface TickReport {
+  events: number;
+  poisoned: number;
+  actions: Action[];
+  effects: Effect[];
+  ruleErrors: string[];
+  violations: string[];
+  ms: number;
+}
+
+export class Reconciler {
+  private readonly o: Required<Omit<ReconcilerOptions, 'log'>> & Pick<ReconcilerOptions, 'log'>;
+  private running = false;
+  private again = false;
+  private timer: unknown = null;
+  private wakeTimer: unknown = null;
+  private unsubscribe: (() => void) | null = null;
+  private inFlight = new Set<Promise<void>>();
+  private stopped = true;
+  readonly metrics = { ticks: 0, eventsDrained: 0, actions: 0, effectsOk: 0, effectsFailed: 0, lastTickMs: 0, violations: [] as string[] };
+
+  constructor(options: ReconcilerOptions) {
+    this.o = { rules: RULES, debounceMs: 3, ...options };
+  }
+
+  start() {
+    this.stopped = false;
+    this.unsubscribe = this.o.store.onPendingEvents(() => this.wake());
+    this.scheduleTimer();
+    this.wake();
+  }
+
+  /** Stops ticking; side effects already running are awaited. */
+  async stop() {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) this.o.clock.clearTimeout(this.timer);
+    if (this.wakeTimer) this.o.clock.clearTimeout(this.wakeTimer);
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    await this.settled();
+  }
+
+  /** Resolves when no side effect is in flight. */
+  async settled() {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  wake() {
+    if (this.stopped || this.wakeTimer) return;
+    this.wakeTimer = this.o.clock.setTimeout(() => {
+      this.wakeTimer = null;
+      void this.tick();
+    }, this.o.debounceMs);
+  }
+
+  get dispatchPaused(): boolean {
+    return this.o.store.setting('dispatch_paused', false);
+  }
+
+  /** One full pass. Overlapping calls coalesce into one more pass. */
+  async tick(): Promise<TickReport | null> {
+    if (this.running) {
+      this.again = true;
+      return null;
+    }
+    this.running = true;
+    try {
+      let report = this.pass();
+      while (this.again && !this.stopped) {
+        this.again = false;
+        report = this.pass();
+      }
+      return report;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Applies pending events without running rules (used at shutdown: no new dispatches). */
+  async drainOnly(): Promise<TickReport> {
+    return this.pass({ rules: false });
+  }
+
+  private pass(o: { rules: boolean } = { rules: true }): TickReport {
+    const { store } = this.o;
+    const started = performance.now();
+    const config = readConfig(store);
+    const effects: Effect[] = [];
+    let events = 0;
+    let poisoned = 0;
+
+    // 1. Drain: each event in its own transaction with its processed mark.
+    for (;;) {
+      const batch = store.all<EventRow>(
+        'SELECT * FROM events WHERE processed_at IS NULL AND poisoned_at IS NULL ORDER BY seq LIMIT 100',
+      );
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        try {
+          const out = store.transaction(() => {
+            const fx = handleEvent({ store, config }, e);
+            store.run('UPDATE events SET processed_at = ?, attempts = attempts + 1 WHERE seq = ?', store.now(), e.seq);
+            return fx;
+          });
+          effects.push(...out);
+          events++;
+        } catch (err) {
+          const attempts = e.attempts + 1;
+          const poison = attempts >= MAX_EVENT_ATTEMPTS;
+          store.run(
+            'UPDATE events SET attempts = ?, error = ?, poisoned_at = ? WHERE seq = ?',
+            attempts, String((err as Error).stack ?? err), poison ? store.now() : null, e.seq,
+          );
+          if (poison) poisoned++;
+          this.o.log?.(`event ${e.seq} (${e.type}) failed (attempt ${attempts}): ${(err as Error).message}`);
+        }
+      }
+      if (batch.length < 100) break;
+    }
+
+    // 2. Reconcile: every rule isolated, so one failing rule does not stop the others.
+    const ctx = { q: storeQueries(store), now: store.now(), config, dispatchPaused: this.dispatchPaused };
+    const actions: Action[] = [];
+    const ruleErrors: string[] = [];
+    for (const [name, rule] of o.rules ? Object.entries(this.o.rules) : []) {
+      try {
+        actions.push(...rule(ctx));
+      } catch (err) {
+        ruleErrors.push(`${name}: ${(err as Error).message}`);
+        this.o.log?.(`rule ${name} failed: ${(err as Error).message}`);
+      }
+    }
+
+    // 3. Apply in one transaction; side effects only after it committed.
+    if (actions.length > 0) {
+      try {
+        effects.push(...store.transaction(() => actions.flatMap((a) => applyAction({ store, worktreeRoot: this.o.worktreeRoot }, a))));
+      } catch (err) {
+        ruleErrors.push(`apply: ${(err as Error).message}`);
+        this.o.log?.(`applying actions failed: ${(err as Error).message}`);
+      }
+    }
+    for (const effect of effects) this.launch(effect);
+
+    // 4. Invariants and metrics.
+    const violations = checkInvariants(store);
+    for (const v of violations) if (!this.metrics.violations.includes(v)) this.o.log?.(`invariant violated: ${v}`);
+    this.metrics.violations = violations;
+    const ms = performance.now() - started;
+    this.metrics.ticks++;
+    this.metrics.eventsDrained += events;
+    this.metrics.actions += actions.length;
+    this.metrics.lastTickMs = ms;
+    return { events, poisoned, actions, effects, ruleErrors, violations, ms };
+  }
+
+  private launch(effect: Effect) {
+    const p = this.o.effects
+      .run(effect)
+      .then(() => void this.metrics.effectsOk++)
+      .catch((err) => {
+        this.metrics.effectsFailed++;
+        this.o.log?.(`effect ${effect.type} failed: ${(err as Error).message}`);
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  private scheduleTimer() {
+    if (this.stopped) return;
+    const interval = readConfig(this.o.store).tick_interval_ms;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = null;
+      void this.tick().finally(() => this.scheduleTimer());
+    }, interval);
+  }
+}

@@ -1,0 +1,112 @@
+// The reconciler's rules: pure functions from what the store says now to the actions
+// that should follow. No I/O here; actions are applied in one transaction afterwards.
+import { backoffMs, type TownConfig } from './config';
+import type { TownQueries } from './queries';
+
+export type Action =
+  | { type: 'dispatch'; bead: string; rig: string; agent: string; newPolecat: string | null }
+  | { type: 'retire_finished_session'; agent: string }
+  | { type: 'claim_merge_request'; mr: string }
+  | { type: 'requeue_merge_request'; mr: string }
+  | { type: 'land_convoy'; convoy: string }
+  | { type: 'reopen_orphaned_bead'; bead: string };
+
+export interface RuleContext {
+  q: TownQueries;
+  now: number;
+  config: TownConfig;
+  dispatchPaused: boolean;
+}
+
+export type Rule = (ctx: RuleContext) => Action[];
+
+const POLECAT_NAMES = [
+  'quartz', 'jasper', 'onyx', 'garnet', 'topaz', 'opal', 'beryl', 'agate',
+  'cobalt', 'flint', 'mica', 'pyrite', 'basalt', 'galena', 'zircon', 'jade',
+];
+
+export function nextPolecatName(taken: Set<string>): string {
+  for (const n of POLECAT_NAMES) if (!taken.has(n)) return n;
+  for (let i = 2; ; i++) {
+    for (const n of POLECAT_NAMES) if (!taken.has(`${n}-${i}`)) return `${n}-${i}`;
+  }
+}
+
+export const polecatId = (rig: string, name: string) => `${rig}/polecats/${name}`;
+
+/** Ready, dispatchable beads → idle polecats of their rig, or new ones under capacity. */
+export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => {
+  if (dispatchPaused) return [];
+  const actions: Action[] = [];
+  const available = new Map<string, string[]>();
+  const names = new Map<string, Set<string>>();
+  const liveByRig = new Map<string, number>();
+  let liveInTown = q.livePolecatCount(null);
+
+  for (const { bead } of q.dispatchableBeads(500)) {
+    if (bead.dispatch_attempts >= config.dispatch_max_attempts) continue;
+    if (bead.last_dispatch_at !== null && now < bead.last_dispatch_at + backoffMs(config, bead.dispatch_attempts)) continue;
+    const rigId = bead.rig_id!;
+    const rig = q.rig(rigId);
+    if (!rig) continue;
+    if (!available.has(rigId)) available.set(rigId, q.availablePolecats(rigId).map((a) => a.id));
+    if (!liveByRig.has(rigId)) liveByRig.set(rigId, q.livePolecatCount(rigId));
+    const pool = available.get(rigId)!;
+
+    // Slung to a named agent: only that agent may take it.
+    if (bead.slung_to && bead.slung_to.includes('/')) {
+      const i = pool.indexOf(bead.slung_to);
+      if (i < 0) continue;
+      pool.splice(i, 1);
+      liveByRig.set(rigId, liveByRig.get(rigId)! + 1);
+      liveInTown++;
+      actions.push({ type: 'dispatch', bead: bead.id, rig: rigId, agent: bead.slung_to, newPolecat: null });
+      continue;
+    }
+    if (liveByRig.get(rigId)! >= rig.max_polecats || liveInTown >= config.max_polecats_town) continue;
+    let agent = pool.shift();
+    let newPolecat: string | null = null;
+    if (!agent) {
+      if (!names.has(rigId)) names.set(rigId, new Set(q.polecatNames(rigId)));
+      newPolecat = nextPolecatName(names.get(rigId)!);
+      names.get(rigId)!.add(newPolecat);
+      agent = polecatId(rigId, newPolecat);
+    }
+    liveByRig.set(rigId, liveByRig.get(rigId)! + 1);
+    liveInTown++;
+    actions.push({ type: 'dispatch', bead: bead.id, rig: rigId, agent, newPolecat });
+  }
+  return actions;
+};
+
+/** An agent said `done` but its session lingers (a real CLI waits for more input). */
+export const retireFinishedSessions: Rule = ({ q, now, config }) =>
+  q.finishedAgentsStillRunning(now - config.done_exit_grace_s * 1000).map((a) => ({ type: 'retire_finished_session', agent: a.id }));
+
+/** One MR at a time per rig: claim the best queued one when none is in flight. */
+export const refineMergeQueue: Rule = ({ q }) => {
+  const actions: Action[] = [];
+  for (const rigId of q.rigsWithQueuedMergeRequests()) {
+    if (q.activeMergeRequest(rigId)) continue;
+    const next = q.nextQueuedMergeRequest(rigId);
+    if (next) actions.push({ type: 'claim_merge_request', mr: next.id });
+  }
+  return actions;
+};
+
+export const retryBlockedMergeRequests: Rule = ({ q, now }) =>
+  q.blockedMergeRequestsDue(now).map((mr) => ({ type: 'requeue_merge_request', mr: mr.id }));
+
+export const landCompleteConvoys: Rule = ({ q }) => q.convoysReadyToLand().map((id) => ({ type: 'land_convoy', convoy: id }));
+
+/** In progress with no agent hooked to it: nobody is working it, so it goes back to open. */
+export const reopenOrphanedBeads: Rule = ({ q }) => q.orphanedInProgressBeads().map((b) => ({ type: 'reopen_orphaned_bead', bead: b.id }));
+
+export const RULES: Record<string, Rule> = {
+  dispatchReadyBeads,
+  retireFinishedSessions,
+  refineMergeQueue,
+  retryBlockedMergeRequests,
+  landCompleteConvoys,
+  reopenOrphanedBeads,
+};

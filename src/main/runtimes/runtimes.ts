@@ -1,0 +1,70 @@
+// A runtime turns (agent, bead, worktree) into a command line and environment.
+import type { RuntimeName } from '../../shared/domain';
+import { nodeLauncher, scriptedAgentPath } from '../engine/resources';
+
+export interface LaunchContext {
+  runtime: RuntimeName;
+  commandTemplate: string | null;
+  townDir: string;
+  townBin: string;
+  agentId: string;
+  agentName: string;
+  beadId: string;
+  worktree: string;
+  branch: string;
+  token: string;
+}
+
+export interface Launch {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** Single-quotes a value for /bin/sh; ids and paths only, never bead text. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Fills {bead} {agent} {worktree} {branch} in a rig's command template. */
+export function fillTemplate(template: string, ctx: LaunchContext): string {
+  const values: Record<string, string> = { bead: ctx.beadId, agent: ctx.agentId, worktree: ctx.worktree, branch: ctx.branch };
+  return template.replace(/\{(bead|agent|worktree|branch)\}/g, (_, k: string) => shellQuote(values[k]));
+}
+
+export function baseEnv(ctx: LaunchContext): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('TOWN_') || k === 'ELECTRON_RUN_AS_NODE') continue;
+    inherited[k] = v;
+  }
+  return {
+    ...inherited,
+    TERM: 'xterm-256color',
+    COLORTERM: 'truecolor',
+    PATH: `${ctx.townBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    TOWN_DIR: ctx.townDir,
+    TOWN_AGENT: ctx.agentId,
+    TOWN_TOKEN: ctx.token,
+    TOWN_BEAD: ctx.beadId,
+    GIT_AUTHOR_NAME: ctx.agentName,
+    GIT_AUTHOR_EMAIL: `${ctx.agentName}@polecats.overseer.local`,
+    GIT_COMMITTER_NAME: ctx.agentName,
+    GIT_COMMITTER_EMAIL: `${ctx.agentName}@polecats.overseer.local`,
+    ...(process.env.TOWN_SCRIPTED_PACE_MS ? { TOWN_SCRIPTED_PACE_MS: process.env.TOWN_SCRIPTED_PACE_MS } : {}),
+  };
+}
+
+export function launchFor(ctx: LaunchContext): Launch {
+  const env = baseEnv(ctx);
+  switch (ctx.runtime) {
+    case 'scripted': {
+      const node = nodeLauncher();
+      return { file: node.file, args: [scriptedAgentPath()], env: { ...env, ...node.env } };
+    }
+    case 'shell': {
+      if (!ctx.commandTemplate) throw new Error('the shell runtime needs a command template (town rig add --command)');
+      return { file: '/bin/sh', args: ['-c', fillTemplate(ctx.commandTemplate, ctx)], env };
+    }
+  }
+}

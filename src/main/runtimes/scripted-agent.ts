@@ -1,0 +1,121 @@
+// The scripted agent: a deterministic stand-in for a coding agent CLI, run in a PTY.
+// It reads its hook through `town`, shows realistic progress, then acts out its bead's
+// scenario. The demo town and the tests rely on it.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const PACE = Number(process.env.TOWN_SCRIPTED_PACE_MS ?? 350);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const c = {
+  dim: (s: string) => `\x1b[2m${s}\x1b[0m`,
+  bold: (s: string) => `\x1b[1m${s}\x1b[0m`,
+  green: (s: string) => `\x1b[32m${s}\x1b[0m`,
+  red: (s: string) => `\x1b[31m${s}\x1b[0m`,
+  cyan: (s: string) => `\x1b[36m${s}\x1b[0m`,
+  yellow: (s: string) => `\x1b[33m${s}\x1b[0m`,
+};
+const out = (s: string) => process.stdout.write(s);
+
+interface Hooked {
+  id: string;
+  title: string;
+  scenario: string | null;
+}
+
+function town(args: string[]): string {
+  return execFileSync('town', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function spin(label: string, steps: number) {
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  for (let i = 0; i < steps; i++) {
+    out(`\r${c.cyan(frames[i % frames.length])} ${label}`);
+    await sleep(PACE / 3);
+  }
+  out(`\r${c.green('✔')} ${label}\n`);
+}
+
+async function progress(bead: Hooked) {
+  out(`${c.bold('scripted agent')} ${c.dim(`(${process.env.TOWN_AGENT})`)}\n`);
+  out(`${c.dim('hook:')} ${bead.id} ${bead.title}\n\n`);
+  await spin('Reading the repository', 3);
+  await spin('Planning the change', 3);
+  out(`${c.dim('  → edit')} work/${bead.id}.md\n`);
+  await spin('Writing the change', 3);
+}
+
+function commitWork(bead: Hooked) {
+  fs.mkdirSync('work', { recursive: true });
+  fs.writeFileSync(path.join('work', `${bead.id}.md`), `# ${bead.title}\n\nDone by ${process.env.TOWN_AGENT}.\n`);
+  execFileSync('git', ['add', path.join('work', `${bead.id}.md`)], { stdio: 'ignore' });
+  execFileSync('git', ['commit', '-q', '-m', `${bead.id}: ${bead.title}`], { stdio: 'ignore' });
+  out(`${c.green('✔')} committed ${c.bold(`${bead.id}: ${bead.title}`)}\n`);
+}
+
+function finish(bead: Hooked, status = 'completed') {
+  town(['done', '--bead', bead.id, '--status', status, '--summary', `scripted ${bead.scenario ?? 'ok'} run`]);
+  out(`${c.green('✔')} town done (${status})\n`);
+}
+
+async function flood(bytes: number) {
+  const line = `${c.dim('[flood]')} ${'lorem ipsum dolor sit amet '.repeat(3)}\n`;
+  const chunk = line.repeat(Math.ceil(16384 / line.length));
+  let written = 0;
+  let n = 0;
+  while (written < bytes) {
+    const piece = `${c.yellow(String(n++).padStart(6, '0'))} ${chunk}`;
+    written += Buffer.byteLength(piece);
+    if (!process.stdout.write(piece)) await new Promise((r) => process.stdout.once('drain', r));
+  }
+  out(`\n${c.bold('flood complete')} ${written} bytes\n`);
+}
+
+function ask(question: string): Promise<string> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  return new Promise((resolve) => rl.question(question, (answer) => (rl.close(), resolve(answer.trim()))));
+}
+
+async function main() {
+  const hook = JSON.parse(town(['hook', '--json'])) as { bead: Hooked | null };
+  if (!hook.bead) {
+    out(c.yellow('nothing on my hook; exiting\n'));
+    return 0;
+  }
+  const bead = hook.bead;
+  const scenario = bead.scenario ?? 'ok';
+  await progress(bead);
+  switch (scenario) {
+    case 'crash':
+      out(c.red('✖ fatal: the scripted agent crashed (scenario crash)\n'));
+      return 3;
+    case 'needs-input': {
+      const answer = await ask(`${c.yellow('?')} Proceed? [y/N] `);
+      if (answer.toLowerCase() !== 'y') {
+        out(c.yellow('not proceeding; handing the bead back\n'));
+        finish(bead, 'deferred');
+        return 0;
+      }
+      break;
+    }
+    case 'flood':
+      await flood(20 * 1024 * 1024);
+      break;
+    case 'ok':
+      break;
+    default:
+      out(c.yellow(`unknown scenario ${scenario}; acting as ok\n`));
+  }
+  commitWork(bead);
+  finish(bead);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error & { stderr?: string }) => {
+    out(c.red(`✖ ${err.message}\n${err.stderr ?? ''}`));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,94 @@
+// Process-group control: kill, then verify. Processes are found by recorded pid/pgid
+// and start time, never by name.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An opaque, comparable start time for a pid, or null if it is gone. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name in field 2 may contain spaces, so split after ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    // Not Linux (or gone): ask ps.
+    try {
+      const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return out || null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True while any process of the group exists. */
+export function groupAlive(pgid: number): boolean {
+  if (pgid <= 1) return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  if (pgid <= 1) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await sleep(stepMs);
+  }
+  return check();
+}
+
+export class ProcessSurvivedError extends Error {
+  constructor(pgid: number) {
+    super(`process group ${pgid} survived SIGKILL`);
+    this.name = 'ProcessSurvivedError';
+  }
+}
+
+/**
+ * SIGTERM the group, wait `graceMs`, SIGKILL what is left, and resolve only once every
+ * process of the group is verified gone (or reject: the caller must not change status).
+ */
+export async function terminateGroup(pgid: number, graceMs = 2000, alsoGone: () => boolean = () => true): Promise<void> {
+  const gone = () => !groupAlive(pgid) && alsoGone();
+  if (gone()) return;
+  signalGroup(pgid, 'SIGTERM');
+  signalGroup(pgid, 'SIGHUP');
+  if (await waitUntil(gone, graceMs)) return;
+  signalGroup(pgid, 'SIGKILL');
+  if (await waitUntil(gone, 2000)) return;
+  throw new ProcessSurvivedError(pgid);
+}
+
+/** Kills a recorded process group left by an earlier run, if its leader is the same process. */
+export async function killRecordedSurvivor(pid: number, pgid: number, startTime: string | null): Promise<boolean> {
+  const leaderMatches = startTime !== null && processStartTime(pid) === startTime;
+  if (leaderMatches) {
+    await terminateGroup(pgid, 1000);
+    return true;
+  }
+  return false;
+}

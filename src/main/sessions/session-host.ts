@@ -1,0 +1,326 @@
+// Hosts agent sessions in PTYs. Each session keeps a bounded log tail and a headless
+// xterm screen, so a viewer attaching mid-run first gets the current screen, then live
+// output. The PTY is paused while its consumers (the screen, slow viewers) lag behind.
+import * as pty from 'node-pty';
+import * as headlessModule from '@xterm/headless';
+import * as serializeModule from '@xterm/addon-serialize';
+import fs from 'node:fs';
+import { RingBuffer } from './ring-buffer';
+import { LogFile } from './log-file';
+import { processStartTime, terminateGroup } from './process-tree';
+
+// Both are CommonJS bundles: named exports under Node's CJS loader, `default` under ESM interop.
+type HeadlessModule = typeof headlessModule;
+type SerializeModule = typeof serializeModule;
+const { Terminal } = ((headlessModule as { default?: HeadlessModule }).default ?? headlessModule) as HeadlessModule;
+const { SerializeAddon } = ((serializeModule as { default?: SerializeModule }).default ?? serializeModule) as SerializeModule;
+
+export interface SpawnSpec {
+  sessionId: string;
+  agentId: string;
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  cols?: number;
+  rows?: number;
+  logPath?: string;
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  agentId: string;
+  pid: number;
+  pgid: number;
+  processStart: string | null;
+  command: string;
+}
+
+export interface ExitInfo {
+  sessionId: string;
+  agentId: string;
+  exitCode: number | null;
+  signal: number | null;
+  /** Why it ended: 'exited' on its own, or the reason given to stop(). */
+  reason: string;
+  bytesOut: number;
+  /** The last lines of output as plain text (for failure tails). */
+  tail: string;
+}
+
+export interface Viewer {
+  onData(data: string): void;
+  onEnd(reason: string): void;
+  /** Bytes the viewer has not yet consumed (e.g. socket.writableLength). */
+  backlog?(): number;
+}
+
+export interface Attachment {
+  screen: string;
+  cols: number;
+  rows: number;
+  detach(): void;
+}
+
+export interface SessionHostOptions {
+  scrollback?: number;
+  ringBytes?: number;
+  /** Pause the PTY when this many bytes are unparsed by the screen or unread by a viewer. */
+  highWatermark?: number;
+  lowWatermark?: number;
+  stopGraceMs?: number;
+  onActivity?: (sessionId: string, at: number) => void;
+}
+
+class LiveSession {
+  readonly info: SessionInfo;
+  readonly proc: pty.IPty;
+  readonly screen: InstanceType<typeof Terminal>;
+  readonly serializer: InstanceType<typeof SerializeAddon>;
+  readonly ring: RingBuffer;
+  readonly log: LogFile | null;
+  readonly viewers = new Set<Viewer>();
+  bytesOut = 0;
+  unparsed = 0;
+  paused = false;
+  exited: { exitCode: number; signal: number } | null = null;
+  stopReason: string | null = null;
+  finished: Promise<ExitInfo>;
+  resolveFinished!: (info: ExitInfo) => void;
+  pollTimer: NodeJS.Timeout | null = null;
+
+  constructor(info: SessionInfo, proc: pty.IPty, screen: InstanceType<typeof Terminal>, ringBytes: number, logPath?: string) {
+    this.info = info;
+    this.proc = proc;
+    this.screen = screen;
+    this.serializer = new SerializeAddon();
+    screen.loadAddon(this.serializer);
+    this.ring = new RingBuffer(ringBytes);
+    this.log = logPath ? new LogFile(logPath) : null;
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+}
+
+export class SessionHost {
+  private sessions = new Map<string, LiveSession>();
+  private exitListeners = new Set<(info: ExitInfo) => void>();
+  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity'>> & Pick<SessionHostOptions, 'onActivity'>;
+
+  constructor(options: SessionHostOptions = {}) {
+    this.opts = {
+      scrollback: options.scrollback ?? 5000,
+      ringBytes: options.ringBytes ?? 256 * 1024,
+      highWatermark: options.highWatermark ?? 512 * 1024,
+      lowWatermark: options.lowWatermark ?? 64 * 1024,
+      stopGraceMs: options.stopGraceMs ?? 2000,
+      onActivity: options.onActivity,
+    };
+  }
+
+  /** Called once per session, after its whole process group is verified gone. */
+  onExit(listener: (info: ExitInfo) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  spawn(spec: SpawnSpec): SessionInfo {
+    if (this.sessions.has(spec.sessionId)) throw new Error(`session ${spec.sessionId} already exists`);
+    if (!fs.existsSync(spec.cwd)) throw new Error(`working directory ${spec.cwd} does not exist`);
+    const cols = spec.cols ?? 120;
+    const rows = spec.rows ?? 32;
+    const proc = pty.spawn(spec.file, spec.args, {
+      name: 'xterm-256color',
+      cols,
+      rows,
+      cwd: spec.cwd,
+      env: spec.env,
+    });
+    // forkpty makes the child a session (and group) leader: pgid = pid.
+    const info: SessionInfo = {
+      sessionId: spec.sessionId,
+      agentId: spec.agentId,
+      pid: proc.pid,
+      pgid: proc.pid,
+      processStart: processStartTime(proc.pid),
+      command: [spec.file, ...spec.args].join(' '),
+    };
+    const screen = new Terminal({ cols, rows, scrollback: this.opts.scrollback, allowProposedApi: true });
+    const s = new LiveSession(info, proc, screen, this.opts.ringBytes, spec.logPath);
+    this.sessions.set(spec.sessionId, s);
+
+    proc.onData((data) => this.receive(s, data));
+    proc.onExit(({ exitCode, signal }) => {
+      s.exited = { exitCode, signal: signal ?? 0 };
+      void this.finish(s);
+    });
+    return info;
+  }
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((s) => s.info);
+  }
+
+  write(sessionId: string, data: string): number {
+    const s = this.require(sessionId);
+    s.proc.write(data);
+    return Buffer.byteLength(data);
+  }
+
+  resize(sessionId: string, cols: number, rows: number) {
+    const s = this.require(sessionId);
+    s.proc.resize(cols, rows);
+    s.screen.resize(cols, rows);
+  }
+
+  /** The last bytes of output as plain text (for failure tails). */
+  tail(sessionId: string, lines = 40): string {
+    const s = this.sessions.get(sessionId);
+    if (!s) return '';
+    return lastLines(stripAnsi(s.ring.toString()), lines);
+  }
+
+  /** Resolves with the current screen once everything received so far is on it. */
+  attach(sessionId: string, viewer: Viewer): Promise<Attachment> {
+    const s = this.require(sessionId);
+    return new Promise((resolve) => {
+      const buffered: string[] = [];
+      const early: Viewer = { onData: (d) => buffered.push(d), onEnd: (r) => viewer.onEnd(r) };
+      s.viewers.add(early);
+      // The empty write's callback runs when every earlier chunk is parsed; chunks after
+      // it are buffered for this viewer and follow the screen.
+      s.screen.write('', () => {
+        const screen = s.serializer.serialize({ scrollback: this.opts.scrollback });
+        s.viewers.delete(early);
+        if (!this.sessions.has(sessionId)) {
+          resolve({ screen, cols: s.screen.cols, rows: s.screen.rows, detach: () => {} });
+          viewer.onEnd('exited');
+          return;
+        }
+        s.viewers.add(viewer);
+        resolve({
+          screen,
+          cols: s.screen.cols,
+          rows: s.screen.rows,
+          detach: () => {
+            s.viewers.delete(viewer);
+            this.updateFlow(s);
+          },
+        });
+        for (const d of buffered) viewer.onData(d);
+      });
+    });
+  }
+
+  /** Serialized screen + scrollback, without attaching. */
+  snapshot(sessionId: string): Promise<string> {
+    const s = this.require(sessionId);
+    return new Promise((resolve) => s.screen.write('', () => resolve(s.serializer.serialize({ scrollback: this.opts.scrollback }))));
+  }
+
+  /** Kill-then-status: resolves after the whole process group is verified gone. */
+  async stop(sessionId: string, reason: string): Promise<ExitInfo | null> {
+    const s = this.sessions.get(sessionId);
+    if (!s) return null;
+    s.stopReason ??= reason;
+    if (s.paused) s.proc.resume();
+    await terminateGroup(s.info.pgid, this.opts.stopGraceMs, () => s.exited !== null);
+    return s.finished;
+  }
+
+  async stopAll(reason: string): Promise<void> {
+    await Promise.allSettled([...this.sessions.keys()].map((id) => this.stop(id, reason)));
+  }
+
+  /** Memory held by session buffers, for status and tests. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.ring.size + s.unparsed;
+    return n;
+  }
+
+  private require(sessionId: string): LiveSession {
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new Error(`no live session ${sessionId}`);
+    return s;
+  }
+
+  private receive(s: LiveSession, data: string) {
+    const bytes = Buffer.byteLength(data);
+    s.bytesOut += bytes;
+    s.ring.push(data);
+    s.log?.write(data);
+    s.unparsed += bytes;
+    s.screen.write(data, () => {
+      s.unparsed -= bytes;
+      if (s.paused) this.updateFlow(s);
+    });
+    for (const v of s.viewers) v.onData(data);
+    this.opts.onActivity?.(s.info.sessionId, Date.now());
+    this.updateFlow(s);
+  }
+
+  private backlog(s: LiveSession): number {
+    let worst = s.unparsed;
+    for (const v of s.viewers) worst = Math.max(worst, v.backlog?.() ?? 0);
+    return worst;
+  }
+
+  private updateFlow(s: LiveSession) {
+    if (s.exited) return;
+    const backlog = this.backlog(s);
+    if (!s.paused && backlog > this.opts.highWatermark) {
+      s.paused = true;
+      s.proc.pause();
+      // Viewer backlogs drain without telling us; look again shortly.
+      s.pollTimer = setInterval(() => this.updateFlow(s), 20);
+    } else if (s.paused && backlog < this.opts.lowWatermark) {
+      s.paused = false;
+      s.proc.resume();
+      if (s.pollTimer) clearInterval(s.pollTimer);
+      s.pollTimer = null;
+    }
+  }
+
+  private async finish(s: LiveSession) {
+    if (s.pollTimer) clearInterval(s.pollTimer);
+    // The leader is gone; anything it left in its group goes too before we report.
+    try {
+      await terminateGroup(s.info.pgid, 500);
+    } catch {
+      // reported below as exited; the survivors are logged by the caller's recovery pass
+    }
+    await new Promise<void>((r) => s.screen.write('', () => r()));
+    const info: ExitInfo = {
+      sessionId: s.info.sessionId,
+      agentId: s.info.agentId,
+      exitCode: s.exited?.exitCode ?? null,
+      signal: s.exited?.signal ? s.exited.signal : null,
+      reason: s.stopReason ?? 'exited',
+      bytesOut: s.bytesOut,
+      tail: lastLines(stripAnsi(s.ring.toString()), 40),
+    };
+    s.log?.close();
+    this.sessions.delete(s.info.sessionId);
+    for (const v of s.viewers) v.onEnd(info.reason);
+    s.viewers.clear();
+    s.screen.dispose();
+    s.resolveFinished(info);
+    for (const l of this.exitListeners) l(info);
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+export function stripAnsi(s: string): string {
+  return s.replace(ANSI, '');
+}
+
+export function lastLines(s: string, n: number): string {
+  const lines = s.replace(/\r/g, '').split('\n');
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  return lines.slice(-n).join('\n');
+}

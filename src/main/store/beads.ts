@@ -1,0 +1,154 @@
+// Bead writes. Each runs inside the caller's transaction and appends its event.
+import type { BeadStatus, BeadType, DependencyType, OriginKind } from '../../shared/domain';
+import { ApiError, conflict, invalid, notFound } from '../../shared/errors';
+import type { Store } from './store';
+import { beadMetadata, getBead, getRig, type BeadRow } from './views';
+
+export interface NewBead {
+  rig: string | null;
+  type: BeadType;
+  title: string;
+  body: string;
+  priority: number;
+  labels: string[];
+  metadata: Record<string, unknown>;
+  origin: { kind: OriginKind; id: string };
+  parent?: string;
+}
+
+/** Marks a bead changed, and what shows it: convoys it belongs to, beads it blocks. */
+export function touchBead(store: Store, id: string) {
+  store.touch('bead', id);
+  for (const m of store.all<{ convoy_id: string }>('SELECT convoy_id FROM convoy_members WHERE bead_id = ?', id)) {
+    store.touch('convoy', m.convoy_id);
+  }
+  for (const d of store.all<{ bead_id: string }>(`SELECT bead_id FROM dependencies WHERE depends_on_id = ? AND type = 'blocks'`, id)) {
+    store.touch('bead', d.bead_id);
+  }
+}
+
+export function requireBead(store: Store, id: string, field = 'id'): BeadRow {
+  const b = getBead(store, id);
+  if (!b) throw notFound('bead', id, field);
+  return b;
+}
+
+export function townPrefix(store: Store): string {
+  return store.setting('town_prefix', 'hq');
+}
+
+export function createBead(store: Store, nb: NewBead): BeadRow {
+  if (!nb.origin.kind || !nb.origin.id) throw invalid('every bead needs an origin', 'origin');
+  let prefix = townPrefix(store);
+  if (nb.rig) {
+    const rig = getRig(store, nb.rig);
+    if (!rig) throw notFound('rig', nb.rig, 'rig');
+    prefix = rig.prefix;
+  }
+  if (nb.parent) requireBead(store, nb.parent, 'parent');
+  const id = store.newBeadId(prefix);
+  const now = store.now();
+  store.run(
+    `INSERT INTO beads (id, rig_id, type, title, body, priority, labels, parent_id, origin_kind, origin_id, created_at, updated_at, metadata)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    id,
+    nb.rig,
+    nb.type,
+    nb.title,
+    nb.body,
+    nb.priority,
+    JSON.stringify([...new Set(nb.labels)]),
+    nb.parent ?? null,
+    nb.origin.kind,
+    nb.origin.id,
+    now,
+    now,
+    JSON.stringify(nb.metadata),
+  );
+  if (nb.parent) addDependency(store, id, nb.parent, 'parent-child');
+  store.event({ type: 'bead.created', bead: id, payload: { title: nb.title, rig: nb.rig, origin: nb.origin } });
+  touchBead(store, id);
+  return getBead(store, id)!;
+}
+
+export interface StatusChange {
+  status: BeadStatus;
+  reason?: string | null;
+  assignee?: string | null;
+  /** Why, for the event log. */
+  cause: string;
+}
+
+export function setBeadStatus(store: Store, id: string, change: StatusChange) {
+  const bead = requireBead(store, id);
+  const now = store.now();
+  const assignee = change.assignee === undefined ? bead.assignee : change.assignee;
+  const startedAt = change.status === 'in_progress' ? bead.started_at ?? now : bead.started_at;
+  const terminal = change.status === 'closed' || change.status === 'failed';
+  store.run(
+    `UPDATE beads SET status = ?, assignee = ?, started_at = ?, closed_at = ?, close_reason = ?, updated_at = ? WHERE id = ?`,
+    change.status,
+    assignee,
+    startedAt,
+    terminal ? now : null,
+    terminal ? change.reason ?? null : null,
+    now,
+    id,
+  );
+  store.event({
+    type: `bead.${change.status}`,
+    bead: id,
+    agent: assignee,
+    payload: { from: bead.status, cause: change.cause, ...(change.reason ? { reason: change.reason } : {}) },
+  });
+  touchBead(store, id);
+}
+
+export function updateBeadFields(store: Store, id: string, fields: { title?: string; body?: string; priority?: number; labels?: string[]; metadata?: Record<string, unknown> }) {
+  const bead = requireBead(store, id);
+  store.run(
+    `UPDATE beads SET title = ?, body = ?, priority = ?, labels = ?, metadata = ?, updated_at = ? WHERE id = ?`,
+    fields.title ?? bead.title,
+    fields.body ?? bead.body,
+    fields.priority ?? bead.priority,
+    fields.labels ? JSON.stringify([...new Set(fields.labels)]) : bead.labels,
+    fields.metadata ? JSON.stringify({ ...beadMetadata(bead), ...fields.metadata }) : bead.metadata,
+    store.now(),
+    id,
+  );
+  store.event({ type: 'bead.updated', bead: id, payload: { fields: Object.keys(fields) } });
+  touchBead(store, id);
+}
+
+/** True when `from` can reach `to` by following `blocks` edges (bead → what it waits for). */
+function blocksPathExists(store: Store, from: string, to: string): boolean {
+  const row = store.get<{ found: number }>(
+    `WITH RECURSIVE reach(id) AS (
+       SELECT ? UNION
+       SELECT d.depends_on_id FROM dependencies d JOIN reach r ON d.bead_id = r.id WHERE d.type = 'blocks'
+     ) SELECT 1 AS found FROM reach WHERE id = ? LIMIT 1`,
+    from,
+    to,
+  );
+  return row !== undefined;
+}
+
+export function addDependency(store: Store, beadId: string, dependsOn: string, type: DependencyType) {
+  requireBead(store, beadId, 'bead');
+  requireBead(store, dependsOn, 'depends_on');
+  if (beadId === dependsOn) throw invalid('a bead cannot depend on itself', 'depends_on');
+  if (type === 'blocks' && blocksPathExists(store, dependsOn, beadId)) {
+    throw new ApiError('conflict', `${beadId} → ${dependsOn} would close a cycle: ${dependsOn} already waits on ${beadId}`, 'depends_on');
+  }
+  const exists = store.get('SELECT 1 FROM dependencies WHERE bead_id = ? AND depends_on_id = ? AND type = ?', beadId, dependsOn, type);
+  if (exists) return;
+  store.run('INSERT INTO dependencies (bead_id, depends_on_id, type, created_at) VALUES (?, ?, ?, ?)', beadId, dependsOn, type, store.now());
+  store.event({ type: 'dependency.added', bead: beadId, payload: { depends_on: dependsOn, type } });
+  touchBead(store, beadId);
+}
+
+export function assertNotTerminal(bead: BeadRow, action: string) {
+  if (bead.status === 'closed' || bead.status === 'failed') {
+    throw conflict(`${bead.id} is ${bead.status}; reopen it before you ${action}`, 'id');
+  }
+}

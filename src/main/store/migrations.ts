@@ -1,0 +1,180 @@
+// Forward-only, numbered schema migrations. Never edit a released migration: add one.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial town schema',
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      CREATE TABLE rigs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        default_branch TEXT NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        gates TEXT NOT NULL DEFAULT '[]',
+        setup_command TEXT,
+        max_polecats INTEGER NOT NULL DEFAULT 3,
+        runtime TEXT NOT NULL DEFAULT 'scripted',
+        command_template TEXT,
+        merge_mode TEXT NOT NULL DEFAULT 'direct',
+        auto_dispatch INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE beads (
+        id TEXT PRIMARY KEY,
+        rig_id TEXT REFERENCES rigs(id),
+        type TEXT NOT NULL DEFAULT 'task',
+        title TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'open',
+        priority INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 0 AND 4),
+        labels TEXT NOT NULL DEFAULT '[]',
+        assignee TEXT,
+        parent_id TEXT REFERENCES beads(id),
+        origin_kind TEXT NOT NULL CHECK (origin_kind <> ''),
+        origin_id TEXT NOT NULL CHECK (origin_id <> ''),
+        slung_to TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        closed_at INTEGER,
+        close_reason TEXT,
+        dispatch_attempts INTEGER NOT NULL DEFAULT 0,
+        last_dispatch_at INTEGER,
+        metadata TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX beads_by_status ON beads(status, priority, created_at);
+      CREATE INDEX beads_by_rig ON beads(rig_id, status);
+      CREATE INDEX beads_by_assignee ON beads(assignee) WHERE assignee IS NOT NULL;
+
+      CREATE TABLE dependencies (
+        bead_id TEXT NOT NULL REFERENCES beads(id) ON DELETE CASCADE,
+        depends_on_id TEXT NOT NULL REFERENCES beads(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (bead_id, depends_on_id, type)
+      );
+      CREATE INDEX dependencies_by_target ON dependencies(depends_on_id, type);
+
+      CREATE TABLE convoys (
+        id TEXT PRIMARY KEY REFERENCES beads(id) ON DELETE CASCADE,
+        status TEXT NOT NULL DEFAULT 'staged',
+        merge_mode TEXT NOT NULL DEFAULT 'direct',
+        started_at INTEGER,
+        landed_at INTEGER
+      );
+      CREATE TABLE convoy_members (
+        convoy_id TEXT NOT NULL REFERENCES convoys(id) ON DELETE CASCADE,
+        bead_id TEXT NOT NULL REFERENCES beads(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (convoy_id, bead_id)
+      );
+      CREATE INDEX convoy_members_by_bead ON convoy_members(bead_id);
+
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        rig_id TEXT REFERENCES rigs(id),
+        name TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'idle',
+        hook_bead_id TEXT REFERENCES beads(id),
+        runtime TEXT,
+        worktree TEXT,
+        branch TEXT,
+        session_id TEXT,
+        token_hash TEXT,
+        done_bead_id TEXT,
+        done_at INTEGER,
+        stop_reason TEXT,
+        last_output_at INTEGER,
+        last_activity_at INTEGER,
+        restarts INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX agents_one_per_hook ON agents(hook_bead_id) WHERE hook_bead_id IS NOT NULL;
+      CREATE INDEX agents_by_rig ON agents(rig_id, role, status);
+      CREATE UNIQUE INDEX agents_by_token ON agents(token_hash) WHERE token_hash IS NOT NULL;
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        bead_id TEXT,
+        command TEXT NOT NULL,
+        cwd TEXT NOT NULL,
+        pid INTEGER,
+        pgid INTEGER,
+        process_start TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        exit_code INTEGER,
+        signal INTEGER,
+        bytes_out INTEGER NOT NULL DEFAULT 0,
+        log_path TEXT
+      );
+      CREATE INDEX sessions_live ON sessions(agent_id) WHERE ended_at IS NULL;
+
+      CREATE TABLE merge_requests (
+        id TEXT PRIMARY KEY REFERENCES beads(id) ON DELETE CASCADE,
+        source_bead_id TEXT NOT NULL REFERENCES beads(id),
+        rig_id TEXT NOT NULL REFERENCES rigs(id),
+        branch TEXT NOT NULL,
+        target TEXT NOT NULL,
+        head_sha TEXT,
+        state TEXT NOT NULL DEFAULT 'queued',
+        claimed_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        failure_type TEXT,
+        failure_tail TEXT,
+        blocked_reason TEXT,
+        retry_at INTEGER,
+        candidate_sha TEXT,
+        merge_sha TEXT,
+        backup_ref TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX merge_requests_by_rig ON merge_requests(rig_id, state);
+      CREATE INDEX merge_requests_by_source ON merge_requests(source_bead_id);
+
+      CREATE TABLE mail (
+        id TEXT PRIMARY KEY,
+        from_addr TEXT NOT NULL,
+        to_addr TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        priority TEXT NOT NULL DEFAULT 'normal',
+        kind TEXT NOT NULL DEFAULT 'notification',
+        thread_id TEXT,
+        created_at INTEGER NOT NULL,
+        read_at INTEGER,
+        acked_at INTEGER
+      );
+      CREATE INDEX mail_by_recipient ON mail(to_addr, created_at);
+
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL,
+        agent_id TEXT,
+        bead_id TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        processed_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        poisoned_at INTEGER,
+        error TEXT
+      );
+      CREATE INDEX events_pending ON events(seq) WHERE processed_at IS NULL AND poisoned_at IS NULL;
+      CREATE INDEX events_by_bead ON events(bead_id, seq) WHERE bead_id IS NOT NULL;
+    `,
+  },
+];

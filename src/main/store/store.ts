@@ -1,0 +1,156 @@
+// The one source of truth. Every write runs inside `transaction`, which also appends
+// its events; after the outermost commit the touched entities go out as revisioned patches.
+import type { EntityKind, Patch } from '../../shared/domain';
+import type { Clock } from '../reconciler/clock';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database';
+import { newBeadId } from './bead-ids';
+import { entityView } from './views';
+
+export interface EventInput {
+  type: string;
+  agent?: string | null;
+  bead?: string | null;
+  payload?: Record<string, unknown>;
+  /** Pending events are drained by the reconciler exactly once; others are feed-only. */
+  pending?: boolean;
+}
+
+export type PatchListener = (patches: Patch[]) => void;
+
+export class Store {
+  readonly db: Db;
+  readonly clock: Clock;
+  private statements = new Map<string, Statement<unknown[]>>();
+  private depth = 0;
+  private touched = new Map<string, { kind: EntityKind; id: string }>();
+  private listeners = new Set<PatchListener>();
+  private eventListeners = new Set<() => void>();
+  private rev = 0;
+  private pendingEventAppended = false;
+
+  constructor(db: Db, clock: Clock) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** A cached prepared statement. */
+  sql(text: string) {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare<unknown[]>(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  get<T>(text: string, ...params: unknown[]): T | undefined {
+    return this.sql(text).get(...params) as T | undefined;
+  }
+
+  all<T>(text: string, ...params: unknown[]): T[] {
+    return this.sql(text).all(...params) as T[];
+  }
+
+  run(text: string, ...params: unknown[]) {
+    return this.sql(text).run(...params);
+  }
+
+  /** Runs `fn` in a transaction (nested calls join the outer one). Patches go out after commit. */
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.depth++;
+    let result: T;
+    try {
+      result = this.db.transaction(fn)();
+    } catch (err) {
+      this.touched.clear();
+      this.pendingEventAppended = false;
+      throw err;
+    } finally {
+      this.depth--;
+    }
+    this.publish();
+    return result;
+  }
+
+  touch(kind: EntityKind, id: string) {
+    this.touched.set(`${kind}:${id}`, { kind, id });
+  }
+
+  event(e: EventInput): number {
+    const now = this.now();
+    const info = this.run(
+      'INSERT INTO events (type, agent_id, bead_id, payload, created_at, processed_at) VALUES (?, ?, ?, ?, ?, ?)',
+      e.type,
+      e.agent ?? null,
+      e.bead ?? null,
+      JSON.stringify(e.payload ?? {}),
+      now,
+      e.pending ? null : now,
+    );
+    if (e.pending) this.pendingEventAppended = true;
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Appends one event in its own transaction (how side effects report back). */
+  report(e: Omit<EventInput, 'pending'>): number {
+    return this.transaction(() => this.event({ ...e, pending: true }));
+  }
+
+  onPatches(listener: PatchListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called after a commit that appended pending events (wakes the reconciler). */
+  onPendingEvents(listener: () => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  newBeadId(prefix: string): string {
+    const count = this.get<{ n: number }>('SELECT count(*) AS n FROM beads')!.n;
+    return newBeadId(prefix, count, (id) => this.get('SELECT 1 FROM beads WHERE id = ?', id) !== undefined);
+  }
+
+  setting<T>(key: string, fallback: T): T {
+    const row = this.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', key);
+    return row ? (JSON.parse(row.value) as T) : fallback;
+  }
+
+  setSetting(key: string, value: unknown) {
+    this.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
+  }
+
+  private publish() {
+    const wake = this.pendingEventAppended;
+    this.pendingEventAppended = false;
+    if (this.touched.size > 0) {
+      const touched = [...this.touched.values()];
+      this.touched.clear();
+      const patches: Patch[] = touched.map(({ kind, id }) => ({
+        revision: ++this.rev,
+        kind,
+        id,
+        value: entityView(this, kind, id),
+      }));
+      for (const l of this.listeners) {
+        try {
+          l(patches);
+        } catch {
+          // a failing listener must not break the writer
+        }
+      }
+    }
+    if (wake) for (const l of this.eventListeners) l();
+  }
+}

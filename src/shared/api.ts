@@ -1,0 +1,232 @@
+// The typed contract: every engine API call is declared here once, with its input
+// schema, who may call it, and its output type. Dispatchers, transports and clients
+// are all derived from this table.
+import { z } from 'zod';
+import {
+  BEAD_TYPES,
+  BEAD_STATUSES,
+  DEPENDENCY_TYPES,
+  DONE_STATUSES,
+  MAIL_PRIORITIES,
+  RUNTIMES,
+  type AgentView,
+  type BeadView,
+  type ConvoyView,
+  type EventView,
+  type MailView,
+  type MergeRequestView,
+  type PrimeView,
+  type RigView,
+  type SessionView,
+  type Snapshot,
+  type TownStatus,
+} from './domain';
+
+/** Who may call a method: the overseer's token, an agent's session token, or either. */
+export type Access = 'overseer' | 'agent' | 'any';
+
+const beadId = z.string().regex(/^[a-z][a-z0-9]{0,15}-[a-z0-9]{3,12}$/, 'expected a bead id like ov-3f9a');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, . _ - (max 64)');
+const agentId = z.string().min(1).max(200);
+const priority = z.number().int().min(0).max(4);
+const label = z.string().min(1).max(64);
+const gate = z.object({
+  name: name,
+  command: z.string().min(1).max(4000),
+  timeout_s: z.number().int().min(1).max(86_400).default(600),
+}).strict();
+
+const empty = z.object({}).strict();
+
+function method<I extends z.ZodType>(access: Access, input: I) {
+  return { access, input };
+}
+
+export const api = {
+  'town.status': method('overseer', empty),
+  'town.snapshot': method('overseer', empty),
+  'town.config': method(
+    'overseer',
+    z.object({
+      set: z.record(z.string(), z.unknown()).optional(),
+    }).strict(),
+  ),
+  'events.list': method(
+    'overseer',
+    z.object({
+      after: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(10_000).default(200),
+      bead: beadId.optional(),
+    }).strict(),
+  ),
+
+  'rig.add': method(
+    'overseer',
+    z.object({
+      name,
+      path: z.string().min(1).max(4096),
+      default_branch: z.string().min(1).max(255).optional(),
+      prefix: z.string().regex(/^[a-z][a-z0-9]{0,7}$/, 'lowercase letters and digits, starting with a letter (max 8)').optional(),
+      test: z.string().min(1).max(4000).optional(),
+      gates: z.array(gate).max(16).optional(),
+      setup: z.string().min(1).max(4000).optional(),
+      max_polecats: z.number().int().min(1).max(64).default(3),
+      runtime: z.enum(RUNTIMES).default('scripted'),
+      command: z.string().min(1).max(4000).optional(),
+      auto_dispatch: z.boolean().default(false),
+    }).strict(),
+  ),
+  'rig.list': method('overseer', empty),
+
+  'bead.create': method(
+    'any',
+    z.object({
+      rig: name.optional(),
+      title: z.string().trim().min(1, 'title is required').max(500),
+      body: z.string().max(100_000).default(''),
+      type: z.enum(BEAD_TYPES).default('task'),
+      priority: priority.default(2),
+      labels: z.array(label).max(32).default([]),
+      scenario: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
+      after: z.array(beadId).max(64).default([]),
+      parent: beadId.optional(),
+    }).strict(),
+  ),
+  'bead.list': method(
+    'any',
+    z.object({
+      rig: name.optional(),
+      status: z.enum(BEAD_STATUSES).optional(),
+      label: label.optional(),
+      assignee: agentId.optional(),
+      type: z.enum(BEAD_TYPES).optional(),
+    }).strict(),
+  ),
+  'bead.show': method('any', z.object({ id: beadId }).strict()),
+  'bead.update': method(
+    'any',
+    z.object({
+      id: beadId,
+      title: z.string().trim().min(1).max(500).optional(),
+      body: z.string().max(100_000).optional(),
+      priority: priority.optional(),
+      add_labels: z.array(label).max(32).optional(),
+      remove_labels: z.array(label).max(32).optional(),
+      scenario: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
+    }).strict(),
+  ),
+  'bead.close': method('overseer', z.object({ id: beadId, reason: z.string().max(2000).optional() }).strict()),
+  'bead.reopen': method('overseer', z.object({ id: beadId }).strict()),
+
+  'dep.add': method(
+    'overseer',
+    z.object({ bead: beadId, depends_on: beadId, type: z.enum(DEPENDENCY_TYPES).default('blocks') }).strict(),
+  ),
+
+  'convoy.create': method(
+    'overseer',
+    z.object({ title: z.string().trim().min(1).max(500), beads: z.array(beadId).max(1000).default([]) }).strict(),
+  ),
+  'convoy.add': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),
+  'convoy.start': method('overseer', z.object({ convoy: beadId }).strict()),
+  'convoy.list': method('overseer', empty),
+  'convoy.show': method('overseer', z.object({ id: beadId }).strict()),
+
+  sling: method('overseer', z.object({ bead: beadId, target: z.string().min(1).max(200).optional() }).strict()),
+
+  'agent.list': method('overseer', empty),
+  'agent.stop': method('overseer', z.object({ agent: agentId }).strict()),
+  'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
+  'session.list': method('overseer', z.object({ agent: agentId.optional() }).strict()),
+  'mr.list': method('overseer', z.object({ rig: name.optional() }).strict()),
+
+  'agent.prime': method('agent', empty),
+  'agent.hook': method('agent', empty),
+  'agent.done': method(
+    'agent',
+    z.object({
+      bead: beadId,
+      status: z.enum(DONE_STATUSES).default('completed'),
+      summary: z.string().max(10_000).optional(),
+    }).strict(),
+  ),
+  'mail.send': method(
+    'any',
+    z.object({
+      to: z.string().min(1).max(200),
+      subject: z.string().trim().min(1).max(500),
+      body: z.string().max(100_000).default(''),
+      priority: z.enum(MAIL_PRIORITIES).default('normal'),
+    }).strict(),
+  ),
+  'mail.inbox': method('any', z.object({ unread: z.boolean().default(false) }).strict()),
+} as const;
+
+export type ApiMethod = keyof typeof api;
+export type ApiInput<M extends ApiMethod> = z.input<(typeof api)[M]['input']>;
+export type ApiParsedInput<M extends ApiMethod> = z.output<(typeof api)[M]['input']>;
+
+export interface ApiOutputs {
+  'town.status': TownStatus;
+  'town.snapshot': Snapshot;
+  'town.config': Record<string, unknown>;
+  'events.list': EventView[];
+  'rig.add': RigView;
+  'rig.list': RigView[];
+  'bead.create': BeadView;
+  'bead.list': BeadView[];
+  'bead.show': BeadView;
+  'bead.update': BeadView;
+  'bead.close': BeadView;
+  'bead.reopen': BeadView;
+  'dep.add': BeadView;
+  'convoy.create': ConvoyView;
+  'convoy.add': ConvoyView;
+  'convoy.start': ConvoyView;
+  'convoy.list': ConvoyView[];
+  'convoy.show': ConvoyView;
+  sling: BeadView;
+  'agent.list': AgentView[];
+  'agent.stop': AgentView;
+  'agent.input': { bytes: number };
+  'session.list': SessionView[];
+  'mr.list': MergeRequestView[];
+  'agent.prime': PrimeView;
+  'agent.hook': { bead: BeadView | null };
+  'agent.done': { accepted: boolean; merge_request: MergeRequestView | null };
+  'mail.send': MailView;
+  'mail.inbox': MailView[];
+}
+export type ApiOutput<M extends ApiMethod> = ApiOutputs[M];
+
+/** Long-lived streams (control socket only): after the opening request the connection carries frames. */
+export const streams = {
+  'session.attach': method('overseer', z.object({ agent: agentId, cols: z.number().int().min(2).max(1000).optional(), rows: z.number().int().min(2).max(1000).optional() }).strict()),
+  'feed.watch': method('overseer', z.object({ after: z.number().int().min(0).optional() }).strict()),
+} as const;
+export type StreamMethod = keyof typeof streams;
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return Object.prototype.hasOwnProperty.call(api, name);
+}
+export function isStreamMethod(name: string): name is StreamMethod {
+  return Object.prototype.hasOwnProperty.call(streams, name);
+}
+
+/** The caller as the engine sees it, derived from the token. */
+export type Caller = { kind: 'overseer' } | { kind: 'agent'; agentId: string };
+
+/** Anything that can carry a call to the engine: the control socket, the in-memory transport, IPC. */
+export interface Transport {
+  call(method: string, params: unknown): Promise<unknown>;
+}
+
+export type TypedClient = {
+  call<M extends ApiMethod>(method: M, params: ApiInput<M>): Promise<ApiOutput<M>>;
+};
+
+export function typedClient(transport: Transport): TypedClient {
+  return {
+    call: (method, params) => transport.call(method, params) as never,
+  };
+}

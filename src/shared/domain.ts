@@ -1,0 +1,210 @@
+// The vocabulary of a town (see shared/design/domain.md), shared by every process.
+// Views are what the API returns: snake_case JSON, timestamps as ISO strings.
+
+export const BEAD_TYPES = ['task', 'bug', 'feature', 'chore', 'epic', 'convoy', 'merge_request', 'message', 'escalation'] as const;
+export type BeadType = (typeof BEAD_TYPES)[number];
+
+export const BEAD_STATUSES = ['open', 'in_progress', 'in_review', 'closed', 'failed'] as const;
+export type BeadStatus = (typeof BEAD_STATUSES)[number];
+export const TERMINAL_BEAD_STATUSES: readonly BeadStatus[] = ['closed', 'failed'];
+
+export const AGENT_STATUSES = ['idle', 'starting', 'working', 'waiting', 'stalled', 'dead'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export const AGENT_ROLES = ['polecat', 'crew', 'mayor', 'refinery'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+export const MR_STATES = ['queued', 'claimed', 'merging', 'testing', 'merged', 'blocked', 'failed'] as const;
+export type MergeRequestState = (typeof MR_STATES)[number];
+export const ACTIVE_MR_STATES: readonly MergeRequestState[] = ['claimed', 'merging', 'testing'];
+
+export const CONVOY_STATUSES = ['staged', 'active', 'landed'] as const;
+export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
+
+export const DEPENDENCY_TYPES = ['blocks', 'parent-child', 'tracks', 'related', 'discovered-from'] as const;
+export type DependencyType = (typeof DEPENDENCY_TYPES)[number];
+
+export const RUNTIMES = ['scripted', 'shell'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+export const SCENARIOS = ['ok', 'crash', 'needs-input', 'flood'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export const DONE_STATUSES = ['completed', 'escalated', 'deferred'] as const;
+export type DoneStatus = (typeof DONE_STATUSES)[number];
+
+export const MAIL_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type MailPriority = (typeof MAIL_PRIORITIES)[number];
+
+export const ORIGIN_KINDS = ['user', 'agent', 'system', 'import'] as const;
+export type OriginKind = (typeof ORIGIN_KINDS)[number];
+
+/** The overseer (the human) as an address for mail and escalations. */
+export const OVERSEER = 'overseer';
+
+export interface Gate {
+  name: string;
+  command: string;
+  timeout_s: number;
+}
+
+export interface RigView {
+  id: string;
+  name: string;
+  path: string;
+  default_branch: string;
+  prefix: string;
+  gates: Gate[];
+  setup_command: string | null;
+  max_polecats: number;
+  runtime: RuntimeName;
+  command: string | null;
+  auto_dispatch: boolean;
+  created_at: string;
+}
+
+export interface BeadView {
+  id: string;
+  rig: string | null;
+  type: BeadType;
+  title: string;
+  body: string;
+  status: BeadStatus;
+  priority: number;
+  labels: string[];
+  assignee: string | null;
+  scenario: string | null;
+  slung_to: string | null;
+  blocked_by: string[];
+  depends_on: string[];
+  origin: { kind: OriginKind; id: string };
+  dispatch_attempts: number;
+  close_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  closed_at: string | null;
+}
+
+export interface ConvoyView {
+  id: string;
+  title: string;
+  status: ConvoyStatus;
+  stuck: boolean;
+  total: number;
+  closed: number;
+  beads: string[];
+  created_at: string;
+  started_at: string | null;
+  landed_at: string | null;
+}
+
+export interface AgentView {
+  id: string;
+  role: AgentRole;
+  rig: string | null;
+  name: string;
+  status: AgentStatus;
+  hook: string | null;
+  pid: number | null;
+  session: string | null;
+  worktree: string | null;
+  branch: string | null;
+  restarts: number;
+  last_output_at: string | null;
+  created_at: string;
+}
+
+export interface MergeRequestView {
+  id: string;
+  bead: string;
+  rig: string;
+  branch: string;
+  target: string;
+  state: MergeRequestState;
+  attempts: number;
+  failure: { type: string; tail: string } | null;
+  blocked_reason: string | null;
+  head_sha: string | null;
+  merge_sha: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MailView {
+  id: string;
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  priority: MailPriority;
+  kind: string;
+  created_at: string;
+  read_at: string | null;
+}
+
+export interface EventView {
+  seq: number;
+  type: string;
+  agent: string | null;
+  bead: string | null;
+  payload: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface SessionView {
+  id: string;
+  agent: string;
+  bead: string | null;
+  pid: number | null;
+  started_at: string;
+  ended_at: string | null;
+  exit_code: number | null;
+  signal: number | null;
+  bytes_out: number;
+}
+
+export type EntityKind = 'rig' | 'bead' | 'convoy' | 'agent' | 'merge_request' | 'mail';
+
+export interface EntityMap {
+  rig: RigView;
+  bead: BeadView;
+  convoy: ConvoyView;
+  agent: AgentView;
+  merge_request: MergeRequestView;
+  mail: MailView;
+}
+
+/** One change to one entity, in commit order. `value: null` means it was deleted. */
+export interface Patch {
+  revision: number;
+  kind: EntityKind;
+  id: string;
+  value: EntityMap[EntityKind] | null;
+}
+
+export interface Snapshot {
+  revision: number;
+  rigs: RigView[];
+  beads: BeadView[];
+  convoys: ConvoyView[];
+  agents: AgentView[];
+  merge_requests: MergeRequestView[];
+  mail: MailView[];
+}
+
+export interface TownStatus {
+  town: string;
+  pid: number;
+  revision: number;
+  dispatch_paused: boolean;
+  counts: Record<string, number>;
+  agents: { total: number; working: number };
+  memory: { rss_mb: number; heap_mb: number };
+  reconciler: { ticks: number; last_tick_ms: number; violations: string[] };
+}
+
+export interface PrimeView {
+  agent: AgentView;
+  bead: BeadView | null;
+  role_prompt: string;
+}

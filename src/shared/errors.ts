@@ -1,0 +1,50 @@
+// Typed errors every boundary answers with. `field` names the offending input field.
+
+export const ERROR_CODES = [
+  'invalid_input',
+  'bad_frame',
+  'unknown_method',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'stale',
+  'engine_not_running',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ApiErrorShape {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly field?: string;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.field = field;
+  }
+
+  toJSON(): ApiErrorShape {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+
+  static from(shape: ApiErrorShape): ApiError {
+    return new ApiError(shape.code, shape.message, shape.field);
+  }
+}
+
+export const notFound = (what: string, id: string, field?: string) =>
+  new ApiError('not_found', `${what} ${id} not found`, field);
+
+export const conflict = (message: string, field?: string) => new ApiError('conflict', message, field);
+
+export const invalid = (message: string, field: string) => new ApiError('invalid_input', message, field);
