@@ -56,7 +56,7 @@ class Connection {
   async call<M extends ApiMethod>(method: M, params: ApiInput<M>): Promise<ApiOutput<M>> {
     const paths = townPaths(this.dir);
     if (!this.offline) {
-      const token = process.env.TOWN_TOKEN ?? readOverseerToken(paths);
+      const token = process.env.TOWN_TOKEN || readOverseerToken(paths);
       if (!token) {
         if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
         throw new UsageError(`cannot read the overseer token in ${paths.token}`);

@@ -1,0 +1,100 @@
+// Test helpers: temp towns, real repos, a real `town serve` process and the real CLI.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(ROOT, 'out', 'cli', 'town.cjs');
+
+const made: string[] = [];
+export function tempDir(label = 'town'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ov-${label}-`));
+  made.push(dir);
+  return dir;
+}
+export function removeTempDirs() {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 45_000, stepMs = 100): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `town` CLI. */
+export function town(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, '--town', dir, ...args], { env: { ...process.env, ...env, TOWN_TOKEN: '' }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `town --json ...`, parsed; throws with stderr on failure. */
+export async function townJson<T = any>(dir: string, ...args: string[]): Promise<T> {
+  const r = await town(dir, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`town ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export const FAST_AGENTS = { TOWN_SCRIPTED_PACE_MS: '15' };
+
+export class ServedTown {
+  child: ChildProcess | null = null;
+  log = '';
+  constructor(readonly dir: string) {}
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [CLI, 'serve', '--town', this.dir], {
+      env: { ...process.env, ...FAST_AGENTS, TOWN_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout!.on('data', (d) => (this.log += d));
+    child.stderr!.on('data', (d) => (this.log += d));
+    await waitFor('town serve to listen', () => this.log.includes('serving '), 20_000, 25);
+  }
+
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    const code = await exited;
+    this.child = null;
+    return code;
+  }
+}
+
+/** Live processes started as agents of this town (found via /proc, by environment). */
+export function agentProcessesOf(townDir: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (env.split('\0').includes(`TOWN_DIR=${townDir}`)) found.push(Number(entry));
+    } catch {
+      // gone or not ours
+    }
+  }
+  return found;
+}
