@@ -32,15 +32,37 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** True while any process of the group exists. */
+/** Parsed /proc/<pid>/stat: state and process group (Linux only). */
+function procStat(pid: string): { state: string; pgrp: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], pgrp: Number(fields[2]) };
+  } catch {
+    return null;
+  }
+}
+
+const hasProc = fs.existsSync('/proc/self/stat');
+
+/**
+ * True while any process of the group is still running. Zombies count as gone: an
+ * orphan's zombie waits for init to reap it, which in containers can take seconds.
+ */
 export function groupAlive(pgid: number): boolean {
   if (pgid <= 1) return false;
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  if (!hasProc) return true;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57) continue; // only numeric entries are processes
+    const st = procStat(entry);
+    if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') return true;
+  }
+  return false;
 }
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -7,7 +7,7 @@ import * as serializeModule from '@xterm/addon-serialize';
 import fs from 'node:fs';
 import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
-import { processStartTime, terminateGroup } from './process-tree';
+import { pidAlive, processStartTime, terminateGroup } from './process-tree';
 
 // Both are CommonJS bundles: named exports under Node's CJS loader, `default` under ESM interop.
 type HeadlessModule = typeof headlessModule;
@@ -83,6 +83,7 @@ class LiveSession {
   bytesOut = 0;
   unparsed = 0;
   paused = false;
+  leaderGone = false;
   exited: { exitCode: number; signal: number } | null = null;
   stopReason: string | null = null;
   finished: Promise<ExitInfo>;
@@ -271,12 +272,15 @@ export class SessionHost {
 
   private updateFlow(s: LiveSession) {
     if (s.exited) return;
-    const backlog = this.backlog(s);
+    // node-pty drops unread output 200 ms after the child is reaped, so once the leader
+    // is gone the PTY is drained whatever the backlog (the kernel buffer bounds it).
+    if (s.paused && !pidAlive(s.info.pid)) s.leaderGone = true;
+    const backlog = s.leaderGone ? 0 : this.backlog(s);
     if (!s.paused && backlog > this.opts.highWatermark) {
       s.paused = true;
       s.proc.pause();
       // Viewer backlogs drain without telling us; look again shortly.
-      s.pollTimer = setInterval(() => this.updateFlow(s), 20);
+      s.pollTimer = setInterval(() => this.updateFlow(s), 10);
     } else if (s.paused && backlog < this.opts.lowWatermark) {
       s.paused = false;
       s.proc.resume();
