@@ -142,7 +142,8 @@ export class Engine {
     if (at - last < 5000) return;
     this.lastOutputWrite.set(sessionId, at);
     if (this.closed) return;
-    this.store.run('UPDATE agents SET last_output_at = ? WHERE session_id = ?', this.store.now(), sessionId);
+    const agent = this.store.get<{ id: string; hook_bead_id: string | null }>('SELECT id, hook_bead_id FROM agents WHERE session_id = ?', sessionId);
+    if (agent) this.store.report({ type: 'session.activity', agent: agent.id, bead: agent.hook_bead_id, payload: { session: sessionId } });
   }
 
   /**

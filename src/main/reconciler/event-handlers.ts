@@ -72,6 +72,12 @@ const sessionExited: Handler = ({ store, config }, e, p) => {
   return [];
 };
 
+const sessionActivity: Handler = ({ store }, e, p) => {
+  store.run('UPDATE agents SET last_output_at = ? WHERE id = ? AND session_id = ?', e.created_at, e.agent_id, str(p.session));
+  store.touch('agent', e.agent_id!);
+  return [];
+};
+
 const refineryCandidate: Handler = ({ store }, _e, p) => {
   const mr = getMergeRequest(store, str(p.mr)!);
   if (!mr || mr.state !== 'claimed') return [];
@@ -128,6 +134,7 @@ export const EVENT_HANDLERS: Record<string, Handler> = {
   'session.spawned': sessionSpawned,
   'session.spawn_failed': sessionSpawnFailed,
   'session.exited': sessionExited,
+  'session.activity': sessionActivity,
   'refinery.candidate': refineryCandidate,
   'refinery.testing': refineryTesting,
   'refinery.merged': refineryMerged,
