@@ -35,7 +35,7 @@ async function setup(maxPolecats = 2) {
   const effects = new RecordingEffects();
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(base, 'worktrees') });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, startedAt: 0, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, wake: () => {} },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, wake: () => {} },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));

@@ -5,7 +5,6 @@ import type { ZodError } from 'zod';
 import { api, isApiMethod, type Caller } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
 import { hashToken } from '../engine/town-dir';
-import type { Store } from '../store/store';
 import { handlers, type EngineContext } from './handlers';
 
 export function fieldOf(err: ZodError): { field: string; message: string } {
@@ -28,7 +27,7 @@ export class ApiDispatcher {
     const a = Buffer.from(token);
     const b = Buffer.from(this.overseerToken);
     if (a.length === b.length && timingSafeEqual(a, b)) return { kind: 'overseer' };
-    const agent = (this.ctx.store as Store).get<{ id: string }>('SELECT id FROM agents WHERE token_hash = ?', hashToken(token));
+    const agent = this.ctx.store.get<{ id: string }>('SELECT id FROM agents WHERE token_hash = ?', hashToken(token));
     if (agent) return { kind: 'agent', agentId: agent.id };
     throw new ApiError('unauthorized', 'unknown or expired token');
   }

@@ -42,7 +42,6 @@ import { rolePrompt } from '../runtimes/role-prompts';
 export interface EngineContext {
   store: Store;
   townDir: string;
-  startedAt: number;
   reconcilerMetrics(): { ticks: number; lastTickMs: number; violations: string[] };
   /** Kill-then-status for an agent's live session; resolves after the store reflects it. */
   stopAgentSession(agentId: string, reason: string): Promise<boolean>;

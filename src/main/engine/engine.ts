@@ -47,6 +47,7 @@ export class Engine {
     this.log = o.log ?? (() => {});
     const clock = o.clock ?? systemClock;
     this.db = openDatabase(paths.db, { onBackup: (b) => this.log(`backed up ${paths.db} to ${b} before migrating`) });
+    fs.chmodSync(paths.db, 0o600); // the store holds agent token hashes and everyone's mail
     this.store = new Store(this.db, clock);
     this.host = new SessionHost({
       onActivity: (sessionId, at) => this.noteOutput(sessionId, at),
@@ -110,7 +111,6 @@ export class Engine {
     return {
       store: this.store,
       townDir: this.paths.dir,
-      startedAt: Date.now(),
       reconcilerMetrics: () => this.reconciler.metrics,
       stopAgentSession: (agentId, reason) => this.stopAgentSession(agentId, reason),
       writeToAgent: (agentId, data) => {

@@ -85,8 +85,3 @@ export async function checkoutDetached(rigPath: string, dir: string, commit: str
   await git(dir, ['checkout', '--detach', '--force', commit]);
   await git(dir, ['clean', '-fd']);
 }
-
-export async function removeWorktree(rigPath: string, dir: string): Promise<void> {
-  if (await isDirty(dir)) throw new Error(`${dir} has uncommitted work; not removed`);
-  await git(rigPath, ['worktree', 'remove', dir]);
-}
