@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketClient } from '../src/main/control/socket-client';
 import { ApiError } from '../src/shared/errors';
-import { gitIn, makeRepo } from './helpers/repo';
+import { makeRepo } from './helpers/repo';
 import { removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
 
 let dir: string;
