@@ -9,6 +9,8 @@ import { EngineNotRunningError, SocketClient } from '../main/control/socket-clie
 import { Engine } from '../main/engine/engine';
 import { isTown, readOverseerToken, townPaths } from '../main/engine/town-dir';
 import { createDemoTown } from '../main/demo/demo-town';
+import { rendererDir } from '../main/engine/resources';
+import { WebHost } from '../main/hosts/web-host';
 import { attach } from './attach';
 import * as fmt from './format';
 
@@ -88,7 +90,7 @@ const HELP = `town — drive an Overseer town
 Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
-Town:       init DIR · demo DIR · serve · status · config [get|set KEY VALUE]
+Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · config [get|set KEY VALUE]
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
             rig list
@@ -371,26 +373,44 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
 }
 
 async function serve(argv: string[]): Promise<number> {
-  const a = parse(argv);
+  const a = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });
   const dir = townDirFrom(a.values);
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
+  const port = a.values.port === undefined ? 0 : Number(a.values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number (0 picks a free one)');
+  const host = str(a.values.host) ?? '127.0.0.1';
   const log = (line: string) => process.stderr.write(`[town] ${line}\n`);
   const engine = Engine.open({ townDir: dir, log });
   await engine.start();
-  process.stdout.write(`serving ${dir}\n  socket ${engine.paths.socket}\n  stop with Ctrl-C\n`);
+  let web: WebHost | null = null;
+  if (!a.values['no-web']) {
+    web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir(), host, port, log });
+    try {
+      await web.listen();
+    } catch (err) {
+      await engine.shutdown();
+      throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    }
+  }
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    process.stderr.write(`town: warning: the web UI listens on ${host}, reachable from other machines. Anyone with the URL's token controls this town and its agents.\n`);
+  }
+  process.stdout.write(`serving ${dir}\n  socket ${engine.paths.socket}\n${web ? `  open   ${web.url}\n` : ''}  stop with Ctrl-C\n`);
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log(`${signal}: stopping sessions and closing the town`);
-      engine.shutdown().then(
-        () => resolve(0),
-        (err) => {
-          log(`shutdown failed: ${(err as Error).message}`);
-          resolve(1);
-        },
-      );
+      Promise.resolve(web?.close())
+        .then(() => engine.shutdown())
+        .then(
+          () => resolve(0),
+          (err) => {
+            log(`shutdown failed: ${(err as Error).message}`);
+            resolve(1);
+          },
+        );
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

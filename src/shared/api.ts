@@ -16,6 +16,8 @@ import {
   type MailView,
   type MergeRequestView,
   type PrimeView,
+  type RigCheck,
+  type RigDetail,
   type RigView,
   type SessionView,
   type Snapshot,
@@ -57,6 +59,8 @@ export const api = {
       after: z.number().int().min(0).optional(),
       limit: z.number().int().min(1).max(10_000).default(200),
       bead: beadId.optional(),
+      /** The newest `limit` events (still in seq order) instead of the oldest after `after`. */
+      latest: z.boolean().default(false),
     }).strict(),
   ),
 
@@ -77,6 +81,25 @@ export const api = {
     }).strict(),
   ),
   'rig.list': method('overseer', empty),
+  'rig.show': method('overseer', z.object({ name }).strict()),
+  'rig.update': method(
+    'overseer',
+    z.object({
+      name,
+      default_branch: z.string().min(1).max(255).optional(),
+      gates: z.array(gate).max(16).optional(),
+      setup: z.string().max(4000).nullable().optional(),
+      max_polecats: z.number().int().min(1).max(64).optional(),
+      runtime: z.enum(RUNTIMES).optional(),
+      command: z.string().max(4000).nullable().optional(),
+      auto_dispatch: z.boolean().optional(),
+    }).strict(),
+  ),
+  /** Checks a folder before it becomes a rig: is it a git repository, which branches it has. */
+  'rig.check': method(
+    'overseer',
+    z.object({ path: z.string().min(1).max(4096), default_branch: z.string().min(1).max(255).optional() }).strict(),
+  ),
 
   'bead.create': method(
     'any',
@@ -122,12 +145,19 @@ export const api = {
     'overseer',
     z.object({ bead: beadId, depends_on: beadId, type: z.enum(DEPENDENCY_TYPES).default('blocks') }).strict(),
   ),
+  'dep.remove': method(
+    'overseer',
+    z.object({ bead: beadId, depends_on: beadId, type: z.enum(DEPENDENCY_TYPES).default('blocks') }).strict(),
+  ),
 
   'convoy.create': method(
     'overseer',
     z.object({ title: z.string().trim().min(1).max(500), beads: z.array(beadId).max(1000).default([]) }).strict(),
   ),
   'convoy.add': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),
+  'convoy.remove': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),
+  /** Moves one member to a new position (0-based) in the convoy's order. */
+  'convoy.move': method('overseer', z.object({ convoy: beadId, bead: beadId, position: z.number().int().min(0).max(100_000) }).strict()),
   'convoy.start': method('overseer', z.object({ convoy: beadId }).strict()),
   'convoy.list': method('overseer', empty),
   'convoy.show': method('overseer', z.object({ id: beadId }).strict()),
@@ -136,6 +166,8 @@ export const api = {
 
   'agent.list': method('overseer', empty),
   'agent.stop': method('overseer', z.object({ agent: agentId }).strict()),
+  /** Stops the agent's session (verified) and starts it again on the same bead. */
+  'agent.restart': method('overseer', z.object({ agent: agentId }).strict()),
   'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
   'session.list': method('overseer', z.object({ agent: agentId.optional() }).strict()),
   'mr.list': method('overseer', z.object({ rig: name.optional() }).strict()),
@@ -173,6 +205,9 @@ export interface ApiOutputs {
   'events.list': EventView[];
   'rig.add': RigView;
   'rig.list': RigView[];
+  'rig.show': RigDetail;
+  'rig.update': RigView;
+  'rig.check': RigCheck;
   'bead.create': BeadView;
   'bead.list': BeadView[];
   'bead.show': BeadView;
@@ -180,14 +215,18 @@ export interface ApiOutputs {
   'bead.close': BeadView;
   'bead.reopen': BeadView;
   'dep.add': BeadView;
+  'dep.remove': BeadView;
   'convoy.create': ConvoyView;
   'convoy.add': ConvoyView;
+  'convoy.remove': ConvoyView;
+  'convoy.move': ConvoyView;
   'convoy.start': ConvoyView;
   'convoy.list': ConvoyView[];
   'convoy.show': ConvoyView;
   sling: BeadView;
   'agent.list': AgentView[];
   'agent.stop': AgentView;
+  'agent.restart': AgentView;
   'agent.input': { bytes: number };
   'session.list': SessionView[];
   'mr.list': MergeRequestView[];

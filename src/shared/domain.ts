@@ -62,6 +62,23 @@ export interface RigView {
   created_at: string;
 }
 
+export interface RigDetail {
+  rig: RigView;
+  polecats: AgentView[];
+  /** Branches of the repository: the default branch and every polecat branch. */
+  branches: { name: string; sha: string; agent: string | null }[];
+}
+
+export interface RigCheck {
+  path: string;
+  ok: boolean;
+  problem: string | null;
+  /** The field the problem is about (path or default_branch). */
+  field: string | null;
+  branches: string[];
+  current_branch: string | null;
+}
+
 export interface BeadView {
   id: string;
   rig: string | null;

@@ -173,9 +173,11 @@ export const handlers: Handlers = {
   },
 
   'events.list': (ctx, _c, input) => {
+    const order = input.latest ? 'DESC' : 'ASC';
     const rows = input.bead
-      ? ctx.store.all<EventRow>('SELECT * FROM events WHERE bead_id = ? AND seq > ? ORDER BY seq LIMIT ?', input.bead, input.after ?? 0, input.limit)
-      : ctx.store.all<EventRow>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', input.after ?? 0, input.limit);
+      ? ctx.store.all<EventRow>(`SELECT * FROM events WHERE bead_id = ? AND seq > ? ORDER BY seq ${order} LIMIT ?`, input.bead, input.after ?? 0, input.limit)
+      : ctx.store.all<EventRow>(`SELECT * FROM events WHERE seq > ? ORDER BY seq ${order} LIMIT ?`, input.after ?? 0, input.limit);
+    if (input.latest) rows.reverse();
     return rows.map(eventView);
   },
 
@@ -210,6 +212,71 @@ export const handlers: Handlers = {
   },
 
   'rig.list': (ctx) => ctx.store.all<RigRow>('SELECT * FROM rigs ORDER BY name').map(rigView),
+
+  'rig.show': async (ctx, _c, input) => {
+    const { store } = ctx;
+    const rig = getRig(store, input.name);
+    if (!rig) throw notFound('rig', input.name, 'name');
+    const polecats = store.all<AgentRow>(`SELECT * FROM agents WHERE rig_id = ? AND role = 'polecat' ORDER BY name`, rig.id).map((a) => agentView(store, a));
+    const owner = new Map(polecats.filter((p) => p.branch).map((p) => [p.branch!, p.id]));
+    const out = await git(rig.path, ['for-each-ref', '--format=%(refname:short) %(objectname)', `refs/heads/${rig.default_branch}`, 'refs/heads/polecat/'], { allowFail: true });
+    const branches = out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [name, sha] = line.split(' ');
+        return { name, sha, agent: owner.get(name) ?? null };
+      });
+    return { rig: rigView(rig), polecats, branches };
+  },
+
+  'rig.update': async (ctx, _c, input) => {
+    const { store } = ctx;
+    const rig = getRig(store, input.name);
+    if (!rig) throw notFound('rig', input.name, 'name');
+    if (input.default_branch && !(await branchExists(rig.path, input.default_branch))) {
+      throw invalid(`branch ${input.default_branch} does not exist in ${rig.path}`, 'default_branch');
+    }
+    const runtime = input.runtime ?? rig.runtime;
+    const command = input.command === undefined ? rig.command_template : input.command || null;
+    if (runtime === 'shell' && !command) throw invalid('the shell runtime needs a command template', 'command');
+    store.transaction(() => {
+      store.run(
+        `UPDATE rigs SET default_branch = ?, gates = ?, setup_command = ?, max_polecats = ?, runtime = ?, command_template = ?, auto_dispatch = ? WHERE id = ?`,
+        input.default_branch ?? rig.default_branch,
+        input.gates ? JSON.stringify(input.gates) : rig.gates,
+        input.setup === undefined ? rig.setup_command : input.setup || null,
+        input.max_polecats ?? rig.max_polecats,
+        runtime,
+        command,
+        input.auto_dispatch === undefined ? rig.auto_dispatch : input.auto_dispatch ? 1 : 0,
+        rig.id,
+      );
+      store.event({ type: 'rig.updated', payload: { rig: rig.id, fields: Object.keys(input).filter((k) => k !== 'name') } });
+      store.touch('rig', rig.id);
+    });
+    ctx.wake();
+    return rigView(getRig(store, rig.id)!);
+  },
+
+  'rig.check': async (_ctx, _c, input) => {
+    const abs = path.resolve(input.path);
+    const result = (problem: string | null, field: string | null, branches: string[] = [], current: string | null = null) => ({
+      path: abs, ok: problem === null, problem, field, branches, current_branch: current,
+    });
+    try {
+      await validateRepository(abs);
+    } catch (err) {
+      return result((err as Error).message, 'path');
+    }
+    const branches = (await git(abs, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/'], { allowFail: true })).split('\n').filter(Boolean);
+    const current = (await git(abs, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim() || null;
+    if (branches.length === 0) return result(`${abs} has no commits yet; commit something first`, 'path', branches, current);
+    const wanted = input.default_branch ?? current;
+    if (!wanted) return result('the repository has a detached HEAD; choose a default branch', 'default_branch', branches, current);
+    if (!branches.includes(wanted)) return result(`branch ${wanted} does not exist in ${abs}`, 'default_branch', branches, current);
+    return result(null, null, branches, current);
+  },
 
   'bead.create': (ctx, caller, input) => {
     const { store } = ctx;
@@ -302,6 +369,21 @@ export const handlers: Handlers = {
     return beadById(store, input.bead);
   },
 
+  'dep.remove': (ctx, _c, input) => {
+    const { store } = ctx;
+    requireBead(store, input.bead, 'bead');
+    requireBead(store, input.depends_on, 'depends_on');
+    if (input.type === 'tracks') throw invalid('remove convoy members with convoy.remove', 'type');
+    store.transaction(() => {
+      const r = store.run('DELETE FROM dependencies WHERE bead_id = ? AND depends_on_id = ? AND type = ?', input.bead, input.depends_on, input.type);
+      if (r.changes === 0) throw notFound('dependency', `${input.bead} → ${input.depends_on}`, 'depends_on');
+      store.event({ type: 'dependency.removed', bead: input.bead, payload: { depends_on: input.depends_on, type: input.type }, pending: true });
+      touchBead(store, input.bead);
+      touchBead(store, input.depends_on);
+    });
+    return beadById(store, input.bead);
+  },
+
   'convoy.create': (ctx, _c, input) => {
     const { store } = ctx;
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
@@ -325,6 +407,44 @@ export const handlers: Handlers = {
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
     store.transaction(() => addConvoyMembers(store, convoy.id, input.beads));
     ctx.wake();
+    return convoyView(store, convoy.id)!;
+  },
+
+  'convoy.remove': (ctx, _c, input) => {
+    const { store } = ctx;
+    const convoy = requireConvoy(store, input.convoy, 'convoy');
+    if (convoy.status === 'landed') throw conflict(`${convoy.id} has landed; its members are history`, 'convoy');
+    input.beads.forEach((id, i) => {
+      if (!store.get('SELECT 1 FROM convoy_members WHERE convoy_id = ? AND bead_id = ?', convoy.id, id)) {
+        throw notFound('member', `${id} in ${convoy.id}`, `beads.${i}`);
+      }
+    });
+    store.transaction(() => {
+      for (const id of input.beads) {
+        store.run('DELETE FROM convoy_members WHERE convoy_id = ? AND bead_id = ?', convoy.id, id);
+        store.run(`DELETE FROM dependencies WHERE bead_id = ? AND depends_on_id = ? AND type = 'tracks'`, convoy.id, id);
+        store.touch('bead', id);
+      }
+      renumberMembers(store, convoy.id);
+      store.event({ type: 'convoy.members_removed', bead: convoy.id, payload: { beads: input.beads }, pending: true });
+      store.touch('convoy', convoy.id);
+    });
+    return convoyView(store, convoy.id)!;
+  },
+
+  'convoy.move': (ctx, _c, input) => {
+    const { store } = ctx;
+    const convoy = requireConvoy(store, input.convoy, 'convoy');
+    const order = store.all<{ bead_id: string }>('SELECT bead_id FROM convoy_members WHERE convoy_id = ? ORDER BY position', convoy.id).map((m) => m.bead_id);
+    const from = order.indexOf(input.bead);
+    if (from < 0) throw notFound('member', `${input.bead} in ${convoy.id}`, 'bead');
+    order.splice(from, 1);
+    order.splice(Math.min(input.position, order.length), 0, input.bead);
+    store.transaction(() => {
+      order.forEach((id, i) => store.run('UPDATE convoy_members SET position = ? WHERE convoy_id = ? AND bead_id = ?', i, convoy.id, id));
+      store.event({ type: 'convoy.reordered', bead: convoy.id, payload: { bead: input.bead, position: input.position } });
+      store.touch('convoy', convoy.id);
+    });
     return convoyView(store, convoy.id)!;
   },
 
@@ -392,6 +512,22 @@ export const handlers: Handlers = {
         returnBeadAfterInterruption(store, bead, 'agent stopped by overseer');
       });
     }
+    return agentView(store, getAgent(store, agent.id)!);
+  },
+
+  'agent.restart': async (ctx, caller, input) => {
+    const { store } = ctx;
+    const agent = requireAgent(store, input.agent);
+    if (agent.role !== 'polecat') throw conflict(`${agent.id} is a ${agent.role}; only polecats restart on their bead`, 'agent');
+    const bead = agent.hook_bead_id;
+    if (!bead) throw conflict(`${agent.id} holds no bead; sling one to it instead`, 'agent');
+    await handlers['agent.stop'](ctx, caller, { agent: agent.id });
+    store.transaction(() => {
+      // Back on the same polecat: the reconciler dispatches it there as soon as it is idle.
+      store.run(`UPDATE beads SET slung_to = ?, last_dispatch_at = NULL, updated_at = ? WHERE id = ? AND status = 'open'`, agent.id, store.now(), bead);
+      store.event({ type: 'agent.restart_requested', agent: agent.id, bead, payload: {}, pending: true });
+      touchBead(store, bead);
+    });
     return agentView(store, getAgent(store, agent.id)!);
   },
 
@@ -488,6 +624,11 @@ function requireConvoyMember(store: Store, id: string, field: string) {
   const b = requireBead(store, id, field);
   if (b.type === 'convoy' || b.type === 'merge_request') throw invalid(`${id} is a ${b.type} and cannot be a convoy member`, field);
   return b;
+}
+
+function renumberMembers(store: Store, convoyId: string) {
+  const ids = store.all<{ bead_id: string }>('SELECT bead_id FROM convoy_members WHERE convoy_id = ? ORDER BY position', convoyId);
+  ids.forEach((m, i) => store.run('UPDATE convoy_members SET position = ? WHERE convoy_id = ? AND bead_id = ?', i, convoyId, m.bead_id));
 }
 
 function addConvoyMembers(store: Store, convoyId: string, beads: string[]) {

@@ -14,7 +14,7 @@ export interface StreamHost {
   attach(
     caller: Caller,
     params: { agent: string; cols?: number; rows?: number },
-    out: { data(d: string): void; end(reason: string): void; backlog(): number },
+    out: { data(d: string): void; end(reason: string): void; backlog(): number; resized?(cols: number, rows: number): void },
   ): Promise<{ session: string; screen: string; cols: number; rows: number; input(d: string): void; resize(c: number, r: number): void; detach(): void }>;
   watch(after: number | undefined, push: (patch: unknown) => void): { revision: number; stop(): void };
 }

@@ -38,6 +38,8 @@ export class Engine {
   private readonly db: Db;
   private readonly releaseLock: () => void;
   private control: ControlServer | null = null;
+  /** Attach and feed streams, shared by the control socket and the UI hosts. */
+  readonly streams: StreamHost;
   private readonly log: (line: string) => void;
   private closed = false;
 
@@ -57,6 +59,7 @@ export class Engine {
     const token = readOverseerToken(paths);
     if (!token) throw new Error(`${paths.token} is missing or empty`);
     this.dispatcher = new ApiDispatcher(this.context(), token, this.log);
+    this.streams = this.streamHost();
   }
 
   /** Opens (creating if needed) a town and takes its lock. Nothing runs until start(). */
@@ -77,7 +80,7 @@ export class Engine {
     await this.recoverPreviousRun();
     this.reconciler.start();
     if (o.socket !== false) {
-      this.control = new ControlServer(this.paths.socket, this.dispatcher, this.streamHost(), this.log);
+      this.control = new ControlServer(this.paths.socket, this.dispatcher, this.streams, this.log);
       await this.control.listen();
     }
   }
@@ -183,16 +186,15 @@ export class Engine {
           if (!getAgent(this.store, p.agent)) throw new ApiError('not_found', `agent ${p.agent} not found`, 'agent');
           throw new ApiError('conflict', `${p.agent} has no live session to attach to`, 'agent');
         }
-        const a = await this.host.attach(session, { onData: out.data, onEnd: out.end, backlog: out.backlog });
+        const a = await this.host.attach(session, { onData: out.data, onEnd: out.end, backlog: out.backlog, onResize: out.resized });
         return {
           session,
           screen: a.screen,
           cols: a.cols,
           rows: a.rows,
           input: (d) => this.host.has(session) && this.host.write(session, d),
-          resize: () => {
-            // Agents keep their own size; a viewer's window does not reflow the agent.
-          },
+          // The latest viewer to resize sets the agent's size (as tmux does); every viewer follows.
+          resize: (cols, rows) => this.host.has(session) && this.host.resize(session, cols, rows),
           detach: a.detach,
         };
       },

@@ -31,6 +31,9 @@ export function builtFile(name: string): string {
   return file;
 }
 
+/** The built renderer, served by `town serve` and loaded by the Electron window. */
+export const rendererDir = () => path.join(productRoot(), 'out', 'renderer');
+
 export const townCliPath = () => builtFile('town.cjs');
 export const scriptedAgentPath = () => builtFile('scripted-agent.cjs');
 

@@ -53,6 +53,8 @@ export interface Viewer {
   onEnd(reason: string): void;
   /** Bytes the viewer has not yet consumed (e.g. socket.writableLength). */
   backlog?(): number;
+  /** The PTY was resized (by any viewer); output after this call has the new size. */
+  onResize?(cols: number, rows: number): void;
 }
 
 export interface Attachment {
@@ -173,8 +175,10 @@ export class SessionHost {
 
   resize(sessionId: string, cols: number, rows: number) {
     const s = this.require(sessionId);
+    if (s.exited || (s.screen.cols === cols && s.screen.rows === rows)) return;
     s.proc.resize(cols, rows);
     s.screen.resize(cols, rows);
+    for (const v of s.viewers) v.onResize?.(cols, rows);
   }
 
   /** The last bytes of output as plain text (for failure tails). */

@@ -1,37 +1,29 @@
-// The control room's renderer. For now it shows the town's status; the views (overview,
-// board, convoy planner, agents, terminals) come with the UI milestone.
-import { StrictMode, useEffect, useState } from 'react';
+// The control room's renderer: connects to the engine (Electron bridge or the web
+// host's WebSocket), keeps the town store in sync and renders the app.
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { TownStatus } from '../../shared/domain';
+import type { OverseerBridge } from '../../shared/backend';
+import { WebBackend } from '../../shared/web-backend';
+import { App } from './App';
+import { IpcBackend } from './backend/ipc-backend';
+import { syncTown } from './state/town-store';
+import './styles.css';
 
 declare global {
   interface Window {
-    overseer?: { status(): Promise<TownStatus> };
+    overseer?: OverseerBridge;
   }
 }
 
-function App() {
-  const [status, setStatus] = useState<TownStatus | null>(null);
-  useEffect(() => {
-    const load = () => window.overseer?.status().then(setStatus);
-    void load();
-    const t = setInterval(load, 2000);
-    return () => clearInterval(t);
-  }, []);
-  return (
-    <main style={{ fontFamily: 'system-ui', padding: 24 }}>
-      <h1>Overseer</h1>
-      {status ? (
-        <p>
-          {status.town}: {Object.entries(status.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no beads yet'} ·{' '}
-          {status.agents.working} agents working
-        </p>
-      ) : (
-        <p>Connecting to the town…</p>
-      )}
-    </main>
-  );
+function connect() {
+  if (window.overseer) return new IpcBackend(window.overseer);
+  // `town serve`: the page was opened with the token, which now lives in a cookie that
+  // the WebSocket upgrade carries.
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return new WebBackend({ baseUrl: `${scheme}://${location.host}`, socket: (url) => new WebSocket(url) as never });
 }
+
+void syncTown(connect());
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,0 +1,163 @@
+// The engine's side of a UI client, independent of the wire (WebSocket or Electron
+// MessagePort): an API link (calls + change feed) and terminal links (one per attach).
+import type { Caller } from '../../shared/api';
+import type { Patch } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
+import {
+  OUTPUT_BATCH_CHARS,
+  OUTPUT_BATCH_MS,
+  terminalClientFrame,
+  uiRequestFrame,
+  type TerminalServerFrame,
+  type UiServerFrame,
+} from '../../shared/web-protocol';
+import { fieldOf, type ApiDispatcher } from '../api/dispatcher';
+import type { StreamHost } from '../control/socket-server';
+
+export interface Link {
+  /** One frame from the client, as received (text). */
+  receive(text: string): void;
+  close(): void;
+}
+
+const OVERSEER: Caller = { kind: 'overseer' };
+
+/**
+ * Calls and the change feed. `feed.watch` answers with the current revision, then
+ * every committed patch follows as `{feed}` frames in revision order.
+ */
+export function openApiLink(
+  dispatcher: ApiDispatcher,
+  streams: StreamHost,
+  send: (frame: UiServerFrame) => void,
+  log: (line: string) => void = () => {},
+): Link {
+  let stopFeed: (() => void) | null = null;
+  const fail = (id: number | null, err: ApiError) => send({ id, error: err.toJSON() });
+
+  return {
+    receive(text) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        return fail(null, new ApiError('bad_frame', 'frame is not valid JSON'));
+      }
+      const frame = uiRequestFrame.safeParse(raw);
+      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
+      if (!frame.success) {
+        const { field, message } = fieldOf(frame.error);
+        return fail(id, new ApiError('bad_frame', message, field));
+      }
+      const { method, params } = frame.data;
+      if (method === 'feed.watch') {
+        stopFeed?.();
+        // Patches of one commit arrive together; they go out as one frame.
+        let batch: Patch[] = [];
+        let flushing = false;
+        const w = streams.watch(undefined, (p) => {
+          batch.push(p as Patch);
+          if (flushing) return;
+          flushing = true;
+          queueMicrotask(() => {
+            flushing = false;
+            const out = batch;
+            batch = [];
+            send({ feed: out });
+          });
+        });
+        stopFeed = w.stop;
+        return send({ id: frame.data.id, result: { revision: w.revision } });
+      }
+      dispatcher.dispatch(OVERSEER, method, params).then(
+        (result) => send({ id: frame.data.id, result: result ?? null }),
+        (err) => {
+          if (err instanceof ApiError) return fail(frame.data.id, err);
+          log(`ui api: ${(err as Error).stack ?? err}`);
+          fail(frame.data.id, new ApiError('internal', (err as Error).message));
+        },
+      );
+    },
+    close() {
+      stopFeed?.();
+      stopFeed = null;
+    },
+  };
+}
+
+/**
+ * One viewer of one session. Output is gathered for a few ms and sent in one frame;
+ * the viewer acks what its xterm has parsed, and the unacked amount is this viewer's
+ * backlog, which pauses the PTY above the session host's high watermark.
+ */
+export async function openTerminalLink(
+  streams: StreamHost,
+  agent: string,
+  size: { cols?: number; rows?: number },
+  send: (frame: TerminalServerFrame) => void,
+  close: () => void,
+): Promise<Link> {
+  let sent = 0;
+  let acked = 0;
+  let pending = '';
+  let timer: NodeJS.Timeout | null = null;
+  let ended = false;
+
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (!pending) return;
+    const data = pending;
+    pending = '';
+    sent += data.length;
+    send({ t: 'output', data });
+  };
+
+  let attachment: Awaited<ReturnType<StreamHost['attach']>>;
+  try {
+    attachment = await streams.attach(OVERSEER, { agent, ...size }, {
+      data: (d) => {
+        pending += d;
+        if (pending.length >= OUTPUT_BATCH_CHARS) flush();
+        else timer ??= setTimeout(flush, OUTPUT_BATCH_MS);
+      },
+      end: (reason) => {
+        if (ended) return;
+        ended = true;
+        flush();
+        send({ t: 'end', reason });
+        close();
+      },
+      backlog: () => sent - acked + pending.length,
+      resized: (cols, rows) => {
+        flush();
+        send({ t: 'resize', cols, rows });
+      },
+    });
+  } catch (err) {
+    const e = err instanceof ApiError ? err : new ApiError('internal', (err as Error).message);
+    send({ t: 'error', error: e.toJSON() });
+    close();
+    return { receive() {}, close() {} };
+  }
+  send({ t: 'screen', session: attachment.session, data: attachment.screen, cols: attachment.cols, rows: attachment.rows });
+
+  return {
+    receive(text) {
+      let frame;
+      try {
+        frame = terminalClientFrame.parse(JSON.parse(text));
+      } catch {
+        return send({ t: 'error', error: { code: 'bad_frame', message: 'expected {input}, {resize} or {ack}' } });
+      }
+      if ('input' in frame) attachment.input(frame.input);
+      else if ('resize' in frame) attachment.resize(frame.resize.cols, frame.resize.rows);
+      else acked = Math.min(sent, acked + frame.ack);
+    },
+    close() {
+      if (timer) clearTimeout(timer);
+      ended = true;
+      attachment.detach();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The control room's frame: navigation, connection state, the current view, the bead
+// detail panel, the command palette and notices.
+import { useEffect, useSyncExternalStore } from 'react';
+import { useTown } from './state/town-store';
+import { dismiss, goTo, openBead, undoLast, useUi, VIEWS } from './state/ui-store';
+import { problemsOf } from './state/selectors';
+import { Overview } from './views/Overview';
+import { Board } from './views/Board';
+import { Planner } from './views/Planner';
+import { Agents } from './views/Agents';
+import { Terminals } from './views/Terminals';
+import { Rigs } from './views/Rigs';
+import { BeadDetail } from './views/BeadDetail';
+import { CommandPalette } from './components/CommandPalette';
+
+const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
+function useSystemDark(): boolean {
+  return useSyncExternalStore(
+    (l) => {
+      darkQuery.addEventListener('change', l);
+      return () => darkQuery.removeEventListener('change', l);
+    },
+    () => darkQuery.matches,
+  );
+}
+
+export function useDark(): boolean {
+  const theme = useUi((s) => s.theme);
+  const system = useSystemDark();
+  return theme === 'dark' || (theme === 'system' && system);
+}
+
+const isTyping = (t: EventTarget | null) =>
+  t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || !!t.closest('.xterm'));
+
+export function App() {
+  const view = useUi((s) => s.view);
+  const bead = useUi((s) => s.bead);
+  const notices = useUi((s) => s.notices);
+  const connection = useTown((s) => s.connection);
+  const synced = useTown((s) => s.synced);
+  const problemCount = useTown((s) => problemsOf(s.entities, s.status).length);
+  const townName = useTown((s) => s.status?.town.split('/').filter(Boolean).pop() ?? 'town');
+  const dark = useDark();
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+  }, [dark]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        useUi.setState((s) => ({ paletteOpen: !s.paletteOpen }));
+        return;
+      }
+      if (isTyping(e.target)) return;
+      if (mod && e.key.toLowerCase() === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        void undoLast();
+        return;
+      }
+      if (mod || e.altKey) return;
+      const v = VIEWS.find((x) => x.key === e.key);
+      if (v) {
+        e.preventDefault();
+        goTo(v.id);
+      } else if (e.key === 'Escape' && useUi.getState().bead) {
+        openBead(null);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Views">
+        <div className="brand">
+          <span className="logo" aria-hidden>◆</span> Overseer
+          <div className="town-name" title={useTown.getState().status?.town}>{townName}</div>
+        </div>
+        {VIEWS.map((v) => (
+          <button key={v.id} className={`nav ${view === v.id ? 'active' : ''}`} onClick={() => goTo(v.id)} aria-current={view === v.id ? 'page' : undefined}>
+            <span>{v.title}</span>
+            {v.id === 'overview' && problemCount > 0 && <span className="badge bad">{problemCount}</span>}
+            <kbd>{v.key}</kbd>
+          </button>
+        ))}
+        <div className="sidebar-foot">
+          <button className="ghost" onClick={() => useUi.setState({ paletteOpen: true })}>
+            Commands <kbd>Ctrl K</kbd>
+          </button>
+          <div className={`conn conn-${connection}`} role="status">
+            {connection === 'open' ? (synced ? 'connected' : 'syncing…') : connection === 'reconnecting' ? 'reconnecting…' : connection}
+          </div>
+        </div>
+      </nav>
+      <main className="main">
+        {!synced ? (
+          <div className="loading">Connecting to the town…</div>
+        ) : view === 'overview' ? (
+          <Overview />
+        ) : view === 'board' ? (
+          <Board />
+        ) : view === 'planner' ? (
+          <Planner />
+        ) : view === 'agents' ? (
+          <Agents />
+        ) : view === 'terminals' ? (
+          <Terminals />
+        ) : (
+          <Rigs />
+        )}
+      </main>
+      {bead && synced && <BeadDetail id={bead} />}
+      <CommandPalette />
+      <div className="notices" aria-live="polite">
+        {notices.map((n) => (
+          <div key={n.id} className={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
+            <span>{n.text}</span>
+            {n.undo && (
+              <button
+                className="link"
+                onClick={() => {
+                  dismiss(n.id);
+                  void n.undo!();
+                }}
+              >
+                Undo
+              </button>
+            )}
+            <button className="ghost small" aria-label="Dismiss" onClick={() => dismiss(n.id)}>
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

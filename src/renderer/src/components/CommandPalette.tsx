@@ -1,0 +1,162 @@
+// The command palette (Ctrl/Cmd K): go to a view, create a bead, sling, attach, start a
+// convoy, open a bead, switch theme. Shortcuts are listed next to their commands.
+import { useState } from 'react';
+import { Command } from 'cmdk';
+import { getBackend, useTown } from '../state/town-store';
+import { isWorkBead } from '../state/selectors';
+import { attempt, goTo, openBead, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
+
+type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'start' } | { id: 'open' };
+
+export function CommandPalette() {
+  const open = useUi((s) => s.paletteOpen);
+  const entities = useTown((s) => s.entities);
+  const [page, setPage] = useState<Page>({ id: 'root' });
+  const [search, setSearch] = useState('');
+  const api = getBackendSafe();
+
+  const close = () => {
+    useUi.setState({ paletteOpen: false });
+    setPage({ id: 'root' });
+    setSearch('');
+  };
+  const go = (p: Page) => {
+    setPage(p);
+    setSearch('');
+  };
+  const run = (fn: () => void | Promise<unknown>) => {
+    close();
+    void fn();
+  };
+
+  const rigs = Object.values(entities.rig);
+  const openBeads = Object.values(entities.bead).filter((b) => isWorkBead(b) && b.status === 'open');
+  const agents = Object.values(entities.agent).filter((a) => a.session);
+  const staged = Object.values(entities.convoy).filter((c) => c.status === 'staged');
+
+  return (
+    <Command.Dialog
+      open={open}
+      onOpenChange={(o) => (o ? useUi.setState({ paletteOpen: true }) : close())}
+      label="Command palette"
+      className="palette"
+      overlayClassName="palette-overlay"
+      onKeyDown={(e) => {
+        if (e.key === 'Backspace' && !search && page.id !== 'root') {
+          e.preventDefault();
+          go({ id: 'root' });
+        }
+      }}
+    >
+      <Command.Input
+        value={search}
+        onValueChange={setSearch}
+        placeholder={
+          page.id === 'create' ? 'Title of the new bead, then Enter' : page.id === 'root' ? 'Type a command or search…' : 'Search…'
+        }
+      />
+      <Command.List>
+        <Command.Empty>No match.</Command.Empty>
+        {page.id === 'root' && (
+          <>
+            <Command.Group heading="Actions">
+              <Command.Item onSelect={() => go({ id: 'create' })}>Create bead…</Command.Item>
+              <Command.Item onSelect={() => go({ id: 'sling' })}>Sling a bead…</Command.Item>
+              <Command.Item onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
+              <Command.Item onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
+              <Command.Item onSelect={() => go({ id: 'open' })}>Open a bead…</Command.Item>
+            </Command.Group>
+            <Command.Group heading="Go to">
+              {VIEWS.map((v) => (
+                <Command.Item key={v.id} value={`go ${v.title}`} onSelect={() => run(() => goTo(v.id))}>
+                  {v.title}
+                  <kbd>{v.key}</kbd>
+                </Command.Item>
+              ))}
+            </Command.Group>
+            <Command.Group heading="Theme">
+              <Command.Item onSelect={() => run(() => setTheme('system'))}>Theme: follow the system</Command.Item>
+              <Command.Item onSelect={() => run(() => setTheme('light'))}>Theme: light</Command.Item>
+              <Command.Item onSelect={() => run(() => setTheme('dark'))}>Theme: dark</Command.Item>
+            </Command.Group>
+            <Command.Group heading="Shortcuts">
+              <Command.Item disabled value="shortcut palette">Command palette <kbd>Ctrl K</kbd></Command.Item>
+              <Command.Item disabled value="shortcut undo">Undo the last change <kbd>Ctrl Z</kbd></Command.Item>
+              <Command.Item disabled value="shortcut close">Close the bead panel <kbd>Esc</kbd></Command.Item>
+              <Command.Item disabled value="shortcut find">Search a terminal <kbd>Ctrl Shift F</kbd></Command.Item>
+            </Command.Group>
+          </>
+        )}
+        {page.id === 'create' &&
+          (search.trim() ? (
+            [...rigs.map((r) => r.id), ''].map((rig) => (
+              <Command.Item
+                key={rig || 'none'}
+                value={`${search} ${rig}`}
+                onSelect={() =>
+                  run(() =>
+                    attempt(() => api!.call('bead.create', { title: search, ...(rig ? { rig } : {}) }), `Created “${search}”${rig ? ` in ${rig}` : ''}`),
+                  )
+                }
+              >
+                Create “{search}” {rig ? `in ${rig}` : 'without a rig'}
+              </Command.Item>
+            ))
+          ) : (
+            <Command.Item disabled value="type a title">Type the title</Command.Item>
+          ))}
+        {page.id === 'sling' &&
+          openBeads.map((b) => (
+            <Command.Item key={b.id} value={`${b.id} ${b.title}`} onSelect={() => go({ id: 'sling-to', bead: b.id })}>
+              <code>{b.id}</code> {b.title}
+            </Command.Item>
+          ))}
+        {page.id === 'sling-to' && (
+          <>
+            {rigs.map((r) => (
+              <Command.Item key={r.id} value={`rig ${r.name}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: r.id }), `Slung ${page.bead} to ${r.name}`))}>
+                Rig {r.name}
+              </Command.Item>
+            ))}
+            {Object.values(entities.agent)
+              .filter((a) => a.role === 'polecat')
+              .map((a) => (
+                <Command.Item key={a.id} value={`agent ${a.id}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: a.id }), `Slung ${page.bead} to ${a.name}`))}>
+                  Agent {a.name} ({a.status})
+                </Command.Item>
+              ))}
+          </>
+        )}
+        {page.id === 'attach' &&
+          agents.map((a) => (
+            <Command.Item key={a.id} value={`${a.name} ${a.id}`} onSelect={() => run(() => openTerminal(a.id))}>
+              {a.name} <span className="muted">{a.status} · {a.hook ?? a.id}</span>
+            </Command.Item>
+          ))}
+        {page.id === 'start' &&
+          staged.map((c) => (
+            <Command.Item key={c.id} value={`${c.title} ${c.id}`} onSelect={() => run(() => attempt(() => api!.call('convoy.start', { convoy: c.id }), `Convoy “${c.title}” started`))}>
+              {c.title} <span className="muted">{c.total} beads</span>
+            </Command.Item>
+          ))}
+        {page.id === 'open' &&
+          Object.values(entities.bead)
+            .filter(isWorkBead)
+            .slice(0, 2000)
+            .map((b) => (
+              <Command.Item key={b.id} value={`${b.id} ${b.title}`} onSelect={() => run(() => openBead(b.id))}>
+                <code>{b.id}</code> {b.title}
+              </Command.Item>
+            ))}
+      </Command.List>
+    </Command.Dialog>
+  );
+}
+
+function getBackendSafe() {
+  try {
+    return getBackend();
+  } catch {
+    return null;
+  }
+}

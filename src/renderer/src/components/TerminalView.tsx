@@ -1,0 +1,196 @@
+// One attached agent terminal: xterm.js with fit, search and web links, WebGL while
+// visible (DOM renderer after a lost context). Attaching shows the current screen and
+// scrollback, then live output; the viewer acks what xterm has parsed (flow control).
+import { useEffect, useRef, useState } from 'react';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
+import '@xterm/xterm/css/xterm.css';
+import type { TerminalChannel } from '../../../shared/backend';
+import { getBackend } from '../state/town-store';
+
+export type TerminalState = 'attaching' | 'live' | 'ended' | 'error';
+
+const DARK = { background: '#0f1115', foreground: '#d7dae0', cursor: '#d7dae0', selectionBackground: '#3a4a6b' };
+const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#1f2328', selectionBackground: '#b6d2ff' };
+
+// For tests and the command palette: the text on each open terminal's screen.
+const registry = new Map<string, Terminal>();
+(window as unknown as { __overseerTerminals: unknown }).__overseerTerminals = {
+  text(agent: string): string {
+    const t = registry.get(agent);
+    if (!t) return '';
+    const b = t.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  },
+  agents: () => [...registry.keys()],
+};
+
+export function TerminalView({ agent, dark, focus }: { agent: string; dark: boolean; focus?: boolean }) {
+  const host = useRef<HTMLDivElement>(null);
+  const termRef = useRef<Terminal | null>(null);
+  const searchRef = useRef<SearchAddon | null>(null);
+  const [state, setState] = useState<TerminalState>('attaching');
+  const [note, setNote] = useState('');
+  const [searching, setSearching] = useState(false);
+  const [query, setQuery] = useState('');
+
+  useEffect(() => {
+    const el = host.current!;
+    const term = new Terminal({
+      fontFamily: 'ui-monospace, "JetBrains Mono", "SFMono-Regular", Menlo, Consolas, monospace',
+      fontSize: 13,
+      scrollback: 10_000,
+      allowProposedApi: true,
+      theme: dark ? DARK : LIGHT,
+      convertEol: false,
+    });
+    const fit = new FitAddon();
+    const search = new SearchAddon();
+    term.loadAddon(fit);
+    term.loadAddon(search);
+    term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
+    term.open(el);
+    termRef.current = term;
+    searchRef.current = search;
+    registry.set(agent, term);
+
+    let webgl: WebglAddon | null = null;
+    try {
+      webgl = new WebglAddon();
+      webgl.onContextLoss(() => {
+        // The GPU took the context back: fall back to the DOM renderer for good.
+        webgl?.dispose();
+        webgl = null;
+      });
+      term.loadAddon(webgl);
+    } catch {
+      webgl = null; // no WebGL here: the DOM renderer draws
+    }
+
+    let channel: TerminalChannel | null = null;
+    let disposed = false;
+    let fitted = false;
+    const proposed = () => {
+      try {
+        return fit.proposeDimensions();
+      } catch {
+        return undefined;
+      }
+    };
+    const fitToView = () => {
+      const d = proposed();
+      if (!d || !channel || !Number.isFinite(d.cols) || d.cols < 2 || d.rows < 2) return;
+      if (d.cols !== term.cols || d.rows !== term.rows) channel.resize(d.cols, d.rows);
+    };
+
+    const size = proposed();
+    channel = getBackend().openTerminal(agent, { cols: size?.cols ?? 120, rows: size?.rows ?? 32 }, {
+      onScreen: (s) => {
+        if (disposed) return;
+        term.reset();
+        term.resize(s.cols, s.rows);
+        term.write(s.data, () => {
+          setState('live');
+          if (!fitted) {
+            fitted = true;
+            fitToView();
+          }
+        });
+      },
+      onOutput: (data) => {
+        if (disposed) return;
+        // Ack after xterm parsed it: the engine pauses the PTY while too much is unacked.
+        term.write(data, () => channel?.ack(data.length));
+      },
+      onResize: (cols, rows) => !disposed && term.resize(cols, rows),
+      onEnd: (reason) => {
+        if (disposed) return;
+        setState('ended');
+        setNote(reason === 'exited' ? 'The session ended.' : `Detached: ${reason}.`);
+      },
+      onError: (e) => {
+        if (disposed) return;
+        setState('error');
+        setNote(e.message);
+      },
+    });
+    const input = term.onData((d) => channel?.input(d));
+
+    let resizeTimer: number | undefined;
+    const observer = new ResizeObserver(() => {
+      window.clearTimeout(resizeTimer);
+      resizeTimer = window.setTimeout(fitToView, 80);
+    });
+    observer.observe(el);
+
+    return () => {
+      disposed = true;
+      observer.disconnect();
+      window.clearTimeout(resizeTimer);
+      input.dispose();
+      channel?.close();
+      if (registry.get(agent) === term) registry.delete(agent);
+      term.dispose();
+    };
+  }, [agent]);
+
+  useEffect(() => {
+    if (termRef.current) termRef.current.options.theme = dark ? DARK : LIGHT;
+  }, [dark]);
+
+  useEffect(() => {
+    if (focus) termRef.current?.focus();
+  }, [focus, state]);
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'f') {
+      e.preventDefault();
+      setSearching(true);
+    }
+  };
+  const find = (forward: boolean) => {
+    if (!query) return;
+    const opts = { decorations: { matchOverviewRuler: '#d29922', activeMatchColorOverviewRuler: '#f0883e' } };
+    if (forward) searchRef.current?.findNext(query, opts);
+    else searchRef.current?.findPrevious(query, opts);
+  };
+
+  return (
+    <div className="terminal" data-agent={agent} data-state={state} onKeyDown={onKeyDown}>
+      <div className="terminal-bar">
+        <span className={`dot state-${state}`} aria-hidden />
+        <span className="terminal-title">{agent}</span>
+        <span className="terminal-note">{state === 'attaching' ? 'attaching…' : note}</span>
+        <button className="ghost small" title="Search (Ctrl+Shift+F)" onClick={() => setSearching((s) => !s)}>
+          Find
+        </button>
+      </div>
+      {searching && (
+        <div className="terminal-search">
+          <input
+            autoFocus
+            placeholder="Search the scrollback"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') find(!e.shiftKey);
+              if (e.key === 'Escape') {
+                setSearching(false);
+                searchRef.current?.clearDecorations();
+                termRef.current?.focus();
+              }
+            }}
+          />
+          <button className="ghost small" onClick={() => find(false)}>↑</button>
+          <button className="ghost small" onClick={() => find(true)}>↓</button>
+        </div>
+      )}
+      <div className="terminal-host" ref={host} />
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+// Live relative times ("3 min ago") from one shared ticker.
+import { useSyncExternalStore } from 'react';
+
+let now = Date.now();
+const listeners = new Set<() => void>();
+setInterval(() => {
+  now = Date.now();
+  for (const l of listeners) l();
+}, 1000);
+const subscribe = (l: () => void) => {
+  listeners.add(l);
+  return () => listeners.delete(l);
+};
+
+export function useNow(): number {
+  return useSyncExternalStore(subscribe, () => now);
+}
+
+const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
+
+export function relative(iso: string | null | undefined, at: number): string {
+  if (!iso) return '—';
+  const s = Math.round((Date.parse(iso) - at) / 1000);
+  const a = Math.abs(s);
+  if (a < 5) return 'just now';
+  if (a < 60) return rtf.format(s, 'second');
+  if (a < 3600) return rtf.format(Math.round(s / 60), 'minute');
+  if (a < 86400) return rtf.format(Math.round(s / 3600), 'hour');
+  return rtf.format(Math.round(s / 86400), 'day');
+}
+
+export function Ago({ at }: { at: string | null | undefined }) {
+  const t = useNow();
+  return (
+    <time dateTime={at ?? undefined} title={at ? new Date(at).toLocaleString() : undefined}>
+      {relative(at, t)}
+    </time>
+  );
+}

@@ -1,0 +1,122 @@
+// Derived views of the town, computed from the normalized store (never stored).
+import type { AgentView, BeadView, ConvoyView, MergeRequestView, TownStatus } from '../../../shared/domain';
+import type { Entities } from './feed';
+
+export const COLUMNS = [
+  { id: 'backlog', title: 'Backlog' },
+  { id: 'ready', title: 'Ready' },
+  { id: 'in_progress', title: 'In progress' },
+  { id: 'in_review', title: 'In review' },
+  { id: 'done', title: 'Done' },
+  { id: 'failed', title: 'Failed' },
+] as const;
+export type ColumnId = (typeof COLUMNS)[number]['id'];
+
+const WORK_TYPES = new Set(['task', 'bug', 'feature', 'chore', 'epic']);
+export const isWorkBead = (b: BeadView) => WORK_TYPES.has(b.type);
+
+/** Board column: Ready = open, has a rig and no open blocker (see domain.md). */
+export function columnOf(b: BeadView): ColumnId {
+  switch (b.status) {
+    case 'open':
+      return b.rig && b.blocked_by.length === 0 ? 'ready' : 'backlog';
+    case 'in_progress':
+      return 'in_progress';
+    case 'in_review':
+      return 'in_review';
+    case 'closed':
+      return 'done';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+export const LIVE_AGENT_STATUSES = new Set(['starting', 'working', 'waiting', 'stalled']);
+export const isLive = (a: AgentView) => a.session !== null && LIVE_AGENT_STATUSES.has(a.status);
+
+export function convoysOf(entities: Entities, beadId: string): ConvoyView[] {
+  return Object.values(entities.convoy).filter((c) => c.beads.includes(beadId));
+}
+
+export function mergeRequestOf(entities: Entities, beadId: string): MergeRequestView | null {
+  let best: MergeRequestView | null = null;
+  for (const mr of Object.values(entities.merge_request)) {
+    if (mr.bead === beadId && (!best || mr.created_at > best.created_at)) best = mr;
+  }
+  return best;
+}
+
+export function agentOf(entities: Entities, bead: BeadView): AgentView | null {
+  if (bead.assignee && entities.agent[bead.assignee]) return entities.agent[bead.assignee];
+  return Object.values(entities.agent).find((a) => a.hook === bead.id) ?? null;
+}
+
+export interface Problem {
+  key: string;
+  severity: 'high' | 'medium';
+  title: string;
+  detail: string;
+  /** Where clicking takes the overseer. */
+  target: { bead?: string; agent?: string; view?: string };
+}
+
+/** Problems first: agents waiting for input, dead or stalled agents, failed beads and MRs, violations. */
+export function problemsOf(entities: Entities, status: TownStatus | null): Problem[] {
+  const out: Problem[] = [];
+  for (const a of Object.values(entities.agent)) {
+    if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
+    else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
+    else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, target: { agent: a.id } });
+  }
+  for (const b of Object.values(entities.bead)) {
+    if (b.status === 'failed' && isWorkBead(b)) {
+      out.push({ key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id } });
+    }
+  }
+  for (const mr of Object.values(entities.merge_request)) {
+    if (mr.state === 'failed' && mr.failure?.type !== 'cancelled') {
+      out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} failed`, detail: mr.failure ? `${mr.failure.type}: ${lastLine(mr.failure.tail)}` : mr.branch, target: { bead: mr.bead } });
+    } else if (mr.state === 'blocked') {
+      out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} is blocked`, detail: mr.blocked_reason ?? '', target: { bead: mr.bead } });
+    }
+  }
+  for (const v of status?.reconciler.violations ?? []) {
+    out.push({ key: `inv:${v}`, severity: 'high', title: 'Invariant violated', detail: v, target: {} });
+  }
+  return out.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'high' ? -1 : 1));
+}
+
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
+export interface BoardFilter {
+  rig: string;
+  label: string;
+  assignee: string;
+  priority: string;
+  text: string;
+}
+export const EMPTY_FILTER: BoardFilter = { rig: '', label: '', assignee: '', priority: '', text: '' };
+
+export function matchesFilter(b: BeadView, f: BoardFilter): boolean {
+  if (f.rig && b.rig !== f.rig) return false;
+  if (f.label && !b.labels.includes(f.label)) return false;
+  if (f.assignee && (b.assignee ?? '') !== f.assignee) return false;
+  if (f.priority !== '' && b.priority !== Number(f.priority)) return false;
+  if (f.text) {
+    const t = f.text.toLowerCase();
+    if (!b.title.toLowerCase().includes(t) && !b.id.includes(t) && !b.body.toLowerCase().includes(t)) return false;
+  }
+  return true;
+}
+
+/** Cards per column, in priority then age order. */
+export function boardColumns(entities: Entities, f: BoardFilter): Record<ColumnId, BeadView[]> {
+  const cols: Record<ColumnId, BeadView[]> = { backlog: [], ready: [], in_progress: [], in_review: [], done: [], failed: [] };
+  for (const b of Object.values(entities.bead)) {
+    if (isWorkBead(b) && matchesFilter(b, f)) cols[columnOf(b)].push(b);
+  }
+  const byPriority = (a: BeadView, b: BeadView) => a.priority - b.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);
+  const byRecent = (a: BeadView, b: BeadView) => ((a.closed_at ?? a.updated_at) < (b.closed_at ?? b.updated_at) ? 1 : -1);
+  for (const id of Object.keys(cols) as ColumnId[]) cols[id].sort(id === 'done' || id === 'failed' ? byRecent : byPriority);
+  return cols;
+}

@@ -1,0 +1,85 @@
+// One normalized store fed by the change feed: snapshot at revision R, then patches > R;
+// on a gap (or a reconnect) it fetches a fresh snapshot.
+import { create } from 'zustand';
+import type { Backend, ConnectionState } from '../../../shared/backend';
+import type { Patch, TownStatus } from '../../../shared/domain';
+import { applyPatches, emptyFeed, fromSnapshot, type Entities } from './feed';
+
+export interface TownState {
+  revision: number;
+  entities: Entities;
+  synced: boolean;
+  connection: ConnectionState;
+  resyncs: number;
+  status: TownStatus | null;
+}
+
+export const useTown = create<TownState>(() => ({
+  ...emptyFeed(),
+  synced: false,
+  connection: 'connecting',
+  resyncs: 0,
+  status: null,
+}));
+
+let backend: Backend | null = null;
+export function getBackend(): Backend {
+  if (!backend) throw new Error('the town is not connected yet');
+  return backend;
+}
+
+/** Keeps the store in step with the engine for as long as the page lives. */
+export async function syncTown(b: Backend): Promise<void> {
+  backend = b;
+  let buffered: Patch[] | null = [];
+  let resyncing = false;
+
+  const resync = async () => {
+    if (resyncing) return;
+    resyncing = true;
+    buffered = [];
+    try {
+      for (;;) {
+        const snap = await b.call('town.snapshot', {});
+        const pending: Patch[] = buffered ?? [];
+        buffered = null;
+        const r = applyPatches(fromSnapshot(snap), pending);
+        useTown.setState((s) => ({ ...r.state, synced: r.kind === 'applied', resyncs: s.resyncs + 1 }));
+        if (r.kind === 'applied') break;
+        buffered = [];
+      }
+    } finally {
+      resyncing = false;
+    }
+  };
+
+  const onPatches = (patches: Patch[]) => {
+    if (buffered) {
+      buffered.push(...patches);
+      return;
+    }
+    const s = useTown.getState();
+    const r = applyPatches(s, patches);
+    if (r.kind === 'gap') {
+      void resync();
+      return;
+    }
+    if (r.state !== s) useTown.setState({ revision: r.state.revision, entities: r.state.entities });
+  };
+
+  b.onConnection((connection) => useTown.setState({ connection }));
+  await b.watchFeed(onPatches, () => void resync());
+  await resync();
+  pollStatus(b);
+}
+
+/** Town status (memory, reconciler metrics, invariant violations) is not an entity: poll it. */
+function pollStatus(b: Backend) {
+  const load = () =>
+    b.call('town.status', {}).then(
+      (status) => useTown.setState({ status }),
+      () => {},
+    );
+  void load();
+  setInterval(load, 3000);
+}

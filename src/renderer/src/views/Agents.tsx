@@ -1,0 +1,128 @@
+// Agents: the roster with role, status, hooked bead and output age; attach, nudge,
+// stop (confirmed) and restart.
+import { useShallow } from 'zustand/react/shallow';
+import { useState } from 'react';
+import type { AgentView } from '../../../shared/domain';
+import { agentTone, Empty, Pill } from '../components/bits';
+import { Ago } from '../components/time';
+import { getBackend, useTown } from '../state/town-store';
+import { isLive } from '../state/selectors';
+import { attempt, openBead, openTerminal } from '../state/ui-store';
+
+export function Agents() {
+  const agents = useTown(useShallow((s) => Object.values(s.entities.agent)));
+  const sorted = [...agents].sort((a, b) => (a.rig ?? '').localeCompare(b.rig ?? '') || a.role.localeCompare(b.role) || a.name.localeCompare(b.name));
+  return (
+    <div className="view agents">
+      <header className="view-head">
+        <h1>Agents</h1>
+        <span className="muted">{agents.filter(isLive).length} running</span>
+      </header>
+      {sorted.length === 0 ? (
+        <Empty>No agents yet. Polecats appear when a bead is dispatched.</Empty>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Agent</th>
+              <th>Role</th>
+              <th>Status</th>
+              <th>Hook</th>
+              <th>Last output</th>
+              <th>Restarts</th>
+              <th aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {sorted.map((a) => (
+              <AgentRow key={a.id} agent={a} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function AgentRow({ agent: a }: { agent: AgentView }) {
+  const [nudging, setNudging] = useState(false);
+  const [text, setText] = useState('');
+  const [confirmStop, setConfirmStop] = useState(false);
+  const api = getBackend();
+  const live = isLive(a);
+  return (
+    <tr data-agent={a.id}>
+      <td>
+        <strong>{a.name}</strong>
+        <div className="muted small">{a.id}</div>
+      </td>
+      <td>{a.role}</td>
+      <td>
+        <Pill tone={agentTone(a.status)}>{a.status}</Pill>
+      </td>
+      <td>
+        {a.hook ? (
+          <button className="link" onClick={() => openBead(a.hook)}>
+            {a.hook}
+          </button>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td>
+        <Ago at={a.last_output_at} />
+      </td>
+      <td>{a.restarts}</td>
+      <td className="actions">
+        <button disabled={!a.session} onClick={() => openTerminal(a.id)} title="Open its terminal">
+          Attach
+        </button>
+        {nudging ? (
+          <form
+            className="inline-form"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              const ok = await attempt(() => api.call('agent.input', { agent: a.id, data: `${text}\r` }), `Nudged ${a.name}`);
+              if (ok) {
+                setText('');
+                setNudging(false);
+              }
+            }}
+          >
+            <input autoFocus aria-label={`Message for ${a.name}`} placeholder="Type a message" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setNudging(false)} />
+            <button type="submit" disabled={!text}>
+              Send
+            </button>
+          </form>
+        ) : (
+          <button disabled={!live} onClick={() => setNudging(true)} title="Type a message into its terminal">
+            Nudge
+          </button>
+        )}
+        {confirmStop ? (
+          <>
+            <button
+              className="danger"
+              onClick={async () => {
+                setConfirmStop(false);
+                await attempt(() => api.call('agent.stop', { agent: a.id }), `Stopped ${a.name}; its bead is open again`);
+              }}
+            >
+              Stop {a.name}?
+            </button>
+            <button className="ghost" onClick={() => setConfirmStop(false)}>
+              Cancel
+            </button>
+          </>
+        ) : (
+          <button disabled={!live && !a.hook} onClick={() => setConfirmStop(true)}>
+            Stop
+          </button>
+        )}
+        <button disabled={!a.hook || a.role !== 'polecat'} onClick={() => void attempt(() => api.call('agent.restart', { agent: a.id }), `Restarting ${a.name}`)}>
+          Restart
+        </button>
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,44 @@
+// Frames of the UI transports (WebSocket in `town serve`, MessagePorts in Electron).
+// Two channels per client, so a flooding terminal never delays commands or patches:
+//  - the API channel: calls and their answers, plus the change feed once watched;
+//  - one terminal channel per attached session: screen, output, acks, input.
+import { z } from 'zod';
+import type { Patch } from './domain';
+import type { ApiErrorShape } from './errors';
+
+export const MAX_UI_FRAME_BYTES = 1024 * 1024;
+
+/** API channel, client → engine. The token was checked when the channel opened. */
+export const uiRequestFrame = z.object({
+  id: z.number().int().min(0),
+  method: z.string().min(1).max(100),
+  params: z.unknown().optional(),
+}).strict();
+export type UiRequestFrame = z.infer<typeof uiRequestFrame>;
+
+/** API channel, engine → client. */
+export type UiServerFrame =
+  | { id: number; result: unknown }
+  | { id: number | null; error: ApiErrorShape }
+  | { feed: Patch[] };
+
+/** Terminal channel, client → engine. `ack` counts characters the viewer's xterm has parsed. */
+export const terminalClientFrame = z.union([
+  z.object({ input: z.string().min(1).max(65_536) }).strict(),
+  z.object({ resize: z.object({ cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(1000) }).strict() }).strict(),
+  z.object({ ack: z.number().int().min(0).max(1 << 30) }).strict(),
+]);
+export type TerminalClientFrame = z.infer<typeof terminalClientFrame>;
+
+/** Terminal channel, engine → client. */
+export type TerminalServerFrame =
+  | { t: 'screen'; session: string; data: string; cols: number; rows: number }
+  | { t: 'output'; data: string }
+  | { t: 'resize'; cols: number; rows: number }
+  | { t: 'end'; reason: string }
+  | { t: 'error'; error: ApiErrorShape };
+
+/** How long the engine gathers PTY output before sending one frame to a viewer. */
+export const OUTPUT_BATCH_MS = 5;
+/** A frame is sent early once this many characters are gathered. */
+export const OUTPUT_BATCH_CHARS = 128 * 1024;
