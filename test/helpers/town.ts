@@ -59,11 +59,18 @@ export const FAST_AGENTS = { TOWN_SCRIPTED_PACE_MS: '15' };
 export class ServedTown {
   child: ChildProcess | null = null;
   log = '';
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, private readonly env: Record<string, string> = FAST_AGENTS) {}
+
+  /** The web UI's URL with its token, as `town serve` printed it. */
+  get url(): string {
+    const m = /open\s+(http:\/\/\S+)/.exec(this.log);
+    if (!m) throw new Error(`town serve printed no URL:\n${this.log}`);
+    return m[1];
+  }
 
   async start(): Promise<void> {
     const child = spawn(process.execPath, [CLI, 'serve', '--town', this.dir], {
-      env: { ...process.env, ...FAST_AGENTS, TOWN_TOKEN: '' },
+      env: { ...process.env, ...this.env, TOWN_TOKEN: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -87,7 +87,7 @@ export function BeadDetail({ id }: { id: string }) {
         <section className="detail-section" aria-label="Agent">
           <h3>
             {agent.name} <Pill tone={agentTone(agent.status)}>{agent.status}</Pill>
-            {agent.session && <button className="link" onClick={() => openTerminal(agent.id)}>open in Terminals</button>}
+            {isLive(agent) && <button className="link" onClick={() => openTerminal(agent.id)}>open in Terminals</button>}
           </h3>
           {isLive(agent) && agent.hook === bead.id ? (
             <div className="detail-terminal">
