@@ -79,7 +79,7 @@ describe('the control room in a browser', () => {
       await page.keyboard.press('4');
       await screenshot(page, 'agents');
       await page.locator(`tr[data-agent="${asker}"]`).getByRole('button', { name: 'Attach' }).click();
-      const terminal = page.locator(`.terminal[data-agent="${asker}"]`);
+      const terminal = page.locator(`.term-view[data-agent="${asker}"]`);
       await terminal.locator('[data-state="live"], .dot.state-live').first().waitFor();
       await expect.poll(() => terminalText(page, asker), { timeout: 30_000 }).toContain('Proceed? [y/N]');
       await screenshot(page, 'terminal');

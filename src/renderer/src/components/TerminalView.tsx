@@ -30,7 +30,12 @@ const registry = new Map<string, Terminal>();
   agents: () => [...registry.keys()],
 };
 
-export function TerminalView({ agent, dark, focus }: { agent: string; dark: boolean; focus?: boolean }) {
+/**
+ * `sizesAgent`: this viewer fits the agent's PTY to itself (the Terminals view, like
+ * tmux's "latest client" rule, also on focus). A preview (bead detail) shows the agent
+ * at whatever size it has and never reflows it.
+ */
+export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent: string; dark: boolean; focus?: boolean; sizesAgent?: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
   const searchRef = useRef<SearchAddon | null>(null);
@@ -83,6 +88,7 @@ export function TerminalView({ agent, dark, focus }: { agent: string; dark: bool
       }
     };
     const fitToView = () => {
+      if (!sizesAgent) return;
       const d = proposed();
       if (!d || !channel || !Number.isFinite(d.cols) || d.cols < 2 || d.rows < 2) return;
       if (d.cols !== term.cols || d.rows !== term.rows) channel.resize(d.cols, d.rows);
@@ -120,6 +126,7 @@ export function TerminalView({ agent, dark, focus }: { agent: string; dark: bool
       },
     });
     const input = term.onData((d) => channel?.input(d));
+    term.textarea?.addEventListener('focus', fitToView);
 
     let resizeTimer: number | undefined;
     const observer = new ResizeObserver(() => {
@@ -161,7 +168,7 @@ export function TerminalView({ agent, dark, focus }: { agent: string; dark: bool
   };
 
   return (
-    <div className="terminal" data-agent={agent} data-state={state} onKeyDown={onKeyDown}>
+    <div className="term-view" data-agent={agent} data-state={state} onKeyDown={onKeyDown}>
       <div className="terminal-bar">
         <span className={`dot state-${state}`} aria-hidden />
         <span className="terminal-title">{agent}</span>

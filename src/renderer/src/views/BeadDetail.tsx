@@ -91,7 +91,7 @@ export function BeadDetail({ id }: { id: string }) {
           </h3>
           {isLive(agent) && agent.hook === bead.id ? (
             <div className="detail-terminal">
-              <TerminalView agent={agent.id} dark={dark} />
+              <TerminalView agent={agent.id} dark={dark} sizesAgent={false} />
             </div>
           ) : (
             <div className="muted small">No live session.</div>
