@@ -39,7 +39,8 @@ export const scriptedAgentPath = () => builtFile('scripted-agent.cjs');
 
 /** How to run a Node script from this process (Electron runs as Node when asked). */
 export function nodeLauncher(): { file: string; env: Record<string, string> } {
-  return process.versions.electron
-    ? { file: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } }
-    : { file: process.execPath, env: {} };
+  if (!process.versions.electron) return { file: process.execPath, env: {} };
+  // Electron as Node keeps Electron's ABI: the CLI needs the Electron build of better-sqlite3 too.
+  const binding = process.env.OVERSEER_SQLITE_BINDING;
+  return { file: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1', ...(binding ? { OVERSEER_SQLITE_BINDING: binding } : {}) } };
 }

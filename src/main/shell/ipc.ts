@@ -1,0 +1,85 @@
+// IPC between the window and the engine. Every handler checks that the message comes
+// from our own window's main frame at our own URL; inputs are validated by the same
+// dispatcher every other transport uses.
+import { ipcMain, MessageChannelMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { isApiMethod } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
+import type { Engine } from '../engine/engine';
+import { openTerminalLink, type Link } from '../hosts/ui-links';
+import { IPC } from './ipc-channels';
+
+export function registerIpc(engine: Engine, isOurs: (sender: WebContents, frameUrl: string | undefined) => boolean): () => void {
+  const check = (e: IpcMainInvokeEvent | IpcMainEvent) => {
+    if (!isOurs(e.sender, e.senderFrame?.url)) throw new ApiError('forbidden', 'message from an unknown sender');
+  };
+  const feeds = new Map<number, () => void>();
+  const terminals = new Set<Link>();
+
+  ipcMain.handle(IPC.call, async (e, method: unknown, params: unknown) => {
+    try {
+      check(e);
+      if (typeof method !== 'string' || !isApiMethod(method)) throw new ApiError('unknown_method', `unknown method ${String(method)}`, 'method');
+      return { result: (await engine.dispatcher.dispatch({ kind: 'overseer' }, method, params)) ?? null };
+    } catch (err) {
+      const e2 = err instanceof ApiError ? err : new ApiError('internal', (err as Error).message);
+      return { error: e2.toJSON() };
+    }
+  });
+
+  ipcMain.handle(IPC.watchFeed, (e) => {
+    check(e);
+    const sender = e.sender;
+    feeds.get(sender.id)?.();
+    let batch: unknown[] = [];
+    let queued = false;
+    const w = engine.streams.watch(undefined, (p) => {
+      batch.push(p);
+      if (queued) return;
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        const out = batch;
+        batch = [];
+        if (!sender.isDestroyed()) sender.send(IPC.feed, out);
+      });
+    });
+    feeds.set(sender.id, w.stop);
+    sender.once('destroyed', () => {
+      w.stop();
+      feeds.delete(sender.id);
+    });
+    return w.revision;
+  });
+
+  // Each terminal gets its own MessagePort pair: its bytes never queue behind calls or patches.
+  ipcMain.on(IPC.openTerminal, (e, request: { id: number; agent: string; cols: number; rows: number }) => {
+    try {
+      check(e);
+    } catch {
+      return;
+    }
+    const { port1, port2 } = new MessageChannelMain();
+    e.sender.postMessage(IPC.terminalPort, { id: request.id }, [port2]);
+    let link: Link | null = null;
+    const early: string[] = [];
+    port1.on('message', (m) => (link ? link.receive(String(m.data)) : early.push(String(m.data))));
+    port1.on('close', () => {
+      link?.close();
+      if (link) terminals.delete(link);
+    });
+    port1.start();
+    void openTerminalLink(engine.streams, String(request.agent), { cols: request.cols, rows: request.rows }, (f) => port1.postMessage(f), () => port1.close()).then((l) => {
+      link = l;
+      terminals.add(l);
+      for (const m of early.splice(0)) l.receive(m);
+    });
+  });
+
+  return () => {
+    for (const stop of feeds.values()) stop();
+    for (const t of terminals) t.close();
+    ipcMain.removeHandler(IPC.call);
+    ipcMain.removeHandler(IPC.watchFeed);
+    ipcMain.removeAllListeners(IPC.openTerminal);
+  };
+}
