@@ -16,11 +16,20 @@ export type TerminalState = 'attaching' | 'live' | 'ended' | 'error';
 const DARK = { background: '#0f1115', foreground: '#d7dae0', cursor: '#d7dae0', selectionBackground: '#3a4a6b' };
 const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#1f2328', selectionBackground: '#b6d2ff' };
 
-// For tests and the command palette: the text on each open terminal's screen.
-const registry = new Map<string, Terminal>();
+// Instruments for tests and `npm run bench`: what each open terminal shows, how much it
+// has parsed, how long its attach took, and how fast a keystroke echoes.
+interface Probe {
+  term: Terminal;
+  parsed: number;
+  attachMs: number | null;
+  channel: TerminalChannel | null;
+  waiters: { text: string; resolve: () => void }[];
+  recent: string;
+}
+const registry = new Map<string, Probe>();
 (window as unknown as { __overseerTerminals: unknown }).__overseerTerminals = {
   text(agent: string): string {
-    const t = registry.get(agent);
+    const t = registry.get(agent)?.term;
     if (!t) return '';
     const b = t.buffer.active;
     const lines: string[] = [];
@@ -28,7 +37,31 @@ const registry = new Map<string, Terminal>();
     return lines.join('\n');
   },
   agents: () => [...registry.keys()],
+  parsed: (agent: string) => registry.get(agent)?.parsed ?? 0,
+  attachMs: (agent: string) => registry.get(agent)?.attachMs ?? null,
+  /** Types `text` into the agent and resolves with the ms until xterm has parsed its echo. */
+  echo(agent: string, text: string): Promise<number> {
+    const p = registry.get(agent);
+    if (!p?.channel) return Promise.reject(new Error(`no terminal for ${agent}`));
+    p.recent = '';
+    const start = performance.now();
+    return new Promise((resolve) => {
+      p.waiters.push({ text, resolve: () => resolve(performance.now() - start) });
+      p.channel!.input(text);
+    });
+  },
 };
+
+function noteParsed(p: Probe, data: string) {
+  p.parsed += data.length;
+  if (p.waiters.length === 0) return;
+  p.recent = (p.recent + data).slice(-4096);
+  p.waiters = p.waiters.filter((w) => {
+    if (!p.recent.includes(w.text)) return true;
+    w.resolve();
+    return false;
+  });
+}
 
 /**
  * `sizesAgent`: this viewer fits the agent's PTY to itself (the Terminals view, like
@@ -62,7 +95,9 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
     term.open(el);
     termRef.current = term;
     searchRef.current = search;
-    registry.set(agent, term);
+    const probe: Probe = { term, parsed: 0, attachMs: null, channel: null, waiters: [], recent: '' };
+    registry.set(agent, probe);
+    const attachStart = performance.now();
 
     let webgl: WebglAddon | null = null;
     try {
@@ -101,6 +136,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
         term.reset();
         term.resize(s.cols, s.rows);
         term.write(s.data, () => {
+          probe.attachMs = performance.now() - attachStart;
           setState('live');
           if (!fitted) {
             fitted = true;
@@ -111,7 +147,10 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
       onOutput: (data) => {
         if (disposed) return;
         // Ack after xterm parsed it: the engine pauses the PTY while too much is unacked.
-        term.write(data, () => channel?.ack(data.length));
+        term.write(data, () => {
+          channel?.ack(data.length);
+          noteParsed(probe, data);
+        });
       },
       onResize: (cols, rows) => !disposed && term.resize(cols, rows),
       onEnd: (reason) => {
@@ -125,6 +164,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
         setNote(e.message);
       },
     });
+    probe.channel = channel;
     const input = term.onData((d) => channel?.input(d));
     term.textarea?.addEventListener('focus', fitToView);
 
@@ -141,7 +181,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
       window.clearTimeout(resizeTimer);
       input.dispose();
       channel?.close();
-      if (registry.get(agent) === term) registry.delete(agent);
+      if (registry.get(agent) === probe) registry.delete(agent);
       term.dispose();
     };
   }, [agent]);

@@ -22,6 +22,10 @@ export const useTown = create<TownState>(() => ({
   status: null,
 }));
 
+/** Instruments for `npm run bench`: when the last feed frame arrived and how long applying it took. */
+const stats = { lastFeedAt: 0, lastApplyMs: 0 };
+(globalThis as unknown as { __overseerStats: typeof stats }).__overseerStats = stats;
+
 let backend: Backend | null = null;
 export function getBackend(): Backend {
   if (!backend) throw new Error('the town is not connected yet');
@@ -58,6 +62,7 @@ export async function syncTown(b: Backend): Promise<void> {
       buffered.push(...patches);
       return;
     }
+    stats.lastFeedAt = performance.now();
     const s = useTown.getState();
     const r = applyPatches(s, patches);
     if (r.kind === 'gap') {
@@ -65,6 +70,7 @@ export async function syncTown(b: Backend): Promise<void> {
       return;
     }
     if (r.state !== s) useTown.setState({ revision: r.state.revision, entities: r.state.entities });
+    stats.lastApplyMs = performance.now() - stats.lastFeedAt;
   };
 
   b.onConnection((connection) => useTown.setState({ connection }));

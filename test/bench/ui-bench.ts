@@ -1,0 +1,293 @@
+// `npm run bench`: P3–P6 of shared/design/performance.md on the real stack (node-pty,
+// the engine, the web host over WebSocket, xterm.js in Debian's Chromium). Each prints
+// one `bench NAME: …` line with min / median / p95 over ≥ 5 runs after a warm-up, and
+// ratios measured in the same run. Not a test: it fails only on a functional error.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as pty from 'node-pty';
+import type { Page } from 'playwright-core';
+import type { AgentView, BeadView } from '../../src/shared/domain';
+import { Engine } from '../../src/main/engine/engine';
+import { WebHost } from '../../src/main/hosts/web-host';
+import { rendererDir } from '../../src/main/engine/resources';
+import { createBead } from '../../src/main/store/beads';
+import { launchChromium } from '../helpers/browser';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const P3_MB = Number(process.env.BENCH_P3_MB ?? 50);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { min: s[0], median: at(0.5), p95: at(0.95), max: s[s.length - 1] };
+}
+const f = (n: number, d = 1) => n.toFixed(d);
+const line = (name: string, text: string) => console.log(`bench ${name}: ${text}`);
+async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 120_000, stepMs = 10): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** 50 MB of mixed ASCII and ANSI colour (what agent CLIs print), ASCII only so chars = bytes. */
+function makeMixedFile(file: string, mb: number): { bytes: number; newlines: number } {
+  const colours = [31, 32, 33, 34, 35, 36];
+  const rows: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const c = colours[i % colours.length];
+    rows.push(`\x1b[${c}m${String(i).padStart(5, '0')}\x1b[0m \x1b[1mstep\x1b[22m ${'the quick brown fox jumps over the lazy dog '.slice(0, 30 + (i % 40))}\x1b[2m(${i % 97} ms)\x1b[0m\n`);
+  }
+  const block = rows.join('');
+  const fd = fs.openSync(file, 'w');
+  let bytes = 0;
+  let newlines = 0;
+  while (bytes < mb * 1024 * 1024) {
+    fs.writeSync(fd, block);
+    bytes += block.length;
+    newlines += rows.length;
+  }
+  fs.closeSync(fd);
+  return { bytes, newlines };
+}
+
+async function rawPtyThroughput(file: string, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let got = 0;
+    const p = pty.spawn('/bin/cat', [file], { cols: 160, rows: 40, env: process.env as Record<string, string> });
+    p.onData((d) => (got += d.length));
+    p.onExit(() => {
+      const s = (performance.now() - start) / 1000;
+      if (got < bytes) reject(new Error(`raw pty read ${got} of ${bytes}`));
+      else resolve(bytes / 1048576 / s);
+    });
+  });
+}
+
+async function main() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ov-bench-'));
+  const chromiumVersion = (() => {
+    try {
+      return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim().split('\n')[0];
+    } catch {
+      return 'chromium';
+    }
+  })();
+  console.log(`machine: ${os.cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), node ${process.version}, ${chromiumVersion}, ${RUNS} runs`);
+
+  // A town whose agents run bench commands: `sh agent.sh <bead>` runs the bead's mode file.
+  const repo = path.join(work, 'repo');
+  fs.mkdirSync(repo);
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+  fs.writeFileSync(path.join(repo, 'README.md'), 'bench\n');
+  execFileSync('git', ['add', '.'], { cwd: repo });
+  execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'init'], { cwd: repo });
+  const modes = path.join(work, 'modes');
+  fs.mkdirSync(modes);
+  fs.writeFileSync(path.join(work, 'agent.sh'), `#!/bin/sh\nexec sh "${modes}/$1"\n`);
+  const big = path.join(work, 'mixed.txt');
+  const { bytes, newlines } = makeMixedFile(big, P3_MB);
+
+  const engine = Engine.open({ townDir: path.join(work, 'town') });
+  await engine.start({ socket: false });
+  const api = engine.client();
+  await api.call('rig.add', { name: 'bench', path: repo, prefix: 'bn', runtime: 'shell', command: `sh ${path.join(work, 'agent.sh')} {bead}`, max_polecats: 12 });
+  const web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir() });
+  await web.listen();
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(web.url);
+  await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
+
+  /** Starts an agent running `script` and returns its id once its session is live. */
+  const startAgent = async (title: string, script: string): Promise<string> => {
+    const b = (await api.call('bead.create', { rig: 'bench', title })) as BeadView;
+    fs.writeFileSync(path.join(modes, b.id), script);
+    await api.call('sling', { bead: b.id });
+    return until(`agent for ${b.id}`, async () => ((await api.call('agent.list', {})) as AgentView[]).find((a) => a.hook === b.id && a.session && a.status !== 'starting')?.id, 30_000, 20);
+  };
+  const attach = async (p: Page, agent: string) => {
+    await p.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Agents/ }).click();
+    await p.locator(`tr[data-agent="${agent}"]`).getByRole('button', { name: 'Attach' }).click();
+    await p.locator(`.term-view[data-agent="${agent}"][data-state="live"]`).waitFor();
+  };
+  const closeTerminals = (p: Page) => p.evaluate(() => document.querySelectorAll<HTMLButtonElement>('button[aria-label^="Close "]').forEach((b) => b.click()));
+  const probe = <T>(p: Page, fn: string, ...args: unknown[]) =>
+    p.evaluate(([fn, args]) => (window as unknown as { __overseerTerminals: Record<string, (...a: unknown[]) => unknown> }).__overseerTerminals[fn as string](...(args as unknown[])), [fn, args] as const) as Promise<T>;
+  const stopAgent = (agent: string) => api.call('agent.stop', { agent });
+
+  // P3: throughput through the whole path vs the raw PTY in the same run.
+  await rawPtyThroughput(big, bytes); // warm-up
+  const raw: number[] = [];
+  for (let i = 0; i < RUNS; i++) raw.push(await rawPtyThroughput(big, bytes));
+  const full: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const go = path.join(work, `go-${i}`);
+    const agent = await startAgent(`p3 run ${i}`, `while [ ! -f ${go} ]; do sleep 0.02; done\ncat ${big}\nexec sleep 100000\n`);
+    await attach(page, agent);
+    const before = await probe<number>(page, 'parsed', agent);
+    const expected = before + bytes + newlines; // the PTY turns each \n into \r\n
+    fs.writeFileSync(go, '');
+    const start = performance.now();
+    await until('xterm to parse the whole file', async () => (await probe<number>(page, 'parsed', agent)) >= expected, 300_000, 5);
+    const mbps = bytes / 1048576 / ((performance.now() - start) / 1000);
+    if (i > 0) full.push(mbps); // run 0 warms up
+    await closeTerminals(page);
+    await stopAgent(agent);
+  }
+  const r = stats(raw);
+  const u = stats(full);
+  line('P3 terminal throughput', `${P3_MB} MB mixed ASCII/ANSI, PTY → session host → WebSocket → xterm parsed in Chromium: min ${f(u.min)} / median ${f(u.median)} / p95 ${f(u.p95)} MB/s; raw PTY read ${f(r.median)} MB/s median; ratio ${f(u.median / r.median, 2)} (target ≥ 30 MB/s and ≥ 0.5)`);
+
+  // P4: keystroke echo in one session while another floods (`yes`), both on screen.
+  const flood = await startAgent('p4 flood', 'exec yes "flood flood flood flood flood flood flood flood"\n');
+  const quiet = await startAgent('p4 echo', 'exec sleep 100000\n');
+  await attach(page, flood);
+  await attach(page, quiet);
+  await page.getByRole('button', { name: 'Side by side' }).click();
+  await page.locator(`.term-view[data-agent="${flood}"][data-state="live"]`).waitFor();
+  await page.locator(`.term-view[data-agent="${quiet}"][data-state="live"]`).waitFor();
+  await sleep(1000);
+  const echoes: number[] = [];
+  const floodParsedStart = await probe<number>(page, 'parsed', flood);
+  const floodStart = performance.now();
+  let rssMax = 0;
+  let bufferedMax = 0;
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  for (let i = 0; i < 40; i++) {
+    const ms = await probe<number>(page, 'echo', quiet, letters[i % 26]);
+    if (i >= 5) echoes.push(ms);
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    bufferedMax = Math.max(bufferedMax, engine.host.bufferedBytes());
+    await sleep(50);
+  }
+  const floodRate = ((await probe<number>(page, 'parsed', flood)) - floodParsedStart) / 1048576 / ((performance.now() - floodStart) / 1000);
+  const e = stats(echoes);
+  line('P4 echo during flood', `keystroke echo min ${f(e.min)} / median ${f(e.median)} / p95 ${f(e.p95)} ms over ${echoes.length} keys while the other session floods at ${f(floodRate)} MB/s into its viewer; engine session buffers ≤ ${f(bufferedMax / 1048576, 2)} MB, bench process RSS ≤ ${f(rssMax / 1048576, 0)} MB (target p95 ≤ 100 ms, memory bounded)`);
+  await closeTerminals(page);
+  await page.getByRole('button', { name: 'Tabs' }).click().catch(() => {});
+  await stopAgent(flood);
+  await stopAgent(quiet);
+
+  // P5: attach to a session holding 10,000 lines of scrollback.
+  const scrolled = await startAgent('p5 scrollback', `i=1; while [ $i -le 10000 ]; do echo "line $i of the scrollback: \x1b[32mok\x1b[0m some more text to fill the row"; i=$((i+1)); done\nexec sleep 100000\n`);
+  await until('10,000 lines printed', async () => (await engine.host.snapshot(engine.effects.liveSessionOf(scrolled)!)).includes('line 10000 '), 60_000, 50);
+  const attaches: number[] = [];
+  for (let i = 0; i <= RUNS + 2; i++) {
+    await attach(page, scrolled);
+    const ms = await until('attach time', () => probe<number | null>(page, 'attachMs', scrolled));
+    const text = await probe<string>(page, 'text', scrolled);
+    if (!text.includes('line 10000 ') || !text.includes('line 1 ')) throw new Error('attach did not restore the whole scrollback');
+    if (i > 0) attaches.push(ms);
+    await closeTerminals(page);
+  }
+  const a = stats(attaches);
+  line('P5 attach with 10k lines', `screen + 10,000 lines restored in min ${f(a.min)} / median ${f(a.median)} / p95 ${f(a.p95)} ms (mount → screen parsed in xterm; target ≤ 100 ms)`);
+  await stopAgent(scrolled);
+
+  // P6: the board with 10,000 beads.
+  engine.store.transaction(() => {
+    for (let i = 0; i < 10_000; i++) {
+      createBead(engine.store, { rig: 'bench', type: 'task', title: `Bead number ${i} of the big board`, body: '', priority: 1 + (i % 4), labels: i % 3 ? [] : ['ui'], metadata: {}, origin: { kind: 'import', id: 'bench' } });
+    }
+  });
+  const top = (await api.call('bead.create', { rig: 'bench', title: 'Top of the board', priority: 0 })) as BeadView;
+  const board = await context.newPage();
+  await board.goto(web.url.replace(/\/\?token=.*/, '/#/overview'));
+  await board.getByRole('status').filter({ hasText: 'connected' }).waitFor();
+  const renders: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const ms = await board.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const nav = [...document.querySelectorAll<HTMLButtonElement>('nav button')];
+          const start = performance.now();
+          const done = () => requestAnimationFrame(() => resolve(performance.now() - start));
+          const obs = new MutationObserver(() => {
+            if (document.querySelector('[data-column="ready"] .card')) {
+              obs.disconnect();
+              done();
+            }
+          });
+          obs.observe(document.body, { childList: true, subtree: true });
+          nav.find((b) => b.textContent?.startsWith('Board'))!.click();
+        }),
+    );
+    if (i > 0) renders.push(ms);
+    await board.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Overview/ }).click();
+  }
+  await board.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Board/ }).click();
+  await board.locator(`.card[data-bead="${top.id}"]`).waitFor();
+  const patches: number[] = [];
+  const applies: number[] = [];
+  for (let i = 0; i <= RUNS * 2; i++) {
+    const title = `Top of the board, take ${i}`;
+    const waiting = board.evaluate(
+      ([id, title]) =>
+        new Promise<{ total: number; apply: number }>((resolve) => {
+          const card = document.querySelector(`.card[data-bead="${id}"]`)!;
+          const obs = new MutationObserver(() => {
+            if (card.textContent?.includes(title)) {
+              obs.disconnect();
+              const s = (globalThis as unknown as { __overseerStats: { lastFeedAt: number; lastApplyMs: number } }).__overseerStats;
+              resolve({ total: performance.now() - s.lastFeedAt, apply: s.lastApplyMs });
+            }
+          });
+          obs.observe(card, { childList: true, subtree: true, characterData: true });
+        }),
+      [top.id, title] as const,
+    );
+    await sleep(30);
+    await api.call('bead.update', { id: top.id, title });
+    const r2 = await waiting;
+    if (i > 0) {
+      patches.push(r2.total);
+      applies.push(r2.apply);
+    }
+  }
+  const frames = await board.evaluate(
+    () =>
+      new Promise<number[]>((resolve) => {
+        const col = document.querySelector<HTMLElement>('[data-column="ready"] .column-scroll')!;
+        const deltas: number[] = [];
+        let last = performance.now();
+        let n = 0;
+        const step = () => {
+          const now = performance.now();
+          deltas.push(now - last);
+          last = now;
+          col.scrollTop += 240;
+          if (++n < 180) requestAnimationFrame(step);
+          else resolve(deltas.slice(2));
+        };
+        requestAnimationFrame(step);
+      }),
+  );
+  const rr = stats(renders);
+  const pp = stats(patches);
+  const ap = stats(applies);
+  const fr = stats(frames);
+  line('P6 board with 10,000 beads', `first render min ${f(rr.min)} / median ${f(rr.median)} / p95 ${f(rr.p95)} ms; one patch: store apply median ${f(ap.median, 2)} / p95 ${f(ap.p95, 2)} ms, feed → card updated on screen median ${f(pp.median)} / p95 ${f(pp.p95)} ms; scrolling frames median ${f(fr.median)} / p95 ${f(fr.p95)} ms (targets 300 ms, 2 ms, 16 ms)`);
+
+  await browser.close();
+  await web.close();
+  await engine.shutdown();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
