@@ -111,7 +111,7 @@ export class SessionHost {
 
   constructor(options: SessionHostOptions = {}) {
     this.opts = {
-      scrollback: options.scrollback ?? 5000,
+      scrollback: options.scrollback ?? 10_000,
       ringBytes: options.ringBytes ?? 256 * 1024,
       highWatermark: options.highWatermark ?? 512 * 1024,
       lowWatermark: options.lowWatermark ?? 64 * 1024,

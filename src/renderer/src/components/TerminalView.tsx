@@ -68,6 +68,32 @@ function noteParsed(p: Probe, data: string) {
  * tmux's "latest client" rule, also on focus). A preview (bead detail) shows the agent
  * at whatever size it has and never reflows it.
  */
+/**
+ * WebGL only when the GPU does it: a software rasterizer (SwiftShader, llvmpipe) draws
+ * slower than the DOM renderer and starves xterm's parser. `overseer.renderer` in
+ * localStorage ('webgl' | 'dom') overrides the guess.
+ */
+let webglVerdict: boolean | null = null;
+function useWebgl(): boolean {
+  try {
+    const forced = localStorage.getItem('overseer.renderer');
+    if (forced === 'webgl' || forced === 'dom') return forced === 'webgl';
+  } catch {
+    // no storage: guess
+  }
+  if (webglVerdict !== null) return webglVerdict;
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = info ? String(gl!.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+    webglVerdict = !!gl && !/swiftshader|llvmpipe|software|basic render/i.test(renderer);
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  } catch {
+    webglVerdict = false;
+  }
+  return webglVerdict;
+}
+
 export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent: string; dark: boolean; focus?: boolean; sizesAgent?: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
@@ -100,16 +126,18 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
     const attachStart = performance.now();
 
     let webgl: WebglAddon | null = null;
-    try {
-      webgl = new WebglAddon();
-      webgl.onContextLoss(() => {
-        // The GPU took the context back: fall back to the DOM renderer for good.
-        webgl?.dispose();
-        webgl = null;
-      });
-      term.loadAddon(webgl);
-    } catch {
-      webgl = null; // no WebGL here: the DOM renderer draws
+    if (useWebgl()) {
+      try {
+        webgl = new WebglAddon();
+        webgl.onContextLoss(() => {
+          // The GPU took the context back: fall back to the DOM renderer for good.
+          webgl?.dispose();
+          webgl = null;
+        });
+        term.loadAddon(webgl);
+      } catch {
+        webgl = null; // no WebGL here: the DOM renderer draws
+      }
     }
 
     let channel: TerminalChannel | null = null;

@@ -60,8 +60,19 @@ export interface Problem {
   target: { bead?: string; agent?: string; view?: string };
 }
 
+// Selectors run on every store change; the problem list is recomputed only when its inputs change.
+let lastProblems: { agent: unknown; bead: unknown; mr: unknown; status: unknown; out: Problem[] } | null = null;
+
 /** Problems first: agents waiting for input, dead or stalled agents, failed beads and MRs, violations. */
 export function problemsOf(entities: Entities, status: TownStatus | null): Problem[] {
+  const l = lastProblems;
+  if (l && l.agent === entities.agent && l.bead === entities.bead && l.mr === entities.merge_request && l.status === status) return l.out;
+  const out = computeProblems(entities, status);
+  lastProblems = { agent: entities.agent, bead: entities.bead, mr: entities.merge_request, status, out };
+  return out;
+}
+
+function computeProblems(entities: Entities, status: TownStatus | null): Problem[] {
   const out: Problem[] = [];
   for (const a of Object.values(entities.agent)) {
     if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
