@@ -62,6 +62,14 @@ export function App() {
         return;
       }
       if (mod || e.altKey) return;
+      if (e.key === '/') {
+        const search = document.querySelector<HTMLInputElement>('input[type="search"]');
+        if (search) {
+          e.preventDefault();
+          search.focus();
+        }
+        return;
+      }
       const v = VIEWS.find((x) => x.key === e.key);
       if (v) {
         e.preventDefault();

@@ -200,7 +200,7 @@ function RigForm({ rig, onDone }: { rig?: RigView; onDone: (created?: string) =>
           <Field label="Name" error={fieldError('name')}>
             <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="webapp" />
           </Field>
-          <Field label="Folder (a git repository)" error={fieldError('path')} ok={check?.ok ? `git repository · ${check.branches.length} branches` : undefined}>
+          <Field label="Folder (a git repository)" error={fieldError('path')} ok={check?.ok ? `git repository · ${check.branches.length} branch${check.branches.length === 1 ? "" : "es"}` : undefined}>
             <input required value={path} onChange={(e) => setPath(e.target.value)} placeholder="/home/me/src/webapp" />
           </Field>
         </>
