@@ -10,6 +10,8 @@ import { isTown } from './engine/town-dir';
 import { registerIpc } from './shell/ipc';
 import { chooseTown, rememberTown } from './shell/last-town';
 
+const resource = (name: string) => path.join(__dirname, '..', '..', 'resources', name);
+
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 // better-sqlite3 built for Electron's ABI sits beside the Node build (scripts/electron-native.mjs).
@@ -52,6 +54,7 @@ function createWindow(): BrowserWindow {
     minWidth: 900,
     minHeight: 560,
     title: 'Overseer',
+    icon: resource('icon.png'),
     show: false,
     webPreferences: {
       preload: path.join(__dirname, '../preload/index.js'),
@@ -109,7 +112,7 @@ async function askBeforeClosing(win: BrowserWindow) {
 function showTray() {
   if (process.platform === 'darwin') return; // the app stays in the dock
   if (tray) return;
-  tray = new Tray(nativeImage.createEmpty());
+  tray = new Tray(nativeImage.createFromPath(resource('tray.png')));
   tray.setToolTip('Overseer: agents at work');
   tray.setContextMenu(
     Menu.buildFromTemplate([
