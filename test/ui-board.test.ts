@@ -1,19 +1,11 @@
 // Board and rigs in real Chromium: close by dragging to Done and undo it, sling by
 // dropping on a rig, and a rig form that says what is wrong before anything is saved.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { drag, launchChromium, screenshot } from './helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { browserForFile, drag, screenshot } from './helpers/browser';
 import { makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
+import { ServedTown, tempDir, town, townJson } from './helpers/town';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  removeTempDirs();
-});
+const browser = browserForFile();
 
 describe('the board and the rigs view', () => {
   it('closes a bead by drag with undo, slings by drop, and validates a new rig as you type', async () => {
@@ -26,7 +18,7 @@ describe('the board and the rigs view', () => {
     const served = new ServedTown(dir, { TOWN_SCRIPTED_PACE_MS: '5000' });
     await served.start();
     try {
-      const page = await (await browser.newContext({ viewport: { width: 1500, height: 900 }, colorScheme: 'dark' })).newPage();
+      const page = await (await browser().newContext({ viewport: { width: 1500, height: 900 }, colorScheme: 'dark' })).newPage();
       await page.goto(served.url);
       await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
       await page.keyboard.press('2');

@@ -1,21 +1,14 @@
 // The control room end to end: `town serve` on a temp demo town, driven through the UI in
 // real Chromium. Screenshots of each view land in test-results/screenshots.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { drag, launchChromium, screenshot, terminalText } from './helpers/browser';
-import { removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserForFile, drag, screenshot, terminalText } from './helpers/browser';
+import { ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  removeTempDirs();
-});
+const browser = browserForFile();
 
 async function openTown(served: ServedTown, o: { colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1500, height: 940 }, colorScheme: o.colorScheme ?? 'light' });
+  const context = await browser().newContext({ viewport: { width: 1500, height: 940 }, colorScheme: o.colorScheme ?? 'light' });
   const page = await context.newPage();
   page.on('pageerror', (e) => {
     throw e;

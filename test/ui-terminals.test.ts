@@ -1,22 +1,15 @@
 // Terminals under load in real Chromium: two browser contexts watch one flooding agent
 // and see the same output to the last line, while the board in a third tab stays usable.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot, terminalText } from './helpers/browser';
+import { browserForFile, screenshot, terminalText } from './helpers/browser';
 import { makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  removeTempDirs();
-});
+const browser = browserForFile();
 
 async function open(served: ServedTown, context = null as null | Awaited<ReturnType<Browser['newContext']>>): Promise<Page> {
-  const ctx = context ?? (await browser.newContext({ viewport: { width: 1400, height: 900 } }));
+  const ctx = context ?? (await browser().newContext({ viewport: { width: 1400, height: 900 } }));
   const page = await ctx.newPage();
   await page.goto(served.url);
   await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();

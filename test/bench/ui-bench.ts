@@ -13,7 +13,7 @@ import { Engine } from '../../src/main/engine/engine';
 import { WebHost } from '../../src/main/hosts/web-host';
 import { rendererDir } from '../../src/main/engine/resources';
 import { createBead } from '../../src/main/store/beads';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium } from '../helpers/chromium';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const P3_MB = Number(process.env.BENCH_P3_MB ?? 50);

@@ -1,30 +1,23 @@
-// Real Chromium for UI tests: Debian's /usr/bin/chromium (installed by .ci/run), or
-// $CHROMIUM_PATH, or a Playwright-managed build if one is installed.
+// Browser helpers for the UI tests (vitest hooks, screenshots, drags, terminal text).
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { removeTempDirs } from './town';
+import { launchChromium } from './chromium';
 
-export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
-export function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  try {
-    candidates.push(chromium.executablePath());
-  } catch {
-    // no Playwright-managed browser
-  }
-  const found = candidates.find((c) => c && fs.existsSync(c));
-  if (!found) {
-    throw new Error(
-      'No Chromium found for the UI tests. Install Debian\'s (apt-get install -y chromium), or set CHROMIUM_PATH to a Chromium binary.',
-    );
-  }
-  return found;
-}
-
-/** A fresh browser: Playwright gives every launch a new temporary user-data dir. */
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: findChromium(), args: CHROMIUM_FLAGS });
+/** One browser for a test file (launched before, closed after, with the temp dirs). */
+export function browserForFile(): () => Browser {
+  let browser: Browser | null = null;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    removeTempDirs();
+  });
+  return () => browser!;
 }
 
 export const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'screenshots');

@@ -23,6 +23,26 @@ export interface Link {
 const OVERSEER: Caller = { kind: 'overseer' };
 
 /**
+ * The change feed, one batch per commit (the patches of a commit arrive together).
+ * Every patch after the returned revision is delivered, in order.
+ */
+export function watchFeedInCommits(streams: StreamHost, deliver: (patches: Patch[]) => void): { revision: number; stop(): void } {
+  let batch: Patch[] = [];
+  let queued = false;
+  return streams.watch(undefined, (p) => {
+    batch.push(p as Patch);
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      const out = batch;
+      batch = [];
+      deliver(out);
+    });
+  });
+}
+
+/**
  * Calls and the change feed. `feed.watch` answers with the current revision, then
  * every committed patch follows as `{feed}` frames in revision order.
  */
@@ -52,20 +72,7 @@ export function openApiLink(
       const { method, params } = frame.data;
       if (method === 'feed.watch') {
         stopFeed?.();
-        // Patches of one commit arrive together; they go out as one frame.
-        let batch: Patch[] = [];
-        let flushing = false;
-        const w = streams.watch(undefined, (p) => {
-          batch.push(p as Patch);
-          if (flushing) return;
-          flushing = true;
-          queueMicrotask(() => {
-            flushing = false;
-            const out = batch;
-            batch = [];
-            send({ feed: out });
-          });
-        });
+        const w = watchFeedInCommits(streams, (patches) => send({ feed: patches }));
         stopFeed = w.stop;
         return send({ id: frame.data.id, result: { revision: w.revision } });
       }

@@ -5,7 +5,7 @@ import { ipcMain, MessageChannelMain, type IpcMainEvent, type IpcMainInvokeEvent
 import { isApiMethod } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
-import { openTerminalLink, type Link } from '../hosts/ui-links';
+import { openTerminalLink, watchFeedInCommits, type Link } from '../hosts/ui-links';
 import { IPC } from './ipc-channels';
 
 export function registerIpc(engine: Engine, isOurs: (sender: WebContents, frameUrl: string | undefined) => boolean): () => void {
@@ -30,19 +30,7 @@ export function registerIpc(engine: Engine, isOurs: (sender: WebContents, frameU
     check(e);
     const sender = e.sender;
     feeds.get(sender.id)?.();
-    let batch: unknown[] = [];
-    let queued = false;
-    const w = engine.streams.watch(undefined, (p) => {
-      batch.push(p);
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        const out = batch;
-        batch = [];
-        if (!sender.isDestroyed()) sender.send(IPC.feed, out);
-      });
-    });
+    const w = watchFeedInCommits(engine.streams, (patches) => !sender.isDestroyed() && sender.send(IPC.feed, patches));
     feeds.set(sender.id, w.stop);
     sender.once('destroyed', () => {
       w.stop();
