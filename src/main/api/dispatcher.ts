@@ -1,7 +1,7 @@
 // The one entry point for API calls from any transport: authenticate, validate, authorize,
 // run the handler, and answer errors in the typed shape.
 import { timingSafeEqual } from 'node:crypto';
-import type { ZodError } from 'zod';
+import type { ZodError, ZodType } from 'zod';
 import { api, isApiMethod, type Caller } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
 import { hashToken } from '../engine/town-dir';
@@ -12,6 +12,24 @@ export function fieldOf(err: ZodError): { field: string; message: string } {
   const field = issue?.path.length ? issue.path.join('.') : issue?.code === 'unrecognized_keys' ? String((issue as { keys?: string[] }).keys?.[0]) : '(input)';
   const message = issue?.code === 'unrecognized_keys' ? `unknown field ${field}` : `${field}: ${issue?.message ?? 'invalid'}`;
   return { field, message };
+}
+
+/**
+ * Parses one request frame (JSON text) with its schema. A bad frame comes back as a
+ * typed error carrying the frame's id when it had one, so the caller can answer it.
+ */
+export function parseFrame<T>(text: string, schema: ZodType<T>): { frame: T } | { id: number | null; error: ApiError } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { id: null, error: new ApiError('bad_frame', 'frame is not valid JSON') };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { frame: parsed.data };
+  const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
+  const { field, message } = fieldOf(parsed.error);
+  return { id, error: new ApiError('bad_frame', message, field) };
 }
 
 export class ApiDispatcher {

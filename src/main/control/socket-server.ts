@@ -6,7 +6,7 @@ import net from 'node:net';
 import { isStreamMethod, streams, type Caller } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
 import { MAX_FRAME_BYTES, requestFrame, streamInputFrame, type ResponseFrame, type StreamFrame } from '../../shared/frames';
-import { fieldOf, type ApiDispatcher } from '../api/dispatcher';
+import { fieldOf, parseFrame, type ApiDispatcher } from '../api/dispatcher';
 import { LineReader } from './line-reader';
 
 /** What a stream needs from the engine. */
@@ -91,28 +91,18 @@ export class ControlServer {
     fail: (id: number | null, err: ApiError) => void,
     becomeStream: (input: (line: string) => void, close: () => void) => void,
   ) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      return fail(null, new ApiError('bad_frame', 'frame is not valid JSON'));
-    }
-    const frame = requestFrame.safeParse(raw);
-    const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
-    if (!frame.success) {
-      const { field, message } = fieldOf(frame.error);
-      return fail(id, new ApiError('bad_frame', message, field));
-    }
-    const { method, params, token } = frame.data;
+    const frame = parseFrame(line, requestFrame);
+    if ('error' in frame) return fail(frame.id, frame.error);
+    const { id, method, params, token } = frame.frame;
     try {
       const caller = this.dispatcher.authenticate(token);
-      if (isStreamMethod(method)) return await this.openStream(frame.data.id, caller, method, params, socket, send, becomeStream);
+      if (isStreamMethod(method)) return await this.openStream(id, caller, method, params, socket, send, becomeStream);
       const result = await this.dispatcher.dispatch(caller, method, params);
-      send({ id: frame.data.id, result });
+      send({ id: id, result });
     } catch (err) {
-      if (err instanceof ApiError) return fail(frame.data.id, err);
+      if (err instanceof ApiError) return fail(id, err);
       this.log(`control socket: ${(err as Error).stack ?? err}`);
-      fail(frame.data.id, new ApiError('internal', (err as Error).message));
+      fail(id, new ApiError('internal', (err as Error).message));
     }
   }
 

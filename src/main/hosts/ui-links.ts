@@ -11,7 +11,7 @@ import {
   type TerminalServerFrame,
   type UiServerFrame,
 } from '../../shared/web-protocol';
-import { fieldOf, type ApiDispatcher } from '../api/dispatcher';
+import { parseFrame, type ApiDispatcher } from '../api/dispatcher';
 import type { StreamHost } from '../control/socket-server';
 
 export interface Link {
@@ -57,31 +57,21 @@ export function openApiLink(
 
   return {
     receive(text) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        return fail(null, new ApiError('bad_frame', 'frame is not valid JSON'));
-      }
-      const frame = uiRequestFrame.safeParse(raw);
-      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
-      if (!frame.success) {
-        const { field, message } = fieldOf(frame.error);
-        return fail(id, new ApiError('bad_frame', message, field));
-      }
-      const { method, params } = frame.data;
+      const parsed = parseFrame(text, uiRequestFrame);
+      if ('error' in parsed) return fail(parsed.id, parsed.error);
+      const { id, method, params } = parsed.frame;
       if (method === 'feed.watch') {
         stopFeed?.();
         const w = watchFeedInCommits(streams, (patches) => send({ feed: patches }));
         stopFeed = w.stop;
-        return send({ id: frame.data.id, result: { revision: w.revision } });
+        return send({ id: id, result: { revision: w.revision } });
       }
       dispatcher.dispatch(OVERSEER, method, params).then(
-        (result) => send({ id: frame.data.id, result: result ?? null }),
+        (result) => send({ id: id, result: result ?? null }),
         (err) => {
-          if (err instanceof ApiError) return fail(frame.data.id, err);
+          if (err instanceof ApiError) return fail(id, err);
           log(`ui api: ${(err as Error).stack ?? err}`);
-          fail(frame.data.id, new ApiError('internal', (err as Error).message));
+          fail(id, new ApiError('internal', (err as Error).message));
         },
       );
     },
