@@ -9,7 +9,8 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface TerminalHandlers {
   onScreen(screen: { session: string; data: string; cols: number; rows: number }): void;
-  onOutput(data: string): void;
+  /** UTF-8 bytes of the agent's output. */
+  onOutput(data: Uint8Array): void;
   /** The agent's terminal changed size (some viewer resized it). */
   onResize(cols: number, rows: number): void;
   onEnd(reason: string): void;
@@ -19,7 +20,7 @@ export interface TerminalHandlers {
 export interface TerminalChannel {
   input(data: string): void;
   resize(cols: number, rows: number): void;
-  /** Characters the viewer's xterm has parsed (flow control). */
+  /** Output bytes the viewer's xterm has parsed (flow control). */
   ack(chars: number): void;
   close(): void;
 }

@@ -9,6 +9,8 @@ import type { TerminalServerFrame, UiServerFrame } from './web-protocol';
 /** The subset of the WebSocket API used here (browser WebSocket and `ws` both have it). */
 export interface SocketLike {
   readyState: number;
+  /** Binary messages arrive as ArrayBuffers. */
+  binaryType: string;
   send(data: string): void;
   close(code?: number): void;
   onopen: ((ev: unknown) => void) | null;
@@ -138,13 +140,16 @@ export class WebBackend implements Backend {
 
   openTerminal(agent: string, size: { cols: number; rows: number }, h: TerminalHandlers): TerminalChannel {
     const ws = this.o.socket(this.url('/terminal', { agent, cols: size.cols, rows: size.rows }));
+    ws.binaryType = 'arraybuffer';
     const early: string[] = [];
     let ended = false;
     ws.onopen = () => {
       for (const f of early.splice(0)) ws.send(f);
     };
     ws.onmessage = (ev) => {
-      const f = JSON.parse(String(ev.data)) as TerminalServerFrame;
+      // Output is the only binary frame.
+      if (typeof ev.data !== 'string') return h.onOutput(new Uint8Array(ev.data as ArrayBuffer));
+      const f = JSON.parse(ev.data) as TerminalServerFrame;
       if (f.t === 'output') h.onOutput(f.data);
       else if (f.t === 'screen') h.onScreen(f);
       else if (f.t === 'resize') h.onResize(f.cols, f.rows);

@@ -22,7 +22,7 @@ export type UiServerFrame =
   | { id: number | null; error: ApiErrorShape }
   | { feed: Patch[] };
 
-/** Terminal channel, client → engine. `ack` counts characters the viewer's xterm has parsed. */
+/** Terminal channel, client → engine. `ack` counts output bytes the viewer's xterm has parsed. */
 export const terminalClientFrame = z.union([
   z.object({ input: z.string().min(1).max(65_536) }).strict(),
   z.object({ resize: z.object({ cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(1000) }).strict() }).strict(),
@@ -30,15 +30,21 @@ export const terminalClientFrame = z.union([
 ]);
 export type TerminalClientFrame = z.infer<typeof terminalClientFrame>;
 
-/** Terminal channel, engine → client. */
+/**
+ * Terminal channel, engine → client. Output is UTF-8 bytes, which xterm parses as they
+ * are: on a WebSocket it travels as a binary message (every other frame is JSON text),
+ * on a MessagePort as a Uint8Array. No JSON escaping or string decoding on the hot path.
+ */
 export type TerminalServerFrame =
   | { t: 'screen'; session: string; data: string; cols: number; rows: number }
-  | { t: 'output'; data: string }
+  | { t: 'output'; data: Uint8Array }
   | { t: 'resize'; cols: number; rows: number }
   | { t: 'end'; reason: string }
   | { t: 'error'; error: ApiErrorShape };
 
 /** How long the engine gathers PTY output before sending one frame to a viewer. */
 export const OUTPUT_BATCH_MS = 5;
-/** A frame is sent early once this many characters are gathered. */
-export const OUTPUT_BATCH_CHARS = 128 * 1024;
+/** A frame is sent at once when this many characters are gathered, even to a busy viewer. */
+export const OUTPUT_BATCH_CHARS = 512 * 1024;
+/** Output frames a viewer may have unacked before further output waits for its acks. */
+export const FRAMES_IN_FLIGHT = 4;

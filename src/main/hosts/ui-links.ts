@@ -6,6 +6,7 @@ import { ApiError } from '../../shared/errors';
 import {
   OUTPUT_BATCH_CHARS,
   OUTPUT_BATCH_MS,
+  FRAMES_IN_FLIGHT,
   terminalClientFrame,
   uiRequestFrame,
   type TerminalServerFrame,
@@ -82,10 +83,15 @@ export function openApiLink(
   };
 }
 
+const utf8 = new TextEncoder();
+
 /**
- * One viewer of one session. Output is gathered for a few ms and sent in one frame;
- * the viewer acks what its xterm has parsed, and the unacked amount is this viewer's
- * backlog, which pauses the PTY above the session host's high watermark.
+ * One viewer of one session. Output is paced by the viewer's acks (each counts bytes its
+ * xterm has parsed): at most FRAMES_IN_FLIGHT frames are unacked, and output arriving
+ * meanwhile gathers into the next frame. An idle viewer gets output after
+ * OUTPUT_BATCH_MS; a busy one gets fewer, larger frames, so the browser parses in long
+ * runs between paints instead of one small message per frame. Unacked bytes and gathered
+ * chars are this viewer's backlog, which pauses the PTY above the session host's high watermark.
  */
 export async function openTerminalLink(
   streams: StreamHost,
@@ -96,38 +102,48 @@ export async function openTerminalLink(
 ): Promise<Link> {
   let sent = 0;
   let acked = 0;
+  /** End offsets (in sent bytes) of the frames not yet fully acked. */
+  const inFlight: number[] = [];
   let pending = '';
   let timer: NodeJS.Timeout | null = null;
   let ended = false;
 
-  const flush = () => {
+  const flush = (force = false) => {
     if (timer) clearTimeout(timer);
     timer = null;
     if (!pending) return;
-    const data = pending;
+    if (!force && inFlight.length >= FRAMES_IN_FLIGHT && pending.length < OUTPUT_BATCH_CHARS) return; // an ack sends it
+    const data = utf8.encode(pending);
     pending = '';
     sent += data.length;
+    inFlight.push(sent);
     send({ t: 'output', data });
+  };
+  const gather = (d: string) => {
+    pending += d;
+    if (pending.length >= OUTPUT_BATCH_CHARS) flush();
+    else if (inFlight.length < FRAMES_IN_FLIGHT) timer ??= setTimeout(flush, OUTPUT_BATCH_MS);
+  };
+  const noteAck = (chars: number) => {
+    acked = Math.min(sent, acked + chars);
+    while (inFlight.length > 0 && inFlight[0] <= acked) inFlight.shift();
+    if (pending && inFlight.length < FRAMES_IN_FLIGHT) timer ??= setTimeout(flush, 0);
   };
 
   let attachment: Awaited<ReturnType<StreamHost['attach']>>;
   try {
     attachment = await streams.attach(OVERSEER, { agent, ...size }, {
-      data: (d) => {
-        pending += d;
-        if (pending.length >= OUTPUT_BATCH_CHARS) flush();
-        else timer ??= setTimeout(flush, OUTPUT_BATCH_MS);
-      },
+      data: gather,
       end: (reason) => {
         if (ended) return;
         ended = true;
-        flush();
+        flush(true);
         send({ t: 'end', reason });
         close();
       },
       backlog: () => sent - acked + pending.length,
       resized: (cols, rows) => {
-        flush();
+        flush(true);
         send({ t: 'resize', cols, rows });
       },
     });
@@ -149,7 +165,7 @@ export async function openTerminalLink(
       }
       if ('input' in frame) attachment.input(frame.input);
       else if ('resize' in frame) attachment.resize(frame.resize.cols, frame.resize.rows);
-      else acked = Math.min(sent, acked + frame.ack);
+      else noteAck(frame.ack);
     },
     close() {
       if (timer) clearTimeout(timer);

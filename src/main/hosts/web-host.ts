@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_UI_FRAME_BYTES } from '../../shared/web-protocol';
+import { MAX_UI_FRAME_BYTES, type TerminalServerFrame } from '../../shared/web-protocol';
 import type { ApiDispatcher } from '../api/dispatcher';
 import type { StreamHost } from '../control/socket-server';
 import { openApiLink, openTerminalLink, type Link } from './ui-links';
@@ -204,7 +204,12 @@ export class WebHost {
     const early: string[] = [];
     const onEarly = (d: unknown) => early.push(String(d));
     ws.on('message', onEarly);
-    const link = await openTerminalLink(this.o.streams, agent, { cols: num('cols'), rows: num('rows') }, (f) => sendJson(ws, f), () => ws.close(1000));
+    const send = (f: TerminalServerFrame) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (f.t === 'output') ws.send(f.data, { binary: true });
+      else ws.send(JSON.stringify(f));
+    };
+    const link = await openTerminalLink(this.o.streams, agent, { cols: num('cols'), rows: num('rows') }, send, () => ws.close(1000));
     ws.off('message', onEarly);
     this.track(ws, link);
     for (const d of early) link.receive(d);

@@ -113,8 +113,8 @@ export class SessionHost {
     this.opts = {
       scrollback: options.scrollback ?? 10_000,
       ringBytes: options.ringBytes ?? 256 * 1024,
-      highWatermark: options.highWatermark ?? 512 * 1024,
-      lowWatermark: options.lowWatermark ?? 64 * 1024,
+      highWatermark: options.highWatermark ?? 2 * 1024 * 1024,
+      lowWatermark: options.lowWatermark ?? 512 * 1024,
       stopGraceMs: options.stopGraceMs ?? 2000,
       onActivity: options.onActivity,
     };

@@ -21,6 +21,7 @@ const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#1f2328',
 interface Probe {
   term: Terminal;
   parsed: number;
+  renders: number;
   attachMs: number | null;
   channel: TerminalChannel | null;
   waiters: { text: string; resolve: () => void }[];
@@ -38,6 +39,7 @@ const registry = new Map<string, Probe>();
   },
   agents: () => [...registry.keys()],
   parsed: (agent: string) => registry.get(agent)?.parsed ?? 0,
+  renders: (agent: string) => registry.get(agent)?.renders ?? 0,
   attachMs: (agent: string) => registry.get(agent)?.attachMs ?? null,
   /** Types `text` into the agent and resolves with the ms until xterm has parsed its echo. */
   echo(agent: string, text: string): Promise<number> {
@@ -52,10 +54,11 @@ const registry = new Map<string, Probe>();
   },
 };
 
-function noteParsed(p: Probe, data: string) {
+const utf8 = new TextDecoder();
+function noteParsed(p: Probe, data: Uint8Array) {
   p.parsed += data.length;
   if (p.waiters.length === 0) return;
-  p.recent = (p.recent + data).slice(-4096);
+  p.recent = (p.recent + utf8.decode(data)).slice(-4096);
   p.waiters = p.waiters.filter((w) => {
     if (!p.recent.includes(w.text)) return true;
     w.resolve();
@@ -121,8 +124,9 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
     term.open(el);
     termRef.current = term;
     searchRef.current = search;
-    const probe: Probe = { term, parsed: 0, attachMs: null, channel: null, waiters: [], recent: '' };
+    const probe: Probe = { term, parsed: 0, renders: 0, attachMs: null, channel: null, waiters: [], recent: '' };
     registry.set(agent, probe);
+    term.onRender(() => probe.renders++);
     const attachStart = performance.now();
 
     let webgl: WebglAddon | null = null;
