@@ -32,6 +32,31 @@ describe('the session host', () => {
     a.detach();
   });
 
+  it('attaches to a long scrollback with a short screen first, then the whole history of the same moment, then live output', async () => {
+    const h = newHost();
+    sh(h, 's5', 'i=1; while [ $i -le 3000 ]; do echo "row $i"; i=$((i+1)); done; read x; echo "after $x"; sleep 30');
+    await waitFor('3000 rows', async () => (await h.snapshot('s5')).includes('row 3000'));
+    const live: string[] = [];
+    const a = await h.attach('s5', { onData: (d) => live.push(d), onEnd: () => {} }, { quickLines: 100 });
+    expect(a.screen).toContain('row 3000');
+    expect(a.screen).not.toContain('row 1\r');
+    // Output that arrives before the history is taken is not in it: it reaches the viewer live.
+    h.write('s5', 'late\r');
+    await waitFor('live echo', () => live.join('').includes('after late'));
+    const history = a.history!();
+    expect(history).toContain('row 1\r');
+    expect(history).toContain('row 3000');
+    expect(history).not.toContain('after late');
+    expect(a.history!()).toBe(history);
+    // The session's own screen catches up once the history is taken.
+    await waitFor('screen caught up', async () => (await h.snapshot('s5')).includes('after late'));
+    a.detach();
+    const short = await h.attach('s5', { onData: () => {}, onEnd: () => {} }, { quickLines: 5000 });
+    expect(short.history).toBeNull();
+    expect(short.screen).toContain('row 1\r');
+    short.detach();
+  });
+
   it('stops a whole process group, including a child that ignores SIGTERM, and only then reports the exit', async () => {
     const h = newHost();
     const exits: ExitInfo[] = [];

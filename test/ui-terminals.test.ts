@@ -83,4 +83,64 @@ describe('terminals in the browser', () => {
       await served.stop();
     }
   }, 240_000);
+
+  it('attaching to a long log shows all of it, and a reader scrolled up is never yanked down while output streams', async () => {
+    const dir = tempDir('stream-ui');
+    const repo = makeRepo(tempDir('repo'));
+    expect((await town(dir, ['init', dir])).code).toBe(0);
+    expect((await town(dir, ['rig', 'add', 'app', repo, '--prefix', 'ap'])).code).toBe(0);
+    const chatty = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'A chatty agent', '--scenario', 'stream');
+    const served = new ServedTown(dir, { TOWN_SCRIPTED_PACE_MS: '20' });
+    await served.start();
+    try {
+      expect((await town(dir, ['sling', chatty.id])).code).toBe(0);
+      const agent = await waitFor('the chatty agent to start', async () => {
+        const agents = await townJson<Array<{ id: string; hook: string | null; session: string | null }>>(dir, 'agents');
+        return agents.find((a) => a.hook === chatty.id && a.session)?.id;
+      });
+      const page = await open(served);
+      await attach(page, agent);
+      await expect.poll(() => terminalText(page, agent), { timeout: 30_000 }).toMatch(/^tick 3$/m);
+
+      // Attach again now that 3,000 lines are in the scrollback: the screen comes first,
+      // then the whole log takes over, from its first line.
+      await page.getByRole('button', { name: `Close ${agent}` }).click();
+      await attach(page, agent);
+      await expect.poll(() => terminalText(page, agent), { timeout: 30_000 }).toMatch(/^log line 1 /m);
+      const text = await terminalText(page, agent);
+      const numbers = [...text.matchAll(/^log line (\d+) /gm)].map((m) => Number(m[1]));
+      expect(numbers).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+
+      const viewport = () => page.evaluate((a) => (window as unknown as { __overseerTerminals: { viewport(a: string): { lines: string[]; atBottom: boolean } } }).__overseerTerminals.viewport(a), agent);
+      const lastTick = async () => Math.max(...[...(await terminalText(page, agent)).matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1])));
+      const screen = page.locator(`.term-view[data-agent="${agent}"] .xterm-screen`);
+
+      // Scroll up into the log: the view stays put while ticks keep arriving.
+      await screen.hover();
+      await page.mouse.wheel(0, -1500);
+      await expect.poll(async () => (await viewport()).atBottom).toBe(false);
+      const held = await viewport();
+      expect(held.lines[0]).toMatch(/^log line \d+ /);
+      const before = await lastTick();
+      await expect.poll(lastTick, { timeout: 20_000 }).toBeGreaterThan(before + 5);
+      expect(await viewport()).toEqual(held);
+      await screenshot(page, 'terminal-scrolled-up-while-streaming');
+
+      // Back at the bottom, it follows the output again.
+      await expect
+        .poll(async () => {
+          await page.mouse.wheel(0, 5000);
+          return (await viewport()).atBottom;
+        })
+        .toBe(true);
+      const following = await lastTick();
+      await expect.poll(lastTick, { timeout: 20_000 }).toBeGreaterThan(following + 3);
+      const now = await viewport();
+      expect(now.atBottom).toBe(true);
+      expect(now.lines).toContain(`tick ${await lastTick()}`);
+      await page.context().close();
+    } finally {
+      await served.stop();
+    }
+  }, 120_000);
 });

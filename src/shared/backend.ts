@@ -9,6 +9,8 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface TerminalHandlers {
   onScreen(screen: { session: string; data: string; cols: number; rows: number }): void;
+  /** The whole scrollback, replacing the shortened one `onScreen` had (same moment, more lines above). */
+  onHistory(data: string): void;
   /** UTF-8 bytes of the agent's output. */
   onOutput(data: Uint8Array): void;
   /** The agent's terminal changed size (some viewer resized it). */

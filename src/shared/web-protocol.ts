@@ -37,11 +37,18 @@ export type TerminalClientFrame = z.infer<typeof terminalClientFrame>;
  */
 export type TerminalServerFrame =
   | { t: 'screen'; session: string; data: string; cols: number; rows: number }
+  /** Follows `screen` when that held only the last QUICK_SCROLLBACK_LINES: the whole scrollback and screen at the same moment. */
+  | { t: 'history'; data: string }
   | { t: 'output'; data: Uint8Array }
   | { t: 'resize'; cols: number; rows: number }
   | { t: 'end'; reason: string }
   | { t: 'error'; error: ApiErrorShape };
 
+/**
+ * Scrollback lines sent with the first screen of an attach, so it shows at once; a longer
+ * scrollback follows in one `history` frame, which the viewer swaps in when parsed.
+ */
+export const QUICK_SCROLLBACK_LINES = 500;
 /** How long the engine gathers PTY output before sending one frame to a viewer. */
 export const OUTPUT_BATCH_MS = 5;
 /** A frame is sent at once when this many characters are gathered, even to a busy viewer. */

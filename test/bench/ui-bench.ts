@@ -257,16 +257,24 @@ async function main() {
     const scrolled = await startAgent('p5 scrollback', `i=1; while [ $i -le 10000 ]; do echo "line $i of the scrollback: \x1b[32mok\x1b[0m some more text to fill the row"; i=$((i+1)); done\nexec sleep 100000\n`);
     await until('10,000 lines printed', async () => (await engine.host.snapshot(engine.effects.liveSessionOf(scrolled)!)).includes('line 10000 '), 60_000, 50);
     const attaches: number[] = [];
+    const histories: number[] = [];
     for (let i = 0; i <= RUNS + 2; i++) {
       await attach(page, scrolled);
       const ms = await until('attach time', () => probe<number | null>(page, 'attachMs', scrolled));
+      const screen = await probe<string>(page, 'text', scrolled);
+      if (!screen.includes('line 10000 ')) throw new Error('attach did not restore the screen');
+      const whole = await until('the whole scrollback', () => probe<number | null>(page, 'historyMs', scrolled));
       const text = await probe<string>(page, 'text', scrolled);
       if (!text.includes('line 10000 ') || !text.includes('line 1 ')) throw new Error('attach did not restore the whole scrollback');
-      if (i > 0) attaches.push(ms);
+      if (i > 0) {
+        attaches.push(ms);
+        histories.push(whole);
+      }
       await closeTerminals(page);
     }
     const a = stats(attaches);
-    line('P5 attach with 10k lines', `screen + 10,000 lines restored in min ${f(a.min)} / median ${f(a.median)} / p95 ${f(a.p95)} ms (mount → screen parsed in xterm; target ≤ 100 ms)`);
+    const h = stats(histories);
+    line('P5 attach with 10k lines', `screen (with the last 500 lines) restored in min ${f(a.min)} / median ${f(a.median)} / p95 ${f(a.p95)} ms, mount → parsed in xterm (target ≤ 100 ms); all 10,000 lines of scrollback in place after min ${f(h.min)} / median ${f(h.median)} / p95 ${f(h.p95)} ms`);
     await stopAgent(scrolled);
   }
 

@@ -13,9 +13,19 @@ import { LineReader } from './line-reader';
 export interface StreamHost {
   attach(
     caller: Caller,
-    params: { agent: string; cols?: number; rows?: number },
+    params: { agent: string; cols?: number; rows?: number; quickLines?: number },
     out: { data(d: string): void; end(reason: string): void; backlog(): number; resized?(cols: number, rows: number): void },
-  ): Promise<{ session: string; screen: string; cols: number; rows: number; input(d: string): void; resize(c: number, r: number): void; detach(): void }>;
+  ): Promise<{
+    session: string;
+    screen: string;
+    cols: number;
+    rows: number;
+    /** See Attachment.history: the whole scrollback, when `screen` holds only `quickLines` of it. */
+    history: (() => string) | null;
+    input(d: string): void;
+    resize(c: number, r: number): void;
+    detach(): void;
+  }>;
   watch(after: number | undefined, push: (patch: unknown) => void): { revision: number; stop(): void };
 }
 

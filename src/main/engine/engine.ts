@@ -186,12 +186,13 @@ export class Engine {
           if (!getAgent(this.store, p.agent)) throw new ApiError('not_found', `agent ${p.agent} not found`, 'agent');
           throw new ApiError('conflict', `${p.agent} has no live session to attach to`, 'agent');
         }
-        const a = await this.host.attach(session, { onData: out.data, onEnd: out.end, backlog: out.backlog, onResize: out.resized });
+        const a = await this.host.attach(session, { onData: out.data, onEnd: out.end, backlog: out.backlog, onResize: out.resized }, { quickLines: p.quickLines });
         return {
           session,
           screen: a.screen,
           cols: a.cols,
           rows: a.rows,
+          history: a.history,
           input: (d) => this.host.has(session) && this.host.write(session, d),
           // The latest viewer to resize sets the agent's size (as tmux does); every viewer follows.
           resize: (cols, rows) => this.host.has(session) && this.host.resize(session, cols, rows),

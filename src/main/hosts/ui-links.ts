@@ -7,6 +7,7 @@ import {
   OUTPUT_BATCH_CHARS,
   OUTPUT_BATCH_MS,
   FRAMES_IN_FLIGHT,
+  QUICK_SCROLLBACK_LINES,
   terminalClientFrame,
   uiRequestFrame,
   type TerminalServerFrame,
@@ -132,7 +133,7 @@ export async function openTerminalLink(
 
   let attachment: Awaited<ReturnType<StreamHost['attach']>>;
   try {
-    attachment = await streams.attach(OVERSEER, { agent, ...size }, {
+    attachment = await streams.attach(OVERSEER, { agent, ...size, quickLines: QUICK_SCROLLBACK_LINES }, {
       data: gather,
       end: (reason) => {
         if (ended) return;
@@ -153,7 +154,10 @@ export async function openTerminalLink(
     close();
     return { receive() {}, close() {} };
   }
+  // The screen goes out before the (slow) whole scrollback is serialized; live output
+  // gathered meanwhile follows both.
   send({ t: 'screen', session: attachment.session, data: attachment.screen, cols: attachment.cols, rows: attachment.rows });
+  if (attachment.history) send({ t: 'history', data: attachment.history() });
 
   return {
     receive(text) {

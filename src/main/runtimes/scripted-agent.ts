@@ -72,6 +72,17 @@ async function flood(bytes: number) {
   out(`\n${c.bold('flood complete')} ${written} bytes\n`);
 }
 
+/** A chatty agent: a long log, then a line every 100 ms for a while (scrolling while it streams). */
+async function stream() {
+  let log = '';
+  for (let i = 1; i <= 3000; i++) log += `log line ${i} ${c.dim('compiling module')} ${i % 7 === 0 ? c.green('ok') : ''}\n`;
+  out(log);
+  for (let t = 1; t <= 400; t++) {
+    out(`tick ${t}\n`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function ask(question: string): Promise<string> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
   return new Promise((resolve) => rl.question(question, (answer) => (rl.close(), resolve(answer.trim()))));
@@ -101,6 +112,9 @@ async function main() {
     }
     case 'flood':
       await flood(20 * 1024 * 1024);
+      break;
+    case 'stream':
+      await stream();
       break;
     case 'ok':
       break;

@@ -61,7 +61,19 @@ export interface Attachment {
   screen: string;
   cols: number;
   rows: number;
+  /**
+   * With `quickLines`, when the scrollback holds more than that: the whole screen and
+   * scrollback at the same instant as `screen`, serialized on the first call (a 10k-line
+   * scrollback takes ~90 ms, so a caller sends `screen` first). Until then the session's
+   * screen takes no new output, so both describe the same moment.
+   */
+  history: (() => string) | null;
   detach(): void;
+}
+
+export interface AttachOptions {
+  /** Serialize at most this many scrollback lines into `screen`; the rest comes with `history`. */
+  quickLines?: number;
 }
 
 export interface SessionHostOptions {
@@ -84,6 +96,8 @@ class LiveSession {
   readonly viewers = new Set<Viewer>();
   bytesOut = 0;
   unparsed = 0;
+  /** Output held back from the screen while an attach's history is pending. */
+  held: string[] | null = null;
   paused = false;
   leaderGone = false;
   exited: { exitCode: number; signal: number } | null = null;
@@ -189,7 +203,7 @@ export class SessionHost {
   }
 
   /** Resolves with the current screen once everything received so far is on it. */
-  attach(sessionId: string, viewer: Viewer): Promise<Attachment> {
+  attach(sessionId: string, viewer: Viewer, options: AttachOptions = {}): Promise<Attachment> {
     const s = this.require(sessionId);
     return new Promise((resolve) => {
       const buffered: string[] = [];
@@ -198,10 +212,27 @@ export class SessionHost {
       // The empty write's callback runs when every earlier chunk is parsed; chunks after
       // it are buffered for this viewer and follow the screen.
       s.screen.write('', () => {
-        const screen = s.serializer.serialize({ scrollback: this.opts.scrollback });
+        const quick = options.quickLines;
+        const scrollbackLines = s.screen.buffer.normal.length - s.screen.rows;
+        const split = quick !== undefined && scrollbackLines > quick && s.held === null && this.sessions.has(sessionId);
+        const screen = s.serializer.serialize({ scrollback: split ? quick : this.opts.scrollback });
+        let history: Attachment['history'] = null;
+        if (split) {
+          s.held = [];
+          let whole: string | null = null;
+          const safety = setTimeout(() => this.releaseScreen(s), 2000);
+          history = () => {
+            if (whole === null) {
+              whole = s.serializer.serialize({ scrollback: this.opts.scrollback });
+              clearTimeout(safety);
+              this.releaseScreen(s);
+            }
+            return whole;
+          };
+        }
         s.viewers.delete(early);
         if (!this.sessions.has(sessionId)) {
-          resolve({ screen, cols: s.screen.cols, rows: s.screen.rows, detach: () => {} });
+          resolve({ screen, cols: s.screen.cols, rows: s.screen.rows, history: null, detach: () => {} });
           viewer.onEnd('exited');
           return;
         }
@@ -210,6 +241,7 @@ export class SessionHost {
           screen,
           cols: s.screen.cols,
           rows: s.screen.rows,
+          history,
           detach: () => {
             s.viewers.delete(viewer);
             this.updateFlow(s);
@@ -259,13 +291,25 @@ export class SessionHost {
     s.ring.push(data);
     s.log?.write(data);
     s.unparsed += bytes;
+    if (s.held) s.held.push(data);
+    else this.writeScreen(s, data, bytes);
+    for (const v of s.viewers) v.onData(data);
+    this.opts.onActivity?.(s.info.sessionId, Date.now());
+    this.updateFlow(s);
+  }
+
+  private writeScreen(s: LiveSession, data: string, bytes: number) {
     s.screen.write(data, () => {
       s.unparsed -= bytes;
       if (s.paused) this.updateFlow(s);
     });
-    for (const v of s.viewers) v.onData(data);
-    this.opts.onActivity?.(s.info.sessionId, Date.now());
-    this.updateFlow(s);
+  }
+
+  private releaseScreen(s: LiveSession) {
+    const held = s.held;
+    s.held = null;
+    if (!held) return;
+    for (const d of held) this.writeScreen(s, d, Buffer.byteLength(d));
   }
 
   private backlog(s: LiveSession): number {
@@ -301,6 +345,7 @@ export class SessionHost {
     } catch {
       // reported below as exited; the survivors are logged by the caller's recovery pass
     }
+    this.releaseScreen(s);
     await new Promise<void>((r) => s.screen.write('', () => r()));
     const info: ExitInfo = {
       sessionId: s.info.sessionId,

@@ -28,6 +28,7 @@ export class IpcBackend implements Backend {
       const f = raw as TerminalServerFrame;
       if (f.t === 'output') h.onOutput(f.data);
       else if (f.t === 'screen') h.onScreen(f);
+      else if (f.t === 'history') h.onHistory(f.data);
       else if (f.t === 'resize') h.onResize(f.cols, f.rows);
       else if (f.t === 'error') h.onError(f.error);
       else if (!ended) {

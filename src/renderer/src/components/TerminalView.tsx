@@ -23,6 +23,7 @@ interface Probe {
   parsed: number;
   renders: number;
   attachMs: number | null;
+  historyMs: number | null;
   channel: TerminalChannel | null;
   waiters: { text: string; resolve: () => void }[];
   recent: string;
@@ -38,9 +39,20 @@ const registry = new Map<string, Probe>();
     return lines.join('\n');
   },
   agents: () => [...registry.keys()],
+  /** The lines the viewport shows, and whether it follows the output (is at the bottom). */
+  viewport(agent: string) {
+    const t = registry.get(agent)?.term;
+    if (!t) return null;
+    const b = t.buffer.active;
+    const lines: string[] = [];
+    for (let y = b.viewportY; y < b.viewportY + t.rows; y++) lines.push(b.getLine(y)?.translateToString(true) ?? '');
+    return { lines, atBottom: b.viewportY === b.baseY };
+  },
   parsed: (agent: string) => registry.get(agent)?.parsed ?? 0,
   renders: (agent: string) => registry.get(agent)?.renders ?? 0,
   attachMs: (agent: string) => registry.get(agent)?.attachMs ?? null,
+  /** ms from mount until the whole scrollback took over (null: not yet, or it came with the screen). */
+  historyMs: (agent: string) => registry.get(agent)?.historyMs ?? null,
   /** Types `text` into the agent and resolves with the ms until xterm has parsed its echo. */
   echo(agent: string, text: string): Promise<number> {
     const p = registry.get(agent);
@@ -64,6 +76,61 @@ function noteParsed(p: Probe, data: Uint8Array) {
     w.resolve();
     return false;
   });
+}
+
+/** One xterm with its addons, in its own layer of the terminal host. */
+interface Xterm {
+  term: Terminal;
+  fit: FitAddon;
+  search: SearchAddon;
+  layer: HTMLDivElement;
+  dispose(): void;
+}
+
+function mountXterm(parent: HTMLElement, dark: boolean, hidden: boolean): Xterm {
+  const layer = document.createElement('div');
+  layer.className = 'terminal-layer';
+  if (hidden) layer.style.visibility = 'hidden';
+  parent.appendChild(layer);
+  const term = new Terminal({
+    fontFamily: 'ui-monospace, "JetBrains Mono", "SFMono-Regular", Menlo, Consolas, monospace',
+    fontSize: 13,
+    scrollback: 10_000,
+    allowProposedApi: true,
+    theme: dark ? DARK : LIGHT,
+    convertEol: false,
+  });
+  const fit = new FitAddon();
+  const search = new SearchAddon();
+  term.loadAddon(fit);
+  term.loadAddon(search);
+  term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
+  term.open(layer);
+  let webgl: WebglAddon | null = null;
+  if (useWebgl()) {
+    try {
+      webgl = new WebglAddon();
+      webgl.onContextLoss(() => {
+        // The GPU took the context back: fall back to the DOM renderer for good.
+        webgl?.dispose();
+        webgl = null;
+      });
+      term.loadAddon(webgl);
+    } catch {
+      webgl = null; // no WebGL here: the DOM renderer draws
+    }
+  }
+  return {
+    term,
+    fit,
+    search,
+    layer,
+    dispose() {
+      webgl?.dispose();
+      term.dispose();
+      layer.remove();
+    },
+  };
 }
 
 /**
@@ -101,6 +168,8 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
   const searchRef = useRef<SearchAddon | null>(null);
+  const darkRef = useRef(dark);
+  darkRef.current = dark;
   const [state, setState] = useState<TerminalState>('attaching');
   const [note, setNote] = useState('');
   const [searching, setSearching] = useState(false);
@@ -108,48 +177,19 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
 
   useEffect(() => {
     const el = host.current!;
-    const term = new Terminal({
-      fontFamily: 'ui-monospace, "JetBrains Mono", "SFMono-Regular", Menlo, Consolas, monospace',
-      fontSize: 13,
-      scrollback: 10_000,
-      allowProposedApi: true,
-      theme: dark ? DARK : LIGHT,
-      convertEol: false,
-    });
-    const fit = new FitAddon();
-    const search = new SearchAddon();
-    term.loadAddon(fit);
-    term.loadAddon(search);
-    term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
-    term.open(el);
-    termRef.current = term;
-    searchRef.current = search;
-    const probe: Probe = { term, parsed: 0, renders: 0, attachMs: null, channel: null, waiters: [], recent: '' };
+    let view = mountXterm(el, darkRef.current, false);
+    /** The same terminal with its whole scrollback, parsing out of sight until it takes over. */
+    let next: Xterm | null = null;
+    const probe: Probe = { term: view.term, parsed: 0, renders: 0, attachMs: null, historyMs: null, channel: null, waiters: [], recent: '' };
     registry.set(agent, probe);
-    term.onRender(() => probe.renders++);
     const attachStart = performance.now();
-
-    let webgl: WebglAddon | null = null;
-    if (useWebgl()) {
-      try {
-        webgl = new WebglAddon();
-        webgl.onContextLoss(() => {
-          // The GPU took the context back: fall back to the DOM renderer for good.
-          webgl?.dispose();
-          webgl = null;
-        });
-        term.loadAddon(webgl);
-      } catch {
-        webgl = null; // no WebGL here: the DOM renderer draws
-      }
-    }
 
     let channel: TerminalChannel | null = null;
     let disposed = false;
     let fitted = false;
     const proposed = () => {
       try {
-        return fit.proposeDimensions();
+        return view.fit.proposeDimensions();
       } catch {
         return undefined;
       }
@@ -158,16 +198,27 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
       if (!sizesAgent) return;
       const d = proposed();
       if (!d || !channel || !Number.isFinite(d.cols) || d.cols < 2 || d.rows < 2) return;
-      if (d.cols !== term.cols || d.rows !== term.rows) channel.resize(d.cols, d.rows);
+      if (d.cols !== view.term.cols || d.rows !== view.term.rows) channel.resize(d.cols, d.rows);
     };
+    const wire = (x: Xterm) => {
+      termRef.current = x.term;
+      searchRef.current = x.search;
+      probe.term = x.term;
+      x.term.onRender(() => probe.renders++);
+      x.term.onData((d) => channel?.input(d));
+      x.term.textarea?.addEventListener('focus', fitToView);
+    };
+    wire(view);
+    /** Output goes to the terminal that will stay: the one parsing the history, if any. */
+    const current = () => next ?? view;
 
     const size = proposed();
     channel = getBackend().openTerminal(agent, { cols: size?.cols ?? 120, rows: size?.rows ?? 32 }, {
       onScreen: (s) => {
         if (disposed) return;
-        term.reset();
-        term.resize(s.cols, s.rows);
-        term.write(s.data, () => {
+        view.term.reset();
+        view.term.resize(s.cols, s.rows);
+        view.term.write(s.data, () => {
           probe.attachMs = performance.now() - attachStart;
           setState('live');
           if (!fitted) {
@@ -176,15 +227,39 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
           }
         });
       },
+      onHistory: (data) => {
+        if (disposed) return;
+        next?.dispose();
+        const n = mountXterm(el, darkRef.current, true);
+        next = n;
+        n.term.resize(view.term.cols, view.term.rows);
+        n.term.write(data, () => {
+          if (disposed || next !== n) return;
+          // Same screen, more lines above: swap in place, keeping focus.
+          const old = view;
+          const focused = old.term.textarea !== undefined && document.activeElement === old.term.textarea;
+          view = n;
+          next = null;
+          n.layer.style.visibility = '';
+          old.dispose();
+          wire(n);
+          if (focused) n.term.focus();
+          probe.historyMs = performance.now() - attachStart;
+        });
+      },
       onOutput: (data) => {
         if (disposed) return;
         // Ack after xterm parsed it: the engine pauses the PTY while too much is unacked.
-        term.write(data, () => {
+        current().term.write(data, () => {
           channel?.ack(data.length);
           noteParsed(probe, data);
         });
       },
-      onResize: (cols, rows) => !disposed && term.resize(cols, rows),
+      onResize: (cols, rows) => {
+        if (disposed) return;
+        view.term.resize(cols, rows);
+        next?.term.resize(cols, rows);
+      },
       onEnd: (reason) => {
         if (disposed) return;
         setState('ended');
@@ -197,8 +272,6 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
       },
     });
     probe.channel = channel;
-    const input = term.onData((d) => channel?.input(d));
-    term.textarea?.addEventListener('focus', fitToView);
 
     let resizeTimer: number | undefined;
     const observer = new ResizeObserver(() => {
@@ -211,10 +284,11 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
       disposed = true;
       observer.disconnect();
       window.clearTimeout(resizeTimer);
-      input.dispose();
       channel?.close();
       if (registry.get(agent) === probe) registry.delete(agent);
-      term.dispose();
+      next?.dispose();
+      view.dispose();
+      termRef.current = null;
     };
   }, [agent]);
 
