@@ -29,12 +29,32 @@ describe('patch application', () => {
     const r = applyPatches(s, [patch(4, bead('a-1', 'stale')), patch(5, bead('a-1', 'also stale')), patch(6, bead('a-1', 'renamed')), patch(7, null, 'a-2')]);
     expect(r.kind).toBe('applied');
     expect(r.state.revision).toBe(7);
-    expect(r.state.entities.bead['a-1'].title).toBe('renamed');
-    expect(r.state.entities.bead['a-2']).toBeUndefined();
+    expect(r.state.entities.bead.get('a-1')!.title).toBe('renamed');
+    expect(r.state.entities.bead.get('a-2')).toBeUndefined();
     // Kinds no patch touched keep their identity (their selectors do not re-render).
     expect(r.state.entities.agent).toBe(s.entities.agent);
     // The input state is not mutated.
-    expect(s.entities.bead['a-1'].title).toBe('one');
+    expect(s.entities.bead.get('a-1')!.title).toBe('one');
+  });
+
+  it('keeps a 10,000-bead table immutable: a patch makes a new table sharing every untouched row', () => {
+    const beads = Array.from({ length: 10_000 }, (_, i) => bead(`b-${i}`, `bead ${i}`));
+    const s = fromSnapshot(snapshot(1, beads));
+    expect(s.entities.bead.size).toBe(10_000);
+    const r = applyPatches(s, [patch(2, bead('b-42', 'renamed')), patch(3, bead('b-new', 'added')), patch(4, null, 'b-7'), patch(5, null, 'never-there')]);
+    const t = r.state.entities.bead;
+    expect(t).not.toBe(s.entities.bead);
+    expect(t.size).toBe(10_000);
+    expect(t.get('b-42')!.title).toBe('renamed');
+    expect(t.get('b-new')!.title).toBe('added');
+    expect(t.has('b-7')).toBe(false);
+    expect(s.entities.bead.get('b-42')!.title).toBe('bead 42');
+    expect(s.entities.bead.has('b-7')).toBe(true);
+    expect(t.get('b-9999')).toBe(s.entities.bead.get('b-9999'));
+    const ids = t.list().map((b) => b.id);
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(10_000);
+    expect([...t.values()].length).toBe(10_000);
   });
 
   it('reports a gap instead of applying past a missing revision', () => {
@@ -140,15 +160,15 @@ describe('the web host and its WebSocket client', () => {
     await syncTown(lossy);
     const api = engine.client();
     const a = (await api.call('bead.create', { rig: 'app', title: 'First' })) as BeadView;
-    await waitFor('the first bead in the store', () => useTown.getState().entities.bead[a.id]);
+    await waitFor('the first bead in the store', () => useTown.getState().entities.bead.get(a.id));
     const resyncs = useTown.getState().resyncs;
     dropNext = true;
     const b = (await api.call('bead.create', { rig: 'app', title: 'Lost in transit' })) as BeadView;
     const c = (await api.call('bead.create', { rig: 'app', title: 'After the gap' })) as BeadView;
-    await waitFor('the store to resync', () => useTown.getState().entities.bead[c.id]);
+    await waitFor('the store to resync', () => useTown.getState().entities.bead.get(c.id));
     const state = useTown.getState();
     expect(state.resyncs).toBe(resyncs + 1);
-    expect(state.entities.bead[b.id].title).toBe('Lost in transit');
+    expect(state.entities.bead.get(b.id)!.title).toBe('Lost in transit');
     expect(state.revision).toBe(engine.store.revision);
   });
 });

@@ -29,10 +29,10 @@ export function CommandPalette() {
     void fn();
   };
 
-  const rigs = Object.values(entities.rig);
-  const openBeads = Object.values(entities.bead).filter((b) => isWorkBead(b) && b.status === 'open');
-  const agents = Object.values(entities.agent).filter((a) => a.session);
-  const staged = Object.values(entities.convoy).filter((c) => c.status === 'staged');
+  const rigs = entities.rig.list();
+  const openBeads = entities.bead.list().filter((b) => isWorkBead(b) && b.status === 'open');
+  const agents = entities.agent.list().filter((a) => a.session);
+  const staged = entities.convoy.list().filter((c) => c.status === 'staged');
 
   return (
     <Command.Dialog
@@ -120,7 +120,7 @@ export function CommandPalette() {
                 Rig {r.name}
               </Command.Item>
             ))}
-            {Object.values(entities.agent)
+            {entities.agent.list()
               .filter((a) => a.role === 'polecat')
               .map((a) => (
                 <Command.Item key={a.id} value={`agent ${a.id}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: a.id }), `Slung ${page.bead} to ${a.name}`))}>
@@ -142,7 +142,7 @@ export function CommandPalette() {
             </Command.Item>
           ))}
         {page.id === 'open' &&
-          Object.values(entities.bead)
+          entities.bead.list()
             .filter(isWorkBead)
             .slice(0, 2000)
             .map((b) => (

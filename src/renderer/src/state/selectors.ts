@@ -35,20 +35,21 @@ export const LIVE_AGENT_STATUSES = new Set(['starting', 'working', 'waiting', 's
 export const isLive = (a: AgentView) => a.session !== null && LIVE_AGENT_STATUSES.has(a.status);
 
 export function convoysOf(entities: Entities, beadId: string): ConvoyView[] {
-  return Object.values(entities.convoy).filter((c) => c.beads.includes(beadId));
+  return entities.convoy.list().filter((c) => c.beads.includes(beadId));
 }
 
 export function mergeRequestOf(entities: Entities, beadId: string): MergeRequestView | null {
   let best: MergeRequestView | null = null;
-  for (const mr of Object.values(entities.merge_request)) {
+  for (const mr of entities.merge_request.list()) {
     if (mr.bead === beadId && (!best || mr.created_at > best.created_at)) best = mr;
   }
   return best;
 }
 
 export function agentOf(entities: Entities, bead: BeadView): AgentView | null {
-  if (bead.assignee && entities.agent[bead.assignee]) return entities.agent[bead.assignee];
-  return Object.values(entities.agent).find((a) => a.hook === bead.id) ?? null;
+  const assigned = bead.assignee ? entities.agent.get(bead.assignee) : undefined;
+  if (assigned) return assigned;
+  return entities.agent.list().find((a) => a.hook === bead.id) ?? null;
 }
 
 export interface Problem {
@@ -74,17 +75,17 @@ export function problemsOf(entities: Entities, status: TownStatus | null): Probl
 
 function computeProblems(entities: Entities, status: TownStatus | null): Problem[] {
   const out: Problem[] = [];
-  for (const a of Object.values(entities.agent)) {
+  for (const a of entities.agent.list()) {
     if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
     else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
     else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, target: { agent: a.id } });
   }
-  for (const b of Object.values(entities.bead)) {
+  for (const b of entities.bead.values()) {
     if (b.status === 'failed' && isWorkBead(b)) {
       out.push({ key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id } });
     }
   }
-  for (const mr of Object.values(entities.merge_request)) {
+  for (const mr of entities.merge_request.list()) {
     if (mr.state === 'failed' && mr.failure?.type !== 'cancelled') {
       out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} failed`, detail: mr.failure ? `${mr.failure.type}: ${lastLine(mr.failure.tail)}` : mr.branch, target: { bead: mr.bead } });
     } else if (mr.state === 'blocked') {
@@ -123,7 +124,7 @@ export function matchesFilter(b: BeadView, f: BoardFilter): boolean {
 /** Cards per column, in priority then age order. */
 export function boardColumns(entities: Entities, f: BoardFilter): Record<ColumnId, BeadView[]> {
   const cols: Record<ColumnId, BeadView[]> = { backlog: [], ready: [], in_progress: [], in_review: [], done: [], failed: [] };
-  for (const b of Object.values(entities.bead)) {
+  for (const b of entities.bead.values()) {
     if (isWorkBead(b) && matchesFilter(b, f)) cols[columnOf(b)].push(b);
   }
   const byPriority = (a: BeadView, b: BeadView) => a.priority - b.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);

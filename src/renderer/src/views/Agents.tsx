@@ -10,7 +10,7 @@ import { isLive } from '../state/selectors';
 import { attempt, openBead, openTerminal } from '../state/ui-store';
 
 export function Agents() {
-  const agents = useTown(useShallow((s) => Object.values(s.entities.agent)));
+  const agents = useTown(useShallow((s) => s.entities.agent.list()));
   const sorted = [...agents].sort((a, b) => (a.rig ?? '').localeCompare(b.rig ?? '') || a.role.localeCompare(b.role) || a.name.localeCompare(b.name));
   return (
     <div className="view agents">

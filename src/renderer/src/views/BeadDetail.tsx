@@ -12,7 +12,7 @@ import { attempt, openBead, openTerminal } from '../state/ui-store';
 import { useRecentEvents } from './Overview';
 
 export function BeadDetail({ id }: { id: string }) {
-  const bead = useTown((s) => s.entities.bead[id]);
+  const bead = useTown((s) => s.entities.bead.get(id));
   const entities = useTown((s) => s.entities);
   const history = useRecentEvents(100, id);
   const dark = useDark();
@@ -179,10 +179,10 @@ function EditableFields({ bead }: { bead: BeadView }) {
 
 function Dependencies({ bead }: { bead: BeadView }) {
   const beads = useTown((s) => s.entities.bead);
-  const dependents = Object.values(beads).filter((b) => b.depends_on.includes(bead.id) && b.type !== 'convoy');
+  const dependents = [...beads.values()].filter((b) => b.depends_on.includes(bead.id) && b.type !== 'convoy');
   const [adding, setAdding] = useState('');
   const api = getBackend();
-  const deps = bead.depends_on.filter((d) => beads[d]?.type !== 'convoy');
+  const deps = bead.depends_on.filter((d) => beads.get(d)?.type !== 'convoy');
   return (
     <section className="detail-section" aria-label="Dependencies">
       <h3>Dependencies</h3>
@@ -191,7 +191,7 @@ function Dependencies({ bead }: { bead: BeadView }) {
         {deps.length === 0 && <li className="muted small">nothing</li>}
         {deps.map((d) => (
           <li key={d} className={`dep-chip ${bead.blocked_by.includes(d) ? 'open' : 'done'}`}>
-            <button className="link" onClick={() => openBead(d)}>{d}</button> {beads[d]?.title}
+            <button className="link" onClick={() => openBead(d)}>{d}</button> {beads.get(d)?.title}
             <button className="ghost small" aria-label={`Stop waiting on ${d}`} onClick={() => void attempt(() => api.call('dep.remove', { bead: bead.id, depends_on: d }), `${bead.id} no longer waits on ${d}`, () => api.call('dep.add', { bead: bead.id, depends_on: d }))}>×</button>
           </li>
         ))}
@@ -206,7 +206,7 @@ function Dependencies({ bead }: { bead: BeadView }) {
       >
         <input aria-label="Add a blocker by id" placeholder="bead id it waits on" value={adding} onChange={(e) => setAdding(e.target.value)} list="all-beads" />
         <datalist id="all-beads">
-          {Object.values(beads).slice(0, 500).map((b) => <option key={b.id} value={b.id}>{b.title}</option>)}
+          {beads.list().slice(0, 500).map((b) => <option key={b.id} value={b.id}>{b.title}</option>)}
         </datalist>
         <button type="submit" disabled={!adding.trim()}>Add</button>
       </form>

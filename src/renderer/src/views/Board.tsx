@@ -27,15 +27,15 @@ export function Board() {
   const [filter, setFilter] = useState<BoardFilter>(EMPTY_FILTER);
   const [dragging, setDragging] = useState<BeadView | null>(null);
   const columns = useMemo(() => boardColumns(entities, filter), [entities.bead, filter]);
-  const rigs = Object.values(entities.rig);
-  const polecats = Object.values(entities.agent).filter((a) => a.role === 'polecat');
-  const labels = useMemo(() => [...new Set(Object.values(entities.bead).flatMap((b) => b.labels))].sort(), [entities.bead]);
+  const rigs = entities.rig.list();
+  const polecats = entities.agent.list().filter((a) => a.role === 'polecat');
+  const labels = useMemo(() => [...new Set([...entities.bead.values()].flatMap((b) => b.labels))].sort(), [entities.bead]);
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 6 } }), useSensor(KeyboardSensor));
 
-  const onDragStart = (e: DragStartEvent) => setDragging(entities.bead[String(e.active.id)] ?? null);
+  const onDragStart = (e: DragStartEvent) => setDragging(entities.bead.get(String(e.active.id)) ?? null);
   const onDragEnd = (e: DragEndEvent) => {
     setDragging(null);
-    const bead = entities.bead[String(e.active.id)];
+    const bead = entities.bead.get(String(e.active.id));
     const target = e.over ? String(e.over.id) : null;
     if (!bead || !target) return;
     void dropBead(bead, target);
@@ -176,7 +176,7 @@ function Column({ id, title, beads, defaultRig }: { id: ColumnId; title: string;
         <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
           {virtual.getVirtualItems().map((v) => {
             const b = beads[v.index];
-            const agent = b.assignee ? agents[b.assignee] : undefined;
+            const agent = b.assignee ? agents.get(b.assignee) : undefined;
             return (
               <div key={b.id} className="card-slot" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: CARD_HEIGHT, transform: `translateY(${v.start}px)` }}>
                 <Card bead={b} agentName={agent ? `${agent.name}${isLive(agent) ? '' : ` (${agent.status})`}` : null} />
@@ -231,7 +231,7 @@ function CardBody({ bead, agentName }: { bead: BeadView; agentName: string | nul
 }
 
 function NewBead({ defaultRig, onDone }: { defaultRig: string; onDone: () => void }) {
-  const rigs = useTown(useShallow((s) => Object.values(s.entities.rig)));
+  const rigs = useTown(useShallow((s) => s.entities.rig.list()));
   const [title, setTitle] = useState('');
   const [rig, setRig] = useState(defaultRig);
   const [priority, setPriority] = useState(2);

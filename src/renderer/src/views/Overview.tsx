@@ -31,9 +31,9 @@ export function Overview() {
   const entities = useTown((s) => s.entities);
   const status = useTown((s) => s.status);
   const problems = problemsOf(entities, status);
-  const agents = Object.values(entities.agent).filter((a) => a.role === 'polecat' || a.session);
-  const convoys = Object.values(entities.convoy).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-  const queue = Object.values(entities.merge_request)
+  const agents = entities.agent.list().filter((a) => a.role === 'polecat' || a.session);
+  const convoys = entities.convoy.list().sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  const queue = entities.merge_request.list()
     .filter((m) => m.state !== 'merged' || Date.now() - Date.parse(m.updated_at) < 3600_000)
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))
     .slice(0, 12);

@@ -43,9 +43,9 @@ const collide: CollisionDetection = (args) => {
 
 export function Planner() {
   const entities = useTown((s) => s.entities);
-  const convoys = Object.values(entities.convoy).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  const convoys = entities.convoy.list().sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
   const [selected, setSelected] = useState<string | null>(null);
-  const convoy = (selected && entities.convoy[selected]) || convoys.find((c) => c.status === 'staged') || convoys[0] || null;
+  const convoy = (selected && entities.convoy.get(selected)) || convoys.find((c) => c.status === 'staged') || convoys[0] || null;
   const [dragging, setDragging] = useState<DragKind | null>(null);
   const [problem, setProblem] = useState<{ bead: string; text: string } | null>(null);
   const [search, setSearch] = useState('');
@@ -54,8 +54,8 @@ export function Planner() {
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
 
-  const inAnyConvoy = useMemo(() => new Set(Object.values(entities.convoy).filter((c) => c.status !== 'landed').flatMap((c) => c.beads)), [entities.convoy]);
-  const backlog = Object.values(entities.bead)
+  const inAnyConvoy = useMemo(() => new Set(entities.convoy.list().filter((c) => c.status !== 'landed').flatMap((c) => c.beads)), [entities.convoy]);
+  const backlog = [...entities.bead.values()]
     .filter((b) => isWorkBead(b) && b.status === 'open' && !inAnyConvoy.has(b.id))
     .filter((b) => !search || b.title.toLowerCase().includes(search.toLowerCase()) || b.id.includes(search))
     .sort((a, b) => a.priority - b.priority || (a.created_at < b.created_at ? -1 : 1));
@@ -121,11 +121,11 @@ export function Planner() {
           )}
         </div>
         <DragOverlay dropAnimation={null}>
-          {dragging && entities.bead[dragging.bead] ? (
+          {dragging && entities.bead.get(dragging.bead) ? (
             dragging.kind === 'link' ? (
               <div className="link-ghost">⤷ {dragging.bead} waits on…</div>
             ) : (
-              <PlannerRow bead={entities.bead[dragging.bead]} />
+              <PlannerRow bead={entities.bead.get(dragging.bead)!} />
             )
           ) : null}
         </DragOverlay>
@@ -256,10 +256,10 @@ function ConvoyPane({
         <SortableContext items={convoy.beads.map((b) => `member:${b}`)} strategy={verticalListSortingStrategy}>
           <ol className="plan-list members">
             {convoy.beads.map((id) =>
-              beads[id] ? (
+              beads.get(id) ? (
                 <Member
                   key={id}
-                  bead={beads[id]}
+                  bead={beads.get(id)!}
                   members={convoy.beads}
                   linking={linking}
                   problem={problem?.bead === id ? problem.text : null}

@@ -10,7 +10,7 @@ import { getBackend, useTown } from '../state/town-store';
 import { errorText, notify, openBead } from '../state/ui-store';
 
 export function Rigs() {
-  const rigs = useTown(useShallow((s) => Object.values(s.entities.rig)));
+  const rigs = useTown(useShallow((s) => s.entities.rig.list()));
   const [adding, setAdding] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const rig = rigs.find((r) => r.id === selected) ?? rigs[0] ?? null;

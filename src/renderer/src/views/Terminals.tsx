@@ -12,7 +12,7 @@ export function Terminals() {
   const layout = useUi((s) => s.terminalLayout);
   const agents = useTown((s) => s.entities.agent);
   const dark = useDark();
-  const attachable = Object.values(agents).filter((a) => a.session && !terminals.includes(a.id));
+  const attachable = agents.list().filter((a) => a.session && !terminals.includes(a.id));
   const visible = layout === 'split' ? terminals : terminals.filter((t) => t === active);
 
   return (
@@ -23,7 +23,7 @@ export function Terminals() {
           {terminals.map((t) => (
             <span key={t} className={`tab ${t === active ? 'active' : ''}`} role="tab" aria-selected={t === active}>
               <button className="ghost" onClick={() => useUi.setState({ activeTerminal: t })}>
-                {agents[t]?.name ?? t}
+                {agents.get(t)?.name ?? t}
               </button>
               <button className="ghost small" aria-label={`Close ${t}`} onClick={() => closeTerminal(t)}>
                 ×
