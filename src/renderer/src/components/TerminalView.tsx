@@ -39,6 +39,16 @@ const registry = new Map<string, Probe>();
     return lines.join('\n');
   },
   agents: () => [...registry.keys()],
+  /** For `npm run bench`: writes `chunk` `times` times straight into the agent's xterm; resolves with MB/s parsed. */
+  writeLocal(agent: string, chunk: string, times: number): Promise<number> {
+    const t = registry.get(agent)?.term;
+    if (!t) return Promise.reject(new Error(`no terminal for ${agent}`));
+    const start = performance.now();
+    return new Promise((resolve) => {
+      for (let i = 0; i < times; i++) t.write(chunk);
+      t.write('', () => resolve((chunk.length * times) / 1048576 / ((performance.now() - start) / 1000)));
+    });
+  },
   /** The lines the viewport shows, and whether it follows the output (is at the bottom). */
   viewport(agent: string) {
     const t = registry.get(agent)?.term;
