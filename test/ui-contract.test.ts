@@ -57,6 +57,21 @@ describe('patch application', () => {
     expect([...t.values()].length).toBe(10_000);
   });
 
+  it('selects rows bucket by bucket, rescanning only what a patch changed', () => {
+    const beads = Array.from({ length: 2000 }, (_, i) => ({ ...bead(`b-${i}`, `bead ${i}`), status: i % 100 === 0 ? ('failed' as const) : ('open' as const) }));
+    const s = fromSnapshot(snapshot(1, beads));
+    const memo = new WeakMap();
+    let scanned = 0;
+    const failed = (t: typeof s.entities.bead) => t.select(memo, (b) => (scanned++, b.status === 'failed' ? b.id : undefined)).sort();
+    expect(failed(s.entities.bead)).toHaveLength(20);
+    expect(scanned).toBe(2000);
+    scanned = 0;
+    const r = applyPatches(s, [patch(2, { ...bead('b-5', 'now failed'), status: 'failed' })]);
+    expect(failed(r.state.entities.bead)).toContain('b-5');
+    expect(failed(r.state.entities.bead)).toHaveLength(21);
+    expect(scanned).toBeLessThan(200);
+  });
+
   it('reports a gap instead of applying past a missing revision', () => {
     const s = fromSnapshot(snapshot(5, [bead('a-1', 'one')]));
     const r = applyPatches(s, [patch(6, bead('a-1', 'six')), patch(8, bead('a-1', 'eight'))]);

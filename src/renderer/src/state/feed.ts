@@ -39,6 +39,27 @@ export class Table<T extends { id: string }> {
     return this.sorted;
   }
 
+  /**
+   * The rows `pick` keeps (mapped), bucket by bucket. Results are remembered per bucket in
+   * `memo`, so after a patch only the one changed bucket is scanned again.
+   */
+  select<R>(memo: BucketMemo<T, R>, pick: (row: T) => R | undefined): R[] {
+    const out: R[] = [];
+    for (const b of this.buckets) {
+      let rows = memo.get(b);
+      if (!rows) {
+        rows = [];
+        for (const row of b.values()) {
+          const r = pick(row);
+          if (r !== undefined) rows.push(r);
+        }
+        memo.set(b, rows);
+      }
+      for (const r of rows) out.push(r);
+    }
+    return out;
+  }
+
   /** This table with `id` set to `row` (or removed, for null). */
   with(id: string, row: T | null): Table<T> {
     const i = bucketOf(id);
@@ -52,6 +73,9 @@ export class Table<T extends { id: string }> {
     return new Table(buckets, this.size + (row === null ? -1 : had ? 0 : 1));
   }
 }
+
+/** Per-bucket results of Table.select; buckets are immutable, so their results never go stale. */
+export type BucketMemo<T, R> = WeakMap<ReadonlyMap<string, T>, R[]>;
 
 const BUCKETS = 64;
 function bucketOf(id: string): number {

@@ -1,6 +1,6 @@
 // Derived views of the town, computed from the normalized store (never stored).
 import type { AgentView, BeadView, ConvoyView, MergeRequestView, TownStatus } from '../../../shared/domain';
-import type { Entities } from './feed';
+import type { BucketMemo, Entities } from './feed';
 
 export const COLUMNS = [
   { id: 'backlog', title: 'Backlog' },
@@ -73,6 +73,8 @@ export function problemsOf(entities: Entities, status: TownStatus | null): Probl
   return out;
 }
 
+const failedBeadProblems: BucketMemo<BeadView, Problem> = new WeakMap();
+
 function computeProblems(entities: Entities, status: TownStatus | null): Problem[] {
   const out: Problem[] = [];
   for (const a of entities.agent.list()) {
@@ -80,11 +82,7 @@ function computeProblems(entities: Entities, status: TownStatus | null): Problem
     else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
     else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, target: { agent: a.id } });
   }
-  for (const b of entities.bead.values()) {
-    if (b.status === 'failed' && isWorkBead(b)) {
-      out.push({ key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id } });
-    }
-  }
+  out.push(...entities.bead.select(failedBeadProblems, (b): Problem | undefined => (b.status === 'failed' && isWorkBead(b) ? { key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id } } : undefined)));
   for (const mr of entities.merge_request.list()) {
     if (mr.state === 'failed' && mr.failure?.type !== 'cancelled') {
       out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} failed`, detail: mr.failure ? `${mr.failure.type}: ${lastLine(mr.failure.tail)}` : mr.branch, target: { bead: mr.bead } });
