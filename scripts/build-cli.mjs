@@ -1,4 +1,4 @@
-// Builds the `town` CLI and the scripted agent into out/cli (CommonJS, Node 20).
+// Builds the `town` CLI, the scripted agent and the screen worker into out/cli (CommonJS, Node 20).
 // Dependencies stay external: native modules must load from node_modules.
 import { build } from 'esbuild';
 
@@ -15,4 +15,6 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/town.ts'], outfile: 'out/cli/town.cjs' }),
   build({ ...common, entryPoints: ['src/main/runtimes/scripted-agent.ts'], outfile: 'out/cli/scripted-agent.cjs' }),
+  // The session host's screen worker (a worker thread; see src/main/sessions/screens.ts).
+  build({ ...common, entryPoints: ['src/main/sessions/screen-worker.ts'], outfile: 'out/cli/screen-worker.cjs' }),
 ]);

@@ -87,6 +87,13 @@ export class ServedTown {
     child.kill('SIGTERM');
     const code = await exited;
     this.child = null;
+    // TOWN_TEST_DUMP=DIR keeps what `town serve` printed and the town's event log, to study a failure.
+    const dumpDir = process.env.TOWN_TEST_DUMP;
+    if (dumpDir) {
+      const events = await new Promise<string>((r) => execFile(process.execPath, [CLI, 'events', '--town', this.dir], (_e, out) => r(String(out))));
+      fs.mkdirSync(dumpDir, { recursive: true });
+      fs.writeFileSync(path.join(dumpDir, `${path.basename(this.dir)}.log`), `${this.log}\n--- events ---\n${events}`);
+    }
     return code;
   }
 }

@@ -21,7 +21,7 @@ export interface StreamHost {
     cols: number;
     rows: number;
     /** See Attachment.history: the whole scrollback, when `screen` holds only `quickLines` of it. */
-    history: (() => string) | null;
+    history: Promise<string> | null;
     input(d: string): void;
     resize(c: number, r: number): void;
     detach(): void;

@@ -53,6 +53,7 @@ export class Engine {
     this.store = new Store(this.db, clock);
     this.host = new SessionHost({
       onActivity: (sessionId, at) => this.noteOutput(sessionId, at),
+      log: this.log,
     });
     this.effects = new TownEffects(this.store, this.host, paths);
     this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
@@ -92,6 +93,7 @@ export class Engine {
     await this.control?.close();
     await this.reconciler.stop();
     await this.host.stopAll('shutdown');
+    await this.host.dispose();
     // Apply the exits just recorded so the store is consistent on disk, without dispatching.
     await this.reconciler.drainOnly();
     this.db.close();

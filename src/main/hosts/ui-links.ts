@@ -108,6 +108,10 @@ export async function openTerminalLink(
   let pending = '';
   let timer: NodeJS.Timeout | null = null;
   let ended = false;
+  /** Until the screen (and any history) has gone out, output and resizes wait here, in order. */
+  let held: (string | { cols: number; rows: number })[] | null = [];
+  let heldChars = 0;
+  let endWhileHolding: string | null = null;
 
   const flush = (force = false) => {
     if (timer) clearTimeout(timer);
@@ -121,6 +125,11 @@ export async function openTerminalLink(
     send({ t: 'output', data });
   };
   const gather = (d: string) => {
+    if (held) {
+      held.push(d);
+      heldChars += d.length;
+      return;
+    }
     pending += d;
     if (pending.length >= OUTPUT_BATCH_CHARS) flush();
     else if (inFlight.length < FRAMES_IN_FLIGHT) timer ??= setTimeout(flush, OUTPUT_BATCH_MS);
@@ -138,12 +147,17 @@ export async function openTerminalLink(
       end: (reason) => {
         if (ended) return;
         ended = true;
+        if (held) {
+          endWhileHolding = reason;
+          return;
+        }
         flush(true);
         send({ t: 'end', reason });
         close();
       },
-      backlog: () => sent - acked + pending.length,
+      backlog: () => sent - acked + pending.length + heldChars,
       resized: (cols, rows) => {
+        if (held) return void held.push({ cols, rows });
         flush(true);
         send({ t: 'resize', cols, rows });
       },
@@ -154,10 +168,34 @@ export async function openTerminalLink(
     close();
     return { receive() {}, close() {} };
   }
-  // The screen goes out before the (slow) whole scrollback is serialized; live output
-  // gathered meanwhile follows both.
+  // The screen goes out at once; a long scrollback follows when serialized, and live
+  // output gathered meanwhile follows both.
+  let closed = false;
+  const release = () => {
+    const waiting = held ?? [];
+    held = null;
+    heldChars = 0;
+    for (const h of waiting) {
+      if (typeof h === 'string') gather(h);
+      else {
+        flush(true);
+        send({ t: 'resize', cols: h.cols, rows: h.rows });
+      }
+    }
+    if (endWhileHolding !== null) {
+      flush(true);
+      send({ t: 'end', reason: endWhileHolding });
+      close();
+    } else flush();
+  };
   send({ t: 'screen', session: attachment.session, data: attachment.screen, cols: attachment.cols, rows: attachment.rows });
-  if (attachment.history) send({ t: 'history', data: attachment.history() });
+  if (attachment.history) {
+    void attachment.history.then((data) => {
+      if (closed) return;
+      send({ t: 'history', data });
+      release();
+    });
+  } else release();
 
   return {
     receive(text) {
@@ -174,6 +212,7 @@ export async function openTerminalLink(
     close() {
       if (timer) clearTimeout(timer);
       ended = true;
+      closed = true;
       attachment.detach();
     },
   };

@@ -1,19 +1,13 @@
 // Hosts agent sessions in PTYs. Each session keeps a bounded log tail and a headless
-// xterm screen, so a viewer attaching mid-run first gets the current screen, then live
-// output. The PTY is paused while its consumers (the screen, slow viewers) lag behind.
+// xterm screen (on the screen worker's thread), so a viewer attaching mid-run first gets
+// the current screen, then live output. The PTY is paused while its consumers (the
+// screen, slow viewers) lag behind.
 import * as pty from 'node-pty';
-import * as headlessModule from '@xterm/headless';
-import * as serializeModule from '@xterm/addon-serialize';
 import fs from 'node:fs';
 import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
 import { pidAlive, processStartTime, terminateGroup } from './process-tree';
-
-// Both are CommonJS bundles: named exports under Node's CJS loader, `default` under ESM interop.
-type HeadlessModule = typeof headlessModule;
-type SerializeModule = typeof serializeModule;
-const { Terminal } = ((headlessModule as { default?: HeadlessModule }).default ?? headlessModule) as HeadlessModule;
-const { SerializeAddon } = ((serializeModule as { default?: SerializeModule }).default ?? serializeModule) as SerializeModule;
+import { Screens } from './screens';
 
 export interface SpawnSpec {
   sessionId: string;
@@ -63,11 +57,10 @@ export interface Attachment {
   rows: number;
   /**
    * With `quickLines`, when the scrollback holds more than that: the whole screen and
-   * scrollback at the same instant as `screen`, serialized on the first call (a 10k-line
-   * scrollback takes ~90 ms, so a caller sends `screen` first). Until then the session's
-   * screen takes no new output, so both describe the same moment.
+   * scrollback at the same moment as `screen`, which arrives later (a 10k-line scrollback
+   * takes ~90 ms to serialize). Live output delivered to the viewer follows that moment.
    */
-  history: (() => string) | null;
+  history: Promise<string> | null;
   detach(): void;
 }
 
@@ -84,20 +77,18 @@ export interface SessionHostOptions {
   lowWatermark?: number;
   stopGraceMs?: number;
   onActivity?: (sessionId: string, at: number) => void;
+  log?: (line: string) => void;
 }
 
 class LiveSession {
   readonly info: SessionInfo;
   readonly proc: pty.IPty;
-  readonly screen: InstanceType<typeof Terminal>;
-  readonly serializer: InstanceType<typeof SerializeAddon>;
   readonly ring: RingBuffer;
   readonly log: LogFile | null;
   readonly viewers = new Set<Viewer>();
+  cols: number;
+  rows: number;
   bytesOut = 0;
-  unparsed = 0;
-  /** Output held back from the screen while an attach's history is pending. */
-  held: string[] | null = null;
   paused = false;
   leaderGone = false;
   exited: { exitCode: number; signal: number } | null = null;
@@ -106,12 +97,11 @@ class LiveSession {
   resolveFinished!: (info: ExitInfo) => void;
   pollTimer: NodeJS.Timeout | null = null;
 
-  constructor(info: SessionInfo, proc: pty.IPty, screen: InstanceType<typeof Terminal>, ringBytes: number, logPath?: string) {
+  constructor(info: SessionInfo, proc: pty.IPty, size: { cols: number; rows: number }, ringBytes: number, logPath?: string) {
     this.info = info;
     this.proc = proc;
-    this.screen = screen;
-    this.serializer = new SerializeAddon();
-    screen.loadAddon(this.serializer);
+    this.cols = size.cols;
+    this.rows = size.rows;
     this.ring = new RingBuffer(ringBytes);
     this.log = logPath ? new LogFile(logPath) : null;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -121,7 +111,8 @@ class LiveSession {
 export class SessionHost {
   private sessions = new Map<string, LiveSession>();
   private exitListeners = new Set<(info: ExitInfo) => void>();
-  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity'>> & Pick<SessionHostOptions, 'onActivity'>;
+  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log'>> & Pick<SessionHostOptions, 'onActivity'>;
+  private readonly screens: Screens;
 
   constructor(options: SessionHostOptions = {}) {
     this.opts = {
@@ -132,6 +123,10 @@ export class SessionHost {
       stopGraceMs: options.stopGraceMs ?? 2000,
       onActivity: options.onActivity,
     };
+    this.screens = new Screens((id) => {
+      const s = this.sessions.get(id);
+      if (s?.paused) this.updateFlow(s);
+    }, options.log);
   }
 
   /** Called once per session, after its whole process group is verified gone. */
@@ -161,9 +156,9 @@ export class SessionHost {
       processStart: processStartTime(proc.pid),
       command: [spec.file, ...spec.args].join(' '),
     };
-    const screen = new Terminal({ cols, rows, scrollback: this.opts.scrollback, allowProposedApi: true });
-    const s = new LiveSession(info, proc, screen, this.opts.ringBytes, spec.logPath);
+    const s = new LiveSession(info, proc, { cols, rows }, this.opts.ringBytes, spec.logPath);
     this.sessions.set(spec.sessionId, s);
+    this.screens.openScreen(spec.sessionId, { cols, rows, scrollback: this.opts.scrollback }, () => s.ring.toString());
 
     proc.onData((data) => this.receive(s, data));
     proc.onExit(({ exitCode, signal }) => {
@@ -189,9 +184,11 @@ export class SessionHost {
 
   resize(sessionId: string, cols: number, rows: number) {
     const s = this.require(sessionId);
-    if (s.exited || (s.screen.cols === cols && s.screen.rows === rows)) return;
+    if (s.exited || (s.cols === cols && s.rows === rows)) return;
     s.proc.resize(cols, rows);
-    s.screen.resize(cols, rows);
+    s.cols = cols;
+    s.rows = rows;
+    this.screens.resize(sessionId, cols, rows);
     for (const v of s.viewers) v.onResize?.(cols, rows);
   }
 
@@ -205,57 +202,37 @@ export class SessionHost {
   /** Resolves with the current screen once everything received so far is on it. */
   attach(sessionId: string, viewer: Viewer, options: AttachOptions = {}): Promise<Attachment> {
     const s = this.require(sessionId);
-    return new Promise((resolve) => {
-      const buffered: string[] = [];
-      const early: Viewer = { onData: (d) => buffered.push(d), onEnd: (r) => viewer.onEnd(r) };
-      s.viewers.add(early);
-      // The empty write's callback runs when every earlier chunk is parsed; chunks after
-      // it are buffered for this viewer and follow the screen.
-      s.screen.write('', () => {
-        const quick = options.quickLines;
-        const scrollbackLines = s.screen.buffer.normal.length - s.screen.rows;
-        const split = quick !== undefined && scrollbackLines > quick && s.held === null && this.sessions.has(sessionId);
-        const screen = s.serializer.serialize({ scrollback: split ? quick : this.opts.scrollback });
-        let history: Attachment['history'] = null;
-        if (split) {
-          s.held = [];
-          let whole: string | null = null;
-          const safety = setTimeout(() => this.releaseScreen(s), 2000);
-          history = () => {
-            if (whole === null) {
-              whole = s.serializer.serialize({ scrollback: this.opts.scrollback });
-              clearTimeout(safety);
-              this.releaseScreen(s);
-            }
-            return whole;
-          };
-        }
-        s.viewers.delete(early);
-        if (!this.sessions.has(sessionId)) {
-          resolve({ screen, cols: s.screen.cols, rows: s.screen.rows, history: null, detach: () => {} });
-          viewer.onEnd('exited');
-          return;
-        }
-        s.viewers.add(viewer);
-        resolve({
-          screen,
-          cols: s.screen.cols,
-          rows: s.screen.rows,
-          history,
-          detach: () => {
-            s.viewers.delete(viewer);
-            this.updateFlow(s);
-          },
-        });
+    // Output after this point is kept for the viewer and follows the screen.
+    const buffered: string[] = [];
+    const early: Viewer = { onData: (d) => buffered.push(d), onEnd: (r) => viewer.onEnd(r) };
+    s.viewers.add(early);
+    return this.screens.snapshot(sessionId, options.quickLines).then(({ screen, history }) => {
+      s.viewers.delete(early);
+      if (!this.sessions.has(sessionId)) {
+        viewer.onEnd('exited');
+        return { screen, cols: s.cols, rows: s.rows, history, detach: () => {} };
+      }
+      s.viewers.add(viewer);
+      queueMicrotask(() => {
         for (const d of buffered) viewer.onData(d);
       });
+      return {
+        screen,
+        cols: s.cols,
+        rows: s.rows,
+        history,
+        detach: () => {
+          s.viewers.delete(viewer);
+          this.updateFlow(s);
+        },
+      };
     });
   }
 
   /** Serialized screen + scrollback, without attaching. */
-  snapshot(sessionId: string): Promise<string> {
-    const s = this.require(sessionId);
-    return new Promise((resolve) => s.screen.write('', () => resolve(s.serializer.serialize({ scrollback: this.opts.scrollback }))));
+  async snapshot(sessionId: string): Promise<string> {
+    this.require(sessionId);
+    return (await this.screens.snapshot(sessionId)).screen;
   }
 
   /** Kill-then-status: resolves after the whole process group is verified gone. */
@@ -272,10 +249,15 @@ export class SessionHost {
     await Promise.allSettled([...this.sessions.keys()].map((id) => this.stop(id, reason)));
   }
 
+  /** Stops the screen worker; call after stopAll, when no session is left. */
+  async dispose(): Promise<void> {
+    await this.screens.dispose();
+  }
+
   /** Memory held by session buffers, for status and tests. */
   bufferedBytes(): number {
     let n = 0;
-    for (const s of this.sessions.values()) n += s.ring.size + s.unparsed;
+    for (const s of this.sessions.values()) n += s.ring.size + this.screens.unparsed(s.info.sessionId);
     return n;
   }
 
@@ -290,30 +272,14 @@ export class SessionHost {
     s.bytesOut += bytes;
     s.ring.push(data);
     s.log?.write(data);
-    s.unparsed += bytes;
-    if (s.held) s.held.push(data);
-    else this.writeScreen(s, data, bytes);
+    this.screens.write(s.info.sessionId, data);
     for (const v of s.viewers) v.onData(data);
     this.opts.onActivity?.(s.info.sessionId, Date.now());
     this.updateFlow(s);
   }
 
-  private writeScreen(s: LiveSession, data: string, bytes: number) {
-    s.screen.write(data, () => {
-      s.unparsed -= bytes;
-      if (s.paused) this.updateFlow(s);
-    });
-  }
-
-  private releaseScreen(s: LiveSession) {
-    const held = s.held;
-    s.held = null;
-    if (!held) return;
-    for (const d of held) this.writeScreen(s, d, Buffer.byteLength(d));
-  }
-
   private backlog(s: LiveSession): number {
-    let worst = s.unparsed;
+    let worst = this.screens.unparsed(s.info.sessionId);
     for (const v of s.viewers) worst = Math.max(worst, v.backlog?.() ?? 0);
     return worst;
   }
@@ -345,8 +311,6 @@ export class SessionHost {
     } catch {
       // reported below as exited; the survivors are logged by the caller's recovery pass
     }
-    this.releaseScreen(s);
-    await new Promise<void>((r) => s.screen.write('', () => r()));
     const info: ExitInfo = {
       sessionId: s.info.sessionId,
       agentId: s.info.agentId,
@@ -360,7 +324,7 @@ export class SessionHost {
     this.sessions.delete(s.info.sessionId);
     for (const v of s.viewers) v.onEnd(info.reason);
     s.viewers.clear();
-    s.screen.dispose();
+    this.screens.close(s.info.sessionId);
     s.resolveFinished(info);
     for (const l of this.exitListeners) l(info);
   }
