@@ -84,7 +84,16 @@ describe('the control room in a browser', () => {
       // The convoy lands, and the overview shows it at 100%.
       await goTo(page, 'Overview');
       const progress = page.locator('.convoy-row').filter({ hasText: 'First release' }).getByRole('progressbar');
-      await expect.poll(() => progress.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null), { timeout: 90_000, interval: 250 }).toBe('100');
+      await expect
+        .poll(() => progress.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null), { timeout: 90_000, interval: 250 })
+        .toBe('100')
+        .catch(async (err: Error) => {
+          // Say where the town stood, not only what the progress bar showed.
+          await screenshot(page, 'overview-not-landed');
+          const { stdout: beadList } = await town(dir, ['bead', 'list']);
+          const { stdout: events } = await town(dir, ['events']);
+          throw new Error(`${err.message}\n--- beads ---\n${beadList}\n--- last events ---\n${events.split('\n').slice(-40).join('\n')}`);
+        });
       await page.locator('.convoy-row').filter({ hasText: 'First release' }).getByText('landed').waitFor();
       await screenshot(page, 'overview-landed');
 
