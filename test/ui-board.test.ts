@@ -1,7 +1,7 @@
 // Board and rigs in real Chromium: close by dragging to Done and undo it, sling by
 // dropping on a rig, and a rig form that says what is wrong before anything is saved.
 import { describe, expect, it } from 'vitest';
-import { browserForFile, drag, screenshot } from './helpers/browser';
+import { browserForFile, drag, openTown, screenshot } from './helpers/browser';
 import { makeRepo } from './helpers/repo';
 import { ServedTown, tempDir, town, townJson } from './helpers/town';
 
@@ -18,9 +18,7 @@ describe('the board and the rigs view', () => {
     const served = new ServedTown(dir, { TOWN_SCRIPTED_PACE_MS: '5000' });
     await served.start();
     try {
-      const page = await (await browser().newContext({ viewport: { width: 1500, height: 900 }, colorScheme: 'dark' })).newPage();
-      await page.goto(served.url);
-      await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
+      const page = await openTown(browser(), served.url, { viewport: { width: 1500, height: 900 }, colorScheme: 'dark' });
       await page.keyboard.press('2');
 
       // Drag to Done: closed, with an undo that reopens it.

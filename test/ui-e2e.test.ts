@@ -2,21 +2,12 @@
 // real Chromium. Screenshots of each view land in test-results/screenshots.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserForFile, drag, screenshot, terminalText } from './helpers/browser';
+import { browserForFile, drag, openTown, screenshot, terminalText } from './helpers/browser';
 import { ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 const browser = browserForFile();
 
-async function openTown(served: ServedTown, o: { colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const context = await browser().newContext({ viewport: { width: 1500, height: 940 }, colorScheme: o.colorScheme ?? 'light' });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw e;
-  });
-  await page.goto(served.url);
-  await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
-  return page;
-}
+const open = (served: ServedTown, o: { colorScheme?: 'light' | 'dark' } = {}) => openTown(browser(), served.url, o);
 
 /** Through the sidebar (number keys belong to a focused terminal). */
 const goTo = (page: Page, view: string) => page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: new RegExp(`^${view}`) }).click();
@@ -30,7 +21,7 @@ describe('the control room in a browser', () => {
     const served = new ServedTown(dir, { TOWN_SCRIPTED_PACE_MS: '30' });
     await served.start();
     try {
-      const page = await openTown(served);
+      const page = await open(served);
       await screenshot(page, 'overview-before');
 
       // Board: create a bead inline in Ready.

@@ -1,19 +1,30 @@
 // Terminals under load in real Chromium: two browser contexts watch one flooding agent
 // and see the same output to the last line, while the board in a third tab stays usable.
 import { describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { browserForFile, screenshot, terminalText } from './helpers/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserForFile, openTown, screenshot, terminalText } from './helpers/browser';
 import { makeRepo } from './helpers/repo';
 import { ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 const browser = browserForFile();
 
-async function open(served: ServedTown, context = null as null | Awaited<ReturnType<Browser['newContext']>>): Promise<Page> {
-  const ctx = context ?? (await browser().newContext({ viewport: { width: 1400, height: 900 } }));
-  const page = await ctx.newPage();
-  await page.goto(served.url);
-  await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
-  return page;
+const open = (served: ServedTown, context?: BrowserContext) => openTown(browser(), served.url, { context, viewport: { width: 1400, height: 900 } });
+
+/** A town with one rig whose agent works on a bead of `scenario`; resolves once its session runs. */
+async function townWithAgent(name: string, bead: { title: string; scenario: string }, env: Record<string, string>) {
+  const dir = tempDir(name);
+  const repo = makeRepo(tempDir('repo'));
+  expect((await town(dir, ['init', dir])).code).toBe(0);
+  expect((await town(dir, ['rig', 'add', 'app', repo, '--prefix', 'ap'])).code).toBe(0);
+  const created = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', bead.title, '--scenario', bead.scenario);
+  const served = new ServedTown(dir, env);
+  await served.start();
+  expect((await town(dir, ['sling', created.id])).code).toBe(0);
+  const agent = await waitFor(`the agent on ${created.id} to start`, async () => {
+    const agents = await townJson<Array<{ id: string; hook: string | null; session: string | null }>>(dir, 'agents');
+    return agents.find((a) => a.hook === created.id && a.session)?.id;
+  });
+  return { dir, served, bead: created as { id: string }, agent };
 }
 
 async function attach(page: Page, agent: string) {
@@ -27,22 +38,10 @@ const chunkNumbers = (text: string) => [...text.matchAll(/^(\d{6}) \[flood\]/gm)
 
 describe('terminals in the browser', () => {
   it('two viewers see the same flood to its last line, none lost, while the board stays interactive', async () => {
-    const dir = tempDir('flood-ui');
-    const repo = makeRepo(tempDir('repo'));
-    expect((await town(dir, ['init', dir])).code).toBe(0);
-    expect((await town(dir, ['rig', 'add', 'app', repo, '--prefix', 'ap'])).code).toBe(0);
-    const other = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'A quiet bead to click');
-    const flood = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Flood the terminal', '--scenario', 'flood');
     // A slow start (the scripted agent's progress steps) leaves time to attach before the flood.
-    const served = new ServedTown(dir, { TOWN_SCRIPTED_PACE_MS: '1500' });
-    await served.start();
+    const { dir, served, bead: flood, agent } = await townWithAgent('flood-ui', { title: 'Flood the terminal', scenario: 'flood' }, { TOWN_SCRIPTED_PACE_MS: '1500' });
     try {
-      expect((await town(dir, ['sling', flood.id])).code).toBe(0);
-      const agent = await waitFor('the flood agent to start', async () => {
-        const agents = await townJson<Array<{ id: string; hook: string | null; session: string | null }>>(dir, 'agents');
-        return agents.find((a) => a.hook === flood.id && a.session)?.id;
-      });
-
+      const other = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'A quiet bead to click');
       const first = await open(served);
       const second = await open(served); // its own browser context
       await attach(first, agent);
@@ -85,19 +84,8 @@ describe('terminals in the browser', () => {
   }, 240_000);
 
   it('attaching to a long log shows all of it, and a reader scrolled up is never yanked down while output streams', async () => {
-    const dir = tempDir('stream-ui');
-    const repo = makeRepo(tempDir('repo'));
-    expect((await town(dir, ['init', dir])).code).toBe(0);
-    expect((await town(dir, ['rig', 'add', 'app', repo, '--prefix', 'ap'])).code).toBe(0);
-    const chatty = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'A chatty agent', '--scenario', 'stream');
-    const served = new ServedTown(dir, { TOWN_SCRIPTED_PACE_MS: '20' });
-    await served.start();
+    const { served, agent } = await townWithAgent('stream-ui', { title: 'A chatty agent', scenario: 'stream' }, { TOWN_SCRIPTED_PACE_MS: '20' });
     try {
-      expect((await town(dir, ['sling', chatty.id])).code).toBe(0);
-      const agent = await waitFor('the chatty agent to start', async () => {
-        const agents = await townJson<Array<{ id: string; hook: string | null; session: string | null }>>(dir, 'agents');
-        return agents.find((a) => a.hook === chatty.id && a.session)?.id;
-      });
       const page = await open(served);
       await attach(page, agent);
       await expect.poll(() => terminalText(page, agent), { timeout: 30_000 }).toMatch(/^tick 3$/m);

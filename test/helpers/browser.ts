@@ -1,7 +1,7 @@
 // Browser helpers for the UI tests (vitest hooks, screenshots, drags, terminal text).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { removeTempDirs } from './town';
 import { launchChromium } from './chromium';
@@ -18,6 +18,25 @@ export function browserForFile(): () => Browser {
     removeTempDirs();
   });
   return () => browser!;
+}
+
+/**
+ * A page on a served town, once its UI says "connected". A new browser context unless
+ * `context` is given (a second tab of the same user). Page errors fail the test.
+ */
+export async function openTown(
+  browser: Browser,
+  url: string,
+  o: { context?: BrowserContext; viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+): Promise<Page> {
+  const context = o.context ?? (await browser.newContext({ viewport: o.viewport ?? { width: 1500, height: 940 }, colorScheme: o.colorScheme ?? 'light' }));
+  const page = await context.newPage();
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  await page.goto(url);
+  await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
+  return page;
 }
 
 export const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'screenshots');
