@@ -32,7 +32,7 @@ export class Screens {
 
   constructor(
     /** The worker caught up on some of `id`'s output (flow control looks again). */
-    private readonly onParsed: (id: string, chars: number) => void,
+    private readonly onParsed: (id: string) => void,
     private readonly log: (line: string) => void = () => {},
   ) {}
 
@@ -134,7 +134,7 @@ export class Screens {
       this.post({ op: 'write', id, data: recent });
       s.pending = '';
       s.unparsed = recent.length;
-      this.onParsed(id, 0);
+      this.onParsed(id);
     }
     for (const [req, w] of this.waiting) {
       this.waiting.delete(req);
@@ -149,7 +149,7 @@ export class Screens {
         const s = this.open.get(id);
         if (!s) continue;
         s.unparsed = Math.max(0, s.unparsed - chars);
-        this.onParsed(id, chars);
+        this.onParsed(id);
       }
       return;
     }
