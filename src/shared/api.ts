@@ -13,6 +13,7 @@ import {
   type BeadView,
   type ConvoyView,
   type EventView,
+  type HookView,
   type MailView,
   type MergeRequestView,
   type PrimeView,
@@ -231,7 +232,7 @@ export interface ApiOutputs {
   'session.list': SessionView[];
   'mr.list': MergeRequestView[];
   'agent.prime': PrimeView;
-  'agent.hook': { bead: BeadView | null };
+  'agent.hook': HookView;
   'agent.done': { accepted: boolean; merge_request: MergeRequestView | null };
   'mail.send': MailView;
   'mail.inbox': MailView[];

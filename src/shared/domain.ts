@@ -220,8 +220,20 @@ export interface TownStatus {
   reconciler: { ticks: number; last_tick_ms: number; violations: string[] };
 }
 
-export interface PrimeView {
-  agent: AgentView;
+/** Commits already on the agent's branch that its target lacks: an earlier run's work to continue from. */
+export interface PriorWorkView {
+  branch: string;
+  target: string;
+  head: string;
+  commits: { sha: string; subject: string }[];
+}
+
+export interface HookView {
   bead: BeadView | null;
+  prior_work: PriorWorkView | null;
+}
+
+export interface PrimeView extends HookView {
+  agent: AgentView;
   role_prompt: string;
 }

@@ -79,9 +79,30 @@ export class ServedTown {
     await waitFor('town serve to listen', () => this.log.includes('serving '), 20_000, 25);
   }
 
+  /** Resolves when the engine process has exited (killed, crashed or stopped). */
+  exited(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((r) => child.once('exit', () => r()));
+  }
+
+  /** A crash: SIGKILL, no shutdown path runs. Agents lose their PTY as they would. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const gone = this.exited();
+    child.kill('SIGKILL');
+    await gone;
+    this.child = null;
+  }
+
   /** SIGTERM and wait for a clean exit; returns the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
+    if (child && child.signalCode !== null) {
+      this.child = null;
+      return null;
+    }
     if (!child || child.exitCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiMethod, ApiOutput, ApiParsedInput, Caller } from '../../shared/api';
-import { OVERSEER, type Gate, type Snapshot } from '../../shared/domain';
+import { OVERSEER, type Gate, type PriorWorkView, type Snapshot } from '../../shared/domain';
 import { ApiError, conflict, invalid, notFound } from '../../shared/errors';
+import { commitsAhead } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
 import { resolveRef } from '../git/merge';
 import { branchExists } from '../git/worktrees';
@@ -548,16 +549,17 @@ export const handlers: Handlers = {
       : ctx.store.all<MergeRequestRow>('SELECT * FROM merge_requests ORDER BY created_at')
     ).map(mergeRequestView),
 
-  'agent.prime': (ctx, caller) => {
+  'agent.prime': async (ctx, caller) => {
     const agent = requireCallerAgent(ctx, caller);
     const bead = agent.hook_bead_id ? beadById(ctx.store, agent.hook_bead_id) : null;
-    return { agent: agentView(ctx.store, agent), bead, role_prompt: rolePrompt(agent, bead) };
+    const prior_work = await priorWorkOf(ctx.store, agent);
+    return { agent: agentView(ctx.store, agent), bead, prior_work, role_prompt: rolePrompt(agent, bead, prior_work) };
   },
 
-  'agent.hook': (ctx, caller) => {
+  'agent.hook': async (ctx, caller) => {
     const agent = requireCallerAgent(ctx, caller);
     if (agent.hook_bead_id) ctx.store.run('UPDATE agents SET last_activity_at = ? WHERE id = ?', ctx.store.now(), agent.id);
-    return { bead: agent.hook_bead_id ? beadById(ctx.store, agent.hook_bead_id) : null };
+    return { bead: agent.hook_bead_id ? beadById(ctx.store, agent.hook_bead_id) : null, prior_work: await priorWorkOf(ctx.store, agent) };
   },
 
   'agent.done': async (ctx, caller, input) => {
@@ -619,6 +621,14 @@ export const handlers: Handlers = {
       )
       .map(mailView),
 };
+
+/** What the agent's branch already holds beyond its target (an earlier run's commits). */
+async function priorWorkOf(store: Store, agent: AgentRow): Promise<PriorWorkView | null> {
+  const rig = agent.hook_bead_id && agent.branch && agent.rig_id ? getRig(store, agent.rig_id) : undefined;
+  if (!rig || !agent.branch) return null;
+  const work = await commitsAhead(rig.path, agent.branch, rig.default_branch).catch(() => null);
+  return work && work.commits.length > 0 ? work : null;
+}
 
 function requireConvoyMember(store: Store, id: string, field: string) {
   const b = requireBead(store, id, field);

@@ -2,13 +2,14 @@
 // and reports every outcome back as an event.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
+import { commitsAhead } from '../git/branches';
+import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
 import type { Effect, EffectRunner } from '../reconciler/effects';
 import { runMergeRequest } from '../refinery/refinery';
 import { launchFor } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
-import { getAgent, getRig } from '../store/views';
+import { getAgent, getRig, type RigRow } from '../store/views';
 import type { TownPaths } from './town-dir';
 
 export class TownEffects implements EffectRunner {
@@ -63,6 +64,12 @@ export class TownEffects implements EffectRunner {
         setupCommand: rig.setup_command,
       });
       if (wt.stashed) this.store.transaction(() => this.store.event({ type: 'worktree.stashed', agent: agentId, bead: beadId, payload: { worktree: agent.worktree } }));
+      if (wt.continuedFrom || wt.removedLocks?.length) {
+        this.store.transaction(() =>
+          this.store.event({ type: 'worktree.resumed', agent: agentId, bead: beadId, payload: { continued_from: wt.continuedFrom ?? null, removed_locks: wt.removedLocks ?? [] } }),
+        );
+      }
+      if (await this.offerFinishedWork(agentId, beadId, rig, agent.worktree, agent.branch)) return;
       const launch = launchFor({
         runtime: rig.runtime,
         commandTemplate: rig.command_template,
@@ -89,6 +96,26 @@ export class TownEffects implements EffectRunner {
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
     }
+  }
+
+  /**
+   * An earlier run of this bead committed its work but was cut off before `town done`
+   * (a crash, a restart): the branch is ahead of the target with commits naming the bead
+   * and nothing uncommitted. Rather than start an agent over, the work goes to the refinery,
+   * whose gates judge it. Work the refinery already saw at this commit is not offered again.
+   */
+  private async offerFinishedWork(agentId: string, beadId: string, rig: RigRow, worktree: string, branch: string): Promise<boolean> {
+    const work = await commitsAhead(rig.path, branch, rig.default_branch);
+    if (!work || work.commits.length === 0 || !work.commits.some((c) => c.subject.includes(beadId))) return false;
+    if (await isDirty(worktree)) return false;
+    if (this.store.get('SELECT 1 FROM merge_requests WHERE source_bead_id = ? AND head_sha = ?', beadId, work.head)) return false;
+    this.store.report({
+      type: 'work.recovered',
+      agent: agentId,
+      bead: beadId,
+      payload: { branch, head_sha: work.head, target: work.target, commits: work.commits.slice(0, 20) },
+    });
+    return true;
   }
 
   /** Live session of an agent: its own, or the refinery's running gate. */

@@ -10,6 +10,7 @@ import { inMemoryTransport } from '../api/in-memory-transport';
 import { ControlServer, type StreamHost } from '../control/socket-server';
 import { systemClock, type Clock } from '../reconciler/clock';
 import { Reconciler } from '../reconciler/reconciler';
+import { finishInterruptedMerges } from '../refinery/recovery';
 import { SessionHost } from '../sessions/session-host';
 import { killRecordedSurvivor } from '../sessions/process-tree';
 import { openDatabase, type Db } from '../store/database';
@@ -153,8 +154,8 @@ export class Engine {
 
   /**
    * Sessions of a previous run are dead (no daemon keeps them): kill any survivor by
-   * recorded pid and start time, record the exits, and release merge claims, before
-   * anything is dispatched.
+   * recorded pid and start time, record the exits, finish merges whose target already
+   * moved, and release the other merge claims, before anything is dispatched.
    */
   private async recoverPreviousRun() {
     const live = this.store.all<SessionRow>('SELECT * FROM sessions WHERE ended_at IS NULL');
@@ -168,8 +169,10 @@ export class Engine {
       }
       this.store.report({ type: 'session.exited', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, exit_code: null, signal: null, reason: 'shutdown', bytes_out: s.bytes_out } });
     }
+    const merged = await finishInterruptedMerges(this.store, this.log);
     this.store.transaction(() => {
       for (const mr of this.store.all<{ id: string }>(`SELECT id FROM merge_requests WHERE state IN ('claimed','merging','testing')`)) {
+        if (merged.has(mr.id)) continue;
         setMergeRequestState(this.store, mr.id, 'queued', { claimed_at: null });
       }
       // Hooked but never started (the start was cut off): the run never began.

@@ -18,6 +18,17 @@ export async function resolveRef(r: RepoRef, ref: string): Promise<string | null
   }
 }
 
+/** A commit named by its full sha (it must exist) or by a ref. */
+export async function resolveCommit(r: RepoRef, commitOrRef: string): Promise<string | null> {
+  if (!/^[0-9a-f]{40}$/.test(commitOrRef)) return resolveRef(r, commitOrRef);
+  try {
+    await git.readCommit({ fs, dir: r.dir, gitdir: gitdirOf(r), oid: commitOrRef });
+    return commitOrRef;
+  } catch {
+    return null;
+  }
+}
+
 export async function currentBranch(r: RepoRef): Promise<string | null> {
   return (await git.currentBranch({ fs, dir: r.dir, gitdir: gitdirOf(r), fullname: false })) ?? null;
 }
@@ -27,22 +38,25 @@ export async function isAncestor(r: RepoRef, ancestor: string, descendant: strin
   return git.isDescendent({ fs, dir: r.dir, gitdir: gitdirOf(r), oid: descendant, ancestor, depth: -1 });
 }
 
+/** The committer of every merge the refinery builds (how its merges are recognised). */
+export const REFINERY_EMAIL = 'refinery@overseer.local';
+
 export type MergeCandidate =
   | { kind: 'candidate'; oid: string; base: string }
   | { kind: 'already-merged'; base: string }
   | { kind: 'conflict'; base: string; files: string[] };
 
 /**
- * Builds the merge commit of `branch` into `target` without moving any ref or touching
+ * Builds the merge commit of `source` (a commit sha or a ref) into `target` without moving any ref or touching
  * any checkout. `base` is the target tip it was built on, for the compare-and-swap.
  */
-export async function buildMergeCandidate(r: RepoRef, target: string, branch: string, message: string): Promise<MergeCandidate> {
+export async function buildMergeCandidate(r: RepoRef, target: string, source: string, message: string): Promise<MergeCandidate> {
   const base = await resolveRef(r, `refs/heads/${target}`);
-  const head = await resolveRef(r, `refs/heads/${branch}`);
+  const head = await resolveCommit(r, source);
   if (!base) throw new Error(`target branch ${target} not found`);
-  if (!head) throw new Error(`branch ${branch} not found`);
+  if (!head) throw new Error(`${source} not found`);
   if (await isAncestor(r, head, base)) return { kind: 'already-merged', base };
-  const who = { name: 'Overseer Refinery', email: 'refinery@overseer.local' };
+  const who = { name: 'Overseer Refinery', email: REFINERY_EMAIL };
   try {
     const result = await git.merge({
       fs,

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { findPriorWorkBranch, pruneMergedBranches } from './branches';
 import { git, gitOk } from './git-cli';
 
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
@@ -26,30 +27,62 @@ export interface WorktreeResult {
   created: boolean;
   stashed: boolean;
   setupOutput?: string;
+  /** The branch was started from an earlier run's branch for the same bead (its work continues). */
+  continuedFrom?: string;
+  /** Stale git lock files left by a killed run, removed before reuse. */
+  removedLocks?: string[];
 }
 
 /**
  * Puts the polecat's worktree on its bead branch. Creating it runs the rig's setup
- * command once; reusing it never does. Leftover uncommitted work is stashed, not lost.
+ * command once; reusing it never does. A new branch starts from an earlier run's branch
+ * for the same bead when one holds commits, so committed work is never redone. Leftover
+ * uncommitted work of another bead is stashed, not lost; that of this bead stays in place.
  */
 export async function preparePolecatWorktree(w: PolecatWorktree): Promise<WorktreeResult> {
   const hasBranch = await branchExists(w.rigPath, w.branch);
+  const prior = hasBranch ? null : await findPriorWorkBranch(w.rigPath, path.basename(w.branch), w.defaultBranch, w.branch);
+  const startPoint = prior ? prior.head : w.defaultBranch;
+  const continuedFrom = prior ? { continuedFrom: prior.branch } : {};
   if (!fs.existsSync(path.join(w.worktree, '.git'))) {
     await git(w.rigPath, ['worktree', 'prune']);
     fs.mkdirSync(path.dirname(w.worktree), { recursive: true });
     if (hasBranch) await git(w.rigPath, ['worktree', 'add', w.worktree, w.branch]);
-    else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, w.defaultBranch]);
+    else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, startPoint]);
     const setupOutput = w.setupCommand ? await runSetup(w.setupCommand, w.worktree) : undefined;
-    return { created: true, stashed: false, setupOutput };
+    return { created: true, stashed: false, setupOutput, ...continuedFrom };
   }
+  // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
+  const removedLocks = await removeStaleLocks(w.worktree);
+  const onBranch = (await git(w.worktree, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim();
   let stashed = false;
-  if (await isDirty(w.worktree)) {
+  if (onBranch !== w.branch && (await isDirty(w.worktree))) {
     await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
     stashed = true;
   }
-  if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
-  else await git(w.worktree, ['checkout', '-b', w.branch, w.defaultBranch]);
-  return { created: false, stashed };
+  if (onBranch !== w.branch) {
+    if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
+    else await git(w.worktree, ['checkout', '-b', w.branch, startPoint]);
+    // The branch this worktree held before is free now: delete it if it is merged.
+    await pruneMergedBranches(w.rigPath, w.defaultBranch);
+  }
+  return { created: false, stashed, removedLocks, ...continuedFrom };
+}
+
+const GIT_LOCKS = ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock'];
+
+/** Removes git lock files in a worktree's own git dir (call only when nothing runs there). */
+async function removeStaleLocks(worktree: string): Promise<string[]> {
+  const gitDir = path.resolve(worktree, (await git(worktree, ['rev-parse', '--git-dir'])).trim());
+  const removed: string[] = [];
+  for (const name of GIT_LOCKS) {
+    const file = path.join(gitDir, name);
+    if (fs.existsSync(file)) {
+      fs.rmSync(file, { force: true });
+      removed.push(file);
+    }
+  }
+  return removed;
 }
 
 export class SetupFailedError extends Error {

@@ -3,9 +3,9 @@
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { setBeadStatus } from '../store/beads';
 import { escalate } from '../store/mail';
-import { setMergeRequestState } from '../store/merge-requests';
+import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
-import { getAgent, getBead, getMergeRequest, type EventRow } from '../store/views';
+import { getAgent, getBead, getMergeRequest, getRig, type EventRow } from '../store/views';
 import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { returnBeadAfterFailedRun, returnBeadAfterInterruption } from './transitions';
@@ -130,6 +130,36 @@ const refineryBlocked: Handler = ({ store }, e, p) => {
   return [];
 };
 
+/**
+ * The bead's branch already held its finished work when an agent was about to start on it
+ * (an earlier run committed, then was cut off before `town done`): it goes to the refinery
+ * as if that run had reported, and the agent that was about to start is released.
+ */
+const workRecovered: Handler = ({ store }, e, p) => {
+  const agent = getAgent(store, e.agent_id!);
+  const bead = e.bead_id ? getBead(store, e.bead_id) : undefined;
+  if (!agent || !bead || agent.hook_bead_id !== bead.id || agent.session_id || bead.status !== 'in_progress') return [];
+  const rig = agent.rig_id ? getRig(store, agent.rig_id) : undefined;
+  const branch = str(p.branch);
+  const commits = Array.isArray(p.commits) ? p.commits.length : 0;
+  if (!rig || !branch) return [];
+  queueMergeRequest(store, {
+    sourceBead: bead.id, rig: rig.id, branch, target: rig.default_branch, headSha: str(p.head_sha),
+    agent: agent.id, title: bead.title, priority: bead.priority,
+  });
+  // The run never started, so it does not count as an attempt.
+  store.run('UPDATE beads SET dispatch_attempts = max(dispatch_attempts - 1, 0) WHERE id = ?', bead.id);
+  setBeadStatus(store, bead.id, { status: 'in_review', cause: `${commits} commit(s) for ${bead.id} found on ${branch} after an interrupted run: offered to the refinery` });
+  releaseAgent(store, agent.id, 'idle', `work for ${bead.id} was already on ${branch}`);
+  return [];
+};
+
+/** The merge landed but the user's checkout could not follow: the overseer hears why. */
+const refineryCheckoutBehind: Handler = ({ store }, e, p) => {
+  escalate(store, { bead: e.bead_id, agent: e.agent_id, reason: 'checkout did not follow a merge', body: str(p.reason) ?? '' });
+  return [];
+};
+
 export const EVENT_HANDLERS: Record<string, Handler> = {
   'session.spawned': sessionSpawned,
   'session.spawn_failed': sessionSpawnFailed,
@@ -140,6 +170,8 @@ export const EVENT_HANDLERS: Record<string, Handler> = {
   'refinery.merged': refineryMerged,
   'refinery.failed': refineryFailed,
   'refinery.blocked': refineryBlocked,
+  'refinery.checkout_behind': refineryCheckoutBehind,
+  'work.recovered': workRecovered,
 };
 
 export function handleEvent(ctx: HandlerContext, e: EventRow): Effect[] {

@@ -1,15 +1,20 @@
 // The refinery: merges one MR of a rig at a time. It builds the merge commit in-process,
 // runs the rig's gates in its own worktree, and moves the target branch only by
-// compare-and-swap. It reports every outcome as an event; it writes nothing else.
+// compare-and-swap. It reports every outcome as an event; besides events it writes only
+// its intent before moving a branch (intents.ts), so a restart can finish what a kill cut.
 import path from 'node:path';
 import type { Gate } from '../../shared/domain';
+import { pruneMergedBranches } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
 import { buildMergeCandidate, currentBranch } from '../git/merge';
+import { faultPoint } from '../faults/fault-points';
 import { checkoutDetached, isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
+import { repairHalfDoneFollow } from './checkout-follow';
+import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 
 export interface RefineryDeps {
   store: Store;
@@ -32,19 +37,19 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
   const report = (type: string, payload: Record<string, unknown>) =>
     store.report({ type, bead: mr.source_bead_id, agent: refineryAgentId(rig.id), payload: { mr: mrId, ...payload } });
 
+  let moved = false;
   try {
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
-      const checkout = await checkoutState(rig, mr.target);
-      if (checkout === 'dirty') {
-        report('refinery.blocked', {
-          reason: `${rig.path} has uncommitted changes on ${mr.target}; commit or stash them and the merge resumes`,
-          retry_after_ms: readConfig(store).blocked_retry_s * 1000,
-        });
+      const checkout = await checkoutState(deps, rig, mr.target);
+      if (checkout.state === 'dirty') {
+        report('refinery.blocked', { reason: checkout.reason, retry_after_ms: readConfig(store).blocked_retry_s * 1000 });
         return;
       }
       const source = getBead(store, mr.source_bead_id);
       const title = source ? beadView(store, source).title : mr.source_bead_id;
-      const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, mr.branch, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
+      // The commit the agent submitted at `town done`, never whatever the branch holds later.
+      const head = mr.head_sha ?? `refs/heads/${mr.branch}`;
+      const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
         report('refinery.merged', { merge_sha: candidate.base, already: true });
         return;
@@ -66,30 +71,94 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
         }
       }
 
-      // Compare-and-swap: move the target only if it still points at the base we merged onto.
+      // Compare-and-swap: move the target only if it still points at the base we merged
+      // onto. The intent is on disk first, so a kill anywhere after this is finished on restart.
       const backupRef = `refs/overseer/backup/${mr.target}/${mrId}`;
       await git(rig.path, ['update-ref', backupRef, candidate.base]);
-      const moved = await gitOk(rig.path, ['update-ref', '-m', `overseer: merge ${mr.source_bead_id}`, `refs/heads/${mr.target}`, candidate.oid, candidate.base]);
-      if (!moved) continue; // the target moved under us: rebuild on the new tip
-      if (checkout === 'clean') await bringCheckoutAlong(rig, candidate.base, candidate.oid);
-      report('refinery.merged', { merge_sha: candidate.oid, backup_ref: backupRef });
+      const follow = checkout.state === 'clean';
+      store.transaction(() =>
+        recordIntent(store, { rig_id: rig.id, mr_id: mrId, target: mr.target, from_sha: candidate.base, to_sha: candidate.oid, follow_checkout: follow ? 1 : 0, backup_ref: backupRef }),
+      );
+      faultPoint('refinery.before-ref-move');
+      moved = await gitOk(rig.path, ['update-ref', '-m', `overseer: merge ${mr.source_bead_id}`, `refs/heads/${mr.target}`, candidate.oid, candidate.base]);
+      if (!moved) {
+        store.transaction(() => clearIntent(store, rig.id, mrId));
+        continue; // the target moved under us: rebuild on the new tip
+      }
+      faultPoint('refinery.after-ref-move');
+      await finishMerge(store, rig, { mr_id: mrId, target: mr.target, from_sha: candidate.base, to_sha: candidate.oid, follow_checkout: follow ? 1 : 0, backup_ref: backupRef });
       return;
     }
     report('refinery.failed', { failure_type: 'target-moved', tail: `${mr.target} kept moving during ${MAX_CAS_RETRIES} merge attempts` });
   } catch (err) {
-    report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
+    // Once the target moved, the MR is merged whatever fails next (finishMerge reports it).
+    if (!moved) report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
   }
 }
 
-/** Is the target checked out in the user's own working tree, and is that tree clean? */
-async function checkoutState(rig: RigRow, target: string): Promise<'elsewhere' | 'clean' | 'dirty'> {
-  if ((await currentBranch({ dir: rig.path })) !== target) return 'elsewhere';
-  return (await isDirty(rig.path, false)) ? 'dirty' : 'clean';
+/**
+ * After the target moved: bring the user's checkout along (when it was clean on the target),
+ * report the merge, clear the intent and prune merged branches. Also how startup recovery
+ * finishes a merge whose engine was killed after the move. A checkout that cannot follow
+ * is reported on its own; it never makes the merged MR fail.
+ */
+export async function finishMerge(store: Store, rig: RigRow, i: Pick<RefineryIntent, 'mr_id' | 'target' | 'from_sha' | 'to_sha' | 'follow_checkout' | 'backup_ref'>) {
+  const mr = getMergeRequest(store, i.mr_id);
+  const bead = mr?.source_bead_id ?? null;
+  const agent = refineryAgentId(rig.id);
+  let checkoutProblem: string | null = null;
+  if (i.follow_checkout && (await currentBranch({ dir: rig.path })) === i.target) {
+    try {
+      const repair = await repairHalfDoneFollow(rig.path, { from: i.from_sha, to: i.to_sha });
+      if (repair.kind === 'left-behind') checkoutProblem = leftBehindMessage(rig, repair.files, i.to_sha);
+    } catch (err) {
+      checkoutProblem = `${rig.path} could not follow ${i.target} to ${i.to_sha.slice(0, 10)}: ${(err as Error).message}`;
+    }
+  }
+  faultPoint('refinery.after-checkout-follow');
+  store.transaction(() => {
+    store.report({ type: 'refinery.merged', bead, agent, payload: { mr: i.mr_id, merge_sha: i.to_sha, backup_ref: i.backup_ref } });
+    if (checkoutProblem) store.report({ type: 'refinery.checkout_behind', bead, agent, payload: { mr: i.mr_id, reason: checkoutProblem } });
+    clearIntent(store, rig.id, i.mr_id);
+  });
+  await pruneMergedBranches(rig.path, i.target).catch(() => []);
 }
 
-/** Moves the user's index and files from `from` to `to`, as a fast-forward checkout would. */
-async function bringCheckoutAlong(rig: RigRow, from: string, to: string) {
-  await git(rig.path, ['read-tree', '-m', '-u', from, to]);
+/** Never advise committing these: they are the old versions, and committing them reverts the merge. */
+function leftBehindMessage(rig: RigRow, files: string[], to: string): string {
+  const shown = files.slice(0, 8).join(' ') + (files.length > 8 ? ` (and ${files.length - 8} more)` : '');
+  return (
+    `${rig.path}: ${files.length} file(s) still hold their versions from before the refinery's merge ${to.slice(0, 10)} ` +
+    `(an update cut off by a crash): ${shown}. Do not commit them, that would revert merged work; ` +
+    `restore them with \`git -C ${rig.path} checkout HEAD -- ${files.slice(0, 8).join(' ')}\`.`
+  );
+}
+
+type CheckoutState = { state: 'elsewhere' | 'clean' } | { state: 'dirty'; reason: string };
+
+/**
+ * Is the target checked out in the user's own working tree, and is that tree clean? A
+ * tree left half-updated by the refinery itself is finished here, not blamed on the user.
+ */
+async function checkoutState(deps: RefineryDeps, rig: RigRow, target: string): Promise<CheckoutState> {
+  if ((await currentBranch({ dir: rig.path })) !== target) return { state: 'elsewhere' };
+  if (!(await isDirty(rig.path, false))) return { state: 'clean' };
+  const repair = await repairHalfDoneFollow(rig.path);
+  if (repair.kind === 'finished') {
+    deps.store.report({
+      type: 'refinery.checkout_repaired',
+      agent: refineryAgentId(rig.id),
+      payload: { rig: rig.id, from: repair.from, to: repair.to, reason: `${rig.path} was left at ${repair.from.slice(0, 10)} by an interrupted update; brought to ${repair.to.slice(0, 10)}` },
+    });
+    if (!(await isDirty(rig.path, false))) return { state: 'clean' };
+  }
+  if (repair.kind === 'left-behind') return { state: 'dirty', reason: leftBehindMessage(rig, repair.files, repair.to) };
+  const files = (await git(rig.path, ['status', '--porcelain', '--untracked-files=no'])).split('\n').filter(Boolean).map((l) => l.slice(3));
+  const shown = files.slice(0, 8).join(', ') + (files.length > 8 ? `, and ${files.length - 8} more` : '');
+  return {
+    state: 'dirty',
+    reason: `${rig.path} has uncommitted changes on ${target} (${shown}); the refinery never touches them. Commit or stash your changes and the merge resumes.`,
+  };
 }
 
 interface GateResult {

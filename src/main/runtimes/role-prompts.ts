@@ -1,8 +1,8 @@
 // The context an agent gets from `town prime`: who it is, what is on its hook, how to report.
-import type { BeadView } from '../../shared/domain';
+import type { BeadView, PriorWorkView } from '../../shared/domain';
 import type { AgentRow } from '../store/views';
 
-export function rolePrompt(agent: AgentRow, bead: BeadView | null): string {
+export function rolePrompt(agent: AgentRow, bead: BeadView | null, prior: PriorWorkView | null = null): string {
   const lines = [
     `You are ${agent.name}, a ${agent.role} in an Overseer town (agent id ${agent.id}).`,
     `You work in your own git worktree${agent.worktree ? ` at ${agent.worktree}` : ''}, on branch ${agent.branch ?? '(none yet)'}.`,
@@ -12,7 +12,17 @@ export function rolePrompt(agent: AgentRow, bead: BeadView | null): string {
       '',
       `Your hook holds ${bead.id}: ${bead.title}`,
       bead.body ? `\n${bead.body}\n` : '',
-      'If there is work on your hook, you run it. Commit your changes on your branch, then run:',
+      ...(prior
+        ? [
+            `Your branch ${prior.branch} already has ${prior.commits.length} commit(s) for this bead that ${prior.target} lacks,`,
+            'from an earlier run that was cut off. Continue from them; do not redo that work:',
+            ...prior.commits.slice(0, 10).map((c) => `  ${c.sha.slice(0, 10)} ${c.subject}`),
+            'If the work is already complete, run `town done` now.',
+            '',
+          ]
+        : []),
+      'If there is work on your hook, you run it. When it is complete, commit it on your branch',
+      `with ${bead.id} in the commit message, then run:`,
       `  town done --summary "what you did"`,
       'If you cannot finish, run `town done --status deferred` (someone else may pick it up)',
       'or `town done --status escalated --summary "why"` to ask the overseer.',

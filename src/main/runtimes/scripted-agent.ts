@@ -1,7 +1,7 @@
 // The scripted agent: a deterministic stand-in for a coding agent CLI, run in a PTY.
 // It reads its hook through `town`, shows realistic progress, then acts out its bead's
 // scenario. The demo town and the tests rely on it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -46,10 +46,21 @@ async function progress(bead: Hooked) {
   await spin('Writing the change', 3);
 }
 
+/** Writes the bead's note and commits it, unless an earlier run already committed it. */
 function commitWork(bead: Hooked) {
-  fs.mkdirSync('work', { recursive: true });
-  fs.writeFileSync(path.join('work', `${bead.id}.md`), `# ${bead.title}\n\nDone by ${process.env.TOWN_AGENT}.\n`);
-  execFileSync('git', ['add', path.join('work', `${bead.id}.md`)], { stdio: 'ignore' });
+  const file = path.join('work', `${bead.id}.md`);
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').startsWith(`# ${bead.title}\n`)) {
+    // An earlier run of this bead wrote it; keep its text so a resumed run changes nothing.
+  } else {
+    fs.mkdirSync('work', { recursive: true });
+    fs.writeFileSync(file, `# ${bead.title}\n\nDone by ${process.env.TOWN_AGENT}.\n`);
+  }
+  execFileSync('git', ['add', file], { stdio: 'ignore' });
+  const staged = spawnSync('git', ['diff', '--cached', '--quiet']).status !== 0;
+  if (!staged) {
+    out(`${c.green('✔')} ${c.bold(file)} is already committed on my branch\n`);
+    return;
+  }
   execFileSync('git', ['commit', '-q', '-m', `${bead.id}: ${bead.title}`], { stdio: 'ignore' });
   out(`${c.green('✔')} committed ${c.bold(`${bead.id}: ${bead.title}`)}\n`);
 }
@@ -89,13 +100,18 @@ function ask(question: string): Promise<string> {
 }
 
 async function main() {
-  const hook = JSON.parse(town(['hook', '--json'])) as { bead: Hooked | null };
+  const hook = JSON.parse(town(['hook', '--json'])) as { bead: Hooked | null; prior_work: { branch: string; commits: { subject: string }[] } | null };
   if (!hook.bead) {
     out(c.yellow('nothing on my hook; exiting\n'));
     return 0;
   }
   const bead = hook.bead;
   const scenario = bead.scenario ?? 'ok';
+  if (hook.prior_work) {
+    // Told by `town hook`: an earlier run's commits are on this branch. Continue from them.
+    out(`${c.dim('resuming:')} ${hook.prior_work.commits.length} commit(s) already on ${hook.prior_work.branch}\n`);
+    for (const commit of hook.prior_work.commits.slice(0, 5)) out(`  ${c.dim(commit.subject)}\n`);
+  }
   await progress(bead);
   switch (scenario) {
     case 'crash':
@@ -115,6 +131,12 @@ async function main() {
       break;
     case 'stream':
       await stream();
+      break;
+    case 'commit-then-work':
+      // Commits early, then keeps working before it reports: a crash in between leaves
+      // committed but unreported work.
+      commitWork(bead);
+      await spin('Checking the change', 6);
       break;
     case 'ok':
       break;

@@ -177,4 +177,22 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX events_by_bead ON events(bead_id, seq) WHERE bead_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'refinery intents',
+    sql: `
+      -- Written by the refinery before it moves a target branch, removed once the move and
+      -- the user's checkout update are reported: a restart finds what a kill left half done.
+      CREATE TABLE refinery_intents (
+        rig_id TEXT PRIMARY KEY REFERENCES rigs(id),
+        mr_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        from_sha TEXT NOT NULL,
+        to_sha TEXT NOT NULL,
+        follow_checkout INTEGER NOT NULL,
+        backup_ref TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

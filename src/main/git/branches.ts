@@ -1,0 +1,72 @@
+// Polecat branches: the work they hold for a bead, and their cleanup once merged.
+import { git, gitOk } from './git-cli';
+
+export interface BranchCommit {
+  sha: string;
+  subject: string;
+}
+
+export interface PriorWork {
+  branch: string;
+  /** The branch tip. */
+  head: string;
+  target: string;
+  /** Commits on the branch that the target lacks, newest first. */
+  commits: BranchCommit[];
+}
+
+const POLECAT_REFS = 'refs/heads/polecat/';
+
+/** Commits on `branch` that `target` lacks (newest first), or null when either is missing. */
+export async function commitsAhead(repo: string, branch: string, target: string): Promise<PriorWork | null> {
+  const head = (await git(repo, ['rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`], { allowFail: true })).trim();
+  if (!head || !(await gitOk(repo, ['rev-parse', '-q', '--verify', `refs/heads/${target}^{commit}`]))) return null;
+  const out = await git(repo, ['log', '--format=%H %s', `refs/heads/${target}..refs/heads/${branch}`]);
+  const commits = out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => ({ sha: line.slice(0, 40), subject: line.slice(41) }));
+  return { branch, head, target, commits };
+}
+
+/**
+ * Another polecat's branch for this bead that holds commits the target lacks: the work
+ * of an earlier run, which a new run continues instead of starting over.
+ */
+export async function findPriorWorkBranch(repo: string, beadId: string, target: string, except: string): Promise<PriorWork | null> {
+  const out = await git(repo, ['for-each-ref', '--sort=-committerdate', '--format=%(refname:short)', POLECAT_REFS], { allowFail: true });
+  for (const branch of out.split('\n').filter(Boolean)) {
+    if (branch === except || !branch.endsWith(`/${beadId}`)) continue;
+    const work = await commitsAhead(repo, branch, target);
+    if (work && work.commits.length > 0) return work;
+  }
+  return null;
+}
+
+/** Branches checked out in some worktree of the repository (git refuses to delete them). */
+async function checkedOutBranches(repo: string): Promise<Set<string>> {
+  const out = await git(repo, ['worktree', 'list', '--porcelain'], { allowFail: true });
+  const found = new Set<string>();
+  for (const line of out.split('\n')) if (line.startsWith('branch refs/heads/')) found.add(line.slice('branch refs/heads/'.length));
+  return found;
+}
+
+/**
+ * Deletes polecat branches whose every commit is on the target, and keeps only the newest
+ * `keepBackups` backup refs per target. A branch still checked out in a polecat's worktree
+ * stays until that worktree moves on. Returns what was deleted.
+ */
+export async function pruneMergedBranches(repo: string, target: string, keepBackups = 10): Promise<string[]> {
+  const deleted: string[] = [];
+  const busy = await checkedOutBranches(repo);
+  const merged = await git(repo, ['for-each-ref', '--format=%(refname:short)', `--merged=refs/heads/${target}`, POLECAT_REFS], { allowFail: true });
+  for (const branch of merged.split('\n').filter(Boolean)) {
+    if (busy.has(branch)) continue;
+    if (await gitOk(repo, ['branch', '-D', branch])) deleted.push(branch);
+  }
+  const backups = await git(repo, ['for-each-ref', '--sort=-creatordate', '--format=%(refname)', `refs/overseer/backup/${target}/`], { allowFail: true });
+  for (const ref of backups.split('\n').filter(Boolean).slice(keepBackups)) {
+    if (await gitOk(repo, ['update-ref', '-d', ref])) deleted.push(ref);
+  }
+  return deleted;
+}
