@@ -56,6 +56,12 @@ export async function townJson<T = any>(dir: string, ...args: string[]): Promise
 
 export const FAST_AGENTS = { TOWN_SCRIPTED_PACE_MS: '15' };
 
+export class ServeExitedError extends Error {
+  constructor(readonly how: number | string | null, log: string) {
+    super(`town serve exited before it served (${how}):\n${log}`);
+  }
+}
+
 export class ServedTown {
   child: ChildProcess | null = null;
   log = '';
@@ -76,7 +82,9 @@ export class ServedTown {
     this.child = child;
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));
-    await waitFor('town serve to listen', () => this.log.includes('serving '), 20_000, 25);
+    const died = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new ServeExitedError(code ?? signal, this.log))));
+    died.catch(() => {});
+    await Promise.race([waitFor('town serve to listen', () => this.log.includes('serving '), 20_000, 25), died]);
   }
 
   /** Resolves when the engine process has exited (killed, crashed or stopped). */
