@@ -11,6 +11,7 @@ import { isTown, readOverseerToken, townPaths } from '../main/engine/town-dir';
 import { createDemoTown } from '../main/demo/demo-town';
 import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
+import { isLoopbackBind } from '../main/hosts/bind-address';
 import { attach } from './attach';
 import * as fmt from './format';
 
@@ -392,7 +393,7 @@ async function serve(argv: string[]): Promise<number> {
       throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
     }
   }
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+  if (!isLoopbackBind(host)) {
     process.stderr.write(`town: warning: the web UI listens on ${host}, reachable from other machines. Anyone with the URL's token controls this town and its agents.\n`);
   }
   process.stdout.write(`serving ${dir}\n  socket ${engine.paths.socket}\n${web ? `  open   ${web.url}\n` : ''}  stop with Ctrl-C\n`);

@@ -1,15 +1,21 @@
 // The web host of `town serve`: the built renderer over HTTP and the engine API over
 // WebSocket, on loopback by default. Every request needs the per-run token (in the URL
 // once, then a SameSite cookie); WebSocket upgrades must come from our own origin.
+// Every request is hostile until checked: malformed input is answered 400/401 and
+// logged, and an unexpected throw answers 500 instead of ending the engine.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_UI_FRAME_BYTES, type TerminalServerFrame } from '../../shared/web-protocol';
 import type { ApiDispatcher } from '../api/dispatcher';
 import type { StreamHost } from '../control/socket-server';
+import { hostHeadersFor } from './bind-address';
 import { openApiLink, openTerminalLink, type Link } from './ui-links';
+import { cookieValues, localPath, quoted, requestTarget, tokenCookieName } from './web-request';
 
 export interface WebHostOptions {
   dispatcher: ApiDispatcher;
@@ -22,7 +28,6 @@ export interface WebHostOptions {
   log?: (line: string) => void;
 }
 
-const COOKIE = 'overseer_token';
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -43,6 +48,8 @@ export class WebHost {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UI_FRAME_BYTES, perMessageDeflate: false });
   private readonly links = new Set<Link>();
   private address: { host: string; port: number } | null = null;
+  /** Host header values that name this server (see hostHeadersFor). */
+  private hostHeaders = new Set<string>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: WebHostOptions) {
@@ -58,16 +65,22 @@ export class WebHost {
   }
 
   async listen(): Promise<string> {
-    const server = http.createServer((req, res) => this.serveHttp(req, res));
-    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as import('node:net').Socket, head));
+    const server = http.createServer((req, res) => this.contain(`${quoted(req.method ?? '')} ${quoted(req.url ?? '')}`, () => this.serveHttp(req, res), () => failResponse(res)));
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      // Node leaves an upgraded socket without an error listener: a reset would be fatal.
+      socket.on('error', () => socket.destroy());
+      this.contain(`upgrade ${quoted(req.url ?? '')}`, () => this.upgrade(req, socket, head), () => refuse(socket, 500, 'Internal Server Error'));
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => this.refuseUnparsable(err, socket));
     this.server = server;
     const host = this.o.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port ?? 0, host, () => resolve());
     });
-    const addr = server.address() as import('node:net').AddressInfo;
+    const addr = server.address() as net.AddressInfo;
     this.address = { host, port: addr.port };
+    this.hostHeaders = hostHeadersFor(host, addr.port, { hostname: os.hostname(), interfaces: os.networkInterfaces() });
     return this.url;
   }
 
@@ -80,14 +93,21 @@ export class WebHost {
     this.server?.closeAllConnections?.();
   }
 
-  private tokenOf(req: http.IncomingMessage, url: URL): string | null {
+  private get cookieName(): string {
+    return tokenCookieName(this.address?.port ?? 0);
+  }
+
+  /** The token offered in the query, else this town's cookie (any of them, if repeated). */
+  private tokensOf(req: http.IncomingMessage, url: URL): string[] {
     const q = url.searchParams.get('token');
-    if (q) return q;
-    for (const part of (req.headers.cookie ?? '').split(';')) {
-      const [k, v] = part.trim().split('=');
-      if (k === COOKIE && v) return decodeURIComponent(v);
-    }
-    return null;
+    if (q) return [q];
+    const { values, malformed } = cookieValues(req.headers.cookie, this.cookieName);
+    if (malformed) this.log(`web host: ignored ${malformed} malformed token cookie(s) on ${quoted(url.pathname)}`);
+    return values;
+  }
+
+  private authorized(req: http.IncomingMessage, url: URL): boolean {
+    return this.tokensOf(req, url).some((t) => this.validToken(t));
   }
 
   private validToken(t: string | null): boolean {
@@ -97,19 +117,45 @@ export class WebHost {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Host header must name this server (guards against DNS rebinding). */
+  /** Host header must name this server (guards against DNS rebinding), on every bind. */
   private hostAllowed(req: http.IncomingMessage): boolean {
-    const port = this.address?.port;
-    const host = req.headers.host ?? '';
-    const allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-    if (this.o.host && this.o.host !== '127.0.0.1') allowed.add(`${this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host}:${port}`);
-    // Bound to every interface: any name may reach us; the token still guards everything.
-    return allowed.has(host) || this.o.host === '0.0.0.0' || this.o.host === '::';
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (this.hostHeaders.has(host)) return true;
+    this.log(`web host: refused Host ${quoted(host)}`);
+    return false;
+  }
+
+  /** An unexpected throw in a request path is logged and answered by `fail`, never fatal. */
+  private contain(what: string, run: () => void, fail: () => void) {
+    try {
+      run();
+    } catch (err) {
+      this.log(`web host: ${what} failed: ${(err as Error)?.stack ?? err}`);
+      try {
+        fail();
+      } catch {
+        // the socket is gone already
+      }
+    }
+  }
+
+  /** Requests Node cannot parse (bad method, header too large, garbage): answered, then closed. */
+  private refuseUnparsable(err: NodeJS.ErrnoException, socket: net.Socket) {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    this.log(`web host: unparsable request (${err.code ?? err.message})`);
+    if (err.code === 'HPE_HEADER_OVERFLOW') refuse(socket, 431, 'Request Header Fields Too Large');
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') refuse(socket, 408, 'Request Timeout');
+    else refuse(socket, 400, 'Bad Request');
   }
 
   private serveHttp(req: http.IncomingMessage, res: http.ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://local');
     const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' };
+    const url = requestTarget(req.url);
+    if (!url) {
+      this.log(`web host: bad request target ${quoted(req.url ?? '')}`);
+      res.writeHead(400, { ...headers, 'Content-Type': 'text/plain', Connection: 'close' }).end('bad request target');
+      return;
+    }
     if (!this.hostAllowed(req)) {
       res.writeHead(421, { ...headers, 'Content-Type': 'text/plain' }).end('unknown host');
       return;
@@ -118,15 +164,15 @@ export class WebHost {
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
       return;
     }
-    const token = this.tokenOf(req, url);
-    if (!this.validToken(token)) {
+    if (!this.authorized(req, url)) {
       res.writeHead(401, { ...headers, 'Content-Type': 'text/html; charset=utf-8' });
       res.end('<!doctype html><title>Overseer</title><p>This page needs the token printed by <code>town serve</code>. Open the full URL it printed.</p>');
       return;
     }
     if (url.searchParams.has('token')) {
       // Trade the token in the address bar for a cookie, then show a clean URL.
-      res.writeHead(303, { ...headers, 'Set-Cookie': `${COOKIE}=${encodeURIComponent(this.token)}; HttpOnly; SameSite=Strict; Path=/`, Location: url.pathname });
+      const cookie = `${this.cookieName}=${encodeURIComponent(this.token)}; HttpOnly; SameSite=Strict; Path=/`;
+      res.writeHead(303, { ...headers, 'Set-Cookie': cookie, Location: localPath(url.pathname) });
       res.end();
       return;
     }
@@ -168,24 +214,30 @@ export class WebHost {
     res.end(headOnly ? undefined : body);
   }
 
-  private upgrade(req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer) {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const reject = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (!this.hostAllowed(req)) return reject(421, 'Misdirected Request');
+  private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer) {
+    const url = requestTarget(req.url);
+    if (!url) {
+      this.log(`web host: bad upgrade target ${quoted(req.url ?? '')}`);
+      return refuse(socket, 400, 'Bad Request');
+    }
+    if (!this.hostAllowed(req)) return refuse(socket, 421, 'Misdirected Request');
     // Browsers always send Origin on WebSocket; it must be this very host. Non-browser
     // clients (no Origin) still need the token.
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
-      this.log(`web host: refused a WebSocket from origin ${origin}`);
-      return reject(403, 'Forbidden');
+    if (origin !== undefined && origin.toLowerCase() !== `http://${(req.headers.host ?? '').toLowerCase()}`) {
+      this.log(`web host: refused a WebSocket from origin ${quoted(origin)}`);
+      return refuse(socket, 403, 'Forbidden');
     }
-    if (!this.validToken(this.tokenOf(req, url))) return reject(401, 'Unauthorized');
-    if (url.pathname !== '/api' && url.pathname !== '/terminal') return reject(404, 'Not Found');
+    if (!this.authorized(req, url)) return refuse(socket, 401, 'Unauthorized');
+    if (url.pathname !== '/api' && url.pathname !== '/terminal') return refuse(socket, 404, 'Not Found');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (url.pathname === '/api') this.acceptApi(ws);
-      else void this.acceptTerminal(ws, url);
+      // From here a bad frame or an oversized message is an 'error' on ws: it must have a listener at once.
+      ws.on('error', (err) => this.log(`web host: WebSocket ${url.pathname}: ${err.message}`));
+      if (url.pathname === '/api') return this.acceptApi(ws);
+      this.acceptTerminal(ws, url).catch((err) => {
+        this.log(`web host: terminal attach failed: ${(err as Error)?.stack ?? err}`);
+        ws.terminate();
+      });
     });
   }
 
@@ -211,14 +263,17 @@ export class WebHost {
     };
     const link = await openTerminalLink(this.o.streams, agent, { cols: num('cols'), rows: num('rows') }, send, () => ws.close(1000));
     ws.off('message', onEarly);
+    // The viewer left while the attach resolved: nobody will ack, so its backlog would pause the agent.
+    if (ws.readyState !== ws.OPEN) return link.close();
     this.track(ws, link);
-    for (const d of early) link.receive(d);
+    for (const d of early) this.contain('WebSocket message', () => link.receive(d), () => ws.close(1011));
   }
 
   private track(ws: WebSocket, link: Link) {
     this.links.add(link);
-    ws.on('message', (d) => link.receive(String(d)));
-    ws.on('error', () => {});
+    ws.on('message', (d) =>
+      this.contain('WebSocket message', () => link.receive(String(d)), () => ws.close(1011)),
+    );
     ws.on('close', () => {
       this.links.delete(link);
       link.close();
@@ -228,4 +283,16 @@ export class WebHost {
 
 function sendJson(ws: WebSocket, frame: unknown) {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}
+
+/** Answers a refused upgrade or unparsable request on the raw socket, then closes it. */
+function refuse(socket: net.Socket, status: number, text: string) {
+  if (!socket.writable) return void socket.destroy();
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function failResponse(res: http.ServerResponse) {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(500, { 'Content-Type': 'text/plain', Connection: 'close' }).end('internal error');
 }
