@@ -2,17 +2,19 @@
 // the agent's PTY. Ctrl-] detaches (the agent keeps running).
 import { openStream } from '../main/control/socket-client';
 import type { StreamFrame } from '../shared/frames';
+import { printable } from './printable';
 
 const DETACH = '\x1d'; // Ctrl-]
 
 export async function attach(socketPath: string, token: string, agent: string): Promise<number> {
   const stdin = process.stdin;
   const stdout = process.stdout;
+  // The agent's own screen and output pass through raw: that is what attaching means.
   const onFrame = (f: StreamFrame) => {
     if (f.stream === 'screen' || f.stream === 'output') stdout.write(f.data);
   };
   const stream = await openStream(socketPath, token, 'session.attach', { agent, cols: stdout.columns, rows: stdout.rows }, onFrame);
-  process.stderr.write(`\x1b[2m[attached to ${agent} — Ctrl-] to detach]\x1b[0m\r\n`);
+  process.stderr.write(`\x1b[2m[attached to ${printable(agent)} — Ctrl-] to detach]\x1b[0m\r\n`);
   if (stdin.isTTY) stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   const onInput = (data: string) => {
@@ -30,6 +32,6 @@ export async function attach(socketPath: string, token: string, agent: string): 
   stdin.off('data', onInput);
   if (stdin.isTTY) stdin.setRawMode(false);
   stdin.pause();
-  process.stderr.write(`\r\n\x1b[2m[${reason === 'detached' ? `detached from ${agent}` : `session ended: ${reason}`}]\x1b[0m\r\n`);
+  process.stderr.write(`\r\n\x1b[2m[${reason === 'detached' ? `detached from ${printable(agent)}` : `session ended: ${printable(reason)}`}]\x1b[0m\r\n`);
   return 0;
 }

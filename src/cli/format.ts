@@ -1,9 +1,12 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
+// Every value shown here may come from an agent: cells and one-line fields go through printable().
 import type { AgentView, BeadView, ConvoyView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
   if (rows.length === 0) return '(none)';
-  const all = [header, ...rows];
+  // Escaped before measuring, so a column is as wide as what the terminal shows.
+  const all = [header, ...rows.map((r) => r.map((cell) => printable(cell ?? '')))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : (cell ?? '').padEnd(widths[i]))).join('  ')).join('\n');
 }
@@ -25,15 +28,15 @@ export const beadTable = (beads: BeadView[]) =>
 
 export function beadDetail(b: BeadView): string {
   return [
-    `${b.id}  ${b.title}`,
-    `  status:     ${b.status}${b.close_reason ? ` (${b.close_reason})` : ''}`,
-    `  rig:        ${b.rig ?? '-'}    priority: P${b.priority}    type: ${b.type}`,
-    `  assignee:   ${b.assignee ?? '-'}    attempts: ${b.dispatch_attempts}`,
-    `  labels:     ${b.labels.join(', ') || '-'}`,
-    `  depends on: ${b.depends_on.join(', ') || '-'}${b.blocked_by.length ? `  (blocked by ${b.blocked_by.join(', ')})` : ''}`,
-    b.scenario ? `  scenario:   ${b.scenario}` : '',
-    `  created:    ${b.created_at}  by ${b.origin.kind}:${b.origin.id}`,
-    b.body ? `\n${b.body}` : '',
+    line`${b.id}  ${b.title}`,
+    line`  status:     ${b.status}` + (b.close_reason ? line` (${b.close_reason})` : ''),
+    line`  rig:        ${b.rig ?? '-'}    priority: P${b.priority}    type: ${b.type}`,
+    line`  assignee:   ${b.assignee ?? '-'}    attempts: ${b.dispatch_attempts}`,
+    line`  labels:     ${b.labels.join(', ') || '-'}`,
+    line`  depends on: ${b.depends_on.join(', ') || '-'}` + (b.blocked_by.length ? line`  (blocked by ${b.blocked_by.join(', ')})` : ''),
+    b.scenario ? line`  scenario:   ${b.scenario}` : '',
+    line`  created:    ${b.created_at}  by ${b.origin.kind}:${b.origin.id}`,
+    b.body ? `\n${printableLines(b.body)}` : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -47,7 +50,7 @@ export const rigTable = (rigs: RigView[]) =>
 
 export function convoyLine(c: ConvoyView): string {
   const pct = c.total ? Math.round((100 * c.closed) / c.total) : 0;
-  return `${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
+  return line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
 }
 
 export const convoyTable = (convoys: ConvoyView[]) =>
@@ -75,14 +78,14 @@ export const mailTable = (mail: MailView[]) =>
   );
 
 export function statusText(s: TownStatus): string {
-  const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no beads';
+  const counts = Object.entries(s.counts).map(([k, v]) => line`${k} ${v}`).join(', ') || 'no beads';
   return [
-    `town ${s.town} (engine pid ${s.pid})`,
+    line`town ${s.town} (engine pid ${s.pid})`,
     `  beads:      ${counts}`,
     `  polecats:   ${s.agents.working} working of ${s.agents.total}`,
     `  dispatch:   ${s.dispatch_paused ? 'PAUSED' : 'on'}`,
     `  reconciler: ${s.reconciler.ticks} ticks, last ${s.reconciler.last_tick_ms} ms`,
     `  memory:     ${s.memory.rss_mb} MB rss`,
-    ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => `    ! ${v}`)] : []),
+    ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => line`    ! ${v}`)] : []),
   ].join('\n');
 }

@@ -1,47 +1,26 @@
 // `town`: the command line for overseers (humans in shells) and agents (in their PTYs).
 // It talks to the running engine over the town's control socket; planning commands also
 // work with no engine running, by opening the town directly.
+import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transport } from '../shared/api';
-import { ApiError } from '../shared/errors';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
 import { Engine } from '../main/engine/engine';
-import { isTown, readOverseerToken, townPaths } from '../main/engine/town-dir';
+import { isTown, readOverseerToken, townPaths, TownLockedError } from '../main/engine/town-dir';
 import { createDemoTown } from '../main/demo/demo-town';
 import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
 import { isLoopbackBind } from '../main/hosts/bind-address';
+import { list, parse as parseWith, str, wholeNumber, type Options, type Parsed } from './args';
 import { attach } from './attach';
+import { COMMAND_OPTIONS, FLAGS, GROUPS } from './commands';
+import { CliError, EXIT, failure, systemReason, UsageError } from './errors';
 import * as fmt from './format';
+import { jsonForTerminal, line, printableLines } from './printable';
 
-class UsageError extends Error {}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
 const GLOBAL: Options = { town: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 
-interface Parsed {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-}
-
-function parse(argv: string[], options: Options = {}): Parsed {
-  try {
-    const r = parseArgs({ args: argv, options: { ...GLOBAL, ...options }, allowPositionals: true, strict: true });
-    return { values: r.values as Parsed['values'], positionals: r.positionals };
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
-function int(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UsageError(`--${flag} expects a whole number, got ${String(v)}`);
-  return n;
-}
+const parse = (argv: string[], command: string, options: Options = {}) => parseWith(argv, { ...GLOBAL, ...options }, command);
 
 function townDirFrom(values: Parsed['values']): string {
   const dir = str(values.town) ?? process.env.TOWN_DIR;
@@ -71,7 +50,7 @@ class Connection {
         if (!(err instanceof EngineNotRunningError) || !this.allowOffline || process.env.TOWN_TOKEN) throw err;
       }
       if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
-      this.offline = Engine.open({ townDir: this.dir });
+      this.offline = await openOffline(this.dir);
     }
     return typedClient(this.offline.client() as Transport).call(method, params);
   }
@@ -82,8 +61,30 @@ class Connection {
   }
 }
 
+/** The last word on what reaches the terminal: whatever a formatter missed, no control character passes. */
 function print(json: boolean, value: unknown, human: () => string) {
-  process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
+  process.stdout.write((json ? jsonForTerminal(value) : printableLines(human())) + '\n');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Opens the town in this process for a planning command. Another command may hold the lock
+ * for a moment (two scripted `town bead create`s), so wait briefly before giving up.
+ */
+async function openOffline(dir: string): Promise<Engine> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    try {
+      return Engine.open({ townDir: dir });
+    } catch (err) {
+      if (!(err instanceof TownLockedError)) throw err;
+      if (Date.now() >= deadline) {
+        throw new CliError(`town ${err.dir} is locked by process ${err.pid}, which is not serving it; wait for that process to exit, or stop it`, EXIT.noEngine);
+      }
+      await sleep(100);
+    }
+  }
 }
 
 const HELP = `town — drive an Overseer town
@@ -95,7 +96,7 @@ Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · st
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
             rig list
-Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--scenario S] [--after ID]... [--label L]...
+Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T] [--scenario S] [--after ID]... [--label L]...
             bead list [--rig R] [--status S] [--label L] · bead show ID
             bead update ID [--title T] [--body B] [--priority N] [--label L]... [--unlabel L]... [--scenario S]
             bead close ID [--reason R] · bead reopen ID
@@ -136,23 +137,24 @@ async function run(input: string[]): Promise<number> {
   }
 
   if (cmd === 'init' || cmd === 'demo') {
-    const a = parse(rest);
+    const a = parse(rest, cmd);
     const dir = a.positionals[0] ?? str(a.values.town);
     if (!dir) throw new UsageError(`usage: town ${cmd} DIR`);
+    const abs = path.resolve(dir);
+    if (isTown(abs)) throw new UsageError(`${abs} is already a town`);
     if (cmd === 'init') {
-      if (isTown(dir)) throw new UsageError(`${path.resolve(dir)} is already a town`);
-      Engine.open({ townDir: dir }).closeOffline();
-      print(!!a.values.json, { town: path.resolve(dir) }, () => `created town ${path.resolve(dir)}\nnext: town --town ${dir} rig add NAME PATH --test "npm test"`);
+      await creatingTown(abs, async () => Engine.open({ townDir: abs }).closeOffline());
+      print(!!a.values.json, { town: abs }, () => line`created town ${abs}` + '\n' + line`next: town --town ${dir} rig add NAME PATH --test "npm test"`);
     } else {
-      const demo = await createDemoTown(dir);
+      const demo = await creatingTown(abs, () => createDemoTown(abs));
       print(!!a.values.json, demo, () =>
         [
-          `created the demo town in ${demo.townDir}`,
-          `  rig "sample" → ${demo.repo}`,
-          `  convoy ${demo.convoy} (staged) with ${demo.beads.slice(0, 3).join(', ')}`,
+          line`created the demo town in ${demo.townDir}`,
+          line`  rig "sample" → ${demo.repo}`,
+          line`  convoy ${demo.convoy} (staged) with ${demo.beads.slice(0, 3).join(', ')}`,
           '',
-          `start it:   town --town ${dir} serve`,
-          `then:       town --town ${dir} convoy start ${demo.convoy}`,
+          line`start it:   town --town ${dir} serve`,
+          line`then:       town --town ${dir} convoy start ${demo.convoy}`,
         ].join('\n'),
       );
     }
@@ -162,39 +164,54 @@ async function run(input: string[]): Promise<number> {
   if (cmd === 'serve') return serve(rest);
 
   if (cmd === 'attach') {
-    const a = parse(rest);
+    const a = parse(rest, cmd);
     const agent = a.positionals[0];
     if (!agent) throw new UsageError('usage: town attach AGENT');
     const paths = townPaths(townDirFrom(a.values));
     const token = readOverseerToken(paths);
-    if (!token) throw new UsageError(`cannot read the overseer token in ${paths.token}`);
+    if (!token) {
+      if (!isTown(paths.dir)) throw new UsageError(`${paths.dir} is not a town (create one with \`town init ${paths.dir}\`)`);
+      throw new UsageError(`cannot read the overseer token in ${paths.token}`);
+    }
     return attach(paths.socket, token, agent);
   }
 
-  const group = ['rig', 'bead', 'convoy', 'dep', 'mail', 'config', 'mr'].includes(cmd) ? rest[0] : undefined;
+  const group = GROUPS.includes(cmd) && rest[0] !== undefined && !rest[0].startsWith('-') ? rest[0] : undefined;
+  const command = group !== undefined ? `${cmd} ${group}` : cmd;
+  const flags = Object.hasOwn(FLAGS, command) ? FLAGS[command] : undefined;
+  if (!flags && GROUPS.includes(cmd)) {
+    const subcommands = Object.keys(FLAGS).filter((c) => c.startsWith(`${cmd} `)).map((c) => c.slice(cmd.length + 1));
+    throw new UsageError(`${group === undefined ? `town ${cmd} needs a subcommand` : `unknown command: town ${command}`}: ${subcommands.join(', ')}`);
+  }
+  if (!flags) throw new UsageError(`unknown command: town ${command} (see town --help)`);
   const args = group !== undefined ? rest.slice(1) : rest;
+  const a = parse(args, command, Object.fromEntries(flags.map((f) => [f, COMMAND_OPTIONS[f]])));
+  if (a.values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
   const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr'].includes(cmd);
-  const probe = parse(args, COMMAND_OPTIONS);
-  const conn = new Connection(townDirFrom(probe.values), planning);
+  const conn = new Connection(townDirFrom(a.values), planning);
   try {
-    return await dispatch(conn, cmd, group, args);
+    return await dispatch(conn, command, a);
   } finally {
     conn.close();
   }
 }
 
-const COMMAND_OPTIONS: Options = {
-  rig: { type: 'string' }, title: { type: 'string' }, body: { type: 'string' }, priority: { type: 'string' },
-  scenario: { type: 'string' }, after: { type: 'string', multiple: true }, label: { type: 'string', multiple: true },
-  unlabel: { type: 'string', multiple: true }, status: { type: 'string' }, assignee: { type: 'string' }, reason: { type: 'string' },
-  test: { type: 'string' }, setup: { type: 'string' }, branch: { type: 'string' }, prefix: { type: 'string' },
-  'max-polecats': { type: 'string' }, runtime: { type: 'string' }, command: { type: 'string' }, 'auto-dispatch': { type: 'boolean' },
-  summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
-  type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' },
-};
+/** Runs what creates a town at `dir`; a directory that cannot hold one is named in one sentence. */
+async function creatingTown<T>(dir: string, create: () => Promise<T>): Promise<T> {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot create a town at ${dir}: a file is in the way`);
+  try {
+    return await create();
+  } catch (err) {
+    const reason = systemReason(err);
+    if (reason) throw new UsageError(`cannot create a town at ${dir}: ${reason}`);
+    throw err;
+  }
+}
 
-async function dispatch(conn: Connection, cmd: string, group: string | undefined, args: string[]): Promise<number> {
-  const a = parse(args, COMMAND_OPTIONS);
+async function dispatch(conn: Connection, command: string, a: Parsed): Promise<number> {
   const v = a.values;
   const json = !!v.json;
   const [p0, p1] = a.positionals;
@@ -203,7 +220,7 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
     return x;
   };
 
-  switch (`${cmd}${group !== undefined ? ` ${group}` : ''}`) {
+  switch (command) {
     case 'status': {
       const s = await conn.call('town.status', {});
       print(json, s, () => fmt.statusText(s));
@@ -212,7 +229,7 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
     case 'config get':
     case 'config': {
       const c = await conn.call('town.config', {});
-      print(json, c, () => Object.entries(c).map(([k, val]) => `${k} = ${JSON.stringify(val)}`).join('\n'));
+      print(json, c, () => Object.entries(c).map(([k, val]) => line`${k} = ${JSON.stringify(val)}`).join('\n'));
       return 0;
     }
     case 'config set': {
@@ -225,7 +242,7 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
         value = raw;
       }
       const c = await conn.call('town.config', { set: { [key]: value } });
-      print(json, c, () => `${key} = ${JSON.stringify(c[key])}`);
+      print(json, c, () => line`${key} = ${JSON.stringify(c[key])}`);
       return 0;
     }
     case 'rig add': {
@@ -233,10 +250,10 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
         name: need(p0, 'rig add NAME PATH'),
         path: path.resolve(need(p1, 'rig add NAME PATH')),
         test: str(v.test), setup: str(v.setup), default_branch: str(v.branch), prefix: str(v.prefix),
-        max_polecats: int(v['max-polecats'], 'max-polecats'), runtime: str(v.runtime) as 'scripted' | undefined,
+        max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'), runtime: str(v.runtime) as 'scripted' | undefined,
         command: str(v.command), auto_dispatch: v['auto-dispatch'] === true ? true : undefined,
       });
-      print(json, rig, () => `added rig ${rig.name} (prefix ${rig.prefix}, branch ${rig.default_branch})`);
+      print(json, rig, () => line`added rig ${rig.name} (prefix ${rig.prefix}, branch ${rig.default_branch})`);
       return 0;
     }
     case 'rig list': {
@@ -246,10 +263,10 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
     }
     case 'bead create': {
       const b = await conn.call('bead.create', {
-        rig: str(v.rig), title: str(v.title) ?? '', body: str(v.body), priority: int(v.priority, 'priority'),
+        rig: str(v.rig), title: str(v.title) ?? '', body: str(v.body), priority: wholeNumber(v.priority, '--priority'),
         scenario: str(v.scenario), after: list(v.after), labels: list(v.label), type: str(v.type) as 'task' | undefined,
       });
-      print(json, b, () => b.id);
+      print(json, b, () => line`${b.id}`);
       return 0;
     }
     case 'bead list': {
@@ -264,30 +281,30 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
     }
     case 'bead update': {
       const b = await conn.call('bead.update', {
-        id: need(p0, 'bead update ID ...'), title: str(v.title), body: str(v.body), priority: int(v.priority, 'priority'),
+        id: need(p0, 'bead update ID ...'), title: str(v.title), body: str(v.body), priority: wholeNumber(v.priority, '--priority'),
         add_labels: v.label ? list(v.label) : undefined, remove_labels: v.unlabel ? list(v.unlabel) : undefined, scenario: str(v.scenario),
       });
-      print(json, b, () => `updated ${b.id}`);
+      print(json, b, () => line`updated ${b.id}`);
       return 0;
     }
     case 'bead close': {
       const b = await conn.call('bead.close', { id: need(p0, 'bead close ID'), reason: str(v.reason) });
-      print(json, b, () => `closed ${b.id}`);
+      print(json, b, () => line`closed ${b.id}`);
       return 0;
     }
     case 'bead reopen': {
       const b = await conn.call('bead.reopen', { id: need(p0, 'bead reopen ID') });
-      print(json, b, () => `reopened ${b.id}`);
+      print(json, b, () => line`reopened ${b.id}`);
       return 0;
     }
     case 'dep add': {
       const b = await conn.call('dep.add', { bead: need(p0, 'dep add BEAD DEPENDS_ON'), depends_on: need(p1, 'dep add BEAD DEPENDS_ON') });
-      print(json, b, () => `${b.id} now waits for ${p1}`);
+      print(json, b, () => line`${b.id} now waits for ${p1}`);
       return 0;
     }
     case 'convoy create': {
       const c = await conn.call('convoy.create', { title: str(v.title) ?? '', beads: a.positionals });
-      print(json, c, () => c.id);
+      print(json, c, () => line`${c.id}`);
       return 0;
     }
     case 'convoy add': {
@@ -313,7 +330,7 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
     }
     case 'sling': {
       const b = await conn.call('sling', { bead: need(p0, 'sling BEAD [RIG|AGENT]'), target: p1 });
-      print(json, b, () => `slung ${b.id} to ${b.slung_to}`);
+      print(json, b, () => line`slung ${b.id} to ${b.slung_to}`);
       return 0;
     }
     case 'agents': {
@@ -323,13 +340,13 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
     }
     case 'stop': {
       const agent = await conn.call('agent.stop', { agent: need(p0, 'stop AGENT') });
-      print(json, agent, () => `stopped ${agent.id} (now ${agent.status})`);
+      print(json, agent, () => line`stopped ${agent.id} (now ${agent.status})`);
       return 0;
     }
     case 'nudge': {
       const text = a.positionals.slice(1).join(' ');
       const r = await conn.call('agent.input', { agent: need(p0, 'nudge AGENT TEXT'), data: `${need(text, 'nudge AGENT TEXT')}\r` });
-      print(json, r, () => `sent ${r.bytes} bytes to ${p0}`);
+      print(json, r, () => line`sent ${r.bytes} bytes to ${p0}`);
       return 0;
     }
     case 'mr list': {
@@ -338,8 +355,8 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
       return 0;
     }
     case 'events': {
-      const events = await conn.call('events.list', { after: int(v.since, 'since'), limit: int(v.limit, 'limit') });
-      print(json, events, () => events.map((e) => `${e.seq}\t${e.created_at}\t${e.type}\t${e.bead ?? ''}\t${e.agent ?? ''}`).join('\n'));
+      const events = await conn.call('events.list', { after: wholeNumber(v.since, '--since', { min: 0 }), limit: wholeNumber(v.limit, '--limit', { min: 1, max: 10_000 }) });
+      print(json, events, () => events.map((e) => [e.seq, e.created_at, e.type, e.bead ?? '', e.agent ?? ''].map((f) => line`${f}`).join('\t')).join('\n'));
       return 0;
     }
     case 'prime': {
@@ -356,12 +373,12 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
       const bead = str(v.bead) ?? process.env.TOWN_BEAD;
       if (!bead) throw new UsageError('no bead: run inside an agent session (TOWN_BEAD) or pass --bead ID');
       const r = await conn.call('agent.done', { bead, status: str(v.status) as 'completed' | undefined, summary: str(v.summary) });
-      print(json, r, () => (r.merge_request ? `done: ${bead} queued for merge as ${r.merge_request.id}` : `done: ${bead} (${str(v.status) ?? 'completed'})`));
+      print(json, r, () => (r.merge_request ? line`done: ${bead} queued for merge as ${r.merge_request.id}` : line`done: ${bead} (${str(v.status) ?? 'completed'})`));
       return 0;
     }
     case 'mail send': {
       const m = await conn.call('mail.send', { to: need(p0, 'mail send TO --subject S --body B'), subject: str(v.subject) ?? '', body: str(v.body) });
-      print(json, m, () => `sent ${m.id} to ${m.to}`);
+      print(json, m, () => line`sent ${m.id} to ${m.to}`);
       return 0;
     }
     case 'mail inbox': {
@@ -370,19 +387,25 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
       return 0;
     }
   }
-  throw new UsageError(`unknown command: town ${cmd}${group ? ` ${group}` : ''} (see town --help)`);
+  throw new UsageError(`unknown command: town ${command} (see town --help)`);
 }
 
 async function serve(argv: string[]): Promise<number> {
-  const a = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });
+  const a = parse(argv, 'serve', { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });
   const dir = townDirFrom(a.values);
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
-  const port = a.values.port === undefined ? 0 : Number(a.values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number (0 picks a free one)');
+  const port = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 }) ?? 0;
   const host = str(a.values.host) ?? '127.0.0.1';
-  const log = (line: string) => process.stderr.write(`[town] ${line}\n`);
-  const engine = Engine.open({ townDir: dir, log });
-  await engine.start();
+  const log = (text: string) => process.stderr.write(`[town] ${printableLines(text)}\n`);
+  const engine = openToServe(dir, log);
+  try {
+    await engine.start();
+  } catch (err) {
+    // A half-started engine keeps timers alive: close it, or the process never exits. Closing
+    // may trip on the same cause (the socket path); the start's error is the one to report.
+    await engine.shutdown().catch(() => {});
+    throw err;
+  }
   let web: WebHost | null = null;
   if (!a.values['no-web']) {
     web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir(), host, port, log });
@@ -396,7 +419,7 @@ async function serve(argv: string[]): Promise<number> {
   if (!isLoopbackBind(host)) {
     process.stderr.write(`town: warning: the web UI listens on ${host}, reachable from other machines. Anyone with the URL's token controls this town and its agents.\n`);
   }
-  process.stdout.write(`serving ${dir}\n  socket ${engine.paths.socket}\n${web ? `  open   ${web.url}\n` : ''}  stop with Ctrl-C\n`);
+  process.stdout.write(line`serving ${dir}` + line`\n  socket ${engine.paths.socket}\n` + (web ? `  open   ${web.url}\n` : '') + '  stop with Ctrl-C\n');
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -418,23 +441,31 @@ async function serve(argv: string[]): Promise<number> {
   });
 }
 
+// sockaddr_un holds 108 bytes with the terminating NUL; a longer path fails obscurely at listen.
+const MAX_SOCKET_PATH = 107;
+
+/** `town serve` takes the town's lock; a second server is told who has it. */
+function openToServe(dir: string, log: (text: string) => void): Engine {
+  const socket = townPaths(dir).socket;
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    throw new UsageError(`the town's socket path ${socket} is longer than the ${MAX_SOCKET_PATH} bytes a Unix socket allows; move the town to a shorter path`);
+  }
+  try {
+    return Engine.open({ townDir: dir, log });
+  } catch (err) {
+    if (err instanceof TownLockedError) throw new CliError(`town ${err.dir} is already open in process ${err.pid} (served, or busy with a command); stop that process first`, EXIT.refused);
+    throw err;
+  }
+}
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: Error) => {
-    const json = process.argv.includes('--json');
-    if (err instanceof UsageError) {
-      process.stderr.write(`town: ${err.message}\n`);
-      process.exitCode = 2;
-    } else if (err instanceof ApiError) {
-      if (json) process.stderr.write(JSON.stringify({ error: err.toJSON() }) + '\n');
-      else process.stderr.write(`town: ${err.message}${err.field ? ` [${err.field}]` : ''}\n`);
-      process.exitCode = err.code === 'engine_not_running' ? 3 : 1;
-    } else {
-      process.stderr.write(`town: ${err.stack ?? err.message}\n`);
-      process.exitCode = 1;
-    }
+  (err: unknown) => {
+    const { text, code } = failure(err, process.argv.includes('--json'));
+    process.stderr.write(text + '\n');
+    process.exitCode = code;
   },
 );
 

@@ -3,6 +3,8 @@
 
 export const BEAD_TYPES = ['task', 'bug', 'feature', 'chore', 'epic', 'convoy', 'merge_request', 'message', 'escalation'] as const;
 export type BeadType = (typeof BEAD_TYPES)[number];
+/** The beads anyone creates directly; the other types stand for a convoy, a merge request or mail. */
+export const WORK_BEAD_TYPES = ['task', 'bug', 'feature', 'chore', 'epic'] as const satisfies readonly BeadType[];
 
 export const BEAD_STATUSES = ['open', 'in_progress', 'in_review', 'closed', 'failed'] as const;
 export type BeadStatus = (typeof BEAD_STATUSES)[number];

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiMethod, ApiOutput, ApiParsedInput, Caller } from '../../shared/api';
-import { OVERSEER, type Gate, type PriorWorkView, type Snapshot } from '../../shared/domain';
+import { OVERSEER, WORK_BEAD_TYPES, type BeadType, type Gate, type PriorWorkView, type Snapshot } from '../../shared/domain';
 import { ApiError, conflict, invalid, notFound } from '../../shared/errors';
 import { commitsAhead } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
@@ -64,6 +64,22 @@ function requireConvoy(store: Store, id: string, field: string) {
   const c = store.get<{ id: string; status: string }>('SELECT id, status FROM convoys WHERE id = ?', id);
   if (!c) throw notFound('convoy', id, field);
   return c;
+}
+
+// A convoy or merge-request bead is the face of a row its own command writes, and mail has its
+// own table: a bare bead of those types would be a convoy or MR with nothing behind it.
+const MADE_ELSEWHERE: Record<Exclude<BeadType, (typeof WORK_BEAD_TYPES)[number]>, string> = {
+  convoy: 'create convoys with `town convoy create` (convoy.create)',
+  merge_request: 'merge requests are queued by `town done` when an agent finishes its bead',
+  message: 'send messages with `town mail send` (mail.send)',
+  escalation: 'escalate with `town done --status escalated` or `town mail send overseer`',
+};
+
+function assertWorkBeadType(type: BeadType) {
+  if (type in MADE_ELSEWHERE) {
+    const reason = MADE_ELSEWHERE[type as keyof typeof MADE_ELSEWHERE];
+    throw invalid(`bead create makes work beads (${WORK_BEAD_TYPES.join(', ')}), not ${type}: ${reason}`, 'type');
+  }
 }
 
 const beadOut = (store: Store, row: BeadRow) => beadView(store, row);
@@ -281,6 +297,7 @@ export const handlers: Handlers = {
 
   'bead.create': (ctx, caller, input) => {
     const { store } = ctx;
+    assertWorkBeadType(input.type);
     let rig = input.rig ?? null;
     if (caller.kind === 'agent' && !rig) rig = requireAgent(store, caller.agentId).rig_id;
     if (rig && !getRig(store, rig)) throw notFound('rig', rig, 'rig');

@@ -53,7 +53,7 @@ export function readOverseerToken(p: TownPaths): string | null {
 }
 
 export class TownLockedError extends Error {
-  constructor(dir: string, pid: number) {
+  constructor(readonly dir: string, readonly pid: number) {
     super(`town ${dir} is already served by process ${pid}`);
     this.name = 'TownLockedError';
   }

@@ -1,0 +1,34 @@
+// The commands `town` knows and the flags each one takes.
+import type { Options } from './args';
+
+/** Commands with subcommands: `town bead create`, `town config set`. */
+export const GROUPS = ['rig', 'bead', 'convoy', 'dep', 'mail', 'config', 'mr'];
+
+export const COMMAND_OPTIONS: Options = {
+  rig: { type: 'string' }, title: { type: 'string' }, body: { type: 'string' }, priority: { type: 'string' },
+  scenario: { type: 'string' }, after: { type: 'string', multiple: true }, label: { type: 'string', multiple: true },
+  unlabel: { type: 'string', multiple: true }, status: { type: 'string' }, assignee: { type: 'string' }, reason: { type: 'string' },
+  test: { type: 'string' }, setup: { type: 'string' }, branch: { type: 'string' }, prefix: { type: 'string' },
+  'max-polecats': { type: 'string' }, runtime: { type: 'string' }, command: { type: 'string' }, 'auto-dispatch': { type: 'boolean' },
+  summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
+  type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' },
+};
+
+/** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
+export const FLAGS: Record<string, string[]> = {
+  status: [], config: [], 'config get': [], 'config set': [],
+  'rig add': ['test', 'setup', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch'],
+  'rig list': [],
+  'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type'],
+  'bead list': ['rig', 'status', 'label', 'assignee'],
+  'bead show': [],
+  'bead update': ['title', 'body', 'priority', 'label', 'unlabel', 'scenario'],
+  'bead close': ['reason'], 'bead reopen': [],
+  'dep add': [],
+  'convoy create': ['title'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
+  sling: [], agents: [], stop: [], nudge: [],
+  'mr list': ['rig'],
+  events: ['since', 'limit'],
+  prime: [], hook: [], done: ['status', 'summary', 'bead'],
+  'mail send': ['subject', 'body'], 'mail inbox': ['unread'],
+};
