@@ -69,6 +69,11 @@ describe('a town turns beads into merged commits', () => {
 
     const mrs = await townJson(dir, 'mr', 'list');
     expect(mrs.map((m: any) => m.state)).toEqual(['merged', 'merged', 'merged', 'merged']);
+    // Merged branches go: what is left is only what a polecat's worktree still has checked out.
+    const branches = gitIn(repo, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/polecat/').split('\n').filter(Boolean);
+    const checkedOut = gitIn(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('branch refs/heads/')).map((l) => l.slice(18));
+    expect(branches.filter((b) => !checkedOut.includes(b))).toEqual([]);
+    expect(branches.length).toBeLessThanOrEqual(2);
     await waitFor('agents to go idle', async () => (await townJson(dir, 'agents')).every((x: any) => x.status === 'idle'));
     expect(agentProcessesOf(dir)).toEqual([]);
   });
