@@ -115,6 +115,7 @@ export async function checkoutDetached(rigPath: string, dir: string, commit: str
     await git(rigPath, ['worktree', 'add', '--detach', dir, commit]);
     return;
   }
+  await removeStaleLocks(dir); // one merge at a time per rig: a lock here is a killed run's
   await git(dir, ['checkout', '--detach', '--force', commit]);
   await git(dir, ['clean', '-fd']);
 }
