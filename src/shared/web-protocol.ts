@@ -30,6 +30,14 @@ export const terminalClientFrame = z.union([
 ]);
 export type TerminalClientFrame = z.infer<typeof terminalClientFrame>;
 
+/** What a window sends to open a terminal over IPC (the web host reads the same from its URL). */
+export const terminalOpenRequest = z.object({
+  id: z.number().int().min(0),
+  agent: z.string().min(1).max(200),
+  cols: z.number().int().min(2).max(1000).optional(),
+  rows: z.number().int().min(2).max(1000).optional(),
+}).strict();
+
 /**
  * Terminal channel, engine → client. Output is UTF-8 bytes, which xterm parses as they
  * are: on a WebSocket it travels as a binary message (every other frame is JSON text),

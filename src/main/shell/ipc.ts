@@ -5,6 +5,7 @@ import { ipcMain, MessageChannelMain, type IpcMainEvent, type IpcMainInvokeEvent
 import { isApiMethod } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
+import { terminalOpenRequest } from '../../shared/web-protocol';
 import { openTerminalLink, watchFeedInCommits, type Link } from '../hosts/ui-links';
 import { IPC } from './ipc-channels';
 
@@ -40,23 +41,31 @@ export function registerIpc(engine: Engine, isOurs: (sender: WebContents, frameU
   });
 
   // Each terminal gets its own MessagePort pair: its bytes never queue behind calls or patches.
-  ipcMain.on(IPC.openTerminal, (e, request: { id: number; agent: string; cols: number; rows: number }) => {
+  ipcMain.on(IPC.openTerminal, (e, raw: unknown) => {
+    // A listener that throws would take the main process down: check everything first.
+    const parsed = terminalOpenRequest.safeParse(raw);
     try {
       check(e);
     } catch {
       return;
     }
+    if (!parsed.success) return;
+    const request = parsed.data;
     const { port1, port2 } = new MessageChannelMain();
     e.sender.postMessage(IPC.terminalPort, { id: request.id }, [port2]);
     let link: Link | null = null;
+    let closed = false;
     const early: string[] = [];
     port1.on('message', (m) => (link ? link.receive(String(m.data)) : early.push(String(m.data))));
     port1.on('close', () => {
+      closed = true;
       link?.close();
       if (link) terminals.delete(link);
     });
     port1.start();
-    void openTerminalLink(engine.streams, String(request.agent), { cols: request.cols, rows: request.rows }, (f) => port1.postMessage(f), () => port1.close()).then((l) => {
+    void openTerminalLink(engine.streams, request.agent, { cols: request.cols, rows: request.rows }, (f) => port1.postMessage(f), () => port1.close()).then((l) => {
+      // The window may have closed the terminal while it attached: detach at once.
+      if (closed) return l.close();
       link = l;
       terminals.add(l);
       for (const m of early.splice(0)) l.receive(m);
