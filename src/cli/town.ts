@@ -7,7 +7,8 @@ import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transp
 import { ApiError } from '../shared/errors';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
 import { Engine } from '../main/engine/engine';
-import { isTown, readOverseerToken, townPaths } from '../main/engine/town-dir';
+import { ensureTownDir, isTown, readOverseerToken, townPaths, type TownPaths } from '../main/engine/town-dir';
+import { refuseInsideAgent } from './agent-guard';
 import { createDemoTown } from '../main/demo/demo-town';
 import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
@@ -58,18 +59,19 @@ class Connection {
   async call<M extends ApiMethod>(method: M, params: ApiInput<M>): Promise<ApiOutput<M>> {
     const paths = townPaths(this.dir);
     if (!this.offline) {
-      const token = process.env.TOWN_TOKEN || readOverseerToken(paths);
-      if (!token) {
-        if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
-        throw new UsageError(`cannot read the overseer token in ${paths.token}`);
-      }
-      this.socket ??= new SocketClient(paths.socket, token);
-      try {
-        return await typedClient(this.socket).call(method, params);
-      } catch (err) {
-        if (!(err instanceof EngineNotRunningError) || !this.allowOffline || process.env.TOWN_TOKEN) throw err;
+      // An agent's own token; the overseer's only outside agents (and never offline inside one).
+      const agentToken = process.env.TOWN_TOKEN || null;
+      const token = agentToken ?? overseerToken(paths);
+      if (token) {
+        this.socket ??= new SocketClient(paths.socket, token);
+        try {
+          return await typedClient(this.socket).call(method, params);
+        } catch (err) {
+          if (!(err instanceof EngineNotRunningError) || !this.allowOffline || agentToken) throw err;
+        }
       }
       if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
+      if (!token && !this.allowOffline) throw new UsageError(`cannot read the overseer token in ${paths.token}`);
       this.offline = Engine.open({ townDir: this.dir });
     }
     return typedClient(this.offline.client() as Transport).call(method, params);
@@ -79,6 +81,12 @@ class Connection {
     this.socket?.close();
     this.offline?.closeOffline();
   }
+}
+
+/** The overseer's token, refused inside an agent session. */
+function overseerToken(paths: TownPaths): string | null {
+  refuseInsideAgent("use the overseer's token");
+  return readOverseerToken(paths);
 }
 
 function print(json: boolean, value: unknown, human: () => string) {
@@ -138,10 +146,15 @@ async function run(input: string[]): Promise<number> {
     const a = parse(rest);
     const dir = a.positionals[0] ?? str(a.values.town);
     if (!dir) throw new UsageError(`usage: town ${cmd} DIR`);
+    refuseInsideAgent(`create a town`);
     if (cmd === 'init') {
       if (isTown(dir)) throw new UsageError(`${path.resolve(dir)} is already a town`);
+      // An existing directory keeps its mode unless tightened: worktrees and logs are private.
+      const tightened = ensureTownDir(townPaths(dir));
       Engine.open({ townDir: dir }).closeOffline();
-      print(!!a.values.json, { town: path.resolve(dir) }, () => `created town ${path.resolve(dir)}\nnext: town --town ${dir} rig add NAME PATH --test "npm test"`);
+      print(!!a.values.json, { town: path.resolve(dir), tightened }, () =>
+        [...tightened, `created town ${path.resolve(dir)}`, `next: town --town ${dir} rig add NAME PATH --test "npm test"`].join('\n'),
+      );
     } else {
       const demo = await createDemoTown(dir);
       print(!!a.values.json, demo, () =>
@@ -165,7 +178,7 @@ async function run(input: string[]): Promise<number> {
     const agent = a.positionals[0];
     if (!agent) throw new UsageError('usage: town attach AGENT');
     const paths = townPaths(townDirFrom(a.values));
-    const token = readOverseerToken(paths);
+    const token = overseerToken(paths);
     if (!token) throw new UsageError(`cannot read the overseer token in ${paths.token}`);
     return attach(paths.socket, token, agent);
   }
@@ -374,6 +387,7 @@ async function dispatch(conn: Connection, cmd: string, group: string | undefined
 
 async function serve(argv: string[]): Promise<number> {
   const a = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });
+  refuseInsideAgent('serve a town');
   const dir = townDirFrom(a.values);
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
   const port = a.values.port === undefined ? 0 : Number(a.values.port);
