@@ -35,15 +35,22 @@ export function fillTemplate(template: string, ctx: LaunchContext): string {
   return template.replace(/\{(bead|agent|worktree|branch)\}/g, (_, k: string) => shellQuote(values[k]));
 }
 
-export function baseEnv(ctx: LaunchContext): Record<string, string> {
+/**
+ * The engine's environment as agents and gates (which run agent-written code) get it:
+ * nothing of the engine's own, no TOWN_*, and not where the overseer's token lives.
+ */
+export function inheritedEnv(): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    // Nothing of the engine's own: no TOWN_*, and not where the overseer's token lives.
     if (v === undefined || k.startsWith('TOWN_') || k === 'ELECTRON_RUN_AS_NODE' || k === 'OVERSEER_HOME') continue;
     inherited[k] = v;
   }
+  return inherited;
+}
+
+export function baseEnv(ctx: LaunchContext): Record<string, string> {
   return {
-    ...inherited,
+    ...inheritedEnv(),
     TERM: 'xterm-256color',
     COLORTERM: 'truecolor',
     PATH: `${ctx.townBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
