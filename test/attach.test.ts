@@ -4,7 +4,7 @@ import * as pty from 'node-pty';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeRepo } from './helpers/repo';
-import { CLI, FAST_AGENTS, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { CLI, FAST_AGENTS, overseerEnv, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 let served: ServedTown | null = null;
 afterAll(async () => {
@@ -30,7 +30,7 @@ describe('town attach', () => {
     const attachTerminal = () => {
       const t = { screen: '', exit: null as Promise<number> | null, term: null as unknown as pty.IPty };
       t.term = pty.spawn(process.execPath, [CLI, '--town', dir, 'attach', agent.id], {
-        cols: 120, rows: 30, cwd: base, env: { ...(process.env as Record<string, string>), ...FAST_AGENTS, TOWN_TOKEN: '' },
+        cols: 120, rows: 30, cwd: base, env: overseerEnv(FAST_AGENTS),
       });
       t.term.onData((d) => (t.screen += d));
       t.exit = new Promise<number>((r) => t.term.onExit((e) => r(e.exitCode)));

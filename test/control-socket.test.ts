@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketClient } from '../src/main/control/socket-client';
 import { ApiError } from '../src/shared/errors';
 import { makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
+import { townPaths } from '../src/main/engine/town-dir';
+import { overseerToken, removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
 
 let dir: string;
 let served: ServedTown;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   served = new ServedTown(dir);
   await served.start();
   socketPath = path.join(dir, 'town.sock');
-  client = new SocketClient(socketPath, fs.readFileSync(path.join(dir, 'overseer.token'), 'utf8').trim());
+  client = new SocketClient(socketPath, overseerToken(dir));
 });
 
 afterAll(async () => {
@@ -52,7 +53,7 @@ describe('the control socket', () => {
     const st = fs.statSync(socketPath);
     expect(st.isSocket()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
-    expect(fs.statSync(path.join(dir, 'overseer.token')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(townPaths(dir).token).mode & 0o777).toBe(0o600);
   });
 
   it('answers malformed frames with bad_frame and keeps serving', async () => {

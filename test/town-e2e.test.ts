@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketClient } from '../src/main/control/socket-client';
-import { agentProcessesOf, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { agentProcessesOf, overseerToken, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 import { gitIn, makeRepo } from './helpers/repo';
 
 const served: ServedTown[] = [];
@@ -103,7 +103,7 @@ describe('a town turns beads into merged commits', () => {
     await serve(dir);
     await townJson(dir, 'sling', ask.id);
     const agent = await waitFor('an agent on the bead', async () => (await townJson(dir, 'agents')).find((x: any) => x.hook === ask.id && x.status === 'working'));
-    const token = fs.readFileSync(path.join(dir, 'overseer.token'), 'utf8').trim();
+    const token = overseerToken(dir);
     const client = new SocketClient(path.join(dir, 'town.sock'), token);
     // The question is on the agent's screen before we answer.
     await waitFor('the prompt', async () => {

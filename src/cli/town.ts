@@ -6,7 +6,8 @@ import path from 'node:path';
 import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transport } from '../shared/api';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
 import { Engine } from '../main/engine/engine';
-import { isTown, readOverseerToken, townPaths, TownLockedError } from '../main/engine/town-dir';
+import { ensureTownDir, isTown, readOverseerToken, townPaths, TownLockedError, type TownPaths } from '../main/engine/town-dir';
+import { refuseInsideAgent } from './agent-guard';
 import { createDemoTown } from '../main/demo/demo-town';
 import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
@@ -38,18 +39,19 @@ class Connection {
   async call<M extends ApiMethod>(method: M, params: ApiInput<M>): Promise<ApiOutput<M>> {
     const paths = townPaths(this.dir);
     if (!this.offline) {
-      const token = process.env.TOWN_TOKEN || readOverseerToken(paths);
-      if (!token) {
-        if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
-        throw new UsageError(`cannot read the overseer token in ${paths.token}`);
-      }
-      this.socket ??= new SocketClient(paths.socket, token);
-      try {
-        return await typedClient(this.socket).call(method, params);
-      } catch (err) {
-        if (!(err instanceof EngineNotRunningError) || !this.allowOffline || process.env.TOWN_TOKEN) throw err;
+      // An agent's own token; the overseer's only outside agents (and never offline inside one).
+      const agentToken = process.env.TOWN_TOKEN || null;
+      const token = agentToken ?? overseerToken(paths);
+      if (token) {
+        this.socket ??= new SocketClient(paths.socket, token);
+        try {
+          return await typedClient(this.socket).call(method, params);
+        } catch (err) {
+          if (!(err instanceof EngineNotRunningError) || !this.allowOffline || agentToken) throw err;
+        }
       }
       if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
+      if (!token && !this.allowOffline) throw new UsageError(`cannot read the overseer token in ${paths.token}`);
       this.offline = await openOffline(this.dir);
     }
     return typedClient(this.offline.client() as Transport).call(method, params);
@@ -59,6 +61,12 @@ class Connection {
     this.socket?.close();
     this.offline?.closeOffline();
   }
+}
+
+/** The overseer's token, refused inside an agent session. */
+function overseerToken(paths: TownPaths): string | null {
+  refuseInsideAgent("use the overseer's token");
+  return readOverseerToken(paths);
 }
 
 /** The last word on what reaches the terminal: whatever a formatter missed, no control character passes. */
@@ -141,10 +149,18 @@ async function run(input: string[]): Promise<number> {
     const dir = a.positionals[0] ?? str(a.values.town);
     if (!dir) throw new UsageError(`usage: town ${cmd} DIR`);
     const abs = path.resolve(dir);
+    refuseInsideAgent(`create a town`);
     if (isTown(abs)) throw new UsageError(`${abs} is already a town`);
     if (cmd === 'init') {
-      await creatingTown(abs, async () => Engine.open({ townDir: abs }).closeOffline());
-      print(!!a.values.json, { town: abs }, () => line`created town ${abs}` + '\n' + line`next: town --town ${dir} rig add NAME PATH --test "npm test"`);
+      // An existing directory keeps its mode unless tightened: worktrees and logs are private.
+      const tightened = await creatingTown(abs, async () => {
+        const changed = ensureTownDir(townPaths(abs));
+        Engine.open({ townDir: abs }).closeOffline();
+        return changed;
+      });
+      print(!!a.values.json, { town: abs, tightened }, () =>
+        [...tightened.map((t) => line`${t}`), line`created town ${abs}`, line`next: town --town ${dir} rig add NAME PATH --test "npm test"`].join('\n'),
+      );
     } else {
       const demo = await creatingTown(abs, () => createDemoTown(abs));
       print(!!a.values.json, demo, () =>
@@ -168,7 +184,7 @@ async function run(input: string[]): Promise<number> {
     const agent = a.positionals[0];
     if (!agent) throw new UsageError('usage: town attach AGENT');
     const paths = townPaths(townDirFrom(a.values));
-    const token = readOverseerToken(paths);
+    const token = overseerToken(paths);
     if (!token) {
       if (!isTown(paths.dir)) throw new UsageError(`${paths.dir} is not a town (create one with \`town init ${paths.dir}\`)`);
       throw new UsageError(`cannot read the overseer token in ${paths.token}`);
@@ -392,6 +408,7 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
 
 async function serve(argv: string[]): Promise<number> {
   const a = parse(argv, 'serve', { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });
+  refuseInsideAgent('serve a town');
   const dir = townDirFrom(a.values);
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
   const port = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 }) ?? 0;

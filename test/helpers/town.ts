@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { townPaths } from '../../src/main/engine/town-dir';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'out', 'cli', 'town.cjs');
@@ -38,10 +39,22 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The environment of an overseer's shell: none of the variables that mark an agent session. */
+export function overseerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['TOWN_AGENT', 'TOWN_TOKEN', 'TOWN_GATE', 'TOWN_BEAD'].includes(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** The overseer's token of a town (kept in $OVERSEER_HOME, a temp dir in tests). */
+export function overseerToken(dir: string): string {
+  return fs.readFileSync(townPaths(dir).token, 'utf8').trim();
+}
+
 /** Runs the real `town` CLI. */
 export function town(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, '--town', dir, ...args], { env: { ...process.env, ...env, TOWN_TOKEN: '' }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, '--town', dir, ...args], { env: overseerEnv(env), maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -76,7 +89,7 @@ export class ServedTown {
 
   async start(): Promise<void> {
     const child = spawn(process.execPath, [CLI, 'serve', '--town', this.dir], {
-      env: { ...process.env, ...this.env, TOWN_TOKEN: '' },
+      env: overseerEnv(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

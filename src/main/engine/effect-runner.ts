@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { commitsAhead } from '../git/branches';
 import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
+import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
 import { runMergeRequest } from '../refinery/refinery';
 import { launchFor } from '../runtimes/runtimes';
@@ -81,6 +82,7 @@ export class TownEffects implements EffectRunner {
         worktree: agent.worktree,
         branch: agent.branch,
         token,
+        sandbox: readConfig(this.store).agent_sandbox,
       });
       const sessionId = `s-${randomBytes(6).toString('hex')}`;
       const logPath = path.join(this.paths.logs, `${sessionId}.log`);

@@ -1,6 +1,7 @@
 // The composition root of the engine: store, session host, reconciler, refinery and the
 // control socket for one town. Hosted by `town serve` (and later the Electron shell).
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Caller, Transport } from '../../shared/api';
 import type { Patch } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
@@ -67,7 +68,7 @@ export class Engine {
   /** Opens (creating if needed) a town and takes its lock. Nothing runs until start(). */
   static open(o: EngineOptions): Engine {
     const paths = townPaths(o.townDir);
-    ensureTownDir(paths);
+    for (const note of ensureTownDir(paths)) o.log?.(note);
     const release = acquireLock(paths);
     try {
       return new Engine(o, paths, release);
@@ -98,6 +99,7 @@ export class Engine {
     // Apply the exits just recorded so the store is consistent on disk, without dispatching.
     await this.reconciler.drainOnly();
     this.db.close();
+    unlockTownShim(this.paths);
     this.releaseLock();
   }
 
@@ -214,11 +216,28 @@ export class Engine {
   }
 }
 
-/** `<town>/bin/town`, put first on every agent's PATH. */
+/**
+ * `<town>/bin/town`, put first on every agent's PATH. Read-only (file and dir) while the
+ * town is served, so an agent cannot swap it by accident; a same-user process can chmod
+ * it back, which only the sandbox prevents. Unlocked at shutdown so the town stays removable.
+ */
 function writeTownShim(paths: TownPaths) {
   const node = nodeLauncher();
   const envs = Object.entries(node.env).map(([k, v]) => `${k}=${v} `).join('');
   const script = `#!/bin/sh\nexec env ${envs}"${node.file}" "${townCliPath()}" "$@"\n`;
-  const file = `${paths.bin}/town`;
-  fs.writeFileSync(file, script, { mode: 0o755 });
+  const file = path.join(paths.bin, 'town');
+  unlockTownShim(paths);
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, script, { mode: 0o500 });
+  fs.chmodSync(file, 0o500);
+  fs.chmodSync(paths.bin, 0o500);
+}
+
+function unlockTownShim(paths: TownPaths) {
+  try {
+    fs.chmodSync(paths.bin, 0o700);
+    fs.chmodSync(path.join(paths.bin, 'town'), 0o700);
+  } catch {
+    // not written yet
+  }
 }

@@ -15,7 +15,12 @@ export interface TownConfig {
   blocked_retry_s: number;
   /** Timer tick for time-based rules. */
   tick_interval_ms: number;
+  /** How agent sessions are confined: `none`, or `bwrap` (bubblewrap, Linux). */
+  agent_sandbox: AgentSandbox;
 }
+
+export const AGENT_SANDBOXES = ['none', 'bwrap'] as const;
+export type AgentSandbox = (typeof AGENT_SANDBOXES)[number];
 
 export const DEFAULT_CONFIG: TownConfig = {
   dispatch_max_attempts: 5,
@@ -24,6 +29,7 @@ export const DEFAULT_CONFIG: TownConfig = {
   done_exit_grace_s: 10,
   blocked_retry_s: 15,
   tick_interval_ms: 1000,
+  agent_sandbox: 'none',
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULT_CONFIG) as (keyof TownConfig)[];
@@ -34,6 +40,9 @@ export function isConfigKey(key: string): key is keyof TownConfig {
 
 export function validateConfigValue(key: keyof TownConfig, value: unknown): string | null {
   const def = DEFAULT_CONFIG[key];
+  if (key === 'agent_sandbox') {
+    return (AGENT_SANDBOXES as readonly unknown[]).includes(value) ? null : `expected one of ${AGENT_SANDBOXES.join(', ')}`;
+  }
   if (Array.isArray(def)) {
     if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'number' && v >= 0)) {
       return 'expected a non-empty list of non-negative numbers';

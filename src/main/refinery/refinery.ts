@@ -10,6 +10,7 @@ import { buildMergeCandidate, currentBranch } from '../git/merge';
 import { faultPoint } from '../faults/fault-points';
 import { checkoutDetached, isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
+import { inheritedEnv } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
@@ -191,7 +192,7 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
         file: '/bin/sh',
         args: ['-c', gate.command],
         cwd,
-        env: { ...(process.env as Record<string, string>), TOWN_GATE: gate.name, TOWN_MR: mrId, CI: '1' },
+        env: { ...inheritedEnv(), TOWN_GATE: gate.name, TOWN_MR: mrId, CI: '1' },
         logPath: path.join(deps.logs, `${sessionId}.log`),
       });
     } catch (err) {

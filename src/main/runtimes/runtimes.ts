@@ -1,6 +1,8 @@
 // A runtime turns (agent, bead, worktree) into a command line and environment.
 import type { RuntimeName } from '../../shared/domain';
 import { nodeLauncher, scriptedAgentPath } from '../engine/resources';
+import type { AgentSandbox } from '../reconciler/config';
+import { inBwrap } from './sandbox';
 
 export interface LaunchContext {
   runtime: RuntimeName;
@@ -13,6 +15,7 @@ export interface LaunchContext {
   worktree: string;
   branch: string;
   token: string;
+  sandbox: AgentSandbox;
 }
 
 export interface Launch {
@@ -32,14 +35,22 @@ export function fillTemplate(template: string, ctx: LaunchContext): string {
   return template.replace(/\{(bead|agent|worktree|branch)\}/g, (_, k: string) => shellQuote(values[k]));
 }
 
-export function baseEnv(ctx: LaunchContext): Record<string, string> {
+/**
+ * The engine's environment as agents and gates (which run agent-written code) get it:
+ * nothing of the engine's own, no TOWN_*, and not where the overseer's token lives.
+ */
+export function inheritedEnv(): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('TOWN_') || k === 'ELECTRON_RUN_AS_NODE') continue;
+    if (v === undefined || k.startsWith('TOWN_') || k === 'ELECTRON_RUN_AS_NODE' || k === 'OVERSEER_HOME') continue;
     inherited[k] = v;
   }
+  return inherited;
+}
+
+export function baseEnv(ctx: LaunchContext): Record<string, string> {
   return {
-    ...inherited,
+    ...inheritedEnv(),
     TERM: 'xterm-256color',
     COLORTERM: 'truecolor',
     PATH: `${ctx.townBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -56,6 +67,12 @@ export function baseEnv(ctx: LaunchContext): Record<string, string> {
 }
 
 export function launchFor(ctx: LaunchContext): Launch {
+  const launch = unconfinedLaunch(ctx);
+  if (ctx.sandbox === 'none') return launch;
+  return { ...launch, ...inBwrap(launch.file, launch.args, { townDir: ctx.townDir, townBin: ctx.townBin, worktree: ctx.worktree }) };
+}
+
+function unconfinedLaunch(ctx: LaunchContext): Launch {
   const env = baseEnv(ctx);
   switch (ctx.runtime) {
     case 'scripted': {

@@ -23,27 +23,38 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Parsed /proc/<pid>/stat: state and process group (Linux only). */
-function procStat(pid: string): { state: string; pgrp: number } | null {
+/** Parsed /proc/<pid>/stat: state, parent and process group (Linux only). */
+function procStat(pid: string | number): { state: string; ppid: number; pgrp: number } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], pgrp: Number(fields[2]) };
+    return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]) };
   } catch {
     return null;
   }
 }
 
 const hasProc = fs.existsSync('/proc/self/stat');
+
+/** A zombie (exited, not yet reaped) or dying process runs nothing: it counts as gone. */
+const running = (st: { state: string }) => st.state !== 'Z' && st.state !== 'X';
+
+/** True while the process exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!hasProc) return true;
+  const st = procStat(pid);
+  return st !== null && running(st);
+}
+
+/** The parent of a process, or null if it is gone or unknown (Linux only). */
+export function parentPid(pid: number): number | null {
+  return procStat(pid)?.ppid ?? null;
+}
 
 /**
  * True while any process of the group is still running. Zombies count as gone: an
@@ -60,7 +71,7 @@ export function groupAlive(pgid: number): boolean {
   for (const entry of fs.readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue; // only numeric entries are processes
     const st = procStat(entry);
-    if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') return true;
+    if (st && st.pgrp === pgid && running(st)) return true;
   }
   return false;
 }
