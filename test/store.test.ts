@@ -42,15 +42,18 @@ describe('town.db', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
-  it('backs up an existing database before applying new migrations', () => {
+  it('backs up a database of the previous release before applying this release\'s migrations', () => {
     const dir = tempDir('db');
     const file = path.join(dir, 'town.db');
-    const db = openDatabase(file);
+    // A town written by the release before refinery intents (schema v1).
+    const db = openDatabase(file, { migrations: MIGRATIONS.filter((m) => m.version === 1) });
     db.prepare(`INSERT INTO settings (key, value) VALUES ('marker', '"kept"')`).run();
     db.close();
-    const next = [...MIGRATIONS, { version: 2, name: 'add a column', sql: 'ALTER TABLE rigs ADD COLUMN color TEXT' }];
     let backup = '';
-    openDatabase(file, { migrations: next, onBackup: (b) => (backup = b) }).close();
+    const migrated = openDatabase(file, { onBackup: (b) => (backup = b) });
+    expect(migrated.prepare(`SELECT value FROM settings WHERE key = 'marker'`).get()).toEqual({ value: '"kept"' });
+    expect(migrated.prepare(`SELECT count(*) AS n FROM refinery_intents`).get()).toEqual({ n: 0 });
+    migrated.close();
     expect(backup).toMatch(/town\.db\.backup-v1-/);
     const copy = new Database(backup, { readonly: true });
     expect(copy.prepare(`SELECT value FROM settings WHERE key = 'marker'`).get()).toEqual({ value: '"kept"' });
