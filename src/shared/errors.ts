@@ -20,15 +20,21 @@ export interface ApiErrorShape {
   field?: string;
 }
 
+const MAX_ERROR_MESSAGE_CHARS = 1000;
+const MAX_ERROR_FIELD_CHARS = 200;
+const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly field?: string;
 
   constructor(code: ErrorCode, message: string, field?: string) {
-    super(message);
+    // Messages and fields quote the input (an unknown key, a bad id): a hostile frame must
+    // not make the answer (or the log line) as large as itself.
+    super(clip(message, MAX_ERROR_MESSAGE_CHARS));
     this.name = 'ApiError';
     this.code = code;
-    this.field = field;
+    this.field = field === undefined ? undefined : clip(field, MAX_ERROR_FIELD_CHARS);
   }
 
   toJSON(): ApiErrorShape {

@@ -7,6 +7,10 @@ import { LineReader } from './line-reader';
 
 type Frame = { id: number | null; result?: unknown; error?: ApiErrorShape } | StreamFrame;
 
+/** The largest answer read (a whole-town snapshot is well under it). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const tooLarge = () => new ApiError('internal', `the engine sent a frame larger than ${MAX_ANSWER_BYTES} bytes`);
+
 export class EngineNotRunningError extends ApiError {
   constructor(socketPath: string) {
     super('engine_not_running', `no engine is serving this town (${socketPath}); start one with \`town serve\``);
@@ -35,10 +39,16 @@ export class SocketClient implements Transport {
   private async ensure(): Promise<net.Socket> {
     if (this.socket && !this.socket.destroyed) return this.socket;
     const socket = await connect(this.socketPath);
-    const reader = new LineReader(64 * 1024 * 1024, (line) => this.receive(JSON.parse(line) as Frame), () => {});
+    let lost = new ApiError('engine_not_running', 'the engine closed the connection');
+    // An answer cut at the limit cannot be matched to its call: fail them all rather than hang.
+    const reader = new LineReader(MAX_ANSWER_BYTES, (line) => this.receive(JSON.parse(line) as Frame), () => {
+      lost = tooLarge();
+      socket.destroy();
+    });
     socket.on('data', (d: string) => reader.push(d));
+    socket.on('error', () => {}); // 'close' follows and fails what is pending
     socket.on('close', () => {
-      for (const p of this.pending.values()) p.reject(new ApiError('engine_not_running', 'the engine closed the connection'));
+      for (const p of this.pending.values()) p.reject(lost);
       this.pending.clear();
       this.socket = null;
     });
@@ -68,10 +78,13 @@ export class SocketClient implements Transport {
   async raw(text: string): Promise<Frame> {
     const socket = await connect(this.socketPath);
     return new Promise((resolve, reject) => {
-      const reader = new LineReader(64 * 1024 * 1024, (line) => {
+      const reader = new LineReader(MAX_ANSWER_BYTES, (line) => {
         socket.destroy();
         resolve(JSON.parse(line) as Frame);
-      }, () => {});
+      }, () => {
+        socket.destroy();
+        reject(tooLarge());
+      });
       socket.on('data', (d: string) => reader.push(d));
       socket.on('error', reject);
       socket.write(text);
@@ -98,7 +111,7 @@ export async function openStream(socketPath: string, token: string, method: stri
   const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(endReason)));
   return new Promise((resolve, reject) => {
     let opened = false;
-    const reader = new LineReader(64 * 1024 * 1024, (line) => {
+    const reader = new LineReader(MAX_ANSWER_BYTES, (line) => {
       const frame = JSON.parse(line) as Frame;
       if (!opened) {
         if ('error' in frame && frame.error) {
@@ -117,7 +130,11 @@ export async function openStream(socketPath: string, token: string, method: stri
       }
       if ('stream' in frame && frame.stream === 'end') endReason = frame.reason;
       if ('stream' in frame) onFrame(frame);
-    }, () => {});
+    }, () => {
+      endReason = tooLarge().message;
+      socket.destroy();
+      if (!opened) reject(tooLarge());
+    });
     socket.on('data', (d: string) => reader.push(d));
     socket.on('error', reject);
     socket.write(JSON.stringify({ id: 1, token, method, params }) + '\n');

@@ -28,6 +28,8 @@ export interface EngineOptions {
   log?: (line: string) => void;
   /** Listen on the control socket (off for in-process tests that use the in-memory transport). */
   socket?: boolean;
+  /** See VIEWER_STALL_MS (tests shorten it). */
+  viewerStallMs?: number;
 }
 
 export class Engine {
@@ -56,6 +58,7 @@ export class Engine {
     this.host = new SessionHost({
       onActivity: (sessionId, at) => this.noteOutput(sessionId, at),
       log: this.log,
+      viewerStallMs: o.viewerStallMs,
     });
     this.effects = new TownEffects(this.store, this.host, paths);
     this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
@@ -193,7 +196,11 @@ export class Engine {
           if (!getAgent(this.store, p.agent)) throw new ApiError('not_found', `agent ${p.agent} not found`, 'agent');
           throw new ApiError('conflict', `${p.agent} has no live session to attach to`, 'agent');
         }
-        const a = await this.host.attach(session, { onData: out.data, onEnd: out.end, backlog: out.backlog, onResize: out.resized }, { quickLines: p.quickLines });
+        const a = await this.host.attach(
+          session,
+          { onData: out.data, onEnd: out.end, backlog: out.backlog, onResize: out.resized, onStalled: out.stalled },
+          { quickLines: p.quickLines },
+        );
         return {
           session,
           screen: a.screen,
@@ -204,6 +211,7 @@ export class Engine {
           // The latest viewer to resize sets the agent's size (as tmux does); every viewer follows.
           resize: (cols, rows) => this.host.has(session) && this.host.resize(session, cols, rows),
           detach: a.detach,
+          resync: a.resync,
         };
       },
       watch: (after, push) => {

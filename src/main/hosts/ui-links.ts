@@ -15,6 +15,7 @@ import {
 } from '../../shared/web-protocol';
 import { parseFrame, type ApiDispatcher } from '../api/dispatcher';
 import type { StreamHost } from '../control/socket-server';
+import type { ScreenView } from '../sessions/session-host';
 
 export interface Link {
   /** One frame from the client, as received (text). */
@@ -93,6 +94,8 @@ const utf8 = new TextEncoder();
  * OUTPUT_BATCH_MS; a busy one gets fewer, larger frames, so the browser parses in long
  * runs between paints instead of one small message per frame. Unacked bytes and gathered
  * chars are this viewer's backlog, which pauses the PTY above the session host's high watermark.
+ * A viewer that acks nothing for the session host's stall bound stops getting output (it
+ * no longer holds the agent); once it has acked all it was sent, it gets a fresh screen.
  */
 export async function openTerminalLink(
   streams: StreamHost,
@@ -108,10 +111,15 @@ export async function openTerminalLink(
   let pending = '';
   let timer: NodeJS.Timeout | null = null;
   let ended = false;
+  let closed = false;
   /** Until the screen (and any history) has gone out, output and resizes wait here, in order. */
   let held: (string | { cols: number; rows: number })[] | null = [];
   let heldChars = 0;
   let endWhileHolding: string | null = null;
+  /** Dropped from the flow by the session host: nothing is sent until a resync. */
+  let stalled = false;
+  /** Counts screens sent, so a late history of an earlier one is not shown. */
+  let screens = 0;
 
   const flush = (force = false) => {
     if (timer) clearTimeout(timer);
@@ -137,40 +145,26 @@ export async function openTerminalLink(
   const noteAck = (chars: number) => {
     acked = Math.min(sent, acked + chars);
     while (inFlight.length > 0 && inFlight[0] <= acked) inFlight.shift();
-    if (pending && inFlight.length < FRAMES_IN_FLIGHT) timer ??= setTimeout(flush, 0);
+    if (stalled) resyncWhenCaughtUp();
+    else if (pending && inFlight.length < FRAMES_IN_FLIGHT) timer ??= setTimeout(flush, 0);
+  };
+  const endNow = (reason: string) => {
+    flush(true);
+    send({ t: 'end', reason });
+    close();
   };
 
-  let attachment: Awaited<ReturnType<StreamHost['attach']>>;
-  try {
-    attachment = await streams.attach(OVERSEER, { agent, ...size, quickLines: QUICK_SCROLLBACK_LINES }, {
-      data: gather,
-      end: (reason) => {
-        if (ended) return;
-        ended = true;
-        if (held) {
-          endWhileHolding = reason;
-          return;
-        }
-        flush(true);
-        send({ t: 'end', reason });
-        close();
-      },
-      backlog: () => sent - acked + pending.length + heldChars,
-      resized: (cols, rows) => {
-        if (held) return void held.push({ cols, rows });
-        flush(true);
-        send({ t: 'resize', cols, rows });
-      },
+  /** Sends the screen, then the history when serialized, then the output held meanwhile. */
+  const show = (view: ScreenView, session: string) => {
+    const n = ++screens;
+    send({ t: 'screen', session, data: view.screen, cols: view.cols, rows: view.rows });
+    if (!view.history) return release();
+    void view.history.then((data) => {
+      if (closed || n !== screens) return;
+      send({ t: 'history', data });
+      release();
     });
-  } catch (err) {
-    const e = err instanceof ApiError ? err : new ApiError('internal', (err as Error).message);
-    send({ t: 'error', error: e.toJSON() });
-    close();
-    return { receive() {}, close() {} };
-  }
-  // The screen goes out at once; a long scrollback follows when serialized, and live
-  // output gathered meanwhile follows both.
-  let closed = false;
+  };
   const release = () => {
     const waiting = held ?? [];
     held = null;
@@ -182,20 +176,57 @@ export async function openTerminalLink(
         send({ t: 'resize', cols: h.cols, rows: h.rows });
       }
     }
-    if (endWhileHolding !== null) {
-      flush(true);
-      send({ t: 'end', reason: endWhileHolding });
-      close();
-    } else flush();
+    if (endWhileHolding !== null) return endNow(endWhileHolding);
+    flush();
+    resyncWhenCaughtUp(); // stalled while the screen went out
   };
-  send({ t: 'screen', session: attachment.session, data: attachment.screen, cols: attachment.cols, rows: attachment.rows });
-  if (attachment.history) {
-    void attachment.history.then((data) => {
-      if (closed) return;
-      send({ t: 'history', data });
-      release();
+
+  let attachment: Awaited<ReturnType<StreamHost['attach']>>;
+  const resyncWhenCaughtUp = () => {
+    if (!stalled || closed || ended || held || acked < sent) return;
+    stalled = false;
+    held = [];
+    void attachment.resync(QUICK_SCROLLBACK_LINES).then((view) => {
+      if (!closed) show(view, attachment.session);
     });
-  } else release();
+  };
+  try {
+    attachment = await streams.attach(OVERSEER, { agent, ...size, quickLines: QUICK_SCROLLBACK_LINES }, {
+      data: gather,
+      end: (reason) => {
+        if (ended) return;
+        ended = true;
+        if (held) endWhileHolding = reason;
+        else endNow(reason);
+      },
+      backlog: () => sent - acked + pending.length + heldChars,
+      resized: (cols, rows) => {
+        if (held) return void held.push({ cols, rows });
+        flush(true);
+        send({ t: 'resize', cols, rows });
+      },
+      stalled: () => {
+        // What it was sent stays counted: once it has acked all of it, a fresh screen follows.
+        stalled = true;
+        if (timer) clearTimeout(timer);
+        timer = null;
+        pending = '';
+        if (held) {
+          held = held.filter((h) => typeof h !== 'string');
+          heldChars = 0;
+        }
+        resyncWhenCaughtUp();
+      },
+    });
+  } catch (err) {
+    const e = err instanceof ApiError ? err : new ApiError('internal', (err as Error).message);
+    send({ t: 'error', error: e.toJSON() });
+    close();
+    return { receive() {}, close() {} };
+  }
+  // The screen goes out at once; a long scrollback follows when serialized, and live
+  // output gathered meanwhile follows both.
+  show(attachment, attachment.session);
 
   return {
     receive(text) {

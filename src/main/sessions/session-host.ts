@@ -1,13 +1,20 @@
 // Hosts agent sessions in PTYs. Each session keeps a bounded log tail and a headless
 // xterm screen (on the screen worker's thread), so a viewer attaching mid-run first gets
 // the current screen, then live output. The PTY is paused while its consumers (the
-// screen, slow viewers) lag behind.
+// screen, slow viewers) lag behind; a viewer that stops consuming altogether is dropped
+// from that flow after VIEWER_STALL_MS, so one stuck tab never stalls an agent.
 import * as pty from 'node-pty';
 import fs from 'node:fs';
 import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
 import { pidAlive, processStartTime, terminateGroup } from './process-tree';
 import { Screens } from './screens';
+
+/**
+ * A viewer that holds its agent's PTY paused this long without consuming any of its
+ * backlog is dropped from flow control: it gets no output until it resyncs.
+ */
+export const VIEWER_STALL_MS = 10_000;
 
 export interface SpawnSpec {
   sessionId: string;
@@ -49,9 +56,15 @@ export interface Viewer {
   backlog?(): number;
   /** The PTY was resized (by any viewer); output after this call has the new size. */
   onResize?(cols: number, rows: number): void;
+  /**
+   * The viewer held the PTY paused for the stall bound without consuming anything: it gets
+   * no more output and its backlog no longer counts, until it calls Attachment.resync().
+   */
+  onStalled?(): void;
 }
 
-export interface Attachment {
+/** The screen a viewer starts from; live output delivered after it follows this moment. */
+export interface ScreenView {
   screen: string;
   cols: number;
   rows: number;
@@ -61,7 +74,12 @@ export interface Attachment {
    * takes ~90 ms to serialize). Live output delivered to the viewer follows that moment.
    */
   history: Promise<string> | null;
+}
+
+export interface Attachment extends ScreenView {
   detach(): void;
+  /** After onStalled: back into the flow at a fresh screen, which live output follows. */
+  resync(quickLines?: number): Promise<ScreenView>;
 }
 
 export interface AttachOptions {
@@ -75,6 +93,8 @@ export interface SessionHostOptions {
   /** Pause the PTY when this many bytes are unparsed by the screen or unread by a viewer. */
   highWatermark?: number;
   lowWatermark?: number;
+  /** See VIEWER_STALL_MS (tests shorten it). */
+  viewerStallMs?: number;
   stopGraceMs?: number;
   onActivity?: (sessionId: string, at: number) => void;
   log?: (line: string) => void;
@@ -86,6 +106,10 @@ class LiveSession {
   readonly ring: RingBuffer;
   readonly log: LogFile | null;
   readonly viewers = new Set<Viewer>();
+  /** Viewers dropped from the flow (they get no output) until they resync. */
+  readonly stalled = new Set<Viewer>();
+  /** While paused: each viewer's backlog when last seen and when it last went down. */
+  readonly progress = new Map<Viewer, { backlog: number; at: number }>();
   cols: number;
   rows: number;
   bytesOut = 0;
@@ -113,13 +137,16 @@ export class SessionHost {
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log'>> & Pick<SessionHostOptions, 'onActivity'>;
   private readonly screens: Screens;
+  private readonly log: (line: string) => void;
 
   constructor(options: SessionHostOptions = {}) {
+    this.log = options.log ?? (() => {});
     this.opts = {
       scrollback: options.scrollback ?? 10_000,
       ringBytes: options.ringBytes ?? 256 * 1024,
       highWatermark: options.highWatermark ?? 2 * 1024 * 1024,
       lowWatermark: options.lowWatermark ?? 512 * 1024,
+      viewerStallMs: options.viewerStallMs ?? VIEWER_STALL_MS,
       stopGraceMs: options.stopGraceMs ?? 2000,
       onActivity: options.onActivity,
     };
@@ -200,33 +227,43 @@ export class SessionHost {
   }
 
   /** Resolves with the current screen once everything received so far is on it. */
-  attach(sessionId: string, viewer: Viewer, options: AttachOptions = {}): Promise<Attachment> {
+  async attach(sessionId: string, viewer: Viewer, options: AttachOptions = {}): Promise<Attachment> {
     const s = this.require(sessionId);
-    // Output after this point is kept for the viewer and follows the screen.
+    let detached = false;
+    const view = await this.join(s, viewer, options.quickLines, () => detached);
+    return {
+      ...view,
+      detach: () => {
+        detached = true;
+        s.viewers.delete(viewer);
+        s.stalled.delete(viewer);
+        s.progress.delete(viewer);
+        this.updateFlow(s);
+      },
+      resync: (quickLines) => {
+        if (!s.stalled.has(viewer)) return Promise.reject(new Error('the viewer is not stalled'));
+        s.stalled.delete(viewer);
+        return this.join(s, viewer, quickLines, () => detached);
+      },
+    };
+  }
+
+  /** Adds the viewer at a snapshot of the screen: output after that moment follows it. */
+  private async join(s: LiveSession, viewer: Viewer, quickLines: number | undefined, detached: () => boolean): Promise<ScreenView> {
     const buffered: string[] = [];
     const early: Viewer = { onData: (d) => buffered.push(d), onEnd: (r) => viewer.onEnd(r) };
     s.viewers.add(early);
-    return this.screens.snapshot(sessionId, options.quickLines).then(({ screen, history }) => {
-      s.viewers.delete(early);
-      if (!this.sessions.has(sessionId)) {
-        viewer.onEnd('exited');
-        return { screen, cols: s.cols, rows: s.rows, history, detach: () => {} };
-      }
+    const { screen, history } = await this.screens.snapshot(s.info.sessionId, quickLines);
+    s.viewers.delete(early);
+    const view = { screen, cols: s.cols, rows: s.rows, history };
+    if (!this.sessions.has(s.info.sessionId)) viewer.onEnd('exited');
+    else if (!detached()) {
       s.viewers.add(viewer);
       queueMicrotask(() => {
         for (const d of buffered) viewer.onData(d);
       });
-      return {
-        screen,
-        cols: s.cols,
-        rows: s.rows,
-        history,
-        detach: () => {
-          s.viewers.delete(viewer);
-          this.updateFlow(s);
-        },
-      };
-    });
+    }
+    return view;
   }
 
   /** Serialized screen + scrollback, without attaching. */
@@ -289,10 +326,12 @@ export class SessionHost {
     // node-pty drops unread output 200 ms after the child is reaped, so once the leader
     // is gone the PTY is drained whatever the backlog (the kernel buffer bounds it).
     if (s.paused && !pidAlive(s.info.pid)) s.leaderGone = true;
+    if (s.paused) this.dropStalledViewers(s);
     const backlog = s.leaderGone ? 0 : this.backlog(s);
     if (!s.paused && backlog > this.opts.highWatermark) {
       s.paused = true;
       s.proc.pause();
+      s.progress.clear();
       // Viewer backlogs drain without telling us; look again shortly.
       s.pollTimer = setInterval(() => this.updateFlow(s), 10);
     } else if (s.paused && backlog < this.opts.lowWatermark) {
@@ -300,6 +339,29 @@ export class SessionHost {
       s.proc.resume();
       if (s.pollTimer) clearInterval(s.pollTimer);
       s.pollTimer = null;
+    }
+  }
+
+  /**
+   * A viewer that keeps the PTY paused (its backlog above the low watermark) and consumes
+   * nothing of it for the stall bound leaves the flow; it catches up later by a resync.
+   */
+  private dropStalledViewers(s: LiveSession) {
+    const now = Date.now();
+    for (const v of [...s.viewers]) {
+      const backlog = v.backlog?.() ?? 0;
+      const seen = s.progress.get(v);
+      if (!seen || backlog < seen.backlog || backlog < this.opts.lowWatermark) {
+        s.progress.set(v, { backlog, at: now });
+        continue;
+      }
+      seen.backlog = backlog;
+      if (now - seen.at < this.opts.viewerStallMs) continue;
+      s.viewers.delete(v);
+      s.progress.delete(v);
+      s.stalled.add(v);
+      this.log(`session ${s.info.sessionId}: a viewer consumed none of its ${backlog} bytes for ${this.opts.viewerStallMs} ms; it no longer holds the agent`);
+      v.onStalled?.();
     }
   }
 
@@ -322,8 +384,9 @@ export class SessionHost {
     };
     s.log?.close();
     this.sessions.delete(s.info.sessionId);
-    for (const v of s.viewers) v.onEnd(info.reason);
+    for (const v of [...s.viewers, ...s.stalled]) v.onEnd(info.reason);
     s.viewers.clear();
+    s.stalled.clear();
     this.screens.close(s.info.sessionId);
     s.resolveFinished(info);
     for (const l of this.exitListeners) l(info);
