@@ -363,7 +363,8 @@ describe('the web host guards, in process', () => {
     const streams: StreamHost = {
       attach: async () => {
         await new Promise<void>((r) => (screenReady = r));
-        return { session: 's-1', screen: '', cols: 80, rows: 24, history: null, input() {}, resize() {}, detach: () => void detached++ };
+        const view = { screen: '', cols: 80, rows: 24, history: null };
+        return { session: 's-1', ...view, input() {}, resize() {}, detach: () => void detached++, resync: async () => view };
       },
       watch: () => ({ revision: 0, stop() {} }),
     };
