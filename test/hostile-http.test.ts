@@ -242,6 +242,29 @@ describe('a served town under hostile HTTP', () => {
     expect(await screenOf(agent)).toContain('Proceed?');
   });
 
+  it('stops reading a WebSocket client that never reads its answers, so the engine stays small', async () => {
+    const rss = async () => (await townJson<{ memory: { rss_mb: number } }>(dir, 'status')).memory.rss_mb;
+    const start = await rss();
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.on('error', () => {});
+    socket.write(upgradeRequest(`/api?token=${token}`, host));
+    // Masked text frames (a zero mask keeps the payload as it is), written and never read.
+    const frame = (text: string) => Buffer.concat([Buffer.from([0x81, 0x80 | text.length, 0, 0, 0, 0]), Buffer.from(text)]);
+    const batch = Buffer.concat(Array.from({ length: 1000 }, (_, i) => frame(`{"id":${i},"method":"town.snapshot"}`)));
+    for (let i = 0; i < 50 && !socket.destroyed; i++) {
+      if (!socket.write(batch)) await Promise.race([new Promise((r) => socket.once('drain', r)), new Promise((r) => setTimeout(r, 500))]);
+    }
+    let peak = start;
+    for (let i = 0; i < 15; i++) {
+      peak = Math.max(peak, await rss());
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    socket.destroy();
+    expect(peak - start, `engine RSS went from ${start} MB to ${peak} MB`).toBeLessThan(60);
+    await expectSteady();
+  });
+
   it('answers junk agents and sizes on /terminal, and junk frames on both channels, without touching the town', async () => {
     for (const query of ['agent=', 'agent=%zz%00%27%22%3B', `agent=${'a'.repeat(4000)}`, 'agent[]=x&agent=y', 'cols=abc&rows=-1e300']) {
       const answer = await exchange(port, upgradeRequest(`/terminal?${query}&token=${token}`, host), { untilClose: true });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_UI_FRAME_BYTES, type TerminalServerFrame } from '../../shared/web-protocol';
 import type { ApiDispatcher } from '../api/dispatcher';
-import type { StreamHost } from '../control/socket-server';
+import { CONNECTION_LIMITS, type StreamHost } from '../control/socket-server';
 import { hostHeadersFor } from './bind-address';
 import { openApiLink, openTerminalLink, type Link } from './ui-links';
 import { cookieValues, localPath, quoted, requestTarget, tokenCookieName } from './web-request';
@@ -47,6 +47,7 @@ export class WebHost {
   private server: http.Server | null = null;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UI_FRAME_BYTES, perMessageDeflate: false });
   private readonly links = new Set<Link>();
+  private readonly paused = new WeakSet<WebSocket>();
   private address: { host: string; port: number } | null = null;
   /** Host header values that name this server (see hostHeadersFor). */
   private hostHeaders = new Set<string>();
@@ -242,7 +243,7 @@ export class WebHost {
   }
 
   private acceptApi(ws: WebSocket) {
-    const link = openApiLink(this.o.dispatcher, this.o.streams, (f) => sendJson(ws, f), this.log);
+    const link = openApiLink(this.o.dispatcher, this.o.streams, (f) => this.sendBounded(ws, JSON.stringify(f)), this.log);
     this.track(ws, link);
   }
 
@@ -256,17 +257,37 @@ export class WebHost {
     const early: string[] = [];
     const onEarly = (d: unknown) => early.push(String(d));
     ws.on('message', onEarly);
-    const send = (f: TerminalServerFrame) => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (f.t === 'output') ws.send(f.data, { binary: true });
-      else ws.send(JSON.stringify(f));
-    };
+    // Output is paced by the viewer's acks; the bound only catches a peer that stopped reading.
+    const send = (f: TerminalServerFrame) => this.sendBounded(ws, f.t === 'output' ? f.data : JSON.stringify(f));
     const link = await openTerminalLink(this.o.streams, agent, { cols: num('cols'), rows: num('rows') }, send, () => ws.close(1000));
     ws.off('message', onEarly);
     // The viewer left while the attach resolved: nobody will ack, so its backlog would pause the agent.
     if (ws.readyState !== ws.OPEN) return link.close();
     this.track(ws, link);
     for (const d of early) this.contain('WebSocket message', () => link.receive(d), () => ws.close(1011));
+  }
+
+  /**
+   * The same bounds as the control socket (CONNECTION_LIMITS): while a client leaves too much
+   * unread, its requests are not read either; past the hard limit it is dropped, so a tab or
+   * script that never reads cannot grow the engine.
+   */
+  private sendBounded(ws: WebSocket, data: string | Uint8Array) {
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(data, { binary: typeof data !== 'string' });
+    if (ws.bufferedAmount > CONNECTION_LIMITS.maxUnsentBytes) {
+      this.log(`web host: dropped a client with ${ws.bufferedAmount} bytes unread`);
+      ws.terminate();
+    } else if (ws.bufferedAmount > CONNECTION_LIMITS.pauseReadingAboveBytes && !this.paused.has(ws)) {
+      ws.pause();
+      const check = setInterval(() => {
+        if (ws.readyState === ws.OPEN && ws.bufferedAmount > CONNECTION_LIMITS.pauseReadingAboveBytes / 2) return;
+        clearInterval(check);
+        this.paused.delete(ws);
+        if (ws.readyState === ws.OPEN) ws.resume();
+      }, 20);
+      this.paused.add(ws);
+    }
   }
 
   private track(ws: WebSocket, link: Link) {
@@ -279,10 +300,6 @@ export class WebHost {
       link.close();
     });
   }
-}
-
-function sendJson(ws: WebSocket, frame: unknown) {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
 }
 
 /** Answers a refused upgrade or unparsable request on the raw socket, then closes it. */
