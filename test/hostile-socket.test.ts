@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineReader } from '../src/main/control/line-reader';
 import { SocketClient } from '../src/main/control/socket-client';
 import { makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { overseerToken, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 let dir: string;
 let served: ServedTown;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   served = new ServedTown(dir);
   await served.start();
   socketPath = path.join(dir, 'town.sock');
-  token = fs.readFileSync(path.join(dir, 'overseer.token'), 'utf8').trim();
+  token = overseerToken(dir);
   client = new SocketClient(socketPath, token);
 });
 

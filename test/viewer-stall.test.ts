@@ -1,7 +1,6 @@
 // A viewer that stops reading never stalls its agent: after the stall bound it leaves flow
 // control (its backlog no longer pauses the PTY, and nothing more is sent to it); once it
 // has caught up it gets a fresh screen, then live output. Real PTYs, sockets and engine.
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { SessionHost, type Viewer } from '../src/main/sessions/session-host';
 import type { StreamFrame } from '../src/shared/frames';
 import type { TerminalServerFrame } from '../src/shared/web-protocol';
 import { makeRepo } from './helpers/repo';
-import { FAST_AGENTS, removeTempDirs, tempDir, waitFor } from './helpers/town';
+import { FAST_AGENTS, overseerToken, removeTempDirs, tempDir, waitFor } from './helpers/town';
 
 /** Short for the tests; the engine's default is VIEWER_STALL_MS. */
 const STALL_MS = 300;
@@ -119,7 +118,7 @@ describe('a viewer that stops reading', () => {
     socket.setEncoding('utf8');
     const reader = new LineReader(64 * 1024 * 1024, (l) => frames.push(JSON.parse(l)), () => {});
     socket.on('data', (d: string) => reader.push(d));
-    const token = fs.readFileSync(path.join(engine.paths.dir, 'overseer.token'), 'utf8').trim();
+    const token = overseerToken(engine.paths.dir);
     socket.write(JSON.stringify({ id: 1, token, method: 'session.attach', params: { agent: 'a/s3' } }) + '\n');
     await waitFor('the attach answer', () => frames.some((f) => 'id' in f && f.id === 1));
     socket.pause(); // and reads nothing more: the engine's unsent output grows until the PTY pauses
@@ -163,7 +162,7 @@ describe('a viewer that stops reading', () => {
       answered = true;
       socket.pause(); // and reads nothing more
     });
-    const token = fs.readFileSync(path.join(engine.paths.dir, 'overseer.token'), 'utf8').trim();
+    const token = overseerToken(engine.paths.dir);
     socket.write(JSON.stringify({ id: 1, token, method: 'feed.watch', params: {} }) + '\n');
     await waitFor('the watch answer', () => answered && feed.push);
     const big = { revision: 1, kind: 'bead', id: 'ap-0001', value: { title: 'p'.repeat(1024 * 1024) } };
@@ -198,7 +197,7 @@ describe('a viewer that stops reading', () => {
       else answered = true;
     }, () => {});
     socket.on('data', (d: string) => reader.push(d));
-    const token = fs.readFileSync(path.join(dir, 'overseer.token'), 'utf8').trim();
+    const token = overseerToken(dir);
     socket.write(JSON.stringify({ id: 1, token, method: 'session.attach', params: { agent } }) + '\n');
     await waitFor('the attach answer', () => answered);
     socket.pause();

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { SocketClient } from '../../src/main/control/socket-client';
-import { removeTempDirs, ServedTown, tempDir, town } from '../helpers/town';
+import { overseerToken, removeTempDirs, ServedTown, tempDir, town } from '../helpers/town';
 
 const LINES = Number(process.env.SLOW_READER_LINES ?? 2_000_000);
 const BATCH = 10_000;
@@ -68,7 +68,7 @@ async function main() {
   await served.start();
   const pid = served.child!.pid!;
   const socketPath = path.join(dir, 'town.sock');
-  const token = fs.readFileSync(path.join(dir, 'overseer.token'), 'utf8').trim();
+  const token = overseerToken(dir);
   const client = new SocketClient(socketPath, token);
   try {
     await client.call('town.status', {});
