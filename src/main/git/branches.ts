@@ -52,20 +52,23 @@ async function checkedOutBranches(repo: string): Promise<Set<string>> {
 }
 
 /**
- * Deletes polecat branches whose every commit is on the target, and keeps only the newest
- * `keepBackups` backup refs per target. A branch still checked out in a polecat's worktree
- * stays until that worktree moves on. Returns what was deleted.
+ * Deletes a polecat branch whose every commit is on the target, unless a worktree has it
+ * checked out. Only a branch known to be done with is named here (its MR merged, or the
+ * worktree that held it moved on): a sweep over all merged branches would also catch one
+ * a polecat is creating from the target's tip at that moment.
  */
-export async function pruneMergedBranches(repo: string, target: string, keepBackups = 10): Promise<string[]> {
+export async function deleteBranchIfMerged(repo: string, branch: string, target: string): Promise<boolean> {
+  if (!branch.startsWith('polecat/') || !(await gitOk(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]))) return false;
+  if (!(await gitOk(repo, ['merge-base', '--is-ancestor', `refs/heads/${branch}`, `refs/heads/${target}`]))) return false;
+  if ((await checkedOutBranches(repo)).has(branch)) return false;
+  return gitOk(repo, ['branch', '-D', branch]);
+}
+
+/** Keeps the newest `keep` backup refs of a target (by the date of the commit they hold). */
+export async function pruneBackupRefs(repo: string, target: string, keep = 10): Promise<string[]> {
   const deleted: string[] = [];
-  const busy = await checkedOutBranches(repo);
-  const merged = await git(repo, ['for-each-ref', '--format=%(refname:short)', `--merged=refs/heads/${target}`, POLECAT_REFS], { allowFail: true });
-  for (const branch of merged.split('\n').filter(Boolean)) {
-    if (busy.has(branch)) continue;
-    if (await gitOk(repo, ['branch', '-D', branch])) deleted.push(branch);
-  }
-  const backups = await git(repo, ['for-each-ref', '--sort=-creatordate', '--format=%(refname)', `refs/overseer/backup/${target}/`], { allowFail: true });
-  for (const ref of backups.split('\n').filter(Boolean).slice(keepBackups)) {
+  const backups = await git(repo, ['for-each-ref', '--sort=-committerdate', '--format=%(refname)', `refs/overseer/backup/${target}/`], { allowFail: true });
+  for (const ref of backups.split('\n').filter(Boolean).slice(keep)) {
     if (await gitOk(repo, ['update-ref', '-d', ref])) deleted.push(ref);
   }
   return deleted;

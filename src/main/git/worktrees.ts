@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { findPriorWorkBranch, pruneMergedBranches } from './branches';
+import { deleteBranchIfMerged, findPriorWorkBranch } from './branches';
 import { git, gitOk } from './git-cli';
 
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
@@ -64,7 +64,7 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
     if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
     else await git(w.worktree, ['checkout', '-b', w.branch, startPoint]);
     // The branch this worktree held before is free now: delete it if it is merged.
-    await pruneMergedBranches(w.rigPath, w.defaultBranch);
+    if (onBranch) await deleteBranchIfMerged(w.rigPath, onBranch, w.defaultBranch);
   }
   return { created: false, stashed, removedLocks, ...continuedFrom };
 }

@@ -4,7 +4,7 @@
 // its intent before moving a branch (intents.ts), so a restart can finish what a kill cut.
 import path from 'node:path';
 import type { Gate } from '../../shared/domain';
-import { pruneMergedBranches } from '../git/branches';
+import { deleteBranchIfMerged, pruneBackupRefs } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
 import { buildMergeCandidate, currentBranch } from '../git/merge';
 import { faultPoint } from '../faults/fault-points';
@@ -122,7 +122,9 @@ export async function finishMerge(store: Store, rig: RigRow, i: Pick<RefineryInt
     if (checkoutProblem) store.report({ type: 'refinery.checkout_behind', bead, agent, payload: { mr: i.mr_id, reason: checkoutProblem } });
     clearIntent(store, rig.id, i.mr_id);
   });
-  await pruneMergedBranches(rig.path, i.target).catch(() => []);
+  // Done with: the merged branch (unless a polecat's worktree still holds it) and old backups.
+  if (mr) await deleteBranchIfMerged(rig.path, mr.branch, i.target).catch(() => false);
+  await pruneBackupRefs(rig.path, i.target).catch(() => []);
 }
 
 /** Never advise committing these: they are the old versions, and committing them reverts the merge. */
