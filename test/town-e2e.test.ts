@@ -76,7 +76,7 @@ describe('a town turns beads into merged commits', () => {
     expect(branches.length).toBeLessThanOrEqual(2);
     await waitFor('agents to go idle', async () => (await townJson(dir, 'agents')).every((x: any) => x.status === 'idle'));
     expect(agentProcessesOf(dir)).toEqual([]);
-  });
+  }, 150_000);
 
   it('re-dispatches a crashing bead, counting attempts, and fails it at the cap', async () => {
     const { dir } = await newTown();

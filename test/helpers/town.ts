@@ -54,8 +54,10 @@ export function overseerToken(dir: string): string {
 /** Runs the real `town` CLI. */
 export function town(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, '--town', dir, ...args], { env: overseerEnv(env), maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    // A CLI call that hangs is a failure to see, not a test that times out without a word.
+    execFile(process.execPath, [CLI, '--town', dir, ...args], { env: overseerEnv(env), maxBuffer: 64 * 1024 * 1024, timeout: 30_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const hung = err && (err as { killed?: boolean }).killed ? `\n(town ${args.join(' ')} did not finish in 30 s and was killed)` : '';
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) + hung });
     });
   });
 }
@@ -134,7 +136,7 @@ export class ServedTown {
     if (dumpDir) {
       const events = await new Promise<string>((r) => execFile(process.execPath, [CLI, 'events', '--town', this.dir], (_e, out) => r(String(out))));
       fs.mkdirSync(dumpDir, { recursive: true });
-      fs.writeFileSync(path.join(dumpDir, `${path.basename(this.dir)}.log`), `${this.log}\n--- events ---\n${events}`);
+      fs.writeFileSync(path.join(dumpDir, `${path.basename(path.dirname(this.dir))}-${path.basename(this.dir)}.log`), `${this.log}\n--- events ---\n${events}`);
     }
     return code;
   }
