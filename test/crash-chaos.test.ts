@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from './helpers/repo';
-import { agentProcessesOf, FAST_AGENTS, removeTempDirs, ServedTown, ServeExitedError, tempDir, town, townJson, waitFor } from './helpers/town';
+import { agentProcessesOf, FAST_AGENTS, removeTempDirs, ServedTown, ServeExitedError, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
 
 const served: ServedTown[] = [];
 afterEach(async () => {
@@ -104,10 +104,7 @@ describe('crash safety', () => {
       const c = await townJson(dir, 'convoy', 'show', convoy.id);
       return c.status === 'landed' ? c : null;
     }, 150_000, 300).catch(async (err) => {
-      const beads = await townJson(dir, 'bead', 'list');
-      const events = await townJson(dir, 'events', '--limit', '10000');
-      throw new Error(`${(err as Error).message} (seed ${seed})\n${beads.map((b: any) => `${b.id} ${b.status} attempts ${b.dispatch_attempts} ${b.close_reason ?? ''}`).join('\n')}\n` +
-        events.slice(-40).map((e: any) => `${e.seq} ${e.type} ${e.bead ?? ''} ${JSON.stringify(e.payload).slice(0, 160)}`).join('\n'));
+      throw new Error(`${(err as Error).message} (seed ${seed})\n${await townDiagnosis(dir)}\n${last.log.slice(-3000)}`);
     });
     expect(landed.closed).toBe(ids.length);
     const status = await townJson(dir, 'status');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SocketClient } from '../src/main/control/socket-client';
-import { agentProcessesOf, overseerToken, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { agentProcessesOf, overseerToken, removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
 import { gitIn, makeRepo } from './helpers/repo';
 
 const served: ServedTown[] = [];
@@ -50,7 +50,9 @@ describe('a town turns beads into merged commits', () => {
     const landed = await waitFor('the convoy to land', async () => {
       const c2 = await townJson(dir, 'convoy', 'show', convoy.id);
       return c2.status === 'landed' ? c2 : null;
-    }, 90_000, 250);
+    }, 90_000, 250).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${served[0]?.log.slice(-3000)}`);
+    });
     expect(landed.closed).toBe(4);
     expect(landed.total).toBe(4);
 

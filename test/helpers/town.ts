@@ -69,6 +69,22 @@ export async function townJson<T = any>(dir: string, ...args: string[]): Promise
   return JSON.parse(r.stdout) as T;
 }
 
+/** What a town looked like, for a failure message: its beads, MRs and latest events. */
+export async function townDiagnosis(dir: string): Promise<string> {
+  const safe = async (args: string[]) => {
+    const r = await town(dir, [...args, '--json']);
+    return r.code === 0 ? JSON.parse(r.stdout) : [];
+  };
+  const beads: any[] = await safe(['bead', 'list']);
+  const mrs: any[] = await safe(['mr', 'list']);
+  const events: any[] = await safe(['events', '--limit', '10000']);
+  return [
+    ...beads.map((b) => `bead ${b.id} ${b.status} attempts ${b.dispatch_attempts} ${b.close_reason ?? ''}`),
+    ...mrs.map((m) => `mr ${m.id} ${m.bead} ${m.state} ${m.blocked_reason ?? ''} ${m.failure ? JSON.stringify(m.failure).slice(0, 300) : ''}`),
+    ...events.slice(-60).map((e) => `${e.seq} ${e.type} ${e.bead ?? ''} ${e.agent ?? ''} ${JSON.stringify(e.payload).slice(0, 200)}`),
+  ].join('\n');
+}
+
 export const FAST_AGENTS = { TOWN_SCRIPTED_PACE_MS: '15' };
 
 export class ServeExitedError extends Error {
