@@ -62,34 +62,58 @@ describe('after a crash', () => {
     expect(gitIn(repo, 'status', '--porcelain')).toBe('');
   });
 
-  it('never advises committing files an interrupted update left behind, and merges once they are restored', async () => {
-    const { dir, repo } = await newTown(['--test', 'sh check.sh']);
+  it('after a kill mid-update, carries the user\'s own edits along and never advises committing the files left behind', async () => {
+    // Each bead's agent adds a line to README.md, so the user's edit there meets the merge.
+    const script = 'echo "merged line $TOWN_BEAD" >> README.md && git commit -qam "{bead} readme" && town done';
+    const { dir, repo } = await newTown(['--runtime', 'shell', '--command', script]);
     const first = await bead(dir, '--title', 'Merged as the engine dies');
     const crashing = await serve(dir, { TOWN_FAULTS: 'refinery.after-ref-move' });
     await townJson(dir, 'sling', first.id);
     await crashing.exited();
-    // The user edits a file of their own before the town comes back.
-    fs.writeFileSync(path.join(repo, 'README.md'), '# test repo\n\nmy own edit\n');
+    // Before the town comes back, the user edits README.md (still the old version on disk)
+    // and a file of their own.
+    fs.writeFileSync(path.join(repo, 'README.md'), '# test repo\nmy own edit\n');
+    fs.writeFileSync(path.join(repo, 'check.sh'), fs.readFileSync(path.join(repo, 'check.sh'), 'utf8') + '# mine\n');
 
     await serve(dir);
     await waitFor('the first bead to close', async () => (await beadStatus(dir, first.id)) === 'closed');
     const inbox = await townJson(dir, 'mail', 'inbox');
     const notice = inbox.find((m: any) => m.subject.includes('checkout did not follow'));
-    expect(notice.body).toContain(`work/${first.id}.md`);
+    expect(notice.body).toContain('README.md');
+    expect(notice.body).toContain('do not commit them as they are');
 
     const second = await bead(dir, '--title', 'Waits for the checkout');
     await townJson(dir, 'sling', second.id);
     const blocked = await waitFor('the second MR to block', async () => (await townJson(dir, 'mr', 'list')).find((m: any) => m.state === 'blocked'));
-    expect(blocked.blocked_reason).toContain(`work/${first.id}.md`);
-    expect(blocked.blocked_reason).toContain('Do not commit them');
+    expect(blocked.blocked_reason).toContain('README.md');
+    expect(blocked.blocked_reason).toContain('do not commit them as they are');
     expect(blocked.blocked_reason).not.toMatch(/commit or stash/i);
+    expect(blocked.blocked_reason).not.toContain('check.sh'); // the user's own change, untouched by the merge
 
-    // Following the advice restores the merged file and keeps the user's own edit.
-    gitIn(repo, 'checkout', 'HEAD', '--', `work/${first.id}.md`);
-    gitIn(repo, 'commit', '-qam', 'my own edit');
+    // Following the advice: the merged README.md back, the user's edit on top, committed.
+    gitIn(repo, 'checkout', 'HEAD', '--', 'README.md');
+    fs.writeFileSync(path.join(repo, 'README.md'), 'my own edit\n' + fs.readFileSync(path.join(repo, 'README.md'), 'utf8'));
+    gitIn(repo, 'commit', '-qam', 'my own edits');
     await waitFor('the second bead to close', async () => (await beadStatus(dir, second.id)) === 'closed');
-    expect(gitIn(repo, 'show', `main:work/${first.id}.md`)).toContain('Merged as the engine dies');
-    expect(fs.readFileSync(path.join(repo, 'README.md'), 'utf8')).toContain('my own edit');
+    const readme = gitIn(repo, 'show', 'main:README.md');
+    expect(readme).toContain(`merged line ${first.id}`);
+    expect(readme).toContain(`merged line ${second.id}`);
+    expect(readme).toContain('my own edit');
+  });
+
+  it('after a kill mid-update, brings the checkout along with the user\'s edits to other files kept', async () => {
+    const { dir, repo } = await newTown(['--test', 'sh check.sh']);
+    const first = await bead(dir, '--title', 'Merged as the engine dies');
+    const crashing = await serve(dir, { TOWN_FAULTS: 'refinery.after-ref-move' });
+    await townJson(dir, 'sling', first.id);
+    await crashing.exited();
+    fs.writeFileSync(path.join(repo, 'README.md'), '# test repo\n\nmy own edit\n');
+    await serve(dir);
+    await waitFor('the first bead to close', async () => (await beadStatus(dir, first.id)) === 'closed');
+    expect(fs.existsSync(path.join(repo, 'work', `${first.id}.md`))).toBe(true);
+    expect(gitIn(repo, 'status', '--porcelain')).toBe('M README.md');
+    const inbox = await townJson(dir, 'mail', 'inbox');
+    expect(inbox.some((m: any) => m.subject.includes('checkout did not follow'))).toBe(false);
   });
 
   it('offers committed but unreported work to the refinery instead of starting the bead over', async () => {

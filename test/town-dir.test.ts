@@ -127,6 +127,22 @@ describe("the overseer's token", () => {
   });
 });
 
+describe("a CLI that cannot see the serving engine's token", () => {
+  it('says so, and never writes a second token beside the one the engine uses', async () => {
+    const { dir } = await newTown('elsewhere');
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+    const otherHome = tempDir('other-home');
+    const r = await town(dir, ['bead', 'list'], { OVERSEER_HOME: otherHome });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read the overseer token/);
+    expect(fs.readdirSync(otherHome, { recursive: true }).filter((f) => String(f).endsWith('.token'))).toEqual([]);
+    // The engine still answers its own token.
+    expect(await townJson(dir, 'bead', 'list')).toEqual([]);
+  });
+});
+
 describe('the town shim', () => {
   it('is read-only (file and bin/) while the town is served, and writable again after', async () => {
     const base = tempDir('shim');

@@ -2,6 +2,7 @@
 // It talks to the running engine over the town's control socket; planning commands also
 // work with no engine running, by opening the town directly.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transport } from '../shared/api';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
@@ -51,7 +52,10 @@ class Connection {
         }
       }
       if (!isTown(this.dir)) throw new UsageError(`${this.dir} is not a town (create one with \`town init ${this.dir}\`)`);
-      if (!token && !this.allowOffline) throw new UsageError(`cannot read the overseer token in ${paths.token}`);
+      if (!token && (!this.allowOffline || (await engineAnswers(paths.socket)))) {
+        // An engine serves this town with a token we cannot see: never make a second one.
+        throw new UsageError(`cannot read the overseer token in ${paths.token} (is OVERSEER_HOME the one the serving engine uses?)`);
+      }
       this.offline = await openOffline(this.dir);
     }
     return typedClient(this.offline.client() as Transport).call(method, params);
@@ -61,6 +65,15 @@ class Connection {
     this.socket?.close();
     this.offline?.closeOffline();
   }
+}
+
+/** Something listens on the town's socket. */
+function engineAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createConnection(socketPath);
+    probe.once('connect', () => (probe.destroy(), resolve(true)));
+    probe.once('error', () => resolve(false));
+  });
 }
 
 /** The overseer's token, refused inside an agent session. */

@@ -269,9 +269,13 @@ export class ControlServer {
     const resync = () => {
       if (ended || socket.destroyed || !a) return;
       held = [];
-      void a.resync().then((view) => {
-        if (!ended || endWhileHolding !== null) showScreen(view);
-      });
+      a.resync().then(
+        (view) => {
+          if (!ended || endWhileHolding !== null) showScreen(view);
+        },
+        // The session ended meanwhile (its end reaches the viewer by itself) or the screen failed.
+        (err) => this.log(`control socket: resync failed: ${(err as Error).message}`),
+      );
     };
     a = await this.streamsHost.attach(caller, p, {
       data: (d) => {

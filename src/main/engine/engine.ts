@@ -20,7 +20,7 @@ import { Store } from '../store/store';
 import { getAgent, type SessionRow } from '../store/views';
 import { TownEffects } from './effect-runner';
 import { nodeLauncher, townCliPath } from './resources';
-import { acquireLock, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
+import { acquireLock, ensureOverseerToken, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
 
 export interface EngineOptions {
   townDir: string;
@@ -74,6 +74,7 @@ export class Engine {
     for (const note of ensureTownDir(paths)) o.log?.(note);
     const release = acquireLock(paths);
     try {
+      ensureOverseerToken(paths);
       return new Engine(o, paths, release);
     } catch (err) {
       release();

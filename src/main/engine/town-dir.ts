@@ -91,9 +91,16 @@ export function ensureTownDir(p: TownPaths): string[] {
   }
   note(tighten(tokens, 0o700));
   note(migrateLegacyToken(p));
+  return notes;
+}
+
+/**
+ * Creates the overseer token if missing. Called with the town's lock held, so a process that
+ * cannot see a serving engine's token never writes a second one beside it.
+ */
+export function ensureOverseerToken(p: TownPaths) {
   if (!fs.existsSync(p.token)) fs.writeFileSync(p.token, newToken() + '\n', { mode: 0o600 });
   fs.chmodSync(p.token, 0o600);
-  return notes;
 }
 
 /** Moves a token kept in the town dir (where agents look) to the per-user state dir. */

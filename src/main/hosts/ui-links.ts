@@ -186,9 +186,13 @@ export async function openTerminalLink(
     if (!stalled || closed || ended || held || acked < sent) return;
     stalled = false;
     held = [];
-    void attachment.resync(QUICK_SCROLLBACK_LINES).then((view) => {
-      if (!closed) show(view, attachment.session);
-    });
+    attachment.resync(QUICK_SCROLLBACK_LINES).then(
+      (view) => {
+        if (!closed) show(view, attachment.session);
+      },
+      // The session ended meanwhile: its end reaches the viewer by itself.
+      () => {},
+    );
   };
   try {
     attachment = await streams.attach(OVERSEER, { agent, ...size, quickLines: QUICK_SCROLLBACK_LINES }, {

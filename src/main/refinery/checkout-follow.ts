@@ -29,14 +29,21 @@ export async function lastRefineryMerge(repo: string): Promise<{ from: string; t
  * Files the refinery's merge `from → to` changed whose index entry or file in the checkout
  * still holds the `from` version: what an interrupted update left behind.
  */
-export async function filesLeftBehind(repo: string, from: string, to: string): Promise<string[]> {
+export interface LeftBehind {
+  file: string;
+  /** The file on disk is neither the old version nor the merged one: the user's own. */
+  edited: boolean;
+}
+
+export async function filesLeftBehind(repo: string, from: string, to: string): Promise<LeftBehind[]> {
   const changed = (await git(repo, ['diff', '--name-only', '-z', from, to])).split('\0').filter(Boolean);
-  const left: string[] = [];
+  const left: LeftBehind[] = [];
   for (const file of changed) {
     const old = await blobAt(repo, from, file);
+    const merged = await blobAt(repo, to, file);
     const staged = (await git(repo, ['ls-files', '-s', '-z', '--', file])).split(' ')[1] ?? null;
     const onDisk = (await git(repo, ['hash-object', '--', file], { allowFail: true })).trim() || null;
-    if (staged === old || onDisk === old) left.push(file);
+    if (staged === old || onDisk === old) left.push({ file, edited: onDisk !== old && onDisk !== merged });
   }
   return left;
 }
@@ -47,7 +54,7 @@ async function blobAt(repo: string, commit: string, file: string): Promise<strin
 
 export type CheckoutRepair =
   | { kind: 'finished'; from: string; to: string }
-  | { kind: 'left-behind'; from: string; to: string; files: string[] }
+  | { kind: 'left-behind'; from: string; to: string; files: LeftBehind[] }
   | { kind: 'none' };
 
 /**

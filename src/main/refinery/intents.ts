@@ -28,5 +28,3 @@ export function clearIntent(store: Store, rigId: string, mrId: string) {
 }
 
 export const pendingIntents = (store: Store) => store.all<RefineryIntent>('SELECT * FROM refinery_intents ORDER BY created_at');
-
-export const intentOf = (store: Store, rigId: string) => store.get<RefineryIntent>('SELECT * FROM refinery_intents WHERE rig_id = ?', rigId);

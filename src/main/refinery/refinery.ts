@@ -14,7 +14,7 @@ import { inheritedEnv } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
-import { repairHalfDoneFollow } from './checkout-follow';
+import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 
 export interface RefineryDeps {
@@ -108,13 +108,12 @@ export async function finishMerge(store: Store, rig: RigRow, i: Pick<RefineryInt
   const bead = mr?.source_bead_id ?? null;
   const agent = refineryAgentId(rig.id);
   let checkoutProblem: string | null = null;
-  if (i.follow_checkout && (await currentBranch({ dir: rig.path })) === i.target) {
-    try {
-      const repair = await repairHalfDoneFollow(rig.path, { from: i.from_sha, to: i.to_sha });
-      if (repair.kind === 'left-behind') checkoutProblem = leftBehindMessage(rig, repair.files, i.to_sha);
-    } catch (err) {
-      checkoutProblem = `${rig.path} could not follow ${i.target} to ${i.to_sha.slice(0, 10)}: ${(err as Error).message}`;
+  try {
+    if (i.follow_checkout && (await currentBranch({ dir: rig.path })) === i.target) {
+      checkoutProblem = await followOrExplain(rig, i.from_sha, i.to_sha);
     }
+  } catch (err) {
+    checkoutProblem = `${rig.path} could not follow ${i.target} to ${i.to_sha.slice(0, 10)}: ${(err as Error).message}`;
   }
   faultPoint('refinery.after-checkout-follow');
   store.transaction(() => {
@@ -127,14 +126,38 @@ export async function finishMerge(store: Store, rig: RigRow, i: Pick<RefineryInt
   await pruneBackupRefs(rig.path, i.target).catch(() => []);
 }
 
+/**
+ * Brings the checkout from `from` to `to` as a fast-forward would (the user's changes to
+ * other files carried along). When git refuses, says which files still hold the old
+ * versions and how to bring them up, never advising a commit that would revert the merge.
+ */
+async function followOrExplain(rig: RigRow, from: string, to: string): Promise<string | null> {
+  try {
+    await followCheckout(rig.path, from, to);
+    return null;
+  } catch (err) {
+    const left = await filesLeftBehind(rig.path, from, to);
+    return left.length > 0 ? leftBehindMessage(rig, left, to) : `${rig.path} could not follow to ${to.slice(0, 10)}: ${(err as Error).message}`;
+  }
+}
+
 /** Never advise committing these: they are the old versions, and committing them reverts the merge. */
-function leftBehindMessage(rig: RigRow, files: string[], to: string): string {
-  const shown = files.slice(0, 8).join(' ') + (files.length > 8 ? ` (and ${files.length - 8} more)` : '');
-  return (
-    `${rig.path}: ${files.length} file(s) still hold their versions from before the refinery's merge ${to.slice(0, 10)} ` +
-    `(an update cut off by a crash): ${shown}. Do not commit them, that would revert merged work; ` +
-    `restore them with \`git -C ${rig.path} checkout HEAD -- ${files.slice(0, 8).join(' ')}\`.`
-  );
+function leftBehindMessage(rig: RigRow, files: LeftBehind[], to: string): string {
+  const list = (xs: LeftBehind[]) => xs.slice(0, 8).map((f) => f.file).join(' ') + (xs.length > 8 ? ` (and ${xs.length - 8} more)` : '');
+  const stale = files.filter((f) => !f.edited);
+  const edited = files.filter((f) => f.edited);
+  const parts = [
+    `${rig.path}: ${files.length} file(s) still hold their versions from before the refinery's merge ${to.slice(0, 10)}, ` +
+      `so they look changed; do not commit them as they are, that would revert merged work.`,
+  ];
+  if (stale.length) parts.push(`Unchanged by you (${list(stale)}): restore them with \`git -C ${rig.path} checkout HEAD -- ${list(stale)}\`.`);
+  if (edited.length) {
+    parts.push(
+      `Also holding something of yours (${list(edited)}): put your version aside, run \`git -C ${rig.path} checkout HEAD -- FILE\` ` +
+        `for each, then bring your edits back onto the merged version.`,
+    );
+  }
+  return parts.join(' ');
 }
 
 type CheckoutState = { state: 'elsewhere' | 'clean' } | { state: 'dirty'; reason: string };
