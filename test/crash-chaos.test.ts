@@ -31,7 +31,7 @@ function prng(seed: number) {
 
 const KILLS = 12;
 /** Kill number → a fault point the engine kills itself at (aimed at the refinery's ref move). */
-const AIMED: Record<number, string> = { 1: 'refinery.after-ref-move', 3: 'refinery.before-ref-move', 5: 'refinery.after-checkout-follow', 7: 'refinery.after-ref-move' };
+const AIMED: Record<number, string> = { 0: 'refinery.after-ref-move', 2: 'refinery.before-ref-move', 4: 'refinery.after-checkout-follow', 6: 'refinery.after-ref-move' };
 
 /** Runs the rig's gate on a commit's tree, in a scratch directory. */
 function gatePasses(repo: string, sha: string, scratch: string): boolean {
@@ -60,7 +60,7 @@ describe('crash safety', () => {
     await townJson(dir, 'config', 'set', 'blocked_retry_s', '1');
     await townJson(dir, 'config', 'set', 'dispatch_backoff_s', '[0]');
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 14; i++) {
       const scenario = i % 2 === 0 ? 'commit-then-work' : 'ok';
       ids.push((await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', `Chaos bead ${i}`, '--scenario', scenario)).id);
     }
@@ -70,7 +70,7 @@ describe('crash safety', () => {
     const schedule: string[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
       const fault = AIMED[kill];
-      const s = new ServedTown(dir, { ...FAST_AGENTS, TOWN_SCRIPTED_PACE_MS: '40', ...(fault ? { TOWN_FAULTS: fault } : {}) });
+      const s = new ServedTown(dir, { ...FAST_AGENTS, TOWN_SCRIPTED_PACE_MS: '60', ...(fault ? { TOWN_FAULTS: fault } : {}) });
       served.push(s);
       // A fault may fire during startup recovery (finishing an earlier cut-off merge): a crash too.
       const started = await s.start().then(() => true, (err) => {
