@@ -29,6 +29,15 @@ async function serve(dir: string, env: Record<string, string> = {}) {
   return s;
 }
 
+/** A bead slung to a town whose engine kills itself right after the refinery moves main. */
+async function mergedAsTheEngineDies(dir: string) {
+  const b = await bead(dir, '--title', 'Merged as the engine dies');
+  const crashing = await serve(dir, { TOWN_FAULTS: 'refinery.after-ref-move' });
+  await townJson(dir, 'sling', b.id);
+  await crashing.exited();
+  return b;
+}
+
 const bead = (dir: string, ...args: string[]) => townJson(dir, 'bead', 'create', '--rig', 'app', ...args);
 const beadStatus = async (dir: string, id: string) => (await townJson(dir, 'bead', 'show', id)).status;
 const mergesOf = (repo: string, id: string) => gitIn(repo, 'log', '--first-parent', '--format=%s', 'main').split('\n').filter((s) => s.startsWith(`Merge ${id}:`));
@@ -37,10 +46,7 @@ const events = (dir: string) => townJson(dir, 'events', '--limit', '10000');
 describe('after a crash', () => {
   it('finishes a merge killed after the target moved: the checkout follows, nothing merges twice, the next MR lands', async () => {
     const { dir, repo } = await newTown(['--test', 'sh check.sh']);
-    const first = await bead(dir, '--title', 'Merged as the engine dies');
-    const crashing = await serve(dir, { TOWN_FAULTS: 'refinery.after-ref-move' });
-    await townJson(dir, 'sling', first.id);
-    await crashing.exited();
+    const first = await mergedAsTheEngineDies(dir);
 
     // The kill hit between the ref move and the checkout update: main names the merge,
     // while the user's files are still those of the commit before it.
@@ -66,10 +72,7 @@ describe('after a crash', () => {
     // Each bead's agent adds a line to README.md, so the user's edit there meets the merge.
     const script = 'echo "merged line $TOWN_BEAD" >> README.md && git commit -qam "{bead} readme" && town done';
     const { dir, repo } = await newTown(['--runtime', 'shell', '--command', script]);
-    const first = await bead(dir, '--title', 'Merged as the engine dies');
-    const crashing = await serve(dir, { TOWN_FAULTS: 'refinery.after-ref-move' });
-    await townJson(dir, 'sling', first.id);
-    await crashing.exited();
+    const first = await mergedAsTheEngineDies(dir);
     // Before the town comes back, the user edits README.md (still the old version on disk)
     // and a file of their own.
     fs.writeFileSync(path.join(repo, 'README.md'), '# test repo\nmy own edit\n');
@@ -103,10 +106,7 @@ describe('after a crash', () => {
 
   it('after a kill mid-update, brings the checkout along with the user\'s edits to other files kept', async () => {
     const { dir, repo } = await newTown(['--test', 'sh check.sh']);
-    const first = await bead(dir, '--title', 'Merged as the engine dies');
-    const crashing = await serve(dir, { TOWN_FAULTS: 'refinery.after-ref-move' });
-    await townJson(dir, 'sling', first.id);
-    await crashing.exited();
+    const first = await mergedAsTheEngineDies(dir);
     fs.writeFileSync(path.join(repo, 'README.md'), '# test repo\n\nmy own edit\n');
     await serve(dir);
     await waitFor('the first bead to close', async () => (await beadStatus(dir, first.id)) === 'closed');

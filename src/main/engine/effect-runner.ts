@@ -70,7 +70,7 @@ export class TownEffects implements EffectRunner {
           this.store.event({ type: 'worktree.resumed', agent: agentId, bead: beadId, payload: { continued_from: wt.continuedFrom ?? null, removed_locks: wt.removedLocks ?? [] } }),
         );
       }
-      if (await this.offerFinishedWork(agentId, beadId, rig, agent.worktree, agent.branch)) return;
+      if (!wt.freshFromTarget && (await this.offerFinishedWork(agentId, beadId, rig, agent.worktree, agent.branch))) return;
       const launch = launchFor({
         runtime: rig.runtime,
         commandTemplate: rig.command_template,

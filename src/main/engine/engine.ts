@@ -14,6 +14,7 @@ import { Reconciler } from '../reconciler/reconciler';
 import { finishInterruptedMerges } from '../refinery/recovery';
 import { SessionHost } from '../sessions/session-host';
 import { killRecordedSurvivor } from '../sessions/process-tree';
+import { refundDispatchAttempt } from '../store/beads';
 import { openDatabase, type Db } from '../store/database';
 import { setMergeRequestState } from '../store/merge-requests';
 import { Store } from '../store/store';
@@ -182,9 +183,9 @@ export class Engine {
         setMergeRequestState(this.store, mr.id, 'queued', { claimed_at: null });
       }
       // Hooked but never started (the start was cut off): the run never began.
-      for (const a of this.store.all<{ id: string }>(`SELECT id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
-        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: getAgent(this.store, a.id)?.hook_bead_id ?? null, payload: { error: 'interrupted by a restart' } });
-        this.store.run(`UPDATE beads SET dispatch_attempts = max(dispatch_attempts - 1, 0) WHERE id = (SELECT hook_bead_id FROM agents WHERE id = ?)`, a.id);
+      for (const a of this.store.all<{ id: string; hook_bead_id: string | null }>(`SELECT id, hook_bead_id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
+        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart' } });
+        if (a.hook_bead_id) refundDispatchAttempt(this.store, a.hook_bead_id);
       }
     });
   }

@@ -17,6 +17,10 @@ export interface PriorWork {
 
 const POLECAT_REFS = 'refs/heads/polecat/';
 
+export async function branchExists(repo: string, branch: string): Promise<boolean> {
+  return gitOk(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]);
+}
+
 /** Commits on `branch` that `target` lacks (newest first), or null when either is missing. */
 export async function commitsAhead(repo: string, branch: string, target: string): Promise<PriorWork | null> {
   const head = (await git(repo, ['rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`], { allowFail: true })).trim();
@@ -58,7 +62,7 @@ async function checkedOutBranches(repo: string): Promise<Set<string>> {
  * a polecat is creating from the target's tip at that moment.
  */
 export async function deleteBranchIfMerged(repo: string, branch: string, target: string): Promise<boolean> {
-  if (!branch.startsWith('polecat/') || !(await gitOk(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]))) return false;
+  if (!branch.startsWith('polecat/') || !(await branchExists(repo, branch))) return false;
   if (!(await gitOk(repo, ['merge-base', '--is-ancestor', `refs/heads/${branch}`, `refs/heads/${target}`]))) return false;
   if ((await checkedOutBranches(repo)).has(branch)) return false;
   return gitOk(repo, ['branch', '-D', branch]);

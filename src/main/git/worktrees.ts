@@ -3,12 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { deleteBranchIfMerged, findPriorWorkBranch } from './branches';
-import { git, gitOk } from './git-cli';
-
-export async function branchExists(repo: string, branch: string): Promise<boolean> {
-  return gitOk(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]);
-}
+import { branchExists, deleteBranchIfMerged, findPriorWorkBranch } from './branches';
+import { git } from './git-cli';
 
 export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
   const out = await git(dir, ['status', '--porcelain', includeUntracked ? '--untracked-files=normal' : '--untracked-files=no']);
@@ -29,6 +25,8 @@ export interface WorktreeResult {
   setupOutput?: string;
   /** The branch was started from an earlier run's branch for the same bead (its work continues). */
   continuedFrom?: string;
+  /** The branch was cut from the target just now: it holds no earlier run's work. */
+  freshFromTarget: boolean;
   /** Stale git lock files left by a killed run, removed before reuse. */
   removedLocks?: string[];
 }
@@ -43,7 +41,7 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
   const hasBranch = await branchExists(w.rigPath, w.branch);
   const prior = hasBranch ? null : await findPriorWorkBranch(w.rigPath, path.basename(w.branch), w.defaultBranch, w.branch);
   const startPoint = prior ? prior.head : w.defaultBranch;
-  const continuedFrom = prior ? { continuedFrom: prior.branch } : {};
+  const continuedFrom = { freshFromTarget: !hasBranch && !prior, ...(prior ? { continuedFrom: prior.branch } : {}) };
   if (!fs.existsSync(path.join(w.worktree, '.git'))) {
     await git(w.rigPath, ['worktree', 'prune']);
     fs.mkdirSync(path.dirname(w.worktree), { recursive: true });

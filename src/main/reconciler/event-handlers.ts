@@ -1,7 +1,7 @@
 // How each reported event changes the town. Every handler runs inside the transaction
 // that marks its event processed, so each event takes effect exactly once.
 import { releaseAgent, setAgentStatus } from '../store/agents';
-import { setBeadStatus } from '../store/beads';
+import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { escalate } from '../store/mail';
 import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
@@ -148,7 +148,7 @@ const workRecovered: Handler = ({ store }, e, p) => {
     agent: agent.id, title: bead.title, priority: bead.priority,
   });
   // The run never started, so it does not count as an attempt.
-  store.run('UPDATE beads SET dispatch_attempts = max(dispatch_attempts - 1, 0) WHERE id = ?', bead.id);
+  refundDispatchAttempt(store, bead.id);
   setBeadStatus(store, bead.id, { status: 'in_review', cause: `${commits} commit(s) for ${bead.id} found on ${branch} after an interrupted run: offered to the refinery` });
   releaseAgent(store, agent.id, 'idle', `work for ${bead.id} was already on ${branch}`);
   return [];

@@ -1,6 +1,6 @@
 // State transitions shared by event handlers, actions and commands. Each runs inside
 // the caller's transaction.
-import { setBeadStatus } from '../store/beads';
+import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { escalate } from '../store/mail';
 import type { Store } from '../store/store';
 import { getBead } from '../store/views';
@@ -30,6 +30,6 @@ export function returnBeadAfterFailedRun(store: Store, beadId: string, config: T
 export function returnBeadAfterInterruption(store: Store, beadId: string, cause: string) {
   const bead = getBead(store, beadId);
   if (!bead || bead.status !== 'in_progress') return;
-  store.run('UPDATE beads SET dispatch_attempts = max(dispatch_attempts - 1, 0), last_dispatch_at = NULL WHERE id = ?', beadId);
+  refundDispatchAttempt(store, beadId, { clearBackoff: true });
   setBeadStatus(store, beadId, { status: 'open', assignee: null, cause });
 }

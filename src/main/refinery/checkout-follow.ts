@@ -12,13 +12,13 @@ export async function followCheckout(repo: string, from: string, to: string): Pr
 }
 
 /** Index and tracked files match `commit` exactly (untracked files aside). */
-export async function checkoutMatches(repo: string, commit: string): Promise<boolean> {
+async function checkoutMatches(repo: string, commit: string): Promise<boolean> {
   await gitOk(repo, ['update-index', '-q', '--refresh']);
   return (await gitOk(repo, ['diff-index', '--quiet', '--cached', commit, '--'])) && (await gitOk(repo, ['diff-index', '--quiet', commit, '--']));
 }
 
 /** The last merge the refinery made on HEAD, as (before, after), if HEAD is one. */
-export async function lastRefineryMerge(repo: string): Promise<{ from: string; to: string } | null> {
+async function lastRefineryMerge(repo: string): Promise<{ from: string; to: string } | null> {
   const out = (await git(repo, ['log', '-1', '--format=%H %P%n%ce', 'HEAD'], { allowFail: true })).trim();
   const [shas, email] = out.split('\n');
   const [to, from] = (shas ?? '').split(' ');

@@ -104,6 +104,14 @@ export function setBeadStatus(store: Store, id: string, change: StatusChange) {
   touchBead(store, id);
 }
 
+/** A run that never really ran (interrupted, recovered, cut off before it started) gives its attempt back. */
+export function refundDispatchAttempt(store: Store, id: string, o: { clearBackoff?: boolean } = {}) {
+  store.run(
+    `UPDATE beads SET dispatch_attempts = max(dispatch_attempts - 1, 0)${o.clearBackoff ? ', last_dispatch_at = NULL' : ''} WHERE id = ?`,
+    id,
+  );
+}
+
 export function updateBeadFields(store: Store, id: string, fields: { title?: string; body?: string; priority?: number; labels?: string[]; metadata?: Record<string, unknown> }) {
   const bead = requireBead(store, id);
   store.run(
