@@ -14,6 +14,7 @@ import { Reconciler } from '../reconciler/reconciler';
 import { finishInterruptedMerges } from '../refinery/recovery';
 import { SessionHost } from '../sessions/session-host';
 import { killRecordedSurvivor } from '../sessions/process-tree';
+import { markStopping } from '../store/agents';
 import { refundDispatchAttempt } from '../store/beads';
 import { openDatabase, type Db } from '../store/database';
 import { setMergeRequestState } from '../store/merge-requests';
@@ -139,10 +140,7 @@ export class Engine {
   private async stopAgentSession(agentId: string, reason: string): Promise<boolean> {
     const session = this.effects.liveSessionOf(agentId);
     if (!session) return false;
-    this.store.transaction(() => {
-      this.store.run('UPDATE agents SET stop_reason = ? WHERE id = ?', reason, agentId);
-      this.store.event({ type: 'agent.stopping', agent: agentId, payload: { reason } });
-    });
+    this.store.transaction(() => markStopping(this.store, agentId, reason));
     await this.host.stop(session, reason);
     await this.reconciler.tick();
     return true;

@@ -1,8 +1,9 @@
 // Applies the rules' actions inside one transaction and returns the side effects to run
 // after it commits.
 import path from 'node:path';
-import { createAgent, hookBead } from '../store/agents';
-import { setBeadStatus } from '../store/beads';
+import { createAgent, hookBead, markStopping, setAgentToken } from '../store/agents';
+import { recordDispatch, setBeadStatus } from '../store/beads';
+import { landConvoy } from '../store/convoys';
 import { setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest } from '../store/views';
@@ -39,15 +40,15 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       hookBead(store, agent.id, bead.id, polecatBranch(agent.name, bead.id));
       // The session's token: only its hash is stored; the plain value goes to the PTY's env.
       const token = newToken();
-      store.run('UPDATE agents SET token_hash = ? WHERE id = ?', hashToken(token), agent.id);
-      store.run('UPDATE beads SET dispatch_attempts = dispatch_attempts + 1, last_dispatch_at = ? WHERE id = ?', store.now(), bead.id);
+      setAgentToken(store, agent.id, hashToken(token));
+      recordDispatch(store, bead.id);
       setBeadStatus(store, bead.id, { status: 'in_progress', assignee: agent.id, cause: `dispatched to ${agent.id}` });
       return [{ type: 'start_session', agent: agent.id, bead: bead.id, token }];
     }
     case 'retire_finished_session': {
       const agent = getAgent(store, action.agent);
       if (!agent?.session_id || agent.stop_reason) return [];
-      store.run('UPDATE agents SET stop_reason = ? WHERE id = ?', 'done', agent.id);
+      markStopping(store, agent.id, 'done');
       return [{ type: 'stop_session', agent: agent.id, session: agent.session_id, reason: 'done' }];
     }
     case 'claim_merge_request': {
@@ -65,12 +66,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     case 'land_convoy': {
       const c = store.get<{ status: string }>('SELECT status FROM convoys WHERE id = ?', action.convoy);
       if (c?.status !== 'active') return [];
-      const now = store.now();
-      store.run(`UPDATE convoys SET status = 'landed', landed_at = ? WHERE id = ?`, now, action.convoy);
-      store.run(`UPDATE beads SET status = 'closed', closed_at = ?, close_reason = 'landed', updated_at = ? WHERE id = ?`, now, now, action.convoy);
-      store.event({ type: 'convoy.landed', bead: action.convoy, payload: {} });
-      store.touch('convoy', action.convoy);
-      store.touch('bead', action.convoy);
+      landConvoy(store, action.convoy);
       return [];
     }
     case 'reopen_orphaned_bead': {

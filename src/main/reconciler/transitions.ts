@@ -1,9 +1,13 @@
 // State transitions shared by event handlers, actions and commands. Each runs inside
 // the caller's transaction.
-import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
-import { escalate } from '../store/mail';
+import { OVERSEER, type DoneStatus, type MergeRequestView } from '../../shared/domain';
+import { ApiError, conflict } from '../../shared/errors';
+import { recordDone } from '../store/agents';
+import { addBeadLabel, assertNotTerminal, refundDispatchAttempt, requireBead, setBeadStatus } from '../store/beads';
+import { escalate, sendMail } from '../store/mail';
+import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
-import { getBead } from '../store/views';
+import { getAgent, getBead, getRig, mergeRequestView, type MergeRequestRow } from '../store/views';
 import type { TownConfig } from './config';
 
 /**
@@ -32,4 +36,52 @@ export function returnBeadAfterInterruption(store: Store, beadId: string, cause:
   if (!bead || bead.status !== 'in_progress') return;
   refundDispatchAttempt(store, beadId, { clearBackoff: true });
   setBeadStatus(store, beadId, { status: 'open', assignee: null, cause });
+}
+
+/** The overseer closes a bead by hand: refused while an agent holds it or the refinery merges it. */
+export function closeBeadForOverseer(store: Store, id: string, reason: string) {
+  const bead = requireBead(store, id);
+  assertNotTerminal(bead, 'close it');
+  const holder = store.get<{ id: string }>('SELECT id FROM agents WHERE hook_bead_id = ?', bead.id);
+  if (holder) throw conflict(`${bead.id} is hooked by ${holder.id}; stop that agent first (town stop ${holder.id})`, 'id');
+  const inFlight = store.get<MergeRequestRow>(`SELECT * FROM merge_requests WHERE source_bead_id = ? AND state IN ('claimed','merging','testing')`, bead.id);
+  if (inFlight) throw conflict(`${bead.id} is being merged (${inFlight.id}); wait for the refinery`, 'id');
+  for (const mr of store.all<MergeRequestRow>(`SELECT * FROM merge_requests WHERE source_bead_id = ? AND state IN ('queued','blocked')`, bead.id)) {
+    setMergeRequestState(store, mr.id, 'failed', { failure_type: 'cancelled', failure_tail: 'its bead was closed by the overseer' });
+  }
+  setBeadStatus(store, bead.id, { status: 'closed', reason, cause: 'closed by overseer' });
+}
+
+/**
+ * An agent reported `town done` for the bead it holds: completed work is queued for the
+ * refinery; escalated or deferred work goes back to open with its attempt refunded.
+ */
+export function acceptDone(
+  store: Store,
+  agentId: string,
+  beadId: string,
+  d: { status: DoneStatus; summary: string | null; headSha: string | null },
+): MergeRequestView | null {
+  const agent = getAgent(store, agentId)!;
+  if (agent.hook_bead_id !== beadId || agent.done_bead_id) throw new ApiError('stale', `${agentId} no longer holds ${beadId}`, 'bead');
+  const bead = requireBead(store, beadId);
+  recordDone(store, agentId, beadId, d.status, d.summary);
+  if (d.status === 'completed') {
+    const rig = getRig(store, agent.rig_id!)!;
+    const mr = queueMergeRequest(store, {
+      sourceBead: bead.id, rig: rig.id, branch: agent.branch!, target: rig.default_branch, headSha: d.headSha,
+      agent: agentId, title: bead.title, priority: bead.priority,
+    });
+    setBeadStatus(store, bead.id, { status: 'in_review', cause: `done by ${agentId}` });
+    return mergeRequestView(mr);
+  }
+  if (d.status === 'escalated') {
+    addBeadLabel(store, bead.id, 'escalated');
+    sendMail(store, {
+      from: agentId, to: OVERSEER, subject: `${bead.id} escalated by ${agent.name}`, body: d.summary ?? '',
+      priority: 'high', kind: 'escalation',
+    });
+  }
+  returnBeadAfterInterruption(store, bead.id, `${d.status} by ${agentId}`);
+  return null;
 }

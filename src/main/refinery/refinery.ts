@@ -12,6 +12,7 @@ import { checkoutDetached, isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import { inheritedEnv } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
+import { refineryAgentId } from '../store/rigs';
 import type { Store } from '../store/store';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
@@ -28,7 +29,6 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
-export const refineryAgentId = (rig: string) => `${rig}/refinery`;
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
   const { store } = deps;

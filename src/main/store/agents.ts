@@ -34,6 +34,26 @@ export function hookBead(store: Store, agentId: string, beadId: string, branch: 
   store.touch('agent', agentId);
 }
 
+/** Only the hash of a session's token is stored; the plain value goes to the PTY's env. */
+export function setAgentToken(store: Store, agentId: string, tokenHash: string | null) {
+  store.run('UPDATE agents SET token_hash = ? WHERE id = ?', tokenHash, agentId);
+}
+
+/** A stop was asked for; the status changes only when the session's exit is seen. */
+export function markStopping(store: Store, agentId: string, reason: string) {
+  store.run('UPDATE agents SET stop_reason = ? WHERE id = ?', reason, agentId);
+  store.event({ type: 'agent.stopping', agent: agentId, payload: { reason } });
+  store.touch('agent', agentId);
+}
+
+/** The agent reported `town done` for its hooked bead. */
+export function recordDone(store: Store, agentId: string, beadId: string, status: string, summary: string | null) {
+  const now = store.now();
+  store.run('UPDATE agents SET done_bead_id = ?, done_at = ?, last_activity_at = ? WHERE id = ?', beadId, now, now, agentId);
+  store.event({ type: 'agent.done', agent: agentId, bead: beadId, payload: { status, summary } });
+  store.touch('agent', agentId);
+}
+
 export function setAgentStatus(store: Store, agentId: string, status: AgentStatus, extra: { session_id?: string | null } = {}) {
   const a = requireAgent(store, agentId);
   store.run(

@@ -1,6 +1,9 @@
-// Bead writes. Each runs inside the caller's transaction and appends its event.
+// Bead writes. Each runs inside the caller's transaction and appends its event. The
+// status column changes only here, through BEAD_TRANSITIONS; leaving a terminal status
+// takes the explicit reopenBead (invariant 5).
 import type { BeadStatus, BeadType, DependencyType, OriginKind } from '../../shared/domain';
 import { ApiError, conflict, invalid, notFound } from '../../shared/errors';
+import { assertTransition, type TransitionTable } from './status-machine';
 import type { Store } from './store';
 import { beadMetadata, getBead, getRig, type BeadRow } from './views';
 
@@ -71,6 +74,14 @@ export function createBead(store: Store, nb: NewBead): BeadRow {
   return getBead(store, id)!;
 }
 
+export const BEAD_TRANSITIONS: TransitionTable<BeadStatus> = {
+  open: ['in_progress', 'closed', 'failed'],
+  in_progress: ['open', 'in_review', 'closed', 'failed'],
+  in_review: ['closed', 'open', 'in_progress', 'failed'],
+  closed: [],
+  failed: [],
+};
+
 export interface StatusChange {
   status: BeadStatus;
   reason?: string | null;
@@ -81,6 +92,21 @@ export interface StatusChange {
 
 export function setBeadStatus(store: Store, id: string, change: StatusChange) {
   const bead = requireBead(store, id);
+  assertTransition('bead', id, BEAD_TRANSITIONS, bead.status, change.status);
+  writeStatus(store, bead, change);
+}
+
+/** The only way out of closed or failed: the overseer's explicit reopen. Attempts start over. */
+export function reopenBead(store: Store, id: string, cause: string) {
+  const bead = requireBead(store, id);
+  if (bead.status !== 'closed' && bead.status !== 'failed') throw conflict(`${bead.id} is ${bead.status}, not closed or failed`, 'id');
+  const labels = (JSON.parse(bead.labels) as string[]).filter((l) => l !== 'escalated');
+  store.run('UPDATE beads SET dispatch_attempts = 0, last_dispatch_at = NULL, labels = ? WHERE id = ?', JSON.stringify(labels), bead.id);
+  writeStatus(store, bead, { status: 'open', assignee: null, cause });
+}
+
+function writeStatus(store: Store, bead: BeadRow, change: StatusChange) {
+  const id = bead.id;
   const now = store.now();
   const assignee = change.assignee === undefined ? bead.assignee : change.assignee;
   const startedAt = change.status === 'in_progress' ? bead.started_at ?? now : bead.started_at;
@@ -101,6 +127,28 @@ export function setBeadStatus(store: Store, id: string, change: StatusChange) {
     agent: assignee,
     payload: { from: bead.status, cause: change.cause, ...(change.reason ? { reason: change.reason } : {}) },
   });
+  touchBead(store, id);
+}
+
+/** A dispatch counts against the bead (never the agent): attempts and backoff live here. */
+export function recordDispatch(store: Store, id: string) {
+  store.run('UPDATE beads SET dispatch_attempts = dispatch_attempts + 1, last_dispatch_at = ? WHERE id = ?', store.now(), id);
+}
+
+/** Assigns an open bead to a rig or a named polecat (the reconciler dispatches it). */
+export function slingBead(store: Store, id: string, target: string, rig: string | null, o: { clearBackoff?: boolean } = {}) {
+  store.run(
+    `UPDATE beads SET slung_to = ?, rig_id = coalesce(rig_id, ?)${o.clearBackoff ? ', last_dispatch_at = NULL' : ''}, updated_at = ? WHERE id = ?`,
+    target, rig, store.now(), id,
+  );
+  store.event({ type: 'bead.slung', bead: id, payload: { target }, pending: true });
+  touchBead(store, id);
+}
+
+export function addBeadLabel(store: Store, id: string, label: string) {
+  const bead = requireBead(store, id);
+  const labels = [...new Set([...(JSON.parse(bead.labels) as string[]), label])];
+  store.run('UPDATE beads SET labels = ?, updated_at = ? WHERE id = ?', JSON.stringify(labels), store.now(), id);
   touchBead(store, id);
 }
 
@@ -153,6 +201,16 @@ export function addDependency(store: Store, beadId: string, dependsOn: string, t
   store.run('INSERT INTO dependencies (bead_id, depends_on_id, type, created_at) VALUES (?, ?, ?, ?)', beadId, dependsOn, type, store.now());
   store.event({ type: 'dependency.added', bead: beadId, payload: { depends_on: dependsOn, type } });
   touchBead(store, beadId);
+}
+
+export function removeDependency(store: Store, beadId: string, dependsOn: string, type: DependencyType) {
+  requireBead(store, beadId, 'bead');
+  requireBead(store, dependsOn, 'depends_on');
+  const r = store.run('DELETE FROM dependencies WHERE bead_id = ? AND depends_on_id = ? AND type = ?', beadId, dependsOn, type);
+  if (r.changes === 0) throw notFound('dependency', `${beadId} → ${dependsOn}`, 'depends_on');
+  store.event({ type: 'dependency.removed', bead: beadId, payload: { depends_on: dependsOn, type }, pending: true });
+  touchBead(store, beadId);
+  touchBead(store, dependsOn);
 }
 
 export function assertNotTerminal(bead: BeadRow, action: string) {

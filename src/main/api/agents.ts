@@ -1,0 +1,103 @@
+// Agent commands: the overseer's (list, stop, restart, type into) and the agent's own
+// protocol (prime, hook, done).
+import type { PriorWorkView } from '../../shared/domain';
+import { ApiError, conflict } from '../../shared/errors';
+import { commitsAhead } from '../git/branches';
+import { resolveRef } from '../git/merge';
+import { acceptDone, returnBeadAfterInterruption } from '../reconciler/transitions';
+import { rolePrompt } from '../runtimes/role-prompts';
+import { releaseAgent, requireAgent } from '../store/agents';
+import { requireBead, slingBead } from '../store/beads';
+import type { Store } from '../store/store';
+import { agentView, getAgent, getRig, sessionView, type AgentRow, type SessionRow } from '../store/views';
+import { beadById, requireCallerAgent, type EngineContext, type Handlers } from './context';
+
+/** What the agent's branch already holds beyond its target (an earlier run's commits). */
+async function priorWorkOf(store: Store, agent: AgentRow): Promise<PriorWorkView | null> {
+  const rig = agent.hook_bead_id && agent.branch && agent.rig_id ? getRig(store, agent.rig_id) : undefined;
+  if (!rig || !agent.branch) return null;
+  const work = await commitsAhead(rig.path, agent.branch, rig.default_branch).catch(() => null);
+  return work && work.commits.length > 0 ? work : null;
+}
+
+async function stopAgent(ctx: EngineContext, agentId: string) {
+  const { store } = ctx;
+  const agent = requireAgent(store, agentId);
+  const stopped = await ctx.stopAgentSession(agent.id, 'user');
+  if (!stopped && agent.hook_bead_id) {
+    // No live session (it never started, or died unseen): release the hook directly.
+    store.transaction(() => {
+      const bead = agent.hook_bead_id!;
+      releaseAgent(store, agent.id, 'idle', 'stopped by overseer');
+      returnBeadAfterInterruption(store, bead, 'agent stopped by overseer');
+    });
+  }
+}
+
+export const agentHandlers: Handlers<
+  'agent.list' | 'agent.stop' | 'agent.restart' | 'agent.input' | 'session.list' | 'agent.prime' | 'agent.hook' | 'agent.done'
+> = {
+  'agent.list': (ctx) => ctx.store.all<AgentRow>('SELECT * FROM agents ORDER BY rig_id, role, name').map((a) => agentView(ctx.store, a)),
+
+  'agent.stop': async (ctx, _c, input) => {
+    await stopAgent(ctx, input.agent);
+    return agentView(ctx.store, getAgent(ctx.store, input.agent)!);
+  },
+
+  'agent.restart': async (ctx, _c, input) => {
+    const { store } = ctx;
+    const agent = requireAgent(store, input.agent);
+    if (agent.role !== 'polecat') throw conflict(`${agent.id} is a ${agent.role}; only polecats restart on their bead`, 'agent');
+    const bead = agent.hook_bead_id;
+    if (!bead) throw conflict(`${agent.id} holds no bead; sling one to it instead`, 'agent');
+    await stopAgent(ctx, agent.id);
+    store.transaction(() => {
+      // Back on the same polecat: the reconciler dispatches it there as soon as it is idle.
+      if (requireBead(store, bead).status === 'open') slingBead(store, bead, agent.id, agent.rig_id, { clearBackoff: true });
+      store.event({ type: 'agent.restart_requested', agent: agent.id, bead, payload: {}, pending: true });
+    });
+    return agentView(store, getAgent(store, agent.id)!);
+  },
+
+  'agent.input': (ctx, _c, input) => {
+    requireAgent(ctx.store, input.agent);
+    return { bytes: ctx.writeToAgent(input.agent, input.data) };
+  },
+
+  'session.list': (ctx, _c, input) =>
+    (input.agent
+      ? ctx.store.all<SessionRow>('SELECT * FROM sessions WHERE agent_id = ? ORDER BY started_at', input.agent)
+      : ctx.store.all<SessionRow>('SELECT * FROM sessions ORDER BY started_at')
+    ).map(sessionView),
+
+  'agent.prime': async (ctx, caller) => {
+    const agent = requireCallerAgent(ctx, caller);
+    const bead = agent.hook_bead_id ? beadById(ctx.store, agent.hook_bead_id) : null;
+    const prior_work = await priorWorkOf(ctx.store, agent);
+    return { agent: agentView(ctx.store, agent), bead, prior_work, role_prompt: rolePrompt(agent, bead, prior_work) };
+  },
+
+  'agent.hook': async (ctx, caller) => {
+    const agent = requireCallerAgent(ctx, caller);
+    if (agent.hook_bead_id) ctx.store.run('UPDATE agents SET last_activity_at = ? WHERE id = ?', ctx.store.now(), agent.id);
+    return { bead: agent.hook_bead_id ? beadById(ctx.store, agent.hook_bead_id) : null, prior_work: await priorWorkOf(ctx.store, agent) };
+  },
+
+  'agent.done': async (ctx, caller, input) => {
+    const { store } = ctx;
+    const agent = requireCallerAgent(ctx, caller);
+    if (agent.hook_bead_id !== input.bead || agent.done_bead_id === input.bead) {
+      // A late or stray callback: recorded, never applied to whatever the agent holds now.
+      store.transaction(() =>
+        store.event({ type: 'agent.done_ignored', agent: agent.id, bead: input.bead, payload: { hook: agent.hook_bead_id, status: input.status } }),
+      );
+      throw new ApiError('stale', `${agent.id} does not hold ${input.bead} (hook: ${agent.hook_bead_id ?? 'none'}); ignored`, 'bead');
+    }
+    requireBead(store, input.bead, 'bead');
+    const rig = getRig(store, agent.rig_id!)!;
+    const headSha = input.status === 'completed' && agent.branch ? await resolveRef({ dir: rig.path }, `refs/heads/${agent.branch}`) : null;
+    const mr = store.transaction(() => acceptDone(store, agent.id, input.bead, { status: input.status, summary: input.summary ?? null, headSha }));
+    ctx.wake();
+    return { accepted: true, merge_request: mr };
+  },
+};

@@ -1,0 +1,58 @@
+// Convoy commands: plan, reorder and start groups of beads.
+import { conflict, notFound } from '../../shared/errors';
+import { addConvoyMembers, createConvoy, moveConvoyMember, removeConvoyMembers, requireConvoy, requireConvoyMember, startConvoy } from '../store/convoys';
+import { convoyView } from '../store/views';
+import type { Handlers } from './context';
+
+export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.remove' | 'convoy.move' | 'convoy.start' | 'convoy.list' | 'convoy.show'> = {
+  'convoy.create': (ctx, _c, input) => {
+    const { store } = ctx;
+    input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
+    const id = store.transaction(() => createConvoy(store, input.title, input.beads));
+    return convoyView(store, id)!;
+  },
+
+  'convoy.add': (ctx, _c, input) => {
+    const { store } = ctx;
+    const convoy = requireConvoy(store, input.convoy, 'convoy');
+    if (convoy.status === 'landed') throw conflict(`${convoy.id} has landed; create a new convoy`, 'convoy');
+    input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
+    store.transaction(() => addConvoyMembers(store, convoy.id, input.beads));
+    ctx.wake();
+    return convoyView(store, convoy.id)!;
+  },
+
+  'convoy.remove': (ctx, _c, input) => {
+    const { store } = ctx;
+    const convoy = requireConvoy(store, input.convoy, 'convoy');
+    if (convoy.status === 'landed') throw conflict(`${convoy.id} has landed; its members are history`, 'convoy');
+    input.beads.forEach((id, i) => {
+      if (!store.get('SELECT 1 FROM convoy_members WHERE convoy_id = ? AND bead_id = ?', convoy.id, id)) {
+        throw notFound('member', `${id} in ${convoy.id}`, `beads.${i}`);
+      }
+    });
+    store.transaction(() => removeConvoyMembers(store, convoy.id, input.beads));
+    return convoyView(store, convoy.id)!;
+  },
+
+  'convoy.move': (ctx, _c, input) => {
+    const { store } = ctx;
+    const convoy = requireConvoy(store, input.convoy, 'convoy');
+    store.transaction(() => moveConvoyMember(store, convoy.id, input.bead, input.position));
+    return convoyView(store, convoy.id)!;
+  },
+
+  'convoy.start': (ctx, _c, input) => {
+    const { store } = ctx;
+    store.transaction(() => startConvoy(store, input.convoy));
+    return convoyView(store, input.convoy)!;
+  },
+
+  'convoy.list': (ctx) =>
+    ctx.store.all<{ id: string }>('SELECT c.id FROM convoys c JOIN beads b ON b.id = c.id ORDER BY b.created_at').map((c) => convoyView(ctx.store, c.id)!),
+
+  'convoy.show': (ctx, _c, input) => {
+    requireConvoy(ctx.store, input.id, 'id');
+    return convoyView(ctx.store, input.id)!;
+  },
+};

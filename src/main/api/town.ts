@@ -1,0 +1,98 @@
+// Town-wide commands: status, snapshot, configuration, the event log.
+import type { Snapshot } from '../../shared/domain';
+import { invalid } from '../../shared/errors';
+import { CONFIG_KEYS, isConfigKey, readConfig, validateConfigValue } from '../reconciler/config';
+import { townPrefix } from '../store/beads';
+import type { Store } from '../store/store';
+import {
+  agentView,
+  beadView,
+  convoyView,
+  eventView,
+  mailView,
+  mergeRequestView,
+  rigView,
+  type AgentRow,
+  type BeadRow,
+  type EventRow,
+  type MailRow,
+  type MergeRequestRow,
+  type RigRow,
+} from '../store/views';
+import type { Handlers } from './context';
+
+function snapshot(store: Store): Snapshot {
+  return store.db.transaction(() => ({
+    revision: store.revision,
+    rigs: store.all<RigRow>('SELECT * FROM rigs ORDER BY name').map(rigView),
+    beads: store.all<BeadRow>('SELECT * FROM beads ORDER BY created_at, id').map((r) => beadView(store, r)),
+    convoys: store.all<{ id: string }>('SELECT id FROM convoys').map((c) => convoyView(store, c.id)!),
+    agents: store.all<AgentRow>('SELECT * FROM agents ORDER BY id').map((a) => agentView(store, a)),
+    merge_requests: store.all<MergeRequestRow>('SELECT * FROM merge_requests ORDER BY created_at').map(mergeRequestView),
+    mail: store.all<MailRow>('SELECT * FROM mail ORDER BY created_at').map(mailView),
+  }))();
+}
+
+export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'town.config' | 'events.list'> = {
+  'town.status': (ctx) => {
+    const { store } = ctx;
+    const counts: Record<string, number> = {};
+    for (const r of store.all<{ status: string; n: number }>(
+      `SELECT status, count(*) AS n FROM beads WHERE type NOT IN ('merge_request','convoy') GROUP BY status`,
+    )) counts[r.status] = r.n;
+    const agents = store.get<{ total: number; working: number }>(
+      `SELECT count(*) AS total, coalesce(sum(status IN ('starting','working','waiting','stalled')), 0) AS working FROM agents WHERE role = 'polecat'`,
+    )!;
+    const mem = process.memoryUsage();
+    const m = ctx.reconcilerMetrics();
+    return {
+      town: ctx.townDir,
+      pid: process.pid,
+      revision: store.revision,
+      dispatch_paused: store.setting('dispatch_paused', false),
+      counts,
+      agents,
+      memory: { rss_mb: Math.round(mem.rss / 1048576), heap_mb: Math.round(mem.heapUsed / 1048576) },
+      reconciler: { ticks: m.ticks, last_tick_ms: Math.round(m.lastTickMs * 100) / 100, violations: m.violations },
+    };
+  },
+
+  'town.snapshot': (ctx) => snapshot(ctx.store),
+
+  'town.config': (ctx, _c, input) => {
+    const { store } = ctx;
+    if (input.set) {
+      const entries = Object.entries(input.set);
+      for (const [key, value] of entries) {
+        if (key === 'dispatch_paused') {
+          if (typeof value !== 'boolean') throw invalid('expected true or false', `set.${key}`);
+          continue;
+        }
+        if (key === 'town_prefix') {
+          if (typeof value !== 'string' || !/^[a-z][a-z0-9]{0,7}$/.test(value)) throw invalid('lowercase letters and digits', `set.${key}`);
+          continue;
+        }
+        if (!isConfigKey(key)) throw invalid(`unknown setting ${key}; known: ${[...CONFIG_KEYS, 'dispatch_paused', 'town_prefix'].join(', ')}`, `set.${key}`);
+        const problem = validateConfigValue(key, value);
+        if (problem) throw invalid(problem, `set.${key}`);
+      }
+      store.transaction(() => {
+        for (const [key, value] of entries) {
+          store.setSetting(isConfigKey(key) ? `config.${key}` : key, value);
+          store.event({ type: 'config.set', payload: { key, value } });
+        }
+      });
+      ctx.wake();
+    }
+    return { ...readConfig(store), dispatch_paused: store.setting('dispatch_paused', false), town_prefix: townPrefix(store) };
+  },
+
+  'events.list': (ctx, _c, input) => {
+    const order = input.latest ? 'DESC' : 'ASC';
+    const rows = input.bead
+      ? ctx.store.all<EventRow>(`SELECT * FROM events WHERE bead_id = ? AND seq > ? ORDER BY seq ${order} LIMIT ?`, input.bead, input.after ?? 0, input.limit)
+      : ctx.store.all<EventRow>(`SELECT * FROM events WHERE seq > ? ORDER BY seq ${order} LIMIT ?`, input.after ?? 0, input.limit);
+    if (input.latest) rows.reverse();
+    return rows.map(eventView);
+  },
+};
