@@ -1,7 +1,7 @@
 // Town-wide commands: status, snapshot, configuration, the event log.
 import type { Snapshot } from '../../shared/domain';
 import { invalid } from '../../shared/errors';
-import { CONFIG_KEYS, isConfigKey, readConfig, validateConfigValue } from '../reconciler/config';
+import { CONFIG_KEYS, parseConfigValue, readConfig, resolveConfigKey } from '../reconciler/config';
 import { townPrefix } from '../store/beads';
 import type { Store } from '../store/store';
 import {
@@ -62,24 +62,28 @@ export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'town.conf
   'town.config': (ctx, _c, input) => {
     const { store } = ctx;
     if (input.set) {
-      const entries = Object.entries(input.set);
-      for (const [key, value] of entries) {
+      const writes: [string, unknown][] = [];
+      for (const [key, value] of Object.entries(input.set)) {
         if (key === 'dispatch_paused') {
           if (typeof value !== 'boolean') throw invalid('expected true or false', `set.${key}`);
+          writes.push([key, value]);
           continue;
         }
         if (key === 'town_prefix') {
           if (typeof value !== 'string' || !/^[a-z][a-z0-9]{0,7}$/.test(value)) throw invalid('lowercase letters and digits', `set.${key}`);
+          writes.push([key, value]);
           continue;
         }
-        if (!isConfigKey(key)) throw invalid(`unknown setting ${key}; known: ${[...CONFIG_KEYS, 'dispatch_paused', 'town_prefix'].join(', ')}`, `set.${key}`);
-        const problem = validateConfigValue(key, value);
-        if (problem) throw invalid(problem, `set.${key}`);
+        const resolved = resolveConfigKey(key);
+        if (!resolved) throw invalid(`unknown setting ${key}; known: ${[...CONFIG_KEYS, 'dispatch_paused', 'town_prefix'].join(', ')}`, `set.${key}`);
+        const parsed = parseConfigValue(resolved.key, value, resolved.unitMs);
+        if ('problem' in parsed) throw invalid(`${key}: ${parsed.problem}`, `set.${key}`);
+        writes.push([`config.${resolved.key}`, parsed.value]);
       }
       store.transaction(() => {
-        for (const [key, value] of entries) {
-          store.setSetting(isConfigKey(key) ? `config.${key}` : key, value);
-          store.event({ type: 'config.set', payload: { key, value } });
+        for (const [key, value] of writes) {
+          store.setSetting(key, value);
+          store.event({ type: 'config.set', payload: { key: key.replace(/^config\./, ''), value } });
         }
       });
       ctx.wake();

@@ -82,7 +82,7 @@ export class TownEffects implements EffectRunner {
         worktree: agent.worktree,
         branch: agent.branch,
         token,
-        sandbox: readConfig(this.store).agent_sandbox,
+        sandbox: readConfig(this.store)['agents.sandbox'],
       });
       const sessionId = `s-${randomBytes(6).toString('hex')}`;
       const logPath = path.join(this.paths.logs, `${sessionId}.log`);

@@ -1,69 +1,151 @@
-// Town-wide knobs for the reconciler's rules. Defaults follow domain.md; each can be
-// changed per town with `town config set KEY VALUE`.
+// Town-wide knobs for the reconciler's rules, per town (`town config set KEY VALUE`),
+// applied without a restart. Defaults follow domain.md. Durations are written `90s`,
+// `15m`, `2h` and held in milliseconds; the snake_case keys of earlier releases still
+// work as aliases, in their old units.
 import type { Store } from '../store/store';
-
-export interface TownConfig {
-  /** Dispatches per bead before it is marked failed. */
-  dispatch_max_attempts: number;
-  /** Wait before attempt n+1, in seconds, indexed by attempts so far (last value repeats). */
-  dispatch_backoff_s: number[];
-  /** Live polecats across all rigs. */
-  max_polecats_town: number;
-  /** After `town done`, how long a session may linger before it is stopped. */
-  done_exit_grace_s: number;
-  /** A blocked MR waiting on a dirty checkout is retried after this long. */
-  blocked_retry_s: number;
-  /** Timer tick for time-based rules. */
-  tick_interval_ms: number;
-  /** How agent sessions are confined: `none`, or `bwrap` (bubblewrap, Linux). */
-  agent_sandbox: AgentSandbox;
-}
 
 export const AGENT_SANDBOXES = ['none', 'bwrap'] as const;
 export type AgentSandbox = (typeof AGENT_SANDBOXES)[number];
 
-export const DEFAULT_CONFIG: TownConfig = {
-  dispatch_max_attempts: 5,
-  dispatch_backoff_s: [0, 120, 300, 600, 1800],
-  max_polecats_town: 20,
-  done_exit_grace_s: 10,
-  blocked_retry_s: 15,
-  tick_interval_ms: 1000,
-  agent_sandbox: 'none',
+type Spec =
+  | { kind: 'count'; default: number; min: number; about: string }
+  | { kind: 'duration'; default: number; about: string }
+  | { kind: 'durations'; default: number[]; about: string }
+  | { kind: 'choice'; default: string; choices: readonly string[]; about: string };
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+
+export const CONFIG_SPEC = {
+  'dispatch.max_attempts': { kind: 'count', default: 5, min: 1, about: 'dispatches per bead before it is marked failed' },
+  'dispatch.backoff': { kind: 'durations', default: [0, 2 * M, 5 * M, 10 * M, 30 * M], about: 'wait before each further attempt (the last repeats)' },
+  'dispatch.breaker_failures': { kind: 'count', default: 20, min: 1, about: 'dispatch failures within the window that pause dispatch' },
+  'dispatch.breaker_window': { kind: 'duration', default: 30 * M, about: 'window of the dispatch circuit breaker' },
+  'town.max_polecats': { kind: 'count', default: 20, min: 0, about: 'live polecats across all rigs' },
+  'town.tick_interval': { kind: 'duration', default: 1 * S, about: 'timer for time-based rules (events wake the reconciler at once)' },
+  'health.waiting_after': { kind: 'duration', default: 3 * S, about: 'quiet time at a terminal read before an agent counts as waiting' },
+  'health.nudge_after': { kind: 'duration', default: 15 * M, about: 'no progress this long: nudge the agent' },
+  'health.escalate_after': { kind: 'duration', default: 60 * M, about: 'no progress this long: escalate' },
+  'health.stop_after': { kind: 'duration', default: 120 * M, about: 'no progress this long: stop the agent and reopen its bead' },
+  'health.stale_in_progress_after': { kind: 'duration', default: 5 * M, about: 'in progress with no live agent this long: reopen' },
+  'health.respawn_clean_exits': { kind: 'count', default: 1, min: 0, about: 'respawns after a clean exit without done' },
+  'health.crash_restarts': { kind: 'count', default: 3, min: 0, about: 'restarts after crashes before the bead is reopened' },
+  'health.crash_backoff': { kind: 'durations', default: [5 * S, 30 * S, 2 * M], about: 'wait before each crash restart' },
+  'health.done_exit_grace': { kind: 'duration', default: 10 * S, about: 'after done, how long a session may linger before it is stopped' },
+  'escalation.cooldown': { kind: 'duration', default: 30 * M, about: 'the same escalation is not raised again within this' },
+  'escalation.reescalate_after': { kind: 'duration', default: 60 * M, about: 'an unacked escalation is raised again after this (at most twice)' },
+  'gc.idle_polecat_after': { kind: 'duration', default: 24 * H, about: 'idle polecats without a hook are removed (clean worktrees only)' },
+  'refinery.blocked_retry': { kind: 'duration', default: 15 * S, about: 'a merge blocked by a dirty checkout is retried after this' },
+  'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
+} as const satisfies Record<string, Spec>;
+
+export type ConfigKey = keyof typeof CONFIG_SPEC;
+type ValueOf<K extends ConfigKey> = (typeof CONFIG_SPEC)[K] extends { kind: 'durations' }
+  ? number[]
+  : (typeof CONFIG_SPEC)[K] extends { kind: 'choice' }
+    ? string
+    : number;
+export type TownConfig = { [K in ConfigKey]: ValueOf<K> } & { 'agents.sandbox': AgentSandbox };
+
+export const CONFIG_KEYS = Object.keys(CONFIG_SPEC) as ConfigKey[];
+
+/** Keys of earlier releases, with the unit their bare numbers were in. */
+export const CONFIG_ALIASES: Record<string, { key: ConfigKey; unitMs: number }> = {
+  dispatch_max_attempts: { key: 'dispatch.max_attempts', unitMs: 1 },
+  dispatch_backoff_s: { key: 'dispatch.backoff', unitMs: S },
+  max_polecats_town: { key: 'town.max_polecats', unitMs: 1 },
+  done_exit_grace_s: { key: 'health.done_exit_grace', unitMs: S },
+  blocked_retry_s: { key: 'refinery.blocked_retry', unitMs: S },
+  tick_interval_ms: { key: 'town.tick_interval', unitMs: 1 },
+  agent_sandbox: { key: 'agents.sandbox', unitMs: 1 },
 };
 
-export const CONFIG_KEYS = Object.keys(DEFAULT_CONFIG) as (keyof TownConfig)[];
+export const DEFAULT_CONFIG = Object.fromEntries(CONFIG_KEYS.map((k) => [k, CONFIG_SPEC[k].default])) as unknown as TownConfig;
 
-export function isConfigKey(key: string): key is keyof TownConfig {
-  return (CONFIG_KEYS as string[]).includes(key);
+export function resolveConfigKey(key: string): { key: ConfigKey; unitMs: number | null } | null {
+  if (key in CONFIG_SPEC) return { key: key as ConfigKey, unitMs: null };
+  return CONFIG_ALIASES[key] ?? null;
 }
 
-export function validateConfigValue(key: keyof TownConfig, value: unknown): string | null {
-  const def = DEFAULT_CONFIG[key];
-  if (key === 'agent_sandbox') {
-    return (AGENT_SANDBOXES as readonly unknown[]).includes(value) ? null : `expected one of ${AGENT_SANDBOXES.join(', ')}`;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: S, m: M, h: H, d: 24 * H };
+
+/** `90s`, `15m`, `2h` → ms; a bare number only where the key's unit is known (aliases), or 0. */
+export function parseDuration(v: unknown, unitMs: number | null): number | null {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return unitMs !== null ? v * unitMs : v === 0 ? 0 : null;
+  if (typeof v !== 'string') return null;
+  const t = v.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return parseDuration(Number(t), unitMs);
+  const m = DURATION.exec(t);
+  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]]) : null;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  for (const [unit, size] of [['d', 24 * H], ['h', H], ['m', M], ['s', S]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
   }
-  if (Array.isArray(def)) {
-    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'number' && v >= 0)) {
-      return 'expected a non-empty list of non-negative numbers';
+  return `${ms}ms`;
+}
+
+/** The canonical value for a key, or a sentence saying what was expected. */
+export function parseConfigValue(key: ConfigKey, raw: unknown, unitMs: number | null): { value: unknown } | { problem: string } {
+  const spec: Spec = CONFIG_SPEC[key];
+  switch (spec.kind) {
+    case 'count': {
+      const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < spec.min || n > 1_000_000) return { problem: `expected a whole number ≥ ${spec.min}` };
+      return { value: n };
     }
-    return null;
+    case 'duration': {
+      const ms = parseDuration(raw, unitMs);
+      return ms === null ? { problem: 'expected a duration like 90s, 15m or 2h' } : { value: ms };
+    }
+    case 'durations': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+      if (items.length === 0 || items.length > 32) return { problem: 'expected 1 to 32 comma-separated durations like 0,2m,5m' };
+      const out: number[] = [];
+      for (const item of items) {
+        const ms = parseDuration(typeof item === 'string' ? item.trim() : item, unitMs);
+        if (ms === null) return { problem: 'expected comma-separated durations like 0,2m,5m' };
+        out.push(ms);
+      }
+      return { value: out };
+    }
+    case 'choice':
+      return spec.choices.includes(raw as string) ? { value: raw } : { problem: `expected one of ${spec.choices.join(', ')}` };
   }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'expected a non-negative number';
-  if (key === 'dispatch_max_attempts' && (value < 1 || !Number.isInteger(value))) return 'expected a whole number ≥ 1';
-  return null;
+}
+
+/** How a value reads to a person: durations as `15m`, lists comma-separated. */
+export function displayConfigValue(key: ConfigKey, value: unknown): string {
+  const spec: Spec = CONFIG_SPEC[key];
+  if (spec.kind === 'duration') return formatDuration(value as number);
+  if (spec.kind === 'durations') return (value as number[]).map(formatDuration).join(',');
+  return String(value);
 }
 
 export function readConfig(store: Store): TownConfig {
-  const out = { ...DEFAULT_CONFIG };
+  const out: Record<string, unknown> = { ...DEFAULT_CONFIG };
   for (const key of CONFIG_KEYS) {
-    (out as Record<string, unknown>)[key] = store.setting(`config.${key}`, DEFAULT_CONFIG[key]);
+    const stored = store.setting<unknown>(`config.${key}`, undefined);
+    if (stored !== undefined) out[key] = stored;
   }
-  return out;
+  // Values set under the old keys before they were renamed, in their old units.
+  for (const [alias, { key, unitMs }] of Object.entries(CONFIG_ALIASES)) {
+    if (store.setting<unknown>(`config.${key}`, undefined) !== undefined) continue;
+    const legacy = store.setting<unknown>(`config.${alias}`, undefined);
+    if (legacy === undefined) continue;
+    const parsed = parseConfigValue(key, legacy, unitMs);
+    if ('value' in parsed) out[key] = parsed.value;
+  }
+  return out as TownConfig;
 }
 
+/** Wait before attempt n+1, indexed by attempts so far (the last value repeats). */
 export function backoffMs(config: TownConfig, attemptsSoFar: number): number {
   if (attemptsSoFar <= 0) return 0;
-  const list = config.dispatch_backoff_s;
-  return (list[Math.min(attemptsSoFar, list.length - 1)] ?? 0) * 1000;
+  const list = config['dispatch.backoff'];
+  return list[Math.min(attemptsSoFar, list.length - 1)] ?? 0;
 }

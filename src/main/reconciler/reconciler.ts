@@ -194,7 +194,7 @@ export class Reconciler {
 
   private scheduleTimer() {
     if (this.stopped) return;
-    const interval = readConfig(this.o.store).tick_interval_ms;
+    const interval = readConfig(this.o.store)['town.tick_interval'];
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = null;
       void this.tick().finally(() => this.scheduleTimer());

@@ -44,7 +44,7 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
   let liveInTown = q.livePolecatCount(null);
 
   for (const { bead } of q.dispatchableBeads(500)) {
-    if (bead.dispatch_attempts >= config.dispatch_max_attempts) continue;
+    if (bead.dispatch_attempts >= config['dispatch.max_attempts']) continue;
     if (bead.last_dispatch_at !== null && now < bead.last_dispatch_at + backoffMs(config, bead.dispatch_attempts)) continue;
     const rigId = bead.rig_id!;
     const rig = q.rig(rigId);
@@ -63,7 +63,7 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
       actions.push({ type: 'dispatch', bead: bead.id, rig: rigId, agent: bead.slung_to, newPolecat: null });
       continue;
     }
-    if (liveByRig.get(rigId)! >= rig.max_polecats || liveInTown >= config.max_polecats_town) continue;
+    if (liveByRig.get(rigId)! >= rig.max_polecats || liveInTown >= config['town.max_polecats']) continue;
     let agent = pool.shift();
     let newPolecat: string | null = null;
     if (!agent) {
@@ -81,7 +81,7 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
 
 /** An agent said `done` but its session lingers (a real CLI waits for more input). */
 export const retireFinishedSessions: Rule = ({ q, now, config }) =>
-  q.finishedAgentsStillRunning(now - config.done_exit_grace_s * 1000).map((a) => ({ type: 'retire_finished_session', agent: a.id }));
+  q.finishedAgentsStillRunning(now - config['health.done_exit_grace']).map((a) => ({ type: 'retire_finished_session', agent: a.id }));
 
 /** One MR at a time per rig: claim the best queued one when none is in flight. */
 export const refineMergeQueue: Rule = ({ q }) => {

@@ -17,7 +17,7 @@ import type { TownConfig } from './config';
 export function returnBeadAfterFailedRun(store: Store, beadId: string, config: TownConfig, cause: string) {
   const bead = getBead(store, beadId);
   if (!bead || bead.status !== 'in_progress') return;
-  if (bead.dispatch_attempts >= config.dispatch_max_attempts) {
+  if (bead.dispatch_attempts >= config['dispatch.max_attempts']) {
     setBeadStatus(store, beadId, { status: 'failed', assignee: null, reason: `gave up after ${bead.dispatch_attempts} attempts (${cause})`, cause });
     escalate(store, {
       bead: beadId,

@@ -43,7 +43,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const checkout = await checkoutState(deps, rig, mr.target);
       if (checkout.state === 'dirty') {
-        report('refinery.blocked', { reason: checkout.reason, retry_after_ms: readConfig(store).blocked_retry_s * 1000 });
+        report('refinery.blocked', { reason: checkout.reason, retry_after_ms: readConfig(store)['refinery.blocked_retry'] });
         return;
       }
       const source = getBead(store, mr.source_bead_id);

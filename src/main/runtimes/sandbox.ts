@@ -82,7 +82,7 @@ export function bwrapArgs(t: SandboxTarget): string[] {
 export function inBwrap(file: string, args: string[], target: SandboxTarget): { file: string; args: string[] } {
   const bwrap = findOnPath('bwrap');
   if (!bwrap) {
-    throw new SandboxUnavailableError('agent_sandbox is bwrap but bubblewrap (bwrap) is not on PATH: install it, or run `town config set agent_sandbox none`');
+    throw new SandboxUnavailableError('agent_sandbox is bwrap but bubblewrap (bwrap) is not on PATH: install it, or run `town config set agents.sandbox none`');
   }
   return { file: bwrap, args: [...bwrapArgs(target), '--', file, ...args] };
 }
