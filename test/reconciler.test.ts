@@ -68,6 +68,8 @@ describe('the reconciler', () => {
 
   it('counts attempts on the bead, backs off, and fails it at the cap with an escalation', async () => {
     const t = await setup(1);
+    // Crash restarts on the same hook have their own test; here every crash ends the run.
+    await t.town.call('town.config', { set: { 'health.crash_restarts': 0 } });
     const bead = await t.town.call('bead.create', { rig: 'app', title: 'crashy' });
     await t.town.call('sling', { bead: bead.id });
     const backoffs = [0, 120, 300, 600, 1800];
@@ -93,8 +95,10 @@ describe('the reconciler', () => {
         expect(shown.status).toBe('failed');
       }
     }
+    // One escalation per reason: the crashes of five runs are deduplicated while unacked.
     const inbox = await t.town.call('mail.inbox', {});
-    expect(inbox.filter((m) => m.kind === 'escalation')).toHaveLength(1);
+    const subjects = inbox.filter((m) => m.kind === 'escalation').map((m) => m.subject).sort();
+    expect(subjects).toEqual([`${bead.id}: agent keeps crashing`, `${bead.id}: dispatch attempts exhausted`]);
     t.clock.advance(3600_000);
     await t.reconciler.tick();
     expect(t.effects.take('start_session')).toHaveLength(0);
@@ -116,7 +120,8 @@ describe('the reconciler', () => {
 
   it('poisons an event that keeps failing without blocking the ones after it', async () => {
     const t = await setup(1);
-    t.store.report({ type: 'session.spawned', agent: 'app/polecats/ghost', bead: null, payload: { session: null } });
+    // Written past the store's checks, as a bug in an older release might have left it.
+    t.store.run(`INSERT INTO events (type, agent_id, payload, created_at) VALUES ('session.spawned', 'app/polecats/ghost', '{"session":null}', 0)`);
     const bead = await t.town.call('bead.create', { rig: 'app', title: 'after the poison' });
     await t.town.call('sling', { bead: bead.id });
     for (let i = 0; i < 3; i++) await t.reconciler.tick();

@@ -80,9 +80,11 @@ describe('a town turns beads into merged commits', () => {
     expect(agentProcessesOf(dir)).toEqual([]);
   }, 150_000);
 
-  it('re-dispatches a crashing bead, counting attempts, and fails it at the cap', async () => {
+  it('restarts a crashing agent once on its hook, then re-dispatches the bead counting attempts, and fails it at the cap', async () => {
     const { dir } = await newTown();
     await townJson(dir, 'config', 'set', 'dispatch_backoff_s', '[0]');
+    await townJson(dir, 'config', 'set', 'health.crash_restarts', '1');
+    await townJson(dir, 'config', 'set', 'health.crash_backoff', '0');
     const crash = await bead(dir, '--title', 'Always crashes', '--scenario', 'crash');
     await serve(dir);
     await townJson(dir, 'sling', crash.id);
@@ -93,7 +95,9 @@ describe('a town turns beads into merged commits', () => {
     expect(failed.dispatch_attempts).toBe(5);
     expect(failed.close_reason).toMatch(/gave up after 5 attempts/);
     const sessions = await townJson(dir, 'events', '--limit', '10000');
-    expect(sessions.filter((e: any) => e.type === 'session.spawned' && e.bead === crash.id)).toHaveLength(5);
+    // Each of the 5 dispatches ran twice: the first crash restarts it on the same hook.
+    expect(sessions.filter((e: any) => e.type === 'session.spawned' && e.bead === crash.id)).toHaveLength(10);
+    expect(sessions.filter((e: any) => e.type === 'agent.respawn' && e.bead === crash.id)).toHaveLength(5);
     const inbox = await townJson(dir, 'mail', 'inbox');
     expect(inbox.some((m: any) => m.subject.includes(crash.id))).toBe(true);
     expect(agentProcessesOf(dir)).toEqual([]);

@@ -131,6 +131,37 @@ export interface AgentView {
   restarts: number;
   last_output_at: string | null;
   created_at: string;
+  /** Since when the agent is in its status, and why (for waiting, stalled, dead: the evidence). */
+  status_since: string | null;
+  evidence: AgentEvidence | null;
+  last_progress_at: string | null;
+  nudged_at: string | null;
+}
+
+export interface AgentEvidence {
+  summary: string;
+  last_lines?: string[];
+  process?: { pid: number; name: string } | null;
+  source?: string;
+}
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface EscalationView {
+  id: string;
+  severity: Severity;
+  source: string;
+  agent: string | null;
+  bead: string | null;
+  reason: string;
+  evidence: AgentEvidence;
+  body: string;
+  created_at: string;
+  last_raised_at: string;
+  raised_count: number;
+  acked_at: string | null;
+  acked_by: string | null;
 }
 
 export interface MergeRequestView {
@@ -182,7 +213,7 @@ export interface SessionView {
   bytes_out: number;
 }
 
-export type EntityKind = 'rig' | 'bead' | 'convoy' | 'agent' | 'merge_request' | 'mail';
+export type EntityKind = 'rig' | 'bead' | 'convoy' | 'agent' | 'merge_request' | 'mail' | 'escalation';
 
 export interface EntityMap {
   rig: RigView;
@@ -191,6 +222,7 @@ export interface EntityMap {
   agent: AgentView;
   merge_request: MergeRequestView;
   mail: MailView;
+  escalation: EscalationView;
 }
 
 /** One change to one entity, in commit order. `value: null` means it was deleted. */
@@ -209,6 +241,7 @@ export interface Snapshot {
   agents: AgentView[];
   merge_requests: MergeRequestView[];
   mail: MailView[];
+  escalations: EscalationView[];
 }
 
 export interface TownStatus {

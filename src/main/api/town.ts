@@ -3,11 +3,13 @@ import type { Snapshot } from '../../shared/domain';
 import { invalid } from '../../shared/errors';
 import { CONFIG_KEYS, parseConfigValue, readConfig, resolveConfigKey } from '../reconciler/config';
 import { townPrefix } from '../store/beads';
+import type { EscalationRow } from '../store/escalations';
 import type { Store } from '../store/store';
 import {
   agentView,
   beadView,
   convoyView,
+  escalationView,
   eventView,
   mailView,
   mergeRequestView,
@@ -30,6 +32,7 @@ function snapshot(store: Store): Snapshot {
     agents: store.all<AgentRow>('SELECT * FROM agents ORDER BY id').map((a) => agentView(store, a)),
     merge_requests: store.all<MergeRequestRow>('SELECT * FROM merge_requests ORDER BY created_at').map(mergeRequestView),
     mail: store.all<MailRow>('SELECT * FROM mail ORDER BY created_at').map(mailView),
+    escalations: store.all<EscalationRow>('SELECT * FROM escalations ORDER BY created_at').map(escalationView),
   }))();
 }
 

@@ -14,8 +14,8 @@ import { getAgent, getRig, type RigRow } from '../store/views';
 import type { TownPaths } from './town-dir';
 
 export class TownEffects implements EffectRunner {
-  /** Which bead each live session was started for (exit events carry it). */
-  private sessionBeads = new Map<string, string>();
+  /** Which bead and launch each live session was started for (exit events carry them). */
+  private sessionBeads = new Map<string, { bead: string; launch: string }>();
   readonly gateSessions = new Map<string, string>();
 
   constructor(
@@ -25,13 +25,14 @@ export class TownEffects implements EffectRunner {
   ) {
     host.onExit((info) => {
       if (info.sessionId.startsWith('gate-')) return;
-      const bead = this.sessionBeads.get(info.sessionId) ?? null;
+      const started = this.sessionBeads.get(info.sessionId);
+      const bead = started?.bead ?? null;
       this.sessionBeads.delete(info.sessionId);
       store.report({
         type: 'session.exited',
         agent: info.agentId,
         bead,
-        payload: { session: info.sessionId, exit_code: info.exitCode, signal: info.signal, reason: info.reason, bytes_out: info.bytesOut, tail: info.tail.slice(-2000) },
+        payload: { session: info.sessionId, launch: started?.launch ?? null, exit_code: info.exitCode, signal: info.signal, reason: info.reason, bytes_out: info.bytesOut, tail: info.tail.slice(-2000) },
       });
     });
   }
@@ -39,9 +40,13 @@ export class TownEffects implements EffectRunner {
   async run(effect: Effect): Promise<void> {
     switch (effect.type) {
       case 'start_session':
-        return this.startSession(effect.agent, effect.bead, effect.token);
+        return this.startSession(effect.agent, effect.bead, effect.token, effect.launch);
       case 'stop_session':
         await this.host.stop(effect.session, effect.reason);
+        return;
+      case 'nudge_session':
+        // Typed as if at the keyboard, then Enter; a session gone meanwhile needs no nudge.
+        if (this.host.has(effect.session)) this.host.write(effect.session, `${effect.text}\r`);
         return;
       case 'run_merge_request':
         return runMergeRequest(
@@ -51,8 +56,8 @@ export class TownEffects implements EffectRunner {
     }
   }
 
-  private async startSession(agentId: string, beadId: string, token: string) {
-    const fail = (error: string) => this.store.report({ type: 'session.spawn_failed', agent: agentId, bead: beadId, payload: { error } });
+  private async startSession(agentId: string, beadId: string, token: string, launch: string) {
+    const fail = (error: string) => this.store.report({ type: 'session.spawn_failed', agent: agentId, bead: beadId, payload: { error, launch } });
     const agent = getAgent(this.store, agentId);
     const rig = agent?.rig_id ? getRig(this.store, agent.rig_id) : undefined;
     if (!agent || !rig || !agent.worktree || !agent.branch) return void fail('agent or rig missing');
@@ -70,8 +75,8 @@ export class TownEffects implements EffectRunner {
           this.store.event({ type: 'worktree.resumed', agent: agentId, bead: beadId, payload: { continued_from: wt.continuedFrom ?? null, removed_locks: wt.removedLocks ?? [] } }),
         );
       }
-      if (!wt.freshFromTarget && (await this.offerFinishedWork(agentId, beadId, rig, agent.worktree, agent.branch))) return;
-      const launch = launchFor({
+      if (!wt.freshFromTarget && (await this.offerFinishedWork(agentId, beadId, launch, rig, agent.worktree, agent.branch))) return;
+      const command = launchFor({
         runtime: rig.runtime,
         commandTemplate: rig.command_template,
         townDir: this.paths.dir,
@@ -86,13 +91,13 @@ export class TownEffects implements EffectRunner {
       });
       const sessionId = `s-${randomBytes(6).toString('hex')}`;
       const logPath = path.join(this.paths.logs, `${sessionId}.log`);
-      this.sessionBeads.set(sessionId, beadId);
-      const info = this.host.spawn({ sessionId, agentId, file: launch.file, args: launch.args, cwd: agent.worktree, env: launch.env, logPath });
+      this.sessionBeads.set(sessionId, { bead: beadId, launch });
+      const info = this.host.spawn({ sessionId, agentId, file: command.file, args: command.args, cwd: agent.worktree, env: command.env, logPath });
       this.store.report({
         type: 'session.spawned',
         agent: agentId,
         bead: beadId,
-        payload: { session: sessionId, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
+        payload: { session: sessionId, launch, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
       });
     } catch (err) {
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
@@ -106,7 +111,7 @@ export class TownEffects implements EffectRunner {
    * and nothing uncommitted. Rather than start an agent over, the work goes to the refinery,
    * whose gates judge it. Work the refinery already saw at this commit is not offered again.
    */
-  private async offerFinishedWork(agentId: string, beadId: string, rig: RigRow, worktree: string, branch: string): Promise<boolean> {
+  private async offerFinishedWork(agentId: string, beadId: string, launch: string, rig: RigRow, worktree: string, branch: string): Promise<boolean> {
     const work = await commitsAhead(rig.path, branch, rig.default_branch);
     if (!work || work.commits.length === 0 || !work.commits.some((c) => c.subject.includes(beadId))) return false;
     if (await isDirty(worktree)) return false;
@@ -115,7 +120,7 @@ export class TownEffects implements EffectRunner {
       type: 'work.recovered',
       agent: agentId,
       bead: beadId,
-      payload: { branch, head_sha: work.head, target: work.target, commits: work.commits.slice(0, 20) },
+      payload: { launch, branch, head_sha: work.head, target: work.target, commits: work.commits.slice(0, 20) },
     });
     return true;
   }

@@ -172,7 +172,7 @@ export class Engine {
           this.log(`could not kill survivor ${s.pid}: ${(err as Error).message}`);
         }
       }
-      this.store.report({ type: 'session.exited', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, exit_code: null, signal: null, reason: 'shutdown', bytes_out: s.bytes_out } });
+      this.store.report({ type: 'session.exited', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, launch: s.launch_id, exit_code: null, signal: null, reason: 'shutdown', bytes_out: s.bytes_out } });
     }
     const merged = await finishInterruptedMerges(this.store, this.log);
     this.store.transaction(() => {
@@ -181,8 +181,8 @@ export class Engine {
         setMergeRequestState(this.store, mr.id, 'queued', { claimed_at: null });
       }
       // Hooked but never started (the start was cut off): the run never began.
-      for (const a of this.store.all<{ id: string; hook_bead_id: string | null }>(`SELECT id, hook_bead_id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
-        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart' } });
+      for (const a of this.store.all<{ id: string; hook_bead_id: string | null; launch_id: string | null }>(`SELECT id, hook_bead_id, launch_id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
+        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart', launch: a.launch_id } });
         if (a.hook_bead_id) refundDispatchAttempt(this.store, a.hook_bead_id);
       }
     });

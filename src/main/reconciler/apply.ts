@@ -1,7 +1,9 @@
 // Applies the rules' actions inside one transaction and returns the side effects to run
 // after it commits.
 import path from 'node:path';
-import { createAgent, hookBead, markStopping, setAgentToken } from '../store/agents';
+import { createAgent, hookBead, markStopping, recordHealthEscalation, recordNudge, relaunchAgent, releaseAgent, setAgentStatus, setAgentToken } from '../store/agents';
+import { raiseEscalation } from '../store/escalations';
+import type { TownConfig } from './config';
 import { recordDispatch, setBeadStatus } from '../store/beads';
 import { landConvoy } from '../store/convoys';
 import { setMergeRequestState } from '../store/merge-requests';
@@ -13,11 +15,17 @@ import type { Action } from './rules';
 
 export interface ApplyContext {
   store: Store;
+  config: TownConfig;
   /** Where polecat worktrees live: <town>/worktrees/<rig>/<name>. */
   worktreeRoot: string;
 }
 
 export const polecatBranch = (name: string, bead: string) => `polecat/${name}/${bead}`;
+
+/** Typed into a stalled agent's terminal, naming the work on its hook. */
+export function nudgeText(bead: string, title: string): string {
+  return `[town] You have ${bead} "${title.slice(0, 80)}" on your hook and no progress was seen. If you are blocked, say so with: town done --status escalated --summary "why". Otherwise continue the work.`;
+}
 
 export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
   const { store } = ctx;
@@ -37,13 +45,59 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
         });
       }
       if (!agent || agent.hook_bead_id) return [];
-      hookBead(store, agent.id, bead.id, polecatBranch(agent.name, bead.id));
+      const launch = hookBead(store, agent.id, bead.id, polecatBranch(agent.name, bead.id));
       // The session's token: only its hash is stored; the plain value goes to the PTY's env.
       const token = newToken();
       setAgentToken(store, agent.id, hashToken(token));
       recordDispatch(store, bead.id);
       setBeadStatus(store, bead.id, { status: 'in_progress', assignee: agent.id, cause: `dispatched to ${agent.id}` });
-      return [{ type: 'start_session', agent: agent.id, bead: bead.id, token }];
+      return [{ type: 'start_session', agent: agent.id, bead: bead.id, token, launch }];
+    }
+    case 'restart_agent': {
+      const agent = getAgent(store, action.agent);
+      if (!agent?.hook_bead_id || agent.status !== 'dead' || agent.restart_at === null) return [];
+      const launch = relaunchAgent(store, agent.id);
+      const token = newToken();
+      setAgentToken(store, agent.id, hashToken(token));
+      return [{ type: 'start_session', agent: agent.id, bead: agent.hook_bead_id, token, launch }];
+    }
+    case 'nudge_agent': {
+      const agent = getAgent(store, action.agent);
+      if (!agent?.session_id || !agent.hook_bead_id || agent.nudged_at !== null || agent.stop_reason) return [];
+      const bead = getBead(store, agent.hook_bead_id);
+      const text = nudgeText(agent.hook_bead_id, bead?.title ?? '');
+      const evidence = { ...action.evidence, summary: `${action.evidence.summary}; nudged` };
+      if (agent.status === 'working') setAgentStatus(store, agent.id, 'stalled', { cause: 'no progress', evidence });
+      recordNudge(store, agent.id, text, evidence);
+      return [{ type: 'nudge_session', agent: agent.id, session: agent.session_id, text }];
+    }
+    case 'escalate_stalled_agent': {
+      const agent = getAgent(store, action.agent);
+      if (!agent?.hook_bead_id || agent.health_escalated_at !== null) return [];
+      recordHealthEscalation(store, agent.id);
+      if (agent.status === 'working') setAgentStatus(store, agent.id, 'stalled', { cause: 'no progress', evidence: action.evidence });
+      raiseEscalation(
+        store,
+        { severity: 'high', source: 'town', agent: agent.id, bead: agent.hook_bead_id, reason: 'agent stalled', body: `${agent.id} on ${agent.hook_bead_id}: ${action.evidence.summary}`, evidence: action.evidence },
+        ctx.config['escalation.cooldown'],
+      );
+      return [];
+    }
+    case 'stop_stalled_agent': {
+      const agent = getAgent(store, action.agent);
+      if (!agent?.session_id || agent.stop_reason) return [];
+      markStopping(store, agent.id, 'health');
+      if (agent.status === 'working') setAgentStatus(store, agent.id, 'stalled', { cause: 'no progress', evidence: action.evidence });
+      return [{ type: 'stop_session', agent: agent.id, session: agent.session_id, reason: 'health' }];
+    }
+    case 'release_stale_hook': {
+      const agent = getAgent(store, action.agent);
+      if (!agent?.hook_bead_id || agent.session_id && agent.status !== 'dead') return [];
+      const bead = agent.hook_bead_id;
+      releaseAgent(store, agent.id, agent.status === 'starting' ? 'dead' : 'dead', action.evidence.summary, action.evidence);
+      const b = getBead(store, bead);
+      if (b?.status === 'in_progress') setBeadStatus(store, bead, { status: 'open', assignee: null, cause: action.evidence.summary });
+      return [];
     }
     case 'retire_finished_session': {
       const agent = getAgent(store, action.agent);

@@ -2,8 +2,10 @@
 // transaction and report back only by appending events.
 
 export type Effect =
-  | { type: 'start_session'; agent: string; bead: string; token: string }
+  | { type: 'start_session'; agent: string; bead: string; token: string; launch: string }
   | { type: 'stop_session'; agent: string; session: string; reason: string }
+  /** Types a line into the agent's PTY (a GUPP nudge). */
+  | { type: 'nudge_session'; agent: string; session: string; text: string }
   | { type: 'run_merge_request'; mr: string };
 
 export interface EffectRunner {

@@ -1,132 +1,165 @@
 // How each reported event changes the town. Every handler runs inside the transaction
-// that marks its event processed, so each event takes effect exactly once.
+// that marks its event processed, so each event takes effect exactly once. Payloads
+// arrive parsed (src/shared/events.ts); a report from an earlier launch or session of
+// its agent is recorded as ignored and changes nothing.
+import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
-import { escalate } from '../store/mail';
+import { raiseEscalation } from '../store/escalations';
 import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { Store } from '../store/store';
-import { getAgent, getBead, getMergeRequest, getRig, type EventRow } from '../store/views';
+import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRow } from '../store/views';
 import type { TownConfig } from './config';
 import type { Effect } from './effects';
-import { returnBeadAfterFailedRun, returnBeadAfterInterruption } from './transitions';
+import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
+import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
   store: Store;
   config: TownConfig;
 }
 
-type Payload = Record<string, unknown>;
-type Handler = (ctx: HandlerContext, e: EventRow, p: Payload) => Effect[];
+type Handler<T extends EventType> = (ctx: HandlerContext, e: EventRow, p: EventPayload<T>) => Effect[];
+type HandlerTable = { [T in EventType]?: Handler<T> };
 
-const str = (v: unknown) => (typeof v === 'string' ? v : null);
-const num = (v: unknown) => (typeof v === 'number' ? v : null);
+/** Records why a report was not applied (the event log shows it next to the report). */
+function ignore(store: Store, e: EventRow, why: string): Effect[] {
+  store.event({ type: 'event.ignored', agent: e.agent_id, bead: e.bead_id, payload: { seq: e.seq, type: e.type, why } });
+  return [];
+}
 
-const sessionSpawned: Handler = ({ store }, e, p) => {
+/** The agent's current launch, when the report belongs to it; null (recorded) otherwise. */
+function currentLaunch(store: Store, e: EventRow, launch: string | null | undefined): AgentRow | null {
+  const agent = e.agent_id ? getAgent(store, e.agent_id) : undefined;
+  if (!agent) return (ignore(store, e, 'no such agent'), null);
+  if (launch && agent.launch_id !== launch) return (ignore(store, e, `from launch ${launch}; the agent is on ${agent.launch_id ?? 'none'}`), null);
+  return agent;
+}
+
+const sessionSpawned: Handler<'session.spawned'> = ({ store }, e, p) => {
   const agentId = e.agent_id!;
-  const sessionId = str(p.session)!;
-  store.run(
-    `INSERT OR IGNORE INTO sessions (id, agent_id, bead_id, command, cwd, pid, pgid, process_start, started_at, log_path)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    sessionId, agentId, e.bead_id, str(p.command) ?? '', str(p.cwd) ?? '', num(p.pid), num(p.pgid), str(p.process_start), e.created_at, str(p.log_path),
-  );
+  recordSessionStarted(store, {
+    id: p.session, agent: agentId, bead: e.bead_id, launch: p.launch ?? null, command: p.command, cwd: p.cwd, pid: p.pid ?? null,
+    pgid: p.pgid ?? null, processStart: p.process_start ?? null, startedAt: e.created_at, logPath: p.log_path ?? null,
+  });
   const agent = getAgent(store, agentId);
-  if (!agent || agent.status !== 'starting' || agent.hook_bead_id !== e.bead_id || agent.stop_reason) {
+  const current = agent && (!p.launch || agent.launch_id === p.launch);
+  if (!agent || !current || agent.status !== 'starting' || agent.hook_bead_id !== e.bead_id || agent.stop_reason) {
     // The agent moved on while this session started: it must not run unowned.
-    return [{ type: 'stop_session', agent: agentId, session: sessionId, reason: 'superseded' }];
+    if (agent && !current) ignore(store, e, `from launch ${p.launch}; the agent is on ${agent.launch_id ?? 'none'}`);
+    return [{ type: 'stop_session', agent: agentId, session: p.session, reason: 'superseded' }];
   }
-  setAgentStatus(store, agentId, 'working', { session_id: sessionId });
+  setAgentStatus(store, agentId, 'working', { session_id: p.session, cause: 'session started' });
   return [];
 };
 
-const sessionSpawnFailed: Handler = ({ store, config }, e, p) => {
-  const agent = getAgent(store, e.agent_id!);
-  if (!agent || agent.hook_bead_id !== e.bead_id) return [];
-  releaseAgent(store, agent.id, 'dead', `could not start: ${str(p.error)}`);
-  if (e.bead_id) returnBeadAfterFailedRun(store, e.bead_id, config, `session failed to start: ${str(p.error)}`);
+const sessionSpawnFailed: Handler<'session.spawn_failed'> = ({ store, config }, e, p) => {
+  const agent = currentLaunch(store, e, p.launch);
+  if (!agent || agent.hook_bead_id !== e.bead_id || agent.session_id) return [];
+  releaseAgent(store, agent.id, 'dead', `could not start: ${p.error}`);
+  if (e.bead_id) afterRunEnded(store, config, e.bead_id, { kind: 'failed', cause: `session failed to start: ${p.error}` });
   return [];
 };
 
-const sessionExited: Handler = ({ store, config }, e, p) => {
-  const sessionId = str(p.session)!;
-  const reason = str(p.reason) ?? 'exited';
-  const code = num(p.exit_code);
-  store.run(
-    'UPDATE sessions SET ended_at = ?, exit_code = ?, signal = ?, bytes_out = ? WHERE id = ? AND ended_at IS NULL',
-    e.created_at, code, num(p.signal), num(p.bytes_out) ?? 0, sessionId,
-  );
+const sessionExited: Handler<'session.exited'> = ({ store, config }, e, p) => {
+  recordSessionEnded(store, p.session, { endedAt: e.created_at, exitCode: p.exit_code ?? null, signal: p.signal ?? null, bytesOut: p.bytes_out });
   const agent = getAgent(store, e.agent_id!);
-  if (!agent || agent.session_id !== sessionId) return []; // a stale session: recorded, nothing else
+  if (!agent || agent.session_id !== p.session) return []; // a stale session: recorded, nothing else
   const bead = agent.hook_bead_id;
   if (agent.done_bead_id && agent.done_bead_id === bead) {
     releaseAgent(store, agent.id, 'idle', 'done');
     return [];
   }
-  if (reason === 'user' || reason === 'shutdown') {
-    releaseAgent(store, agent.id, 'idle', reason === 'user' ? 'stopped by overseer' : 'town shut down');
-    if (bead) returnBeadAfterInterruption(store, bead, reason === 'user' ? 'agent stopped by overseer' : 'town shut down');
+  if (p.reason === 'user' || p.reason === 'shutdown' || p.reason === 'hold') {
+    const why = p.reason === 'shutdown' ? 'town shut down' : 'stopped by overseer';
+    releaseAgent(store, agent.id, 'idle', why);
+    if (bead) returnBeadAfterInterruption(store, bead, p.reason === 'shutdown' ? why : 'agent stopped by overseer');
     return [];
   }
-  const how = code === 0 ? 'exited without done' : `crashed (exit ${code ?? `signal ${num(p.signal)}`})`;
-  releaseAgent(store, agent.id, 'dead', how);
-  if (bead) returnBeadAfterFailedRun(store, bead, config, how);
+  if (p.reason === 'health') {
+    releaseAgent(store, agent.id, 'dead', 'stopped: no progress');
+    if (bead) afterRunEnded(store, config, bead, { kind: 'failed', cause: 'stopped after no progress' });
+    return [];
+  }
+  const code = p.exit_code ?? null;
+  if (bead) return afterRunEnded(store, config, bead, { kind: code === 0 ? 'clean_exit' : 'crash', agent: agent.id, exitCode: code, signal: p.signal ?? null, tail: p.tail ?? '' });
+  releaseAgent(store, agent.id, 'dead', code === 0 ? 'exited' : `crashed (exit ${code ?? `signal ${p.signal}`})`);
   return [];
 };
 
-const sessionActivity: Handler = ({ store }, e, p) => {
-  store.run('UPDATE agents SET last_output_at = ? WHERE id = ? AND session_id = ?', e.created_at, e.agent_id, str(p.session));
+const sessionActivity: Handler<'session.activity'> = ({ store }, e, p) => {
+  store.run('UPDATE agents SET last_output_at = ? WHERE id = ? AND session_id = ?', e.created_at, e.agent_id, p.session);
   store.touch('agent', e.agent_id!);
   return [];
 };
 
-const refineryCandidate: Handler = ({ store }, _e, p) => {
-  const mr = getMergeRequest(store, str(p.mr)!);
-  if (!mr || mr.state !== 'claimed') return [];
-  setMergeRequestState(store, mr.id, 'merging', { candidate_sha: str(p.candidate_sha) });
+const sessionProgress: Handler<'session.progress'> = ({ store }, e, p) => {
+  noteAgentProgress(store, e.agent_id!, p.session, e.created_at, 'screen changed');
   return [];
 };
 
-const refineryTesting: Handler = ({ store }, _e, p) => {
-  const mr = getMergeRequest(store, str(p.mr)!);
+const sessionWaiting: Handler<'session.waiting'> = ({ store, config }, e, p) => {
+  noteAgentWaiting(store, config, e.agent_id!, p.session, p.evidence);
+  return [];
+};
+
+const sessionInput: Handler<'session.input'> = ({ store }, e, p) => {
+  noteAgentInput(store, e.agent_id!, p.session, e.created_at);
+  return [];
+};
+
+const refineryCandidate: Handler<'refinery.candidate'> = ({ store }, _e, p) => {
+  const mr = getMergeRequest(store, p.mr);
+  if (!mr || mr.state !== 'claimed') return [];
+  setMergeRequestState(store, mr.id, 'merging', { candidate_sha: p.candidate_sha });
+  return [];
+};
+
+const refineryTesting: Handler<'refinery.testing'> = ({ store }, _e, p) => {
+  const mr = getMergeRequest(store, p.mr);
   if (!mr || mr.state !== 'merging') return [];
   setMergeRequestState(store, mr.id, 'testing');
   return [];
 };
 
-const refineryMerged: Handler = ({ store }, _e, p) => {
-  const mr = getMergeRequest(store, str(p.mr)!);
+const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
+  const mr = getMergeRequest(store, p.mr);
   if (!mr || mr.state === 'merged') return [];
-  setMergeRequestState(store, mr.id, 'merged', { merge_sha: str(p.merge_sha), backup_ref: str(p.backup_ref) });
-  setBeadStatus(store, mr.id, { status: 'closed', reason: 'merged', cause: 'merged' });
+  setMergeRequestState(store, mr.id, 'merged', { merge_sha: p.merge_sha ?? null, backup_ref: p.backup_ref ?? null });
+  if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'closed', reason: 'merged', cause: 'merged' });
   const source = getBead(store, mr.source_bead_id);
-  if (source && source.status !== 'closed') {
-    setBeadStatus(store, source.id, { status: 'closed', reason: `merged into ${mr.target} as ${str(p.merge_sha)?.slice(0, 10)}`, cause: 'merged' });
+  // A terminal source stays as it is (invariant 5); the merge is still on record in its MR.
+  if (source && (source.status === 'in_review' || source.status === 'in_progress' || source.status === 'open')) {
+    setBeadStatus(store, source.id, { status: 'closed', reason: `merged into ${mr.target} as ${p.merge_sha?.slice(0, 10)}`, cause: 'merged' });
   }
   return [];
 };
 
-const refineryFailed: Handler = ({ store }, _e, p) => {
-  const mr = getMergeRequest(store, str(p.mr)!);
+const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) => {
+  const mr = getMergeRequest(store, p.mr);
   if (!mr || mr.state === 'merged' || mr.state === 'failed') return [];
-  const type = str(p.failure_type) ?? 'error';
-  const tail = str(p.tail) ?? '';
-  setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: tail });
-  setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
+  const type = p.failure_type;
+  setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
+  if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
   const source = getBead(store, mr.source_bead_id);
   if (source && source.status === 'in_review') {
     setBeadStatus(store, source.id, { status: 'failed', reason: `merge failed: ${type}`, cause: `merge ${type}` });
-    escalate(store, { bead: source.id, agent: null, reason: `merge failed (${type})`, body: tail.slice(-4000) });
+    raiseEscalation(
+      store,
+      { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
+        evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
+      config['escalation.cooldown'],
+    );
   }
   return [];
 };
 
-const refineryBlocked: Handler = ({ store }, e, p) => {
-  const mr = getMergeRequest(store, str(p.mr)!);
+const refineryBlocked: Handler<'refinery.blocked'> = ({ store }, e, p) => {
+  const mr = getMergeRequest(store, p.mr);
   if (!mr || !['claimed', 'merging', 'testing'].includes(mr.state)) return [];
-  const retryAfter = num(p.retry_after_ms);
-  setMergeRequestState(store, mr.id, 'blocked', {
-    blocked_reason: str(p.reason),
-    retry_at: retryAfter === null ? null : e.created_at + retryAfter,
-  });
+  const retryAfter = p.retry_after_ms ?? null;
+  setMergeRequestState(store, mr.id, 'blocked', { blocked_reason: p.reason, retry_at: retryAfter === null ? null : e.created_at + retryAfter });
   return [];
 };
 
@@ -135,36 +168,41 @@ const refineryBlocked: Handler = ({ store }, e, p) => {
  * (an earlier run committed, then was cut off before `town done`): it goes to the refinery
  * as if that run had reported, and the agent that was about to start is released.
  */
-const workRecovered: Handler = ({ store }, e, p) => {
-  const agent = getAgent(store, e.agent_id!);
+const workRecovered: Handler<'work.recovered'> = ({ store }, e, p) => {
+  const agent = currentLaunch(store, e, p.launch);
   const bead = e.bead_id ? getBead(store, e.bead_id) : undefined;
   if (!agent || !bead || agent.hook_bead_id !== bead.id || agent.session_id || bead.status !== 'in_progress') return [];
   const rig = agent.rig_id ? getRig(store, agent.rig_id) : undefined;
-  const branch = str(p.branch);
-  const commits = Array.isArray(p.commits) ? p.commits.length : 0;
-  if (!rig || !branch) return [];
+  if (!rig) return [];
   queueMergeRequest(store, {
-    sourceBead: bead.id, rig: rig.id, branch, target: rig.default_branch, headSha: str(p.head_sha),
+    sourceBead: bead.id, rig: rig.id, branch: p.branch, target: rig.default_branch, headSha: p.head_sha ?? null,
     agent: agent.id, title: bead.title, priority: bead.priority,
   });
   // The run never started, so it does not count as an attempt.
   refundDispatchAttempt(store, bead.id);
-  setBeadStatus(store, bead.id, { status: 'in_review', cause: `${commits} commit(s) for ${bead.id} found on ${branch} after an interrupted run: offered to the refinery` });
-  releaseAgent(store, agent.id, 'idle', `work for ${bead.id} was already on ${branch}`);
+  setBeadStatus(store, bead.id, { status: 'in_review', cause: `${p.commits.length} commit(s) for ${bead.id} found on ${p.branch} after an interrupted run: offered to the refinery` });
+  releaseAgent(store, agent.id, 'idle', `work for ${bead.id} was already on ${p.branch}`);
   return [];
 };
 
 /** The merge landed but the user's checkout could not follow: the overseer hears why. */
-const refineryCheckoutBehind: Handler = ({ store }, e, p) => {
-  escalate(store, { bead: e.bead_id, agent: e.agent_id, reason: 'checkout did not follow a merge', body: str(p.reason) ?? '' });
+const refineryCheckoutBehind: Handler<'refinery.checkout_behind'> = ({ store, config }, e, p) => {
+  raiseEscalation(
+    store,
+    { severity: 'medium', source: 'refinery', agent: e.agent_id, bead: e.bead_id, reason: 'checkout did not follow a merge', body: p.reason },
+    config['escalation.cooldown'],
+  );
   return [];
 };
 
-export const EVENT_HANDLERS: Record<string, Handler> = {
+export const EVENT_HANDLERS: HandlerTable = {
   'session.spawned': sessionSpawned,
   'session.spawn_failed': sessionSpawnFailed,
   'session.exited': sessionExited,
   'session.activity': sessionActivity,
+  'session.progress': sessionProgress,
+  'session.waiting': sessionWaiting,
+  'session.input': sessionInput,
   'refinery.candidate': refineryCandidate,
   'refinery.testing': refineryTesting,
   'refinery.merged': refineryMerged,
@@ -174,8 +212,7 @@ export const EVENT_HANDLERS: Record<string, Handler> = {
   'work.recovered': workRecovered,
 };
 
-export function handleEvent(ctx: HandlerContext, e: EventRow): Effect[] {
-  const handler = EVENT_HANDLERS[e.type];
-  if (!handler) return [];
-  return handler(ctx, e, JSON.parse(e.payload) as Payload);
+export function handleEvent(ctx: HandlerContext, e: EventRow, parsed: ParsedEvent): Effect[] {
+  const handler = EVENT_HANDLERS[parsed.type] as Handler<EventType> | undefined;
+  return handler ? handler(ctx, e, parsed.payload as never) : [];
 }

@@ -22,6 +22,12 @@ export interface TownQueries {
   blockedMergeRequestsDue(now: number): MergeRequestRow[];
   convoysReadyToLand(): string[];
   orphanedInProgressBeads(): BeadRow[];
+  agentsDueForRestart(now: number): AgentRow[];
+  /** Live agents (working, stalled; never waiting) whose last progress is before `before`. */
+  agentsWithoutProgressSince(before: number): AgentRow[];
+  /** Hooked agents with no live session (starting with none, or dead with no restart due) since before `before`. */
+  staleHookedAgents(before: number): AgentRow[];
+  townFrozen(): boolean;
 }
 
 const WORK_TYPES = `('task','bug','feature','chore')`;
@@ -34,7 +40,7 @@ export function storeQueries(store: Store): TownQueries {
           `SELECT b.*, (SELECT min(m.position) FROM convoy_members m JOIN convoys c ON c.id = m.convoy_id
                         WHERE m.bead_id = b.id AND c.status = 'active') AS convoy_pos
            FROM beads b JOIN rigs r ON r.id = b.rig_id
-           WHERE b.status = 'open' AND b.type IN ${WORK_TYPES}
+           WHERE b.status = 'open' AND b.type IN ${WORK_TYPES} AND b.held_at IS NULL
              AND b.labels NOT LIKE '%"escalated"%'
              AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN beads x ON x.id = d.depends_on_id
                              WHERE d.bead_id = b.id AND d.type = 'blocks' AND x.status <> 'closed')
@@ -91,6 +97,21 @@ export function storeQueries(store: Store): TownQueries {
                            WHERE m.convoy_id = c.id AND r.state NOT IN ('merged','failed'))`,
         )
         .map((r) => r.id),
+    agentsDueForRestart: (now) =>
+      store.all<AgentRow>(`SELECT * FROM agents WHERE status = 'dead' AND hook_bead_id IS NOT NULL AND restart_at IS NOT NULL AND restart_at <= ?`, now),
+    agentsWithoutProgressSince: (before) =>
+      store.all<AgentRow>(
+        `SELECT * FROM agents WHERE status IN ('working','stalled') AND hook_bead_id IS NOT NULL AND session_id IS NOT NULL
+         AND done_at IS NULL AND stop_reason IS NULL AND coalesce(last_progress_at, 0) < ?`,
+        before,
+      ),
+    staleHookedAgents: (before) =>
+      store.all<AgentRow>(
+        `SELECT * FROM agents WHERE hook_bead_id IS NOT NULL AND coalesce(status_since, updated_at) < ?
+         AND ((status = 'starting' AND session_id IS NULL) OR (status = 'dead' AND restart_at IS NULL))`,
+        before,
+      ),
+    townFrozen: () => store.setting('town_frozen', false),
     orphanedInProgressBeads: () =>
       store.all<BeadRow>(
         `SELECT b.* FROM beads b WHERE b.status = 'in_progress'

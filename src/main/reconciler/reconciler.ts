@@ -1,6 +1,7 @@
 // The loop that owns every state change that is not a direct command:
 // drain events (one transaction each) → pure rules → apply actions (one transaction)
 // → side effects after commit → invariants.
+import { parseEventPayload, type ParsedEvent } from '../../shared/events';
 import type { Store } from '../store/store';
 import type { EventRow } from '../store/views';
 import { applyAction } from './apply';
@@ -122,9 +123,19 @@ export class Reconciler {
       );
       if (batch.length === 0) break;
       for (const e of batch) {
+        let parsed: ParsedEvent;
+        try {
+          parsed = parseEventPayload(e.type, e.payload);
+        } catch (err) {
+          // A payload that does not fit its type never will: poisoned at once, the rest go on.
+          store.run('UPDATE events SET attempts = attempts + 1, error = ?, poisoned_at = ? WHERE seq = ?', (err as Error).message, store.now(), e.seq);
+          poisoned++;
+          this.o.log?.(`event ${e.seq} (${e.type}) poisoned: ${(err as Error).message}`);
+          continue;
+        }
         try {
           const out = store.transaction(() => {
-            const fx = handleEvent({ store, config }, e);
+            const fx = handleEvent({ store, config }, e, parsed);
             store.run('UPDATE events SET processed_at = ?, attempts = attempts + 1 WHERE seq = ?', store.now(), e.seq);
             return fx;
           });
@@ -160,7 +171,7 @@ export class Reconciler {
     // 3. Apply in one transaction; side effects only after it committed.
     if (actions.length > 0) {
       try {
-        effects.push(...store.transaction(() => actions.flatMap((a) => applyAction({ store, worktreeRoot: this.o.worktreeRoot }, a))));
+        effects.push(...store.transaction(() => actions.flatMap((a) => applyAction({ store, config, worktreeRoot: this.o.worktreeRoot }, a))));
       } catch (err) {
         ruleErrors.push(`apply: ${(err as Error).message}`);
         this.o.log?.(`applying actions failed: ${(err as Error).message}`);

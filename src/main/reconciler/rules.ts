@@ -1,6 +1,8 @@
 // The reconciler's rules: pure functions from what the store says now to the actions
 // that should follow. No I/O here; actions are applied in one transaction afterwards.
+import type { Evidence } from '../../shared/events';
 import { backoffMs, type TownConfig } from './config';
+import { stallEvidence } from './health';
 import type { TownQueries } from './queries';
 
 export type Action =
@@ -9,7 +11,12 @@ export type Action =
   | { type: 'claim_merge_request'; mr: string }
   | { type: 'requeue_merge_request'; mr: string }
   | { type: 'land_convoy'; convoy: string }
-  | { type: 'reopen_orphaned_bead'; bead: string };
+  | { type: 'reopen_orphaned_bead'; bead: string }
+  | { type: 'restart_agent'; agent: string }
+  | { type: 'nudge_agent'; agent: string; evidence: Evidence }
+  | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
+  | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
+  | { type: 'release_stale_hook'; agent: string; evidence: Evidence };
 
 export interface RuleContext {
   q: TownQueries;
@@ -102,6 +109,36 @@ export const landCompleteConvoys: Rule = ({ q }) => q.convoysReadyToLand().map((
 /** In progress with no agent hooked to it: nobody is working it, so it goes back to open. */
 export const reopenOrphanedBeads: Rule = ({ q }) => q.orphanedInProgressBeads().map((b) => ({ type: 'reopen_orphaned_bead', bead: b.id }));
 
+/** A run that ended without done and is due to start again on the same hook. */
+export const restartDueAgents: Rule = ({ q, now, dispatchPaused }) =>
+  dispatchPaused ? [] : q.agentsDueForRestart(now).map((a) => ({ type: 'restart_agent', agent: a.id }));
+
+/**
+ * GUPP: an agent with work on its hook must make progress. No progress for nudge_after →
+ * stalled and nudged; escalate_after → the overseer hears; stop_after → stopped (verified)
+ * and the bead reopened. Waiting agents are never nudged: they need a human, not a push.
+ */
+export const watchAgentHealth: Rule = ({ q, now, config, dispatchPaused }) => {
+  if (dispatchPaused && q.townFrozen()) return [];
+  const actions: Action[] = [];
+  for (const a of q.agentsWithoutProgressSince(now - config['health.nudge_after'])) {
+    const idle = now - (a.last_progress_at ?? 0);
+    const evidence = stallEvidence(now, a.last_progress_at ?? 0, a.nudged_at);
+    if (idle >= config['health.stop_after']) actions.push({ type: 'stop_stalled_agent', agent: a.id, evidence });
+    else if (idle >= config['health.escalate_after'] && a.health_escalated_at === null) actions.push({ type: 'escalate_stalled_agent', agent: a.id, evidence });
+    else if (a.nudged_at === null) actions.push({ type: 'nudge_agent', agent: a.id, evidence });
+  }
+  return actions;
+};
+
+/** Hooked but not live (never started, or dead with no restart due) for too long: the hook is released. */
+export const releaseStaleHooks: Rule = ({ q, now, config }) =>
+  q.staleHookedAgents(now - config['health.stale_in_progress_after']).map((a) => ({
+    type: 'release_stale_hook',
+    agent: a.id,
+    evidence: { summary: `${a.status} on ${a.hook_bead_id} with no live session for ${Math.round((now - (a.status_since ?? now)) / 60_000)} min`, source: 'health' },
+  }));
+
 export const RULES: Record<string, Rule> = {
   dispatchReadyBeads,
   retireFinishedSessions,
@@ -109,4 +146,7 @@ export const RULES: Record<string, Rule> = {
   retryBlockedMergeRequests,
   landCompleteConvoys,
   reopenOrphanedBeads,
+  restartDueAgents,
+  watchAgentHealth,
+  releaseStaleHooks,
 };

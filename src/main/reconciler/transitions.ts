@@ -2,13 +2,15 @@
 // the caller's transaction.
 import { OVERSEER, type DoneStatus, type MergeRequestView } from '../../shared/domain';
 import { ApiError, conflict } from '../../shared/errors';
-import { recordDone } from '../store/agents';
+import { recordDone, releaseAgent, scheduleRestart } from '../store/agents';
+import { raiseEscalation } from '../store/escalations';
 import { addBeadLabel, assertNotTerminal, refundDispatchAttempt, requireBead, setBeadStatus } from '../store/beads';
-import { escalate, sendMail } from '../store/mail';
+import { sendMail } from '../store/mail';
 import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getRig, mergeRequestView, type MergeRequestRow } from '../store/views';
 import type { TownConfig } from './config';
+import type { Effect } from './effects';
 
 /**
  * A run ended without `done`: the bead goes back to open for another attempt, or to
@@ -19,15 +21,54 @@ export function returnBeadAfterFailedRun(store: Store, beadId: string, config: T
   if (!bead || bead.status !== 'in_progress') return;
   if (bead.dispatch_attempts >= config['dispatch.max_attempts']) {
     setBeadStatus(store, beadId, { status: 'failed', assignee: null, reason: `gave up after ${bead.dispatch_attempts} attempts (${cause})`, cause });
-    escalate(store, {
-      bead: beadId,
-      agent: bead.assignee,
-      reason: 'dispatch attempts exhausted',
-      body: `${beadId} "${bead.title}" failed ${bead.dispatch_attempts} times; last: ${cause}. Reopen it when fixed.`,
-    });
+    raiseEscalation(
+      store,
+      { severity: 'high', source: 'town', agent: bead.assignee, bead: beadId, reason: 'dispatch attempts exhausted',
+        body: `${beadId} "${bead.title}" failed ${bead.dispatch_attempts} times; last: ${cause}. Reopen it when fixed.` },
+      config['escalation.cooldown'],
+    );
   } else {
     setBeadStatus(store, beadId, { status: 'open', assignee: null, cause });
   }
+}
+
+export type RunEnd =
+  | { kind: 'failed'; cause: string }
+  | { kind: 'clean_exit' | 'crash'; agent: string; exitCode: number | null; signal: number | null; tail: string };
+
+/**
+ * What follows a run that ended without `done`. A clean exit is respawned (once by
+ * default) and a crash restarted with backoff (3 times) on the same hook; past those,
+ * the agent is released, the bead reopened for another dispatch, and the overseer told.
+ */
+export function afterRunEnded(store: Store, config: TownConfig, beadId: string, end: RunEnd): Effect[] {
+  if (end.kind === 'failed') {
+    returnBeadAfterFailedRun(store, beadId, config, end.cause);
+    return [];
+  }
+  const agent = getAgent(store, end.agent)!;
+  const how = end.kind === 'clean_exit' ? 'exited without done' : `crashed (${end.exitCode !== null ? `exit ${end.exitCode}` : `signal ${end.signal}`})`;
+  const lastLines = end.tail.split('\n').filter((l) => l.trim()).slice(-8);
+  const clean = end.kind === 'clean_exit';
+  const used = clean ? agent.run_respawns : agent.run_crashes;
+  const allowed = clean ? config['health.respawn_clean_exits'] : config['health.crash_restarts'];
+  if (used < allowed) {
+    const backoff = clean ? [0] : config['health.crash_backoff'];
+    const wait = backoff[Math.min(used, backoff.length - 1)] ?? 0;
+    const summary = `${how}; ${clean ? 'respawn' : 'restart'} ${used + 1} of ${allowed}${wait ? ` in ${Math.round(wait / 1000)} s` : ''}`;
+    scheduleRestart(store, agent.id, { at: store.now() + wait, crash: !clean, evidence: { summary, last_lines: lastLines, source: 'session' } });
+    return [];
+  }
+  const summary = `${how} ${clean ? `after ${used} respawn(s)` : `after ${used} restart(s)`}`;
+  releaseAgent(store, agent.id, 'dead', summary, { summary, last_lines: lastLines, source: 'session' });
+  returnBeadAfterFailedRun(store, beadId, config, how);
+  raiseEscalation(
+    store,
+    { severity: 'high', source: 'town', agent: agent.id, bead: beadId, reason: clean ? 'agent keeps exiting without done' : 'agent keeps crashing',
+      body: `${agent.id} on ${beadId}: ${summary}. The bead was reopened.\n\n${lastLines.join('\n')}`, evidence: { summary, last_lines: lastLines, source: 'session' } },
+    config['escalation.cooldown'],
+  );
+  return [];
 }
 
 /** The run was interrupted by the overseer or a shutdown: not the bead's fault, so it gets its attempt back. */

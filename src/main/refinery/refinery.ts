@@ -13,7 +13,8 @@ import { readConfig } from '../reconciler/config';
 import { inheritedEnv } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
 import { refineryAgentId } from '../store/rigs';
-import type { Store } from '../store/store';
+import type { EventInput, Store } from '../store/store';
+import type { EventPayloadInput } from '../../shared/events';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
@@ -29,14 +30,16 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
+type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked';
+
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
   const { store } = deps;
   const mr = getMergeRequest(store, mrId);
   if (!mr) return;
   const rig = getRig(store, mr.rig_id)!;
-  const report = (type: string, payload: Record<string, unknown>) =>
-    store.report({ type, bead: mr.source_bead_id, agent: refineryAgentId(rig.id), payload: { mr: mrId, ...payload } });
+  const report = <T extends RefineryReport>(type: T, payload: Omit<EventPayloadInput<T>, 'mr'>) =>
+    store.report({ type, bead: mr.source_bead_id, agent: refineryAgentId(rig.id), payload: { mr: mrId, ...payload } } as EventInput);
 
   let moved = false;
   try {

@@ -195,4 +195,48 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'launches, agent health, holds and escalations',
+    sql: `
+      -- Each start of an agent is a launch; reports carry it, so a late one from an earlier
+      -- launch is recorded and ignored.
+      ALTER TABLE agents ADD COLUMN launch_id TEXT;
+      ALTER TABLE sessions ADD COLUMN launch_id TEXT;
+      -- Gate processes are recorded like agent sessions, so startup recovery finds both.
+      ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'agent';
+      -- Health: why the agent is in its status (JSON evidence), and progress for GUPP.
+      ALTER TABLE agents ADD COLUMN status_since INTEGER;
+      ALTER TABLE agents ADD COLUMN status_evidence TEXT;
+      ALTER TABLE agents ADD COLUMN last_progress_at INTEGER;
+      ALTER TABLE agents ADD COLUMN nudged_at INTEGER;
+      ALTER TABLE agents ADD COLUMN health_escalated_at INTEGER;
+      -- Restarts within the current hook: clean exits respawned, crashes restarted.
+      ALTER TABLE agents ADD COLUMN run_respawns INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE agents ADD COLUMN run_crashes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE agents ADD COLUMN restart_at INTEGER;
+      -- Stop and hold: the bead stays open but out of dispatch until the overseer releases it.
+      ALTER TABLE beads ADD COLUMN held_at INTEGER;
+      ALTER TABLE beads ADD COLUMN held_reason TEXT;
+
+      CREATE TABLE escalations (
+        id TEXT PRIMARY KEY,
+        severity TEXT NOT NULL,
+        source TEXT NOT NULL,
+        agent_id TEXT,
+        bead_id TEXT,
+        reason TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '{}',
+        body TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        last_raised_at INTEGER NOT NULL,
+        raised_count INTEGER NOT NULL DEFAULT 1,
+        acked_at INTEGER,
+        acked_by TEXT
+      );
+      CREATE INDEX escalations_by_key ON escalations(reason, agent_id, bead_id, created_at);
+      CREATE INDEX escalations_unacked ON escalations(last_raised_at) WHERE acked_at IS NULL;
+      CREATE INDEX agents_by_status ON agents(status);
+    `,
+  },
 ];

@@ -1,20 +1,23 @@
 // The one source of truth. Every write runs inside `transaction`, which also appends
 // its events; after the outermost commit the touched entities go out as revisioned patches.
 import type { EntityKind, Patch } from '../../shared/domain';
+import { EVENT_PAYLOADS, type EventPayloadInput, type EventType } from '../../shared/events';
 import type { Clock } from '../reconciler/clock';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import { newBeadId } from './bead-ids';
 import { entityView } from './views';
 
-export interface EventInput {
-  type: string;
-  agent?: string | null;
-  bead?: string | null;
-  payload?: Record<string, unknown>;
-  /** Pending events are drained by the reconciler exactly once; others are feed-only. */
-  pending?: boolean;
-}
+export type EventInput = {
+  [T in EventType]: {
+    type: T;
+    agent?: string | null;
+    bead?: string | null;
+    payload: EventPayloadInput<T>;
+    /** Pending events are drained by the reconciler exactly once; others are feed-only. */
+    pending?: boolean;
+  };
+}[EventType];
 
 export type PatchListener = (patches: Patch[]) => void;
 
@@ -87,13 +90,15 @@ export class Store {
   }
 
   event(e: EventInput): number {
+    // A malformed payload is the writer's bug: refused here, never stored for the reconciler to trip on.
+    const payload = EVENT_PAYLOADS[e.type].parse(e.payload);
     const now = this.now();
     const info = this.run(
       'INSERT INTO events (type, agent_id, bead_id, payload, created_at, processed_at) VALUES (?, ?, ?, ?, ?, ?)',
       e.type,
       e.agent ?? null,
       e.bead ?? null,
-      JSON.stringify(e.payload ?? {}),
+      JSON.stringify(payload),
       now,
       e.pending ? null : now,
     );
@@ -102,8 +107,8 @@ export class Store {
   }
 
   /** Appends one event in its own transaction (how side effects report back). */
-  report(e: Omit<EventInput, 'pending'>): number {
-    return this.transaction(() => this.event({ ...e, pending: true }));
+  report(e: EventInput): number {
+    return this.transaction(() => this.event({ ...e, pending: true } as EventInput));
   }
 
   onPatches(listener: PatchListener): () => void {

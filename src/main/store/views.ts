@@ -1,6 +1,9 @@
 // Rows as stored, and the views the API returns. Derived values (blocked_by, convoy
 // progress) are queries here, never stored copies.
+import type { EscalationRow } from './escalations';
 import type {
+  AgentEvidence,
+  EscalationView,
   AgentRole,
   AgentStatus,
   AgentView,
@@ -62,6 +65,8 @@ export interface BeadRow {
   dispatch_attempts: number;
   last_dispatch_at: number | null;
   metadata: string;
+  held_at: number | null;
+  held_reason: string | null;
 }
 
 export interface AgentRow {
@@ -84,6 +89,16 @@ export interface AgentRow {
   restarts: number;
   created_at: number;
   updated_at: number;
+  launch_id: string | null;
+  status_since: number | null;
+  /** JSON Evidence: why the agent is in its status (waiting, stalled, dead). */
+  status_evidence: string | null;
+  last_progress_at: number | null;
+  nudged_at: number | null;
+  health_escalated_at: number | null;
+  run_respawns: number;
+  run_crashes: number;
+  restart_at: number | null;
 }
 
 export interface SessionRow {
@@ -101,6 +116,8 @@ export interface SessionRow {
   signal: number | null;
   bytes_out: number;
   log_path: string | null;
+  launch_id: string | null;
+  kind: 'agent' | 'gate';
 }
 
 export interface MergeRequestRow {
@@ -244,6 +261,10 @@ export function agentView(store: Store, r: AgentRow): AgentView {
     restarts: r.restarts,
     last_output_at: isoOrNull(r.last_output_at),
     created_at: iso(r.created_at),
+    status_since: isoOrNull(r.status_since),
+    evidence: r.status_evidence ? (JSON.parse(r.status_evidence) as AgentEvidence) : null,
+    last_progress_at: isoOrNull(r.last_progress_at),
+    nudged_at: isoOrNull(r.nudged_at),
   };
 }
 
@@ -304,6 +325,24 @@ export function sessionView(r: SessionRow): SessionView {
   };
 }
 
+export function escalationView(r: EscalationRow): EscalationView {
+  return {
+    id: r.id,
+    severity: r.severity,
+    source: r.source,
+    agent: r.agent_id,
+    bead: r.bead_id,
+    reason: r.reason,
+    evidence: JSON.parse(r.evidence) as AgentEvidence,
+    body: r.body,
+    created_at: iso(r.created_at),
+    last_raised_at: iso(r.last_raised_at),
+    raised_count: r.raised_count,
+    acked_at: isoOrNull(r.acked_at),
+    acked_by: r.acked_by,
+  };
+}
+
 // Single-entity lookups used by patches and handlers.
 export const getRig = (s: Store, id: string) => s.get<RigRow>('SELECT * FROM rigs WHERE id = ?', id);
 export const getBead = (s: Store, id: string) => s.get<BeadRow>('SELECT * FROM beads WHERE id = ?', id);
@@ -334,6 +373,10 @@ export function entityView<K extends EntityKind>(store: Store, kind: K, id: stri
     case 'mail': {
       const r = store.get<MailRow>('SELECT * FROM mail WHERE id = ?', id);
       return (r ? mailView(r) : null) as EntityMap[K] | null;
+    }
+    case 'escalation': {
+      const r = store.get<EscalationRow>('SELECT * FROM escalations WHERE id = ?', id);
+      return (r ? escalationView(r) : null) as EntityMap[K] | null;
     }
   }
   return null;

@@ -1,0 +1,113 @@
+// Every event a town records, as one typed union: the type and its payload's schema.
+// Writers are checked against it when they append; the reconciler parses each pending
+// event once, at the drain, and handlers receive the typed payload.
+import { z } from 'zod';
+import { AGENT_STATUSES, BEAD_STATUSES, CONVOY_STATUSES, MR_STATES } from './domain';
+
+const id = z.string();
+const maybe = <T extends z.ZodType>(t: T) => t.nullable().optional();
+/** The start attempt a report belongs to; a report from an earlier launch is recorded and ignored. */
+const launch = maybe(z.string());
+
+const beadStatusChange = z.object({ from: z.enum(BEAD_STATUSES), cause: z.string(), reason: z.string().optional() });
+const mrStateChange = z.object({ mr: id, from: z.enum(MR_STATES), failure: z.string().optional(), reason: z.string().optional() });
+const evidence = z.object({
+  /** One sentence a person reads: "no output for 12 s, node is reading the terminal, last line …". */
+  summary: z.string(),
+  last_lines: z.array(z.string()).optional(),
+  process: maybe(z.object({ pid: z.number(), name: z.string() })),
+  source: z.string().optional(),
+});
+
+export const EVENT_PAYLOADS = {
+  // Reported by side effects (pending: the reconciler applies them).
+  'session.spawned': z.object({
+    session: id, launch, pid: maybe(z.number()), pgid: maybe(z.number()), process_start: maybe(z.string()),
+    command: z.string().default(''), cwd: z.string().default(''), log_path: maybe(z.string()),
+  }),
+  'session.spawn_failed': z.object({ error: z.string(), launch }),
+  'session.exited': z.object({
+    session: id, launch, exit_code: maybe(z.number()), signal: maybe(z.number()), reason: z.string().default('exited'),
+    bytes_out: z.number().default(0), tail: z.string().optional(),
+  }),
+  'session.activity': z.object({ session: id }),
+  /** The session's screen changed in a way that counts as progress (not a spinner). */
+  'session.progress': z.object({ session: id, last_lines: z.array(z.string()).optional() }),
+  /** The session's agent needs a human: it sits at a terminal read, or rang a notification. */
+  'session.waiting': z.object({ session: id, evidence }),
+  /** Someone typed into the session (a viewer or an answer from the UI). */
+  'session.input': z.object({ session: id }),
+  'work.recovered': z.object({
+    launch, branch: z.string(), head_sha: maybe(z.string()), target: maybe(z.string()),
+    commits: z.array(z.object({ sha: z.string(), subject: z.string() })).default([]),
+  }),
+  'refinery.candidate': z.object({ mr: id, candidate_sha: z.string(), base_sha: maybe(z.string()) }),
+  'refinery.testing': z.object({ mr: id }),
+  'refinery.merged': z.object({ mr: id, merge_sha: maybe(z.string()), backup_ref: maybe(z.string()), already: z.boolean().optional() }),
+  'refinery.failed': z.object({ mr: id, failure_type: z.string(), tail: z.string().default(''), exit_code: maybe(z.number()) }),
+  'refinery.blocked': z.object({ mr: id, reason: z.string(), retry_after_ms: maybe(z.number()) }),
+  'refinery.checkout_behind': z.object({ mr: id, reason: z.string() }),
+  'refinery.checkout_repaired': z.object({ rig: id, from: z.string(), to: z.string(), reason: z.string() }),
+
+  // Written by the writers as they change the town (the feed shows them).
+  'bead.created': z.object({ title: z.string(), rig: maybe(z.string()), origin: z.object({ kind: z.string(), id: z.string() }) }),
+  'bead.updated': z.object({ fields: z.array(z.string()) }),
+  'bead.slung': z.object({ target: z.string() }),
+  'bead.held': z.object({ cause: z.string() }),
+  'bead.released': z.object({ cause: z.string() }),
+  ...(Object.fromEntries(BEAD_STATUSES.map((s) => [`bead.${s}`, beadStatusChange])) as Record<`bead.${(typeof BEAD_STATUSES)[number]}`, typeof beadStatusChange>),
+  'dependency.added': z.object({ depends_on: id, type: z.string() }),
+  'dependency.removed': z.object({ depends_on: id, type: z.string() }),
+  'convoy.created': z.object({ beads: z.array(id) }),
+  'convoy.started': z.object({ from: z.enum(CONVOY_STATUSES).optional(), cause: z.string().optional() }),
+  'convoy.landed': z.object({ from: z.enum(CONVOY_STATUSES).optional(), cause: z.string().optional() }),
+  'convoy.members_removed': z.object({ beads: z.array(id) }),
+  'convoy.reordered': z.object({ bead: id, position: z.number() }),
+  'agent.created': z.object({ role: z.string(), rig: maybe(z.string()) }),
+  'agent.hooked': z.object({ launch }),
+  'agent.status': z.object({ from: z.enum(AGENT_STATUSES), to: z.enum(AGENT_STATUSES), evidence: evidence.optional() }),
+  'agent.stopping': z.object({ reason: z.string() }),
+  'agent.released': z.object({ status: z.enum(AGENT_STATUSES), cause: z.string() }),
+  'agent.done': z.object({ status: z.string(), summary: maybe(z.string()) }),
+  'agent.done_ignored': z.object({ hook: maybe(z.string()), status: z.string() }),
+  'agent.restart_requested': z.object({}),
+  'agent.nudged': z.object({ text: z.string(), evidence }),
+  'agent.respawn': z.object({ launch, cause: z.string(), after_ms: z.number() }),
+  /** A report that belonged to an earlier launch (or session) of its agent: kept, not applied. */
+  'event.ignored': z.object({ seq: z.number(), type: z.string(), why: z.string() }),
+  'mr.queued': mrStateChange.extend({ from: z.enum(MR_STATES).optional(), branch: z.string().optional(), target: z.string().optional() }),
+  ...(Object.fromEntries(MR_STATES.filter((s) => s !== 'queued').map((s) => [`mr.${s}`, mrStateChange])) as Record<`mr.${Exclude<(typeof MR_STATES)[number], 'queued'>}`, typeof mrStateChange>),
+  'mail.sent': z.object({ id, to: z.string(), subject: z.string(), kind: z.string() }),
+  escalation: z.object({ reason: z.string(), id: z.string().optional(), severity: z.string().optional() }),
+  'rig.added': z.object({ rig: id, path: z.string(), branch: z.string() }),
+  'rig.updated': z.object({ rig: id, fields: z.array(z.string()) }),
+  'config.set': z.object({ key: z.string(), value: z.unknown() }),
+  'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
+  'worktree.resumed': z.object({ continued_from: maybe(z.string()), removed_locks: z.array(z.string()).default([]) }),
+  'town.frozen': z.object({ cause: z.string() }),
+  'town.thawed': z.object({ cause: z.string() }),
+  'invariant.violated': z.object({ violations: z.array(z.string()) }),
+} as const;
+
+export type EventType = keyof typeof EVENT_PAYLOADS;
+export type EventPayload<T extends EventType> = z.output<(typeof EVENT_PAYLOADS)[T]>;
+/** What a writer passes in (defaults may be left out). */
+export type EventPayloadInput<T extends EventType> = z.input<(typeof EVENT_PAYLOADS)[T]>;
+export type Evidence = z.output<typeof evidence>;
+
+export function isEventType(t: string): t is EventType {
+  return Object.hasOwn(EVENT_PAYLOADS, t);
+}
+
+export type ParsedEvent = { [T in EventType]: { type: T; payload: EventPayload<T> } }[EventType];
+
+/** Parses a stored event's payload by its type; throws naming the field when it does not fit. */
+export function parseEventPayload(type: string, json: string): ParsedEvent {
+  if (!isEventType(type)) throw new Error(`unknown event type ${type}`);
+  const result = EVENT_PAYLOADS[type].safeParse(JSON.parse(json));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${type} payload: ${issue?.path.join('.') || '(payload)'}: ${issue?.message}`);
+  }
+  return { type, payload: result.data } as ParsedEvent;
+}
