@@ -53,8 +53,6 @@ export const EVENT_PAYLOADS = {
   'bead.created': z.object({ title: z.string(), rig: maybe(z.string()), origin: z.object({ kind: z.string(), id: z.string() }) }),
   'bead.updated': z.object({ fields: z.array(z.string()) }),
   'bead.slung': z.object({ target: z.string() }),
-  'bead.held': z.object({ cause: z.string() }),
-  'bead.released': z.object({ cause: z.string() }),
   ...(Object.fromEntries(BEAD_STATUSES.map((s) => [`bead.${s}`, beadStatusChange])) as Record<`bead.${(typeof BEAD_STATUSES)[number]}`, typeof beadStatusChange>),
   'dependency.added': z.object({ depends_on: id, type: z.string() }),
   'dependency.removed': z.object({ depends_on: id, type: z.string() }),
@@ -84,9 +82,6 @@ export const EVENT_PAYLOADS = {
   'config.set': z.object({ key: z.string(), value: z.unknown() }),
   'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
   'worktree.resumed': z.object({ continued_from: maybe(z.string()), removed_locks: z.array(z.string()).default([]) }),
-  'town.frozen': z.object({ cause: z.string() }),
-  'town.thawed': z.object({ cause: z.string() }),
-  'invariant.violated': z.object({ violations: z.array(z.string()) }),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

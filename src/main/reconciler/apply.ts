@@ -92,9 +92,9 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     }
     case 'release_stale_hook': {
       const agent = getAgent(store, action.agent);
-      if (!agent?.hook_bead_id || agent.session_id && agent.status !== 'dead') return [];
+      if (!agent?.hook_bead_id || (agent.session_id && agent.status !== 'dead')) return [];
       const bead = agent.hook_bead_id;
-      releaseAgent(store, agent.id, agent.status === 'starting' ? 'dead' : 'dead', action.evidence.summary, action.evidence);
+      releaseAgent(store, agent.id, 'dead', action.evidence.summary, action.evidence);
       const b = getBead(store, bead);
       if (b?.status === 'in_progress') setBeadStatus(store, bead, { status: 'open', assignee: null, cause: action.evidence.summary });
       return [];

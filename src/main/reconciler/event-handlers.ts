@@ -83,7 +83,10 @@ const sessionExited: Handler<'session.exited'> = ({ store, config }, e, p) => {
     return [];
   }
   const code = p.exit_code ?? null;
-  if (bead) return afterRunEnded(store, config, bead, { kind: code === 0 ? 'clean_exit' : 'crash', agent: agent.id, exitCode: code, signal: p.signal ?? null, tail: p.tail ?? '' });
+  if (bead) {
+    afterRunEnded(store, config, bead, { kind: code === 0 ? 'clean_exit' : 'crash', agent: agent.id, exitCode: code, signal: p.signal ?? null, tail: p.tail ?? '' });
+    return [];
+  }
   releaseAgent(store, agent.id, 'dead', code === 0 ? 'exited' : `crashed (exit ${code ?? `signal ${p.signal}`})`);
   return [];
 };
@@ -99,8 +102,8 @@ const sessionProgress: Handler<'session.progress'> = ({ store }, e, p) => {
   return [];
 };
 
-const sessionWaiting: Handler<'session.waiting'> = ({ store, config }, e, p) => {
-  noteAgentWaiting(store, config, e.agent_id!, p.session, p.evidence);
+const sessionWaiting: Handler<'session.waiting'> = ({ store }, e, p) => {
+  noteAgentWaiting(store, e.agent_id!, p.session, p.evidence);
   return [];
 };
 

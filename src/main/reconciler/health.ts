@@ -6,7 +6,6 @@ import type { Evidence } from '../../shared/events';
 import { recordProgress, setAgentStatus } from '../store/agents';
 import type { Store } from '../store/store';
 import { getAgent } from '../store/views';
-import type { TownConfig } from './config';
 
 const ANSWERABLE = new Set(['working', 'stalled', 'waiting']);
 
@@ -17,7 +16,7 @@ export function noteAgentProgress(store: Store, agentId: string, session: string
   if (agent.status === 'stalled' || agent.status === 'waiting') setAgentStatus(store, agentId, 'working', { cause });
 }
 
-export function noteAgentWaiting(store: Store, _config: TownConfig, agentId: string, session: string, evidence: Evidence) {
+export function noteAgentWaiting(store: Store, agentId: string, session: string, evidence: Evidence) {
   const agent = getAgent(store, agentId);
   if (!agent || agent.session_id !== session || !ANSWERABLE.has(agent.status)) return;
   if (agent.status === 'waiting' && agent.status_evidence === JSON.stringify(evidence)) return;

@@ -27,7 +27,6 @@ export interface TownQueries {
   agentsWithoutProgressSince(before: number): AgentRow[];
   /** Hooked agents with no live session (starting with none, or dead with no restart due) since before `before`. */
   staleHookedAgents(before: number): AgentRow[];
-  townFrozen(): boolean;
 }
 
 const WORK_TYPES = `('task','bug','feature','chore')`;
@@ -111,7 +110,6 @@ export function storeQueries(store: Store): TownQueries {
          AND ((status = 'starting' AND session_id IS NULL) OR (status = 'dead' AND restart_at IS NULL))`,
         before,
       ),
-    townFrozen: () => store.setting('town_frozen', false),
     orphanedInProgressBeads: () =>
       store.all<BeadRow>(
         `SELECT b.* FROM beads b WHERE b.status = 'in_progress'

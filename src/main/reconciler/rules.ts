@@ -118,8 +118,7 @@ export const restartDueAgents: Rule = ({ q, now, dispatchPaused }) =>
  * stalled and nudged; escalate_after → the overseer hears; stop_after → stopped (verified)
  * and the bead reopened. Waiting agents are never nudged: they need a human, not a push.
  */
-export const watchAgentHealth: Rule = ({ q, now, config, dispatchPaused }) => {
-  if (dispatchPaused && q.townFrozen()) return [];
+export const watchAgentHealth: Rule = ({ q, now, config }) => {
   const actions: Action[] = [];
   for (const a of q.agentsWithoutProgressSince(now - config['health.nudge_after'])) {
     const idle = now - (a.last_progress_at ?? 0);

@@ -10,7 +10,6 @@ import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests
 import type { Store } from '../store/store';
 import { getAgent, getBead, getRig, mergeRequestView, type MergeRequestRow } from '../store/views';
 import type { TownConfig } from './config';
-import type { Effect } from './effects';
 
 /**
  * A run ended without `done`: the bead goes back to open for another attempt, or to
@@ -41,10 +40,10 @@ export type RunEnd =
  * default) and a crash restarted with backoff (3 times) on the same hook; past those,
  * the agent is released, the bead reopened for another dispatch, and the overseer told.
  */
-export function afterRunEnded(store: Store, config: TownConfig, beadId: string, end: RunEnd): Effect[] {
+export function afterRunEnded(store: Store, config: TownConfig, beadId: string, end: RunEnd) {
   if (end.kind === 'failed') {
     returnBeadAfterFailedRun(store, beadId, config, end.cause);
-    return [];
+    return;
   }
   const agent = getAgent(store, end.agent)!;
   const how = end.kind === 'clean_exit' ? 'exited without done' : `crashed (${end.exitCode !== null ? `exit ${end.exitCode}` : `signal ${end.signal}`})`;
@@ -57,7 +56,7 @@ export function afterRunEnded(store: Store, config: TownConfig, beadId: string, 
     const wait = backoff[Math.min(used, backoff.length - 1)] ?? 0;
     const summary = `${how}; ${clean ? 'respawn' : 'restart'} ${used + 1} of ${allowed}${wait ? ` in ${Math.round(wait / 1000)} s` : ''}`;
     scheduleRestart(store, agent.id, { at: store.now() + wait, crash: !clean, evidence: { summary, last_lines: lastLines, source: 'session' } });
-    return [];
+    return;
   }
   const summary = `${how} ${clean ? `after ${used} respawn(s)` : `after ${used} restart(s)`}`;
   releaseAgent(store, agent.id, 'dead', summary, { summary, last_lines: lastLines, source: 'session' });
@@ -68,7 +67,6 @@ export function afterRunEnded(store: Store, config: TownConfig, beadId: string, 
       body: `${agent.id} on ${beadId}: ${summary}. The bead was reopened.\n\n${lastLines.join('\n')}`, evidence: { summary, last_lines: lastLines, source: 'session' } },
     config['escalation.cooldown'],
   );
-  return [];
 }
 
 /** The run was interrupted by the overseer or a shutdown: not the bead's fault, so it gets its attempt back. */

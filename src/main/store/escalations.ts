@@ -62,22 +62,3 @@ export function raiseEscalation(store: Store, e: NewEscalation, cooldownMs: numb
   store.touch('escalation', id);
   return id;
 }
-
-/** An unacked escalation raised again (at most twice) after `reescalate_after`. */
-export function reraiseEscalation(store: Store, id: string) {
-  const esc = store.get<EscalationRow>('SELECT * FROM escalations WHERE id = ?', id);
-  if (!esc || esc.acked_at !== null) return;
-  store.run('UPDATE escalations SET last_raised_at = ?, raised_count = raised_count + 1 WHERE id = ?', store.now(), id);
-  sendMail(store, {
-    from: esc.agent_id ?? esc.source, to: OVERSEER, subject: `still unacked: ${esc.bead_id ? `${esc.bead_id}: ` : ''}${esc.reason}`, body: esc.body,
-    priority: MAIL_PRIORITY[esc.severity], kind: 'escalation',
-  });
-  store.event({ type: 'escalation', agent: esc.agent_id, bead: esc.bead_id, payload: { reason: esc.reason, id, severity: esc.severity } });
-  store.touch('escalation', id);
-}
-
-export function ackEscalation(store: Store, id: string, by: string): boolean {
-  const r = store.run('UPDATE escalations SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL', store.now(), by, id);
-  if (r.changes > 0) store.touch('escalation', id);
-  return r.changes > 0;
-}
