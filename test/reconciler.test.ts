@@ -41,7 +41,7 @@ async function setup(maxPolecats = 2) {
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));
   await town.call('rig.add', { name: 'app', path: repo, prefix: 'ap', max_polecats: maxPolecats });
   const spawned = (e: Effect & { type: 'start_session' }, n: number) =>
-    store.report({ type: 'session.spawned', agent: e.agent, bead: e.bead, payload: { session: `s${n}`, pid: 100000 + n, pgid: 100000 + n, command: 'x', cwd: '/tmp' } });
+    store.report({ type: 'session.spawned', agent: e.agent, bead: e.bead, payload: { session: `s${n}`, launch: e.launch, pid: 100000 + n, pgid: 100000 + n, command: 'x', cwd: '/tmp' } });
   const exited = (agent: string, bead: string, session: string, code: number) =>
     store.report({ type: 'session.exited', agent, bead, payload: { session, exit_code: code, signal: null, reason: 'exited' } });
   return { store, clock, effects, reconciler, town, spawned, exited };
@@ -116,6 +116,32 @@ describe('the reconciler', () => {
     await t.reconciler.tick();
     expect((await t.town.call('bead.show', { id: one.id })).status).toBe('in_progress');
     expect(t.reconciler.metrics.violations).toEqual([]);
+  });
+
+  it('ignores a late spawn from an earlier launch when the agent was stopped and re-hooked to the same bead', async () => {
+    const t = await setup(1);
+    const bead = await t.town.call('bead.create', { rig: 'app', title: 'restarted before it started' });
+    await t.town.call('sling', { bead: bead.id });
+    await t.reconciler.tick();
+    const [first] = t.effects.take('start_session') as (Effect & { type: 'start_session' })[];
+    await t.town.call('agent.stop', { agent: first.agent });
+    await t.reconciler.tick();
+    const [second] = t.effects.take('start_session') as (Effect & { type: 'start_session' })[];
+    expect(second.agent).toBe(first.agent);
+    expect(second.launch).not.toBe(first.launch);
+
+    t.spawned(first, 1); // the first launch's process shows up late
+    await t.reconciler.tick();
+    expect(t.effects.take('stop_session')).toEqual([{ type: 'stop_session', agent: first.agent, session: 's1', reason: 'superseded' }]);
+    const agent = (await t.town.call('agent.list', {})).find((a) => a.id === first.agent)!;
+    expect(agent.status).toBe('starting');
+    expect(agent.session).toBeNull();
+    const ignored = await t.town.call('events.list', { limit: 1000 });
+    expect(ignored.some((e) => e.type === 'event.ignored' && String(e.payload.why).includes(first.launch))).toBe(true);
+
+    t.spawned(second, 2);
+    await t.reconciler.tick();
+    expect((await t.town.call('agent.list', {})).find((a) => a.id === first.agent)!.session).toBe('s2');
   });
 
   it('poisons an event that keeps failing without blocking the ones after it', async () => {
