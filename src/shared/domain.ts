@@ -28,7 +28,7 @@ export type DependencyType = (typeof DEPENDENCY_TYPES)[number];
 export const RUNTIMES = ['scripted', 'shell'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-export const SCENARIOS = ['ok', 'crash', 'needs-input', 'flood'] as const;
+export const SCENARIOS = ['ok', 'crash', 'needs-input', 'flood', 'stall', 'exit-without-done', 'late-done'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export const DONE_STATUSES = ['completed', 'escalated', 'deferred'] as const;
