@@ -466,7 +466,7 @@ async function serve(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log(`${signal}: stopping sessions and closing the town`);
-      Promise.resolve(web?.close())
+      Promise.resolve(web?.close(`the town engine was stopped (${signal})`))
         .then(() => engine.shutdown())
         .then(
           () => resolve(0),
