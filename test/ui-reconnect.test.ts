@@ -68,8 +68,9 @@ describe('an open tab across engine restarts', () => {
       await expect.poll(() => banner(page).textContent()).toMatch(/nothing answers at 127\.0\.0\.1:\d+/i);
       await terminal(page, agent).locator('.dot.state-detached').waitFor();
       await expect(terminal(page, agent).locator('.terminal-note').textContent()).resolves.toMatch(/Detached: the town engine is unreachable/);
-      // The last screen stays in view.
+      // The last screen stays in view, and its tab (not an action on the town) stays usable.
       expect(await terminalText(page, agent)).toContain('Proceed? [y/N]');
+      await expect(page.getByRole('tab').getByRole('button').first().isEnabled()).resolves.toBe(true);
       await shot(page, 'disconnected-terminal');
 
       await banner(board).waitFor();

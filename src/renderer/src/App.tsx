@@ -109,29 +109,18 @@ export function App() {
         </div>
       </nav>
       <main className="main">
-        <ActionScope>
-          {!synced ? (
-            <div className="loading">Connecting to the town…</div>
-          ) : view === 'overview' ? (
-            <Overview />
-          ) : view === 'board' ? (
-            <Board />
-          ) : view === 'planner' ? (
-            <Planner />
-          ) : view === 'agents' ? (
-            <Agents />
-          ) : view === 'terminals' ? (
-            <Terminals />
-          ) : (
-            <Rigs />
-          )}
-        </ActionScope>
+        {!synced ? (
+          <div className="loading">Connecting to the town…</div>
+        ) : view === 'terminals' ? (
+          // Tabs stay usable offline; each terminal shows itself detached, attaching is off.
+          <Terminals />
+        ) : (
+          <ActionScope>
+            {view === 'overview' ? <Overview /> : view === 'board' ? <Board /> : view === 'planner' ? <Planner /> : view === 'agents' ? <Agents /> : <Rigs />}
+          </ActionScope>
+        )}
       </main>
-      {bead && synced && (
-        <ActionScope>
-          <BeadDetail id={bead} />
-        </ActionScope>
-      )}
+      {bead && synced && <BeadDetail id={bead} />}
       <CommandPalette />
       <div className="notices" aria-live="polite">
         {notices.map((n) => (
