@@ -7,11 +7,12 @@ import path from 'node:path';
 import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transport } from '../shared/api';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
 import { Engine } from '../main/engine/engine';
-import { ensureTownDir, isTown, readOverseerToken, townPaths, TownLockedError, type TownPaths } from '../main/engine/town-dir';
+import { ensureTownDir, ensureWebToken, isTown, readOverseerToken, townPaths, TownLockedError, type TownPaths } from '../main/engine/town-dir';
 import { refuseInsideAgent } from './agent-guard';
 import { createDemoTown } from '../main/demo/demo-town';
 import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
+import { lastWebPort, rememberWebPort, webPortsToTry } from '../main/hosts/web-address';
 import { isLoopbackBind } from '../main/hosts/bind-address';
 import { list, parse as parseWith, str, wholeNumber, type Options, type Parsed } from './args';
 import { attach } from './attach';
@@ -424,7 +425,7 @@ async function serve(argv: string[]): Promise<number> {
   refuseInsideAgent('serve a town');
   const dir = townDirFrom(a.values);
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
-  const port = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 }) ?? 0;
+  const requestedPort = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 });
   const host = str(a.values.host) ?? '127.0.0.1';
   const log = (text: string) => process.stderr.write(`[town] ${printableLines(text)}\n`);
   const engine = openToServe(dir, log);
@@ -438,13 +439,22 @@ async function serve(argv: string[]): Promise<number> {
   }
   let web: WebHost | null = null;
   if (!a.values['no-web']) {
-    web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir(), host, port, log });
+    // The town's last port and its lasting web token (made under the lock the engine holds):
+    // a tab left open reconnects by itself to the restarted engine.
+    const last = lastWebPort(engine.paths);
+    const token = ensureWebToken(engine.paths);
+    web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir(), host, token, log });
+    const ports = webPortsToTry(requestedPort, last);
     try {
-      await web.listen();
+      await web.listen(ports);
     } catch (err) {
       await engine.shutdown();
-      throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+      throw new UsageError(`cannot listen on ${host}:${ports[ports.length - 1] || 'a free port'}: ${(err as Error).message}`);
     }
+    if (requestedPort === undefined && last !== null && web.port !== last) {
+      process.stderr.write(`town: port ${last}, where this town was served last, is in use by another program; serving on port ${web.port} instead (tabs open on the old port need the new URL)\n`);
+    }
+    rememberWebPort(engine.paths, web.port);
   }
   if (!isLoopbackBind(host)) {
     process.stderr.write(`town: warning: the web UI listens on ${host}, reachable from other machines. Anyone with the URL's token controls this town and its agents.\n`);
@@ -456,7 +466,7 @@ async function serve(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log(`${signal}: stopping sessions and closing the town`);
-      Promise.resolve(web?.close())
+      Promise.resolve(web?.close(`the town engine was stopped (${signal})`))
         .then(() => engine.shutdown())
         .then(
           () => resolve(0),

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { Command } from 'cmdk';
 import { getBackend, useTown } from '../state/town-store';
+import { useOnline } from './Connection';
 import { isWorkBead } from '../state/selectors';
 import { attempt, goTo, openBead, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
 
@@ -14,6 +15,8 @@ export function CommandPalette() {
   const [page, setPage] = useState<Page>({ id: 'root' });
   const [search, setSearch] = useState('');
   const api = getBackendSafe();
+  // Offline, commands that change the town are shown but cannot be chosen.
+  const offline = !useOnline();
 
   const close = () => {
     useUi.setState({ paletteOpen: false });
@@ -60,10 +63,10 @@ export function CommandPalette() {
         {page.id === 'root' && (
           <>
             <Command.Group heading="Actions">
-              <Command.Item onSelect={() => go({ id: 'create' })}>Create bead…</Command.Item>
-              <Command.Item onSelect={() => go({ id: 'sling' })}>Sling a bead…</Command.Item>
-              <Command.Item onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
-              <Command.Item onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'create' })}>Create bead…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'sling' })}>Sling a bead…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
               <Command.Item onSelect={() => go({ id: 'open' })}>Open a bead…</Command.Item>
             </Command.Group>
             <Command.Group heading="Go to">
@@ -94,6 +97,7 @@ export function CommandPalette() {
             [...rigs.map((r) => r.id), ''].map((rig) => (
               <Command.Item
                 key={rig || 'none'}
+                disabled={offline}
                 value={`${search} ${rig}`}
                 onSelect={() =>
                   run(() =>
@@ -116,14 +120,14 @@ export function CommandPalette() {
         {page.id === 'sling-to' && (
           <>
             {rigs.map((r) => (
-              <Command.Item key={r.id} value={`rig ${r.name}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: r.id }), `Slung ${page.bead} to ${r.name}`))}>
+              <Command.Item key={r.id} disabled={offline} value={`rig ${r.name}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: r.id }), `Slung ${page.bead} to ${r.name}`))}>
                 Rig {r.name}
               </Command.Item>
             ))}
             {entities.agent.list()
               .filter((a) => a.role === 'polecat')
               .map((a) => (
-                <Command.Item key={a.id} value={`agent ${a.id}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: a.id }), `Slung ${page.bead} to ${a.name}`))}>
+                <Command.Item key={a.id} disabled={offline} value={`agent ${a.id}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: a.id }), `Slung ${page.bead} to ${a.name}`))}>
                   Agent {a.name} ({a.status})
                 </Command.Item>
               ))}
@@ -137,7 +141,7 @@ export function CommandPalette() {
           ))}
         {page.id === 'start' &&
           staged.map((c) => (
-            <Command.Item key={c.id} value={`${c.title} ${c.id}`} onSelect={() => run(() => attempt(() => api!.call('convoy.start', { convoy: c.id }), `Convoy “${c.title}” started`))}>
+            <Command.Item key={c.id} disabled={offline} value={`${c.title} ${c.id}`} onSelect={() => run(() => attempt(() => api!.call('convoy.start', { convoy: c.id }), `Convoy “${c.title}” started`))}>
               {c.title} <span className="muted">{c.total} beads</span>
             </Command.Item>
           ))}
