@@ -21,6 +21,7 @@ import type {
   RigView,
   RuntimeName,
   SessionView,
+  SettingView,
 } from '../../shared/domain';
 import type { Store } from './store';
 
@@ -265,6 +266,13 @@ export function mergeRequestView(r: MergeRequestRow): MergeRequestView {
   };
 }
 
+export interface SettingRow {
+  key: string;
+  value: string;
+}
+
+export const settingView = (r: SettingRow): SettingView => ({ id: r.key, value: JSON.parse(r.value) });
+
 export function mailView(r: MailRow): MailView {
   return {
     id: r.id,
@@ -334,6 +342,10 @@ export function entityView<K extends EntityKind>(store: Store, kind: K, id: stri
     case 'mail': {
       const r = store.get<MailRow>('SELECT * FROM mail WHERE id = ?', id);
       return (r ? mailView(r) : null) as EntityMap[K] | null;
+    }
+    case 'setting': {
+      const r = store.get<SettingRow>('SELECT * FROM settings WHERE key = ?', id);
+      return (r ? settingView(r) : null) as EntityMap[K] | null;
     }
   }
   return null;

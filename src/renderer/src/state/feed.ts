@@ -1,6 +1,6 @@
 // The renderer's copy of the town: normalized entities at a revision. Pure functions,
 // so patch application and gap detection are unit-tested without a browser.
-import type { AgentView, BeadView, ConvoyView, MailView, MergeRequestView, Patch, RigView, Snapshot } from '../../../shared/domain';
+import type { AgentView, BeadView, ConvoyView, MailView, MergeRequestView, Patch, RigView, SettingView, Snapshot } from '../../../shared/domain';
 
 /**
  * An immutable table of entities by id. Its rows sit in 64 buckets, so a change copies
@@ -91,6 +91,7 @@ export interface Entities {
   agent: Table<AgentView>;
   merge_request: Table<MergeRequestView>;
   mail: Table<MailView>;
+  setting: Table<SettingView>;
 }
 
 export interface FeedState {
@@ -100,7 +101,7 @@ export interface FeedState {
 
 export function emptyFeed(): FeedState {
   const none = Table.of([]);
-  return { revision: 0, entities: { rig: none, bead: none, convoy: none, agent: none, merge_request: none, mail: none } as Entities };
+  return { revision: 0, entities: { rig: none, bead: none, convoy: none, agent: none, merge_request: none, mail: none, setting: none } as Entities };
 }
 
 export function fromSnapshot(s: Snapshot): FeedState {
@@ -113,6 +114,7 @@ export function fromSnapshot(s: Snapshot): FeedState {
       agent: Table.of(s.agents),
       merge_request: Table.of(s.merge_requests),
       mail: Table.of(s.mail),
+      setting: Table.of(s.settings),
     },
   };
 }
