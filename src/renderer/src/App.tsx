@@ -10,6 +10,7 @@ import { Planner } from './views/Planner';
 import { Agents } from './views/Agents';
 import { Terminals } from './views/Terminals';
 import { Rigs } from './views/Rigs';
+import { Settings } from './views/Settings';
 import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
 
@@ -118,8 +119,10 @@ export function App() {
           <Agents />
         ) : view === 'terminals' ? (
           <Terminals />
-        ) : (
+        ) : view === 'rigs' ? (
           <Rigs />
+        ) : (
+          <Settings />
         )}
       </main>
       {bead && synced && <BeadDetail id={bead} />}

@@ -4,9 +4,10 @@ import { useState } from 'react';
 import { Command } from 'cmdk';
 import { getBackend, useTown } from '../state/town-store';
 import { isWorkBead } from '../state/selectors';
-import { attempt, goTo, openBead, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
+import { attempt, goTo, openBead, openSetting, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
+import { useTownConfig } from '../state/town-config';
 
-type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'start' } | { id: 'open' };
+type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'start' } | { id: 'open' } | { id: 'setting' };
 
 export function CommandPalette() {
   const open = useUi((s) => s.paletteOpen);
@@ -65,6 +66,7 @@ export function CommandPalette() {
               <Command.Item onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
               <Command.Item onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
               <Command.Item onSelect={() => go({ id: 'open' })}>Open a bead…</Command.Item>
+              <Command.Item onSelect={() => go({ id: 'setting' })}>Change a setting…</Command.Item>
             </Command.Group>
             <Command.Group heading="Go to">
               {VIEWS.map((v) => (
@@ -84,7 +86,7 @@ export function CommandPalette() {
               <Command.Item disabled value="shortcut undo">Undo the last change <kbd>Ctrl Z</kbd></Command.Item>
               <Command.Item disabled value="shortcut close">Close the bead panel <kbd>Esc</kbd></Command.Item>
               <Command.Item disabled value="shortcut search">Search the board <kbd>/</kbd></Command.Item>
-              <Command.Item disabled value="shortcut views">Go to a view <kbd>1–6</kbd></Command.Item>
+              <Command.Item disabled value="shortcut views">Go to a view <kbd>1–7</kbd></Command.Item>
               <Command.Item disabled value="shortcut find">Search a terminal <kbd>Ctrl Shift F</kbd></Command.Item>
             </Command.Group>
           </>
@@ -150,8 +152,24 @@ export function CommandPalette() {
                 <code>{b.id}</code> {b.title}
               </Command.Item>
             ))}
+        {page.id === 'setting' && <SettingItems onPick={(key) => run(() => openSetting(key))} />}
       </Command.List>
     </Command.Dialog>
+  );
+}
+
+/** Every setting with its value; picking one opens it in the Settings view. */
+function SettingItems({ onPick }: { onPick: (key: string) => void }) {
+  const [config] = useTownConfig();
+  if (!config) return <Command.Loading>Reading the settings…</Command.Loading>;
+  return (
+    <>
+      {config.settings.map((s) => (
+        <Command.Item key={s.key} value={`${s.key} ${s.aliases.join(' ')} ${s.about}`} onSelect={() => onPick(s.key)}>
+          <code>{s.key}</code> {s.display} <span className="muted">{s.about}</span>
+        </Command.Item>
+      ))}
+    </>
   );
 }
 
