@@ -1,6 +1,6 @@
 // The command palette (Ctrl/Cmd K): go to a view, create a bead, sling, attach, start a
 // convoy, open a bead, switch theme. Shortcuts are listed next to their commands.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Command } from 'cmdk';
 import { getBackend, useTown } from '../state/town-store';
 import { isWorkBead } from '../state/selectors';
@@ -14,6 +14,7 @@ export function CommandPalette() {
   const entities = useTown((s) => s.entities);
   const [page, setPage] = useState<Page>({ id: 'root' });
   const [search, setSearch] = useState('');
+  const input = useRef<HTMLInputElement>(null);
   const api = getBackendSafe();
 
   const close = () => {
@@ -24,6 +25,8 @@ export function CommandPalette() {
   const go = (p: Page) => {
     setPage(p);
     setSearch('');
+    // A click on an item focuses the list; typing goes on in the search field.
+    input.current?.focus();
   };
   const run = (fn: () => void | Promise<unknown>) => {
     close();
@@ -50,6 +53,7 @@ export function CommandPalette() {
       }}
     >
       <Command.Input
+        ref={input}
         value={search}
         onValueChange={setSearch}
         placeholder={

@@ -67,9 +67,13 @@ function SettingRow({ setting: s, onSaved }: { setting: ConfigSettingView; onSav
 
   useEffect(() => {
     if (focus !== s.key) return;
-    input.current?.scrollIntoView({ block: 'center' });
-    input.current?.focus();
-    useUi.setState({ focusSetting: null });
+    // After the closing palette has handed focus back (its dialog does so on a zero timeout).
+    const t = setTimeout(() => {
+      input.current?.scrollIntoView({ block: 'center' });
+      input.current?.focus();
+      useUi.setState({ focusSetting: null });
+    }, 0);
+    return () => clearTimeout(t);
   }, [focus, s.key]);
 
   const save = async (text: string) => {
@@ -150,7 +154,7 @@ function SettingRow({ setting: s, onSaved }: { setting: ConfigSettingView; onSav
         )}
         {error && (
           <div id={`${id}-error`} className="field-error" role="alert">
-            {error.text}
+            {error.text} <span className="muted">(still {s.display}; Esc puts it back)</span>
           </div>
         )}
       </div>
