@@ -114,7 +114,8 @@ const HELP = `town — drive an Overseer town
 Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
-Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · config [get|set KEY VALUE]
+Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status
+            config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
             rig list
@@ -256,15 +257,27 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       print(json, s, () => fmt.statusText(s));
       return 0;
     }
-    case 'config get':
-    case 'config': {
-      const c = await conn.call('town.config', {});
-      print(json, c, () => Object.entries(c).map(([k, val]) => line`${k} = ${JSON.stringify(val)}`).join('\n'));
+    // Configuration: `town config [list]`, `get KEY`, `set KEY VALUE` (keys or their old aliases).
+    case 'config':
+    case 'config list': {
+      const { settings, dispatch_paused, town_prefix } = await conn.call('town.config', {});
+      print(json, { settings, dispatch_paused, town_prefix }, () =>
+        [fmt.configTable(settings), '', line`dispatch_paused = ${dispatch_paused}`, line`town_prefix = ${town_prefix}`].join('\n'),
+      );
+      return 0;
+    }
+    case 'config get': {
+      const key = need(p0, 'config get KEY');
+      const c = await conn.call('town.config', { get: key });
+      const setting = c.settings[0];
+      if (setting) print(json, setting, () => fmt.settingLine(setting));
+      else print(json, { key, value: townField(c, key) }, () => line`${key} = ${townField(c, key)}`);
       return 0;
     }
     case 'config set': {
       const key = need(p0, 'config set KEY VALUE');
       const raw = need(p1, 'config set KEY VALUE');
+      // Values are written as in the shell (`15m`, `0,2m,5m`, `bwrap`); JSON (`[0]`, `true`) still reads as before.
       let value: unknown;
       try {
         value = JSON.parse(raw);
@@ -272,7 +285,11 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         value = raw;
       }
       const c = await conn.call('town.config', { set: { [key]: value } });
-      print(json, c, () => line`${key} = ${JSON.stringify(c[key])}`);
+      const change = c.changed[0];
+      const setting = c.settings.find((x) => x.key === change.key);
+      print(json, setting ? { ...setting, was: change.was } : { key: change.key, value: townField(c, change.key), was: change.was }, () =>
+        line`${change.key} = ${change.now} (was ${change.was})`,
+      );
       return 0;
     }
     case 'rig add': {
@@ -419,6 +436,9 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
   }
   throw new UsageError(`unknown command: town ${command} (see town --help)`);
 }
+
+/** `dispatch_paused` and `town_prefix`: the town-wide values `town.config` answers beside the settings. */
+const townField = (c: ApiOutput<'town.config'>, key: string) => (key === 'dispatch_paused' ? c.dispatch_paused : c.town_prefix);
 
 async function serve(argv: string[]): Promise<number> {
   const a = parse(argv, 'serve', { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });

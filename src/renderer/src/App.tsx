@@ -10,6 +10,7 @@ import { Planner } from './views/Planner';
 import { Agents } from './views/Agents';
 import { Terminals } from './views/Terminals';
 import { Rigs } from './views/Rigs';
+import { Settings } from './views/Settings';
 import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
 import { ActionScope, DisconnectedBanner } from './components/Connection';
@@ -116,7 +117,7 @@ export function App() {
           <Terminals />
         ) : (
           <ActionScope>
-            {view === 'overview' ? <Overview /> : view === 'board' ? <Board /> : view === 'planner' ? <Planner /> : view === 'agents' ? <Agents /> : <Rigs />}
+            {view === 'overview' ? <Overview /> : view === 'board' ? <Board /> : view === 'planner' ? <Planner /> : view === 'agents' ? <Agents /> : view === 'rigs' ? <Rigs /> : <Settings />}
           </ActionScope>
         )}
       </main>

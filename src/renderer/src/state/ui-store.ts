@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'agents', title: 'Agents', key: '4' },
   { id: 'terminals', title: 'Terminals', key: '5' },
   { id: 'rigs', title: 'Rigs', key: '6' },
+  { id: 'settings', title: 'Settings', key: '7' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -32,6 +33,8 @@ export interface UiState {
   notices: Notice[];
   paletteOpen: boolean;
   theme: Theme;
+  /** A setting the Settings view should bring into view and focus (from the palette). */
+  focusSetting: string | null;
 }
 
 const storedTheme = (): Theme => {
@@ -81,6 +84,7 @@ export const useUi = create<UiState>(() => ({
   notices: [],
   paletteOpen: false,
   theme: storedTheme(),
+  focusSetting: null,
 }));
 
 useUi.subscribe((s, prev) => {
@@ -95,6 +99,11 @@ function writeHash() {
 
 export function goTo(view: ViewId) {
   useUi.setState({ view });
+  writeHash();
+}
+
+export function openSetting(key: string) {
+  useUi.setState({ view: 'settings', focusSetting: key });
   writeHash();
 }
 
