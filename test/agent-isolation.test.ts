@@ -64,7 +64,7 @@ async function townState(dir: string) {
   const beads = await read('bead', 'list');
   const agents = await read('agents');
   const convoys = await read('convoy', 'list');
-  const config = await read('config', 'get');
+  const config = await read('config', 'list');
   const rigs = await read('rig', 'list');
   return {
     beads: beads.map((b: any) => [b.id, b.status]),

@@ -108,18 +108,20 @@ describe('a town turns beads into merged commits', () => {
     const ask = await bead(dir, '--title', 'Asks first', '--scenario', 'needs-input');
     await serve(dir);
     await townJson(dir, 'sling', ask.id);
-    const agent = await waitFor('an agent on the bead', async () => (await townJson(dir, 'agents')).find((x: any) => x.hook === ask.id && x.status === 'working'));
+    // Nothing in the agent reports it: the engine sees the quiet terminal read and the prompt.
+    const agent = await waitFor('the agent to be waiting', async () =>
+      (await townJson(dir, 'agents')).find((x: any) => x.hook === ask.id && x.status === 'waiting'), 15_000);
+    expect(agent.evidence.summary).toMatch(/no output for \d+ s, \S+ is reading the terminal, last line "\? Proceed\? \[y\/N\]"/);
     const token = overseerToken(dir);
     const client = new SocketClient(path.join(dir, 'town.sock'), token);
-    // The question is on the agent's screen before we answer.
-    await waitFor('the prompt', async () => {
-      const log = fs.readdirSync(path.join(dir, 'logs')).filter((f) => f.startsWith('s-')).map((f) => fs.readFileSync(path.join(dir, 'logs', f), 'utf8')).join('');
-      return log.includes('Proceed? [y/N]');
-    });
     await client.call('agent.input', { agent: agent.id, data: 'y\r' });
     client.close();
     await waitFor('the bead to close', async () => (await townJson(dir, 'bead', 'show', ask.id)).status === 'closed', 30_000);
     expect(gitIn(repo, 'show', `main:work/${ask.id}.md`)).toContain('Asks first');
+    const events = await townJson(dir, 'events', '--limit', '10000');
+    const statuses = events.filter((e: any) => e.type === 'agent.status' && e.agent === agent.id).map((e: any) => e.payload.to);
+    expect(statuses).toEqual(expect.arrayContaining(['working', 'waiting']));
+    expect(statuses.slice(statuses.indexOf('waiting') + 1)[0]).toBe('working'); // answered, so working again
   });
 
   it('lands a bead whose agent floods 20 MB of output, with engine memory bounded', async () => {

@@ -20,7 +20,7 @@ const bead = (id: string, title: string): BeadView => ({
   blocked_by: [], depends_on: [], origin: { kind: 'user', id: 'overseer' }, dispatch_attempts: 0, close_reason: null,
   created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', started_at: null, closed_at: null,
 });
-const snapshot = (revision: number, beads: BeadView[]): Snapshot => ({ revision, rigs: [], beads, convoys: [], agents: [], merge_requests: [], mail: [], escalations: [] });
+const snapshot = (revision: number, beads: BeadView[]): Snapshot => ({ revision, rigs: [], beads, convoys: [], agents: [], merge_requests: [], mail: [], escalations: [], settings: [] });
 const patch = (revision: number, value: BeadView | null, id = value?.id ?? 'x-1'): Patch => ({ revision, kind: 'bead', id, value });
 
 describe('patch application', () => {
@@ -185,5 +185,58 @@ describe('the web host and its WebSocket client', () => {
     expect(state.resyncs).toBe(resyncs + 1);
     expect(state.entities.bead.get(b.id)!.title).toBe('Lost in transit');
     expect(state.revision).toBe(engine.store.revision);
+  });
+});
+
+describe('a web client across an engine restart', () => {
+  const rendererDir = tempDir('renderer');
+  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Overseer test</title>');
+  const dir = tempDir('restart');
+  const token = 'the-town-web-token-for-this-test';
+  let engine: Engine | null = null;
+  let host: WebHost | null = null;
+  const serve = async (ports?: number[]) => {
+    engine = Engine.open({ townDir: dir });
+    await engine.start({ socket: false });
+    host = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir, token });
+    await host.listen(ports);
+    return host.port;
+  };
+  const stopServing = async () => {
+    await host?.close();
+    await engine?.shutdown();
+  };
+  afterAll(stopServing);
+
+  it('fails calls at once while the engine is away (none is replayed), says why, and resyncs by snapshot once it is back', async () => {
+    const port = await serve();
+    await engine!.client().call('rig.add', { name: 'app', path: makeRepo(tempDir('repo')), prefix: 'ap' });
+    const b = new WebBackend({ baseUrl: `ws://127.0.0.1:${port}`, token, socket: (url) => new WebSocket(url) as never, backoff: () => 400 });
+    try {
+      let seen: { state: string; attempt: number; reason: string | null } = { state: '', attempt: 0, reason: null };
+      b.onConnection((state, d) => (seen = { state, ...d }));
+      let resets = 0;
+      await b.watchFeed(() => {}, () => resets++);
+
+      await stopServing();
+      await waitFor('the client to notice', () => seen.state === 'reconnecting');
+      expect(seen.reason).toBe('the town engine stopped');
+      await waitFor('a second attempt', () => seen.attempt >= 2);
+      // Refused before any I/O happens, not kept to be sent to whatever engine answers next.
+      let away: unknown = 'pending';
+      b.call('bead.create', { rig: 'app', title: 'Clicked while away' }).then((r) => (away = r), (e) => (away = e));
+      await new Promise((r) => setImmediate(r));
+      expect(away).toMatchObject({ code: 'engine_not_running' });
+
+      await serve([port]);
+      await waitFor('the client to reconnect', () => seen.state === 'open');
+      expect(seen).toMatchObject({ attempt: 0, reason: null });
+      await waitFor('the owner to be told to resync', () => resets === 1);
+      const beads = await b.call('bead.list', {});
+      expect(beads.map((x) => x.title)).not.toContain('Clicked while away');
+      expect((await b.call('bead.create', { rig: 'app', title: 'After the restart' })).title).toBe('After the restart');
+    } finally {
+      b.close();
+    }
   });
 });

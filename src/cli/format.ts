@@ -1,6 +1,6 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
-import type { AgentView, BeadView, ConvoyView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+import type { AgentView, BeadView, ConfigSettingView, ConvoyView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
@@ -89,3 +89,13 @@ export function statusText(s: TownStatus): string {
     ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => line`    ! ${v}`)] : []),
   ].join('\n');
 }
+
+// Town configuration. The DEFAULT column is filled only where a value differs from its default.
+export const configTable = (settings: ConfigSettingView[]) =>
+  table(
+    settings.map((c) => [c.key, c.display, c.display === c.default_display ? '' : c.default_display, c.about]),
+    ['KEY', 'VALUE', 'DEFAULT', 'ABOUT'],
+  );
+
+export const settingLine = (c: ConfigSettingView) =>
+  line`${c.key} = ${c.display}` + (c.display === c.default_display ? '' : line` (default ${c.default_display})`);

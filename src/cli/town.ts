@@ -7,11 +7,12 @@ import path from 'node:path';
 import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transport } from '../shared/api';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
 import { Engine } from '../main/engine/engine';
-import { ensureTownDir, isTown, readOverseerToken, townPaths, TownLockedError, type TownPaths } from '../main/engine/town-dir';
+import { ensureTownDir, ensureWebToken, isTown, readOverseerToken, townPaths, TownLockedError, type TownPaths } from '../main/engine/town-dir';
 import { refuseInsideAgent } from './agent-guard';
 import { createDemoTown } from '../main/demo/demo-town';
 import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
+import { lastWebPort, rememberWebPort, webPortsToTry } from '../main/hosts/web-address';
 import { isLoopbackBind } from '../main/hosts/bind-address';
 import { list, parse as parseWith, str, wholeNumber, type Options, type Parsed } from './args';
 import { attach } from './attach';
@@ -113,7 +114,8 @@ const HELP = `town — drive an Overseer town
 Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
-Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · config [get|set KEY VALUE]
+Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status
+            config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
             rig list
@@ -255,15 +257,27 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       print(json, s, () => fmt.statusText(s));
       return 0;
     }
-    case 'config get':
-    case 'config': {
-      const c = await conn.call('town.config', {});
-      print(json, c, () => Object.entries(c).map(([k, val]) => line`${k} = ${JSON.stringify(val)}`).join('\n'));
+    // Configuration: `town config [list]`, `get KEY`, `set KEY VALUE` (keys or their old aliases).
+    case 'config':
+    case 'config list': {
+      const { settings, dispatch_paused, town_prefix } = await conn.call('town.config', {});
+      print(json, { settings, dispatch_paused, town_prefix }, () =>
+        [fmt.configTable(settings), '', line`dispatch_paused = ${dispatch_paused}`, line`town_prefix = ${town_prefix}`].join('\n'),
+      );
+      return 0;
+    }
+    case 'config get': {
+      const key = need(p0, 'config get KEY');
+      const c = await conn.call('town.config', { get: key });
+      const setting = c.settings[0];
+      if (setting) print(json, setting, () => fmt.settingLine(setting));
+      else print(json, { key, value: townField(c, key) }, () => line`${key} = ${townField(c, key)}`);
       return 0;
     }
     case 'config set': {
       const key = need(p0, 'config set KEY VALUE');
       const raw = need(p1, 'config set KEY VALUE');
+      // Values are written as in the shell (`15m`, `0,2m,5m`, `bwrap`); JSON (`[0]`, `true`) still reads as before.
       let value: unknown;
       try {
         value = JSON.parse(raw);
@@ -271,7 +285,11 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         value = raw;
       }
       const c = await conn.call('town.config', { set: { [key]: value } });
-      print(json, c, () => line`${key} = ${JSON.stringify(c[key])}`);
+      const change = c.changed[0];
+      const setting = c.settings.find((x) => x.key === change.key);
+      print(json, setting ? { ...setting, was: change.was } : { key: change.key, value: townField(c, change.key), was: change.was }, () =>
+        line`${change.key} = ${change.now} (was ${change.was})`,
+      );
       return 0;
     }
     case 'rig add': {
@@ -419,12 +437,15 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
   throw new UsageError(`unknown command: town ${command} (see town --help)`);
 }
 
+/** `dispatch_paused` and `town_prefix`: the town-wide values `town.config` answers beside the settings. */
+const townField = (c: ApiOutput<'town.config'>, key: string) => (key === 'dispatch_paused' ? c.dispatch_paused : c.town_prefix);
+
 async function serve(argv: string[]): Promise<number> {
   const a = parse(argv, 'serve', { host: { type: 'string' }, port: { type: 'string' }, 'no-web': { type: 'boolean' } });
   refuseInsideAgent('serve a town');
   const dir = townDirFrom(a.values);
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
-  const port = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 }) ?? 0;
+  const requestedPort = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 });
   const host = str(a.values.host) ?? '127.0.0.1';
   const log = (text: string) => process.stderr.write(`[town] ${printableLines(text)}\n`);
   const engine = openToServe(dir, log);
@@ -438,13 +459,22 @@ async function serve(argv: string[]): Promise<number> {
   }
   let web: WebHost | null = null;
   if (!a.values['no-web']) {
-    web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir(), host, port, log });
+    // The town's last port and its lasting web token (made under the lock the engine holds):
+    // a tab left open reconnects by itself to the restarted engine.
+    const last = lastWebPort(engine.paths);
+    const token = ensureWebToken(engine.paths);
+    web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir(), host, token, log });
+    const ports = webPortsToTry(requestedPort, last);
     try {
-      await web.listen();
+      await web.listen(ports);
     } catch (err) {
       await engine.shutdown();
-      throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+      throw new UsageError(`cannot listen on ${host}:${ports[ports.length - 1] || 'a free port'}: ${(err as Error).message}`);
     }
+    if (requestedPort === undefined && last !== null && web.port !== last) {
+      process.stderr.write(`town: port ${last}, where this town was served last, is in use by another program; serving on port ${web.port} instead (tabs open on the old port need the new URL)\n`);
+    }
+    rememberWebPort(engine.paths, web.port);
   }
   if (!isLoopbackBind(host)) {
     process.stderr.write(`town: warning: the web UI listens on ${host}, reachable from other machines. Anyone with the URL's token controls this town and its agents.\n`);
@@ -456,7 +486,7 @@ async function serve(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log(`${signal}: stopping sessions and closing the town`);
-      Promise.resolve(web?.close())
+      Promise.resolve(web?.close(`the town engine was stopped (${signal})`))
         .then(() => engine.shutdown())
         .then(
           () => resolve(0),

@@ -22,6 +22,7 @@ import {
   type RigView,
   type SessionView,
   type Snapshot,
+  type TownConfigView,
   type TownStatus,
 } from './domain';
 
@@ -51,7 +52,10 @@ export const api = {
   'town.config': method(
     'overseer',
     z.object({
+      /** Keys (canonical or alias) to values: `15m`, `0,2m,5m`, `5`, `bwrap`; the old JSON forms too. */
       set: z.record(z.string(), z.unknown()).optional(),
+      /** One setting by key or alias: the answer lists only it. */
+      get: z.string().min(1).max(200).optional(),
     }).strict(),
   ),
   'events.list': method(
@@ -202,7 +206,7 @@ export type ApiParsedInput<M extends ApiMethod> = z.output<(typeof api)[M]['inpu
 export interface ApiOutputs {
   'town.status': TownStatus;
   'town.snapshot': Snapshot;
-  'town.config': Record<string, unknown>;
+  'town.config': TownConfigView;
   'events.list': EventView[];
   'rig.add': RigView;
   'rig.list': RigView[];

@@ -7,6 +7,17 @@ import type { ApiErrorShape } from './errors';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/** What a client knows about a lost connection, for the overseer. */
+export interface ConnectionDetail {
+  /** Reconnection attempts so far (0 while connected). */
+  attempt: number;
+  /** Why the connection is down, when known ("the town engine stopped"). */
+  reason: string | null;
+}
+
+/** The end reason a terminal gets when the connection, not the session, ended: it re-attaches once reconnected. */
+export const CONNECTION_LOST = 'connection lost';
+
 export interface TerminalHandlers {
   onScreen(screen: { session: string; data: string; cols: number; rows: number }): void;
   /** The whole scrollback, replacing the shortened one `onScreen` had (same moment, more lines above). */
@@ -36,7 +47,8 @@ export interface Backend {
    */
   watchFeed(onPatches: (patches: Patch[]) => void, onReset: () => void): Promise<number>;
   openTerminal(agent: string, size: { cols: number; rows: number }, handlers: TerminalHandlers): TerminalChannel;
-  onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** Calls `listener` now and on every change of state or detail. */
+  onConnection(listener: (state: ConnectionState, detail: ConnectionDetail) => void): () => void;
 }
 
 /** What a bridged call resolves with: errors travel as data, so their code and field survive the bridge. */

@@ -28,7 +28,7 @@ export type DependencyType = (typeof DEPENDENCY_TYPES)[number];
 export const RUNTIMES = ['scripted', 'shell'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-export const SCENARIOS = ['ok', 'crash', 'needs-input', 'flood'] as const;
+export const SCENARIOS = ['ok', 'crash', 'needs-input', 'flood', 'stall', 'exit-without-done', 'late-done'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export const DONE_STATUSES = ['completed', 'escalated', 'deferred'] as const;
@@ -213,7 +213,7 @@ export interface SessionView {
   bytes_out: number;
 }
 
-export type EntityKind = 'rig' | 'bead' | 'convoy' | 'agent' | 'merge_request' | 'mail' | 'escalation';
+export type EntityKind = 'rig' | 'bead' | 'convoy' | 'agent' | 'merge_request' | 'mail' | 'escalation' | 'setting';
 
 export interface EntityMap {
   rig: RigView;
@@ -223,6 +223,7 @@ export interface EntityMap {
   merge_request: MergeRequestView;
   mail: MailView;
   escalation: EscalationView;
+  setting: SettingView;
 }
 
 /** One change to one entity, in commit order. `value: null` means it was deleted. */
@@ -242,6 +243,7 @@ export interface Snapshot {
   merge_requests: MergeRequestView[];
   mail: MailView[];
   escalations: EscalationView[];
+  settings: SettingView[];
 }
 
 export interface TownStatus {
@@ -271,4 +273,46 @@ export interface HookView {
 export interface PrimeView extends HookView {
   agent: AgentView;
   role_prompt: string;
+}
+
+// Town configuration (`town config`, the Settings view).
+
+/**
+ * One stored town setting as the change feed carries it: the raw key (`config.health.nudge_after`,
+ * `dispatch_paused`) and value. Clients read settings through `town.config`; a patch of this
+ * kind tells them to read again.
+ */
+export interface SettingView {
+  id: string;
+  value: unknown;
+}
+
+export const CONFIG_KINDS = ['count', 'duration', 'durations', 'choice'] as const;
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
+export type ConfigValue = number | number[] | string;
+
+export interface ConfigSettingView {
+  /** The canonical key, `health.nudge_after`. */
+  key: string;
+  /** Canonical value: durations in milliseconds, lists as arrays. */
+  value: ConfigValue;
+  /** As a person writes it: `15m`, `0s,2m,5m`, `5`, `bwrap`. */
+  display: string;
+  default: ConfigValue;
+  default_display: string;
+  kind: ConfigKind;
+  /** The values a `choice` setting takes. */
+  choices?: string[];
+  about: string;
+  /** Older keys that still name this setting (in their old units). */
+  aliases: string[];
+}
+
+export interface TownConfigView {
+  /** Every setting, or only the one asked for with `get`. */
+  settings: ConfigSettingView[];
+  /** What a `set` wrote: each key with its display value before and after. */
+  changed: { key: string; was: string; now: string }[];
+  dispatch_paused: boolean;
+  town_prefix: string;
 }

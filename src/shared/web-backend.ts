@@ -1,7 +1,7 @@
 // The Backend over WebSocket, as the browser UI of `town serve` uses it. It takes the
 // WebSocket constructor so tests can run it in Node with `ws`.
 import type { ApiInput, ApiMethod, ApiOutput } from './api';
-import type { Backend, ConnectionState, TerminalChannel, TerminalHandlers } from './backend';
+import { CONNECTION_LOST, type Backend, type ConnectionDetail, type ConnectionState, type TerminalChannel, type TerminalHandlers } from './backend';
 import type { Patch } from './domain';
 import { ApiError } from './errors';
 import type { TerminalServerFrame, UiServerFrame } from './web-protocol';
@@ -28,9 +28,14 @@ export interface WebBackendOptions {
   /** Sent as a query parameter; browsers may rely on the cookie instead. */
   token?: string;
   socket: SocketFactory;
-  /** Delay before reconnecting, by attempt (ms). */
+  /** Delay before reconnection attempt n (from 1), in ms. */
   backoff?: (attempt: number) => number;
+  /** Asked when a connection fails without a reason: why the engine cannot be reached, if it can tell. */
+  diagnose?: () => Promise<string | null>;
 }
+
+/** 0.5 s, 1 s, 2 s, 4 s, then every 5 s: quick after a restart, quiet during a long outage. */
+export const reconnectDelay = (attempt: number) => Math.min(500 * 2 ** Math.max(0, attempt - 1), 5000);
 
 interface Pending {
   resolve(v: unknown): void;
@@ -41,12 +46,16 @@ export class WebBackend implements Backend {
   private ws: SocketLike | null = null;
   private nextId = 1;
   private pending = new Map<number, Pending>();
+  /** Calls made before the first connection opens; sent when it does. */
   private queue: string[] = [];
   private state: ConnectionState = 'connecting';
-  private listeners = new Set<(s: ConnectionState) => void>();
+  private detail: ConnectionDetail = { attempt: 0, reason: null };
+  /** The reason the engine gave when it closed this outage's connection (it outranks a guess). */
+  private stated: string | null = null;
+  private listeners = new Set<(s: ConnectionState, d: ConnectionDetail) => void>();
   private feed: { onPatches(p: Patch[]): void; onReset(): void } | null = null;
-  private attempt = 0;
   private closed = false;
+  private retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly o: WebBackendOptions) {
     this.connect();
@@ -60,37 +69,50 @@ export class WebBackend implements Backend {
     return `${this.o.baseUrl}${path}${s ? `?${s}` : ''}`;
   }
 
-  private setState(s: ConnectionState) {
-    if (this.state === s) return;
-    this.state = s;
-    for (const l of this.listeners) l(s);
+  private publish(state: ConnectionState, detail: Partial<ConnectionDetail> = {}) {
+    const next = { ...this.detail, ...detail };
+    if (this.state === state && next.attempt === this.detail.attempt && next.reason === this.detail.reason) return;
+    this.state = state;
+    this.detail = next;
+    for (const l of this.listeners) l(state, next);
   }
 
   private connect() {
+    this.retry = null;
     const ws = this.o.socket(this.url('/api'));
     this.ws = ws;
     ws.onopen = () => {
-      this.attempt = 0;
-      const wasReconnect = this.state === 'reconnecting';
-      this.setState('open');
+      const wasReconnect = this.detail.attempt > 0;
+      this.stated = null;
+      this.publish('open', { attempt: 0, reason: null });
       for (const frame of this.queue.splice(0)) ws.send(frame);
       if (wasReconnect && this.feed) {
-        // Patches were missed while away: start the feed again and let the owner resync.
+        // Patches were missed while away (and a restarted engine counts revisions anew):
+        // watch the feed again and let the owner resync from a snapshot. Nothing is replayed.
         const feed = this.feed;
-        void this.subscribe().then(() => feed.onReset());
+        void this.subscribe().then(() => feed.onReset(), () => {});
       }
     };
     ws.onmessage = (ev) => this.receive(String(ev.data));
     ws.onerror = () => {};
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      for (const p of this.pending.values()) p.reject(new ApiError('engine_not_running', 'the connection to the town closed'));
+      for (const p of this.pending.values()) p.reject(new ApiError('engine_not_running', 'the connection to the town engine was lost'));
       this.pending.clear();
-      if (this.closed) return this.setState('closed');
-      this.setState('reconnecting');
-      const delay = (this.o.backoff ?? ((n) => Math.min(250 * 2 ** n, 5000)))(this.attempt++);
-      setTimeout(() => !this.closed && this.connect(), delay);
+      this.queue = [];
+      if (this.closed) return this.publish('closed');
+      const said = (ev as { reason?: unknown } | null)?.reason;
+      if (typeof said === 'string' && said) this.stated = said;
+      const attempt = this.detail.attempt + 1;
+      this.publish('reconnecting', { attempt, reason: this.stated ?? this.detail.reason });
+      if (!this.stated && this.o.diagnose) {
+        void this.o.diagnose().then(
+          (reason) => reason && this.state === 'reconnecting' && !this.stated && this.publish('reconnecting', { reason }),
+          () => {},
+        );
+      }
+      this.retry = setTimeout(() => !this.closed && this.connect(), (this.o.backoff ?? reconnectDelay)(attempt));
     };
   }
 
@@ -117,9 +139,12 @@ export class WebBackend implements Backend {
     const id = this.nextId++;
     const frame = JSON.stringify({ id, method, params });
     return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new ApiError('engine_not_running', 'the connection is closed'));
+      // While reconnecting a call fails at once: kept for later, it would act on a town the
+      // overseer has not seen since (and every status poll would pile up).
+      if (this.state === 'reconnecting') return reject(new ApiError('engine_not_running', 'not connected to the town engine; reconnecting'));
       this.pending.set(id, { resolve, reject });
       if (this.ws && this.ws.readyState === OPEN) this.ws.send(frame);
-      else if (this.closed) reject(new ApiError('engine_not_running', 'the connection is closed'));
       else this.queue.push(frame);
     });
   }
@@ -161,8 +186,11 @@ export class WebBackend implements Backend {
       }
     };
     ws.onerror = () => {};
-    ws.onclose = () => {
-      if (!ended) h.onEnd(this.closed ? 'closed' : 'connection lost');
+    ws.onclose = (ev) => {
+      // The engine closes a terminal cleanly (1000) when it is done with it; anything else
+      // is the connection dropping, and the viewer re-attaches once it is back.
+      const clean = (ev as { code?: unknown } | null)?.code === 1000;
+      if (!ended) h.onEnd(this.closed || clean ? 'closed' : CONNECTION_LOST);
       ended = true;
     };
     const send = (frame: unknown) => {
@@ -181,14 +209,16 @@ export class WebBackend implements Backend {
     };
   }
 
-  onConnection(listener: (state: ConnectionState) => void): () => void {
+  onConnection(listener: (state: ConnectionState, detail: ConnectionDetail) => void): () => void {
     this.listeners.add(listener);
-    listener(this.state);
+    listener(this.state, this.detail);
     return () => this.listeners.delete(listener);
   }
 
   close() {
     this.closed = true;
-    this.ws?.close(1000);
+    if (this.retry) clearTimeout(this.retry);
+    if (this.ws) this.ws.close(1000);
+    else this.publish('closed');
   }
 }

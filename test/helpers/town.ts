@@ -98,15 +98,16 @@ export class ServedTown {
   log = '';
   constructor(readonly dir: string, private readonly env: Record<string, string> = FAST_AGENTS) {}
 
-  /** The web UI's URL with its token, as `town serve` printed it. */
+  /** The web UI's URL with its token, as `town serve` printed it (last, if started again). */
   get url(): string {
-    const m = /open\s+(http:\/\/\S+)/.exec(this.log);
+    const m = [...this.log.matchAll(/open\s+(http:\/\/\S+)/g)].pop();
     if (!m) throw new Error(`town serve printed no URL:\n${this.log}`);
     return m[1];
   }
 
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [CLI, 'serve', '--town', this.dir], {
+  /** Runs `town serve` (with `args`, e.g. `--port N`) until it says it serves. */
+  async start(args: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [CLI, 'serve', '--town', this.dir, ...args], {
       env: overseerEnv(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

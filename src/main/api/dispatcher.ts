@@ -5,6 +5,7 @@ import type { ZodError, ZodType } from 'zod';
 import { api, isApiMethod, type Caller } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
 import { hashToken } from '../engine/town-dir';
+import { noteAgentCliCall } from '../reconciler/health';
 import { handlers, type EngineContext } from './handlers';
 
 export function fieldOf(err: ZodError): { field: string; message: string } {
@@ -60,6 +61,10 @@ export class ApiDispatcher {
     if (!parsed.success) {
       const { field, message } = fieldOf(parsed.error);
       throw new ApiError('invalid_input', message, field);
+    }
+    if (caller.kind === 'agent') {
+      const { store } = this.ctx;
+      store.transaction(() => noteAgentCliCall(store, caller.agentId, store.now()));
     }
     try {
       const handler = handlers[method] as (ctx: EngineContext, caller: Caller, input: unknown) => unknown;

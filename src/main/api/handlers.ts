@@ -2,6 +2,7 @@
 // command modules. Inputs arrive validated; every write is one store transaction.
 import { agentHandlers } from './agents';
 import { beadHandlers } from './beads';
+import { configHandlers } from './config';
 import type { Handlers } from './context';
 import { convoyHandlers } from './convoys';
 import { mailHandlers } from './mail';
@@ -13,6 +14,7 @@ export type { EngineContext } from './context';
 
 export const handlers: Handlers = {
   ...townHandlers,
+  ...configHandlers,
   ...rigHandlers,
   ...beadHandlers,
   ...convoyHandlers,

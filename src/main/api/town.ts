@@ -1,8 +1,5 @@
-// Town-wide commands: status, snapshot, configuration, the event log.
+// Town-wide commands: status, snapshot, the event log (configuration is in config.ts).
 import type { Snapshot } from '../../shared/domain';
-import { invalid } from '../../shared/errors';
-import { CONFIG_KEYS, parseConfigValue, readConfig, resolveConfigKey } from '../reconciler/config';
-import { townPrefix } from '../store/beads';
 import type { EscalationRow } from '../store/escalations';
 import type { Store } from '../store/store';
 import {
@@ -14,12 +11,14 @@ import {
   mailView,
   mergeRequestView,
   rigView,
+  settingView,
   type AgentRow,
   type BeadRow,
   type EventRow,
   type MailRow,
   type MergeRequestRow,
   type RigRow,
+  type SettingRow,
 } from '../store/views';
 import type { Handlers } from './context';
 
@@ -33,10 +32,11 @@ function snapshot(store: Store): Snapshot {
     merge_requests: store.all<MergeRequestRow>('SELECT * FROM merge_requests ORDER BY created_at').map(mergeRequestView),
     mail: store.all<MailRow>('SELECT * FROM mail ORDER BY created_at').map(mailView),
     escalations: store.all<EscalationRow>('SELECT * FROM escalations ORDER BY created_at').map(escalationView),
+    settings: store.all<SettingRow>('SELECT * FROM settings ORDER BY key').map(settingView),
   }))();
 }
 
-export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'town.config' | 'events.list'> = {
+export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'events.list'> = {
   'town.status': (ctx) => {
     const { store } = ctx;
     const counts: Record<string, number> = {};
@@ -61,38 +61,6 @@ export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'town.conf
   },
 
   'town.snapshot': (ctx) => snapshot(ctx.store),
-
-  'town.config': (ctx, _c, input) => {
-    const { store } = ctx;
-    if (input.set) {
-      const writes: [string, unknown][] = [];
-      for (const [key, value] of Object.entries(input.set)) {
-        if (key === 'dispatch_paused') {
-          if (typeof value !== 'boolean') throw invalid('expected true or false', `set.${key}`);
-          writes.push([key, value]);
-          continue;
-        }
-        if (key === 'town_prefix') {
-          if (typeof value !== 'string' || !/^[a-z][a-z0-9]{0,7}$/.test(value)) throw invalid('lowercase letters and digits', `set.${key}`);
-          writes.push([key, value]);
-          continue;
-        }
-        const resolved = resolveConfigKey(key);
-        if (!resolved) throw invalid(`unknown setting ${key}; known: ${[...CONFIG_KEYS, 'dispatch_paused', 'town_prefix'].join(', ')}`, `set.${key}`);
-        const parsed = parseConfigValue(resolved.key, value, resolved.unitMs);
-        if ('problem' in parsed) throw invalid(`${key}: ${parsed.problem}`, `set.${key}`);
-        writes.push([`config.${resolved.key}`, parsed.value]);
-      }
-      store.transaction(() => {
-        for (const [key, value] of writes) {
-          store.setSetting(key, value);
-          store.event({ type: 'config.set', payload: { key: key.replace(/^config\./, ''), value } });
-        }
-      });
-      ctx.wake();
-    }
-    return { ...readConfig(store), dispatch_paused: store.setting('dispatch_paused', false), town_prefix: townPrefix(store) };
-  },
 
   'events.list': (ctx, _c, input) => {
     const order = input.latest ? 'DESC' : 'ASC';

@@ -20,6 +20,7 @@ import { openDatabase, type Db } from '../store/database';
 import { setMergeRequestState } from '../store/merge-requests';
 import { Store } from '../store/store';
 import { getAgent, type SessionRow } from '../store/views';
+import { AttentionWatch } from './attention-watch';
 import { TownEffects } from './effect-runner';
 import { nodeLauncher, townCliPath } from './resources';
 import { acquireLock, ensureOverseerToken, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
@@ -47,6 +48,7 @@ export class Engine {
   /** Attach and feed streams, shared by the control socket and the UI hosts. */
   readonly streams: StreamHost;
   private readonly log: (line: string) => void;
+  private readonly attention: AttentionWatch;
   private closed = false;
 
   private constructor(o: EngineOptions, paths: TownPaths, releaseLock: () => void) {
@@ -63,6 +65,7 @@ export class Engine {
       viewerStallMs: o.viewerStallMs,
     });
     this.effects = new TownEffects(this.store, this.host, paths);
+    this.attention = new AttentionWatch(this.store, this.host, clock, this.log);
     this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
     const token = readOverseerToken(paths);
     if (!token) throw new Error(`${paths.token} is missing or empty`);
@@ -88,6 +91,7 @@ export class Engine {
     writeTownShim(this.paths);
     await this.recoverPreviousRun();
     this.reconciler.start();
+    this.attention.start();
     if (o.socket !== false) {
       this.control = new ControlServer(this.paths.socket, this.dispatcher, this.streams, this.log);
       await this.control.listen();
@@ -99,6 +103,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     await this.control?.close();
+    this.attention.stop();
     await this.reconciler.stop();
     await this.host.stopAll('shutdown');
     await this.host.dispose();

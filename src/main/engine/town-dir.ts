@@ -1,4 +1,4 @@
-// A town directory: its files, the one-core lock, and the overseer's token.
+// A town directory: its files, the one-core lock, the overseer's token and the web token.
 import { randomBytes, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,10 @@ export interface TownPaths {
   socket: string;
   /** The overseer's token: outside the town dir, which every agent is pointed at. */
   token: string;
+  /** The web UI's token (in the URL `town serve` prints, then a cookie), beside the overseer's. */
+  webToken: string;
+  /** Where `town serve` last listened (not secret), so a restart can listen there again. */
+  webAddress: string;
   lock: string;
   logs: string;
   worktrees: string;
@@ -32,21 +36,24 @@ function realPathOf(abs: string): string {
   }
 }
 
-/** One token file per town, named for the town's real path (the name only helps humans). */
-function overseerTokenFile(abs: string): string {
+/** The token files of a town share a stem named for its real path (the name only helps humans). */
+function tokenStem(abs: string): string {
   const real = realPathOf(abs);
   const id = createHash('sha256').update(real).digest('hex').slice(0, 16);
   const name = path.basename(real).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40);
-  return path.join(overseerTokenDir(), `${name}-${id}.token`);
+  return path.join(overseerTokenDir(), `${name}-${id}`);
 }
 
 export function townPaths(dir: string): TownPaths {
   const abs = path.resolve(dir);
+  const stem = tokenStem(abs);
   return {
     dir: abs,
     db: path.join(abs, 'town.db'),
     socket: path.join(abs, 'town.sock'),
-    token: overseerTokenFile(abs),
+    token: `${stem}.token`,
+    webToken: `${stem}.web-token`,
+    webAddress: path.join(abs, 'web-address.json'),
     lock: path.join(abs, 'town.lock'),
     logs: path.join(abs, 'logs'),
     worktrees: path.join(abs, 'worktrees'),
@@ -99,8 +106,30 @@ export function ensureTownDir(p: TownPaths): string[] {
  * cannot see a serving engine's token never writes a second one beside it.
  */
 export function ensureOverseerToken(p: TownPaths) {
-  if (!fs.existsSync(p.token)) fs.writeFileSync(p.token, newToken() + '\n', { mode: 0o600 });
-  fs.chmodSync(p.token, 0o600);
+  ensureTokenFile(p.token);
+}
+
+/**
+ * The web UI's token, created if missing; the same on every `town serve`, so the cookie of a
+ * tab left open stays valid across an engine restart. Called with the town's lock held.
+ */
+export function ensureWebToken(p: TownPaths): string {
+  return ensureTokenFile(p.webToken);
+}
+
+function ensureTokenFile(file: string): string {
+  let token = '';
+  try {
+    token = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    // not made yet
+  }
+  if (!token) {
+    token = newToken();
+    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  }
+  fs.chmodSync(file, 0o600);
+  return token;
 }
 
 /** Moves a token kept in the town dir (where agents look) to the per-user state dir. */

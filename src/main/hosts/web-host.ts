@@ -1,5 +1,5 @@
 // The web host of `town serve`: the built renderer over HTTP and the engine API over
-// WebSocket, on loopback by default. Every request needs the per-run token (in the URL
+// WebSocket, on loopback by default. Every request needs the town's web token (in the URL
 // once, then a SameSite cookie); WebSocket upgrades must come from our own origin.
 // Every request is hostile until checked: malformed input is answered 400/401 and
 // logged, and an unexpected throw answers 500 instead of ending the engine.
@@ -65,7 +65,17 @@ export class WebHost {
     return `http://${host}:${this.address.port}/?token=${this.token}`;
   }
 
-  async listen(): Promise<string> {
+  /** The port it listens on. */
+  get port(): number {
+    if (!this.address) throw new Error('the web host is not listening');
+    return this.address.port;
+  }
+
+  /**
+   * Listens on the first of `ports` that is free (0: any free port); a port in use moves on
+   * to the next, any other failure is thrown. Resolves with the URL to open.
+   */
+  async listen(ports: number[] = [this.o.port ?? 0]): Promise<string> {
     const server = http.createServer((req, res) => this.contain(`${quoted(req.method ?? '')} ${quoted(req.url ?? '')}`, () => this.serveHttp(req, res), () => failResponse(res)));
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       // Node leaves an upgraded socket without an error listener: a reset would be fatal.
@@ -75,19 +85,35 @@ export class WebHost {
     server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => this.refuseUnparsable(err, socket));
     this.server = server;
     const host = this.o.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.port ?? 0, host, () => resolve());
-    });
+    for (const [i, port] of ports.entries()) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || i === ports.length - 1) throw err;
+      }
+    }
     const addr = server.address() as net.AddressInfo;
     this.address = { host, port: addr.port };
     this.hostHeaders = hostHeadersFor(host, addr.port, { hostname: os.hostname(), interfaces: os.networkInterfaces() });
     return this.url;
   }
 
-  async close(): Promise<void> {
+  /** Says why to every client (a tab shows it while it waits for the engine), then closes. */
+  async close(reason = 'the town engine stopped'): Promise<void> {
     for (const l of this.links) l.close();
     this.links.clear();
+    const clients = [...this.wss.clients];
+    const gone = Promise.all(clients.map((c) => new Promise<void>((r) => (c.readyState === c.CLOSED ? r() : c.once('close', () => r())))));
+    for (const c of clients) c.close(1001, reason);
+    // A client that does not answer its close frame at once is not waited for.
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 500).unref())]);
     for (const c of this.wss.clients) c.terminate();
     this.wss.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

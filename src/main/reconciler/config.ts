@@ -2,6 +2,7 @@
 // applied without a restart. Defaults follow domain.md. Durations are written `90s`,
 // `15m`, `2h` and held in milliseconds; the snake_case keys of earlier releases still
 // work as aliases, in their old units.
+import type { ConfigSettingView, ConfigValue } from '../../shared/domain';
 import type { Store } from '../store/store';
 
 export const AGENT_SANDBOXES = ['none', 'bwrap'] as const;
@@ -68,6 +69,26 @@ export function resolveConfigKey(key: string): { key: ConfigKey; unitMs: number 
   return CONFIG_ALIASES[key] ?? null;
 }
 
+/** The known key (or alias) a mistyped one most likely meant, if one is close. */
+export function closestConfigKey(key: string, extra: readonly string[] = []): string | null {
+  let best: { key: string; d: number } | null = null;
+  for (const k of [...CONFIG_KEYS, ...Object.keys(CONFIG_ALIASES), ...extra]) {
+    const d = editDistance(key.toLowerCase(), k);
+    if (d <= Math.max(2, Math.floor(k.length / 5)) && (!best || d < best.d)) best = { key: k, d };
+  }
+  return best?.key ?? null;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: S, m: M, h: H, d: 24 * H };
 
@@ -124,6 +145,22 @@ export function displayConfigValue(key: ConfigKey, value: unknown): string {
   if (spec.kind === 'duration') return formatDuration(value as number);
   if (spec.kind === 'durations') return (value as number[]).map(formatDuration).join(',');
   return String(value);
+}
+
+/** One setting as clients see it: canonical and written value, default, what it does, its old names. */
+export function configSettingView(key: ConfigKey, value: unknown): ConfigSettingView {
+  const spec: Spec = CONFIG_SPEC[key];
+  return {
+    key,
+    value: value as ConfigValue,
+    display: displayConfigValue(key, value),
+    default: spec.default as ConfigValue,
+    default_display: displayConfigValue(key, spec.default),
+    kind: spec.kind,
+    ...(spec.kind === 'choice' ? { choices: [...spec.choices] } : {}),
+    about: spec.about,
+    aliases: Object.entries(CONFIG_ALIASES).filter(([, a]) => a.key === key).map(([alias]) => alias),
+  };
 }
 
 export function readConfig(store: Store): TownConfig {

@@ -30,6 +30,14 @@ export function noteAgentInput(store: Store, agentId: string, session: string, a
   if (agent.status === 'waiting' || agent.status === 'stalled') setAgentStatus(store, agentId, 'working', { cause: 'answered' });
 }
 
+/** A `town` CLI call from the agent is progress too. */
+export function noteAgentCliCall(store: Store, agentId: string, at: number) {
+  const agent = getAgent(store, agentId);
+  if (!agent?.hook_bead_id) return;
+  recordProgress(store, agentId, at);
+  if (agent.status === 'stalled') setAgentStatus(store, agentId, 'working', { cause: 'town CLI call' });
+}
+
 const minutes = (ms: number) => (ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 

@@ -7,6 +7,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 const PACE = Number(process.env.TOWN_SCRIPTED_PACE_MS ?? 350);
+/**
+ * `late-done`: the pause between its two `town done` calls. Below the session host's 2 s
+ * stop grace, so the second call still goes out while the engine stops the session.
+ */
+const LATE_DONE_DELAY_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const c = {
   dim: (s: string) => `\x1b[2m${s}\x1b[0m`,
@@ -99,6 +104,36 @@ function ask(question: string): Promise<string> {
   return new Promise((resolve) => rl.question(question, (answer) => (rl.close(), resolve(answer.trim()))));
 }
 
+/**
+ * `stall`: silent from here on (no output, no CLI calls), reading the terminal for a nudge.
+ * A line containing `continue` ends the stall; any other input is ignored. Cooked mode:
+ * the terminal echoes what is typed, the agent itself prints nothing.
+ */
+function stallUntilContinue(): Promise<void> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      if (!line.includes('continue')) return;
+      rl.close();
+      resolve();
+    });
+  });
+}
+
+/** `late-done`: done, then again after a pause, like a CLI that finishes its bookkeeping after being told to stop. */
+async function doneTwice(bead: Hooked) {
+  // The engine stops the session after the first done; the second call is the point.
+  process.on('SIGTERM', () => {});
+  process.on('SIGHUP', () => {});
+  finish(bead);
+  await sleep(LATE_DONE_DELAY_MS);
+  try {
+    finish(bead);
+  } catch (err) {
+    out(c.yellow(`second town done refused: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}\n`));
+  }
+}
+
 async function main() {
   const hook = JSON.parse(town(['hook', '--json'])) as { bead: Hooked | null; prior_work: { branch: string; commits: { subject: string }[] } | null };
   if (!hook.bead) {
@@ -138,6 +173,18 @@ async function main() {
       commitWork(bead);
       await spin('Checking the change', 6);
       break;
+    case 'stall':
+      await stallUntilContinue();
+      out(`${c.dim('nudged:')} continuing\n`);
+      break;
+    case 'exit-without-done':
+      commitWork(bead);
+      out(c.yellow('leaving without town done\n'));
+      return 0;
+    case 'late-done':
+      commitWork(bead);
+      await doneTwice(bead);
+      return 0;
     case 'ok':
       break;
     default:

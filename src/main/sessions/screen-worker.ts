@@ -1,14 +1,17 @@
 // The screen worker (a worker thread, built to out/cli/screen-worker.cjs): one headless
-// xterm per session, fed the session's output, serialized for viewers that attach.
+// xterm per session, fed the session's output, serialized for viewers that attach, and
+// watched for notifications and progress (screen-watch.ts).
 import { parentPort } from 'node:worker_threads';
 import { Terminal } from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import type { FromScreens, ToScreens } from './screen-protocol';
+import { ScreenWatch } from './screen-watch';
 
 interface Screen {
   term: Terminal;
   serializer: SerializeAddon;
   scrollback: number;
+  watch: ScreenWatch;
 }
 
 const port = parentPort;
@@ -37,14 +40,24 @@ port.on('message', (m: ToScreens) => {
       const term = new Terminal({ cols: m.cols, rows: m.rows, scrollback: m.scrollback, allowProposedApi: true });
       const serializer = new SerializeAddon();
       term.loadAddon(serializer);
-      screens.set(m.id, { term, serializer, scrollback: m.scrollback });
+      const id = m.id;
+      const watch = new ScreenWatch(term, {
+        progress: (lastLines) => post({ op: 'progress', id, lastLines }),
+        notification: (source, text, lastLines) => post({ op: 'notification', id, source, text, lastLines }),
+      });
+      screens.set(id, { term, serializer, scrollback: m.scrollback, watch });
       return;
     }
     case 'write': {
       const s = screens.get(m.id);
       if (!s) return noteParsed(m.id, m.data.length);
       const n = m.data.length;
-      s.term.write(m.data, () => noteParsed(m.id, n));
+      if (m.replay) s.watch.muted = true;
+      s.term.write(m.data, () => {
+        noteParsed(m.id, n);
+        if (m.replay) s.watch.settle();
+        else s.watch.written();
+      });
       return;
     }
     case 'resize':
@@ -63,7 +76,14 @@ port.on('message', (m: ToScreens) => {
       });
       return;
     }
+    case 'lines': {
+      const s = screens.get(m.id);
+      if (!s) return post({ op: 'lines', req: m.req, lines: [], beforeCursor: '' });
+      s.term.write('', () => post({ op: 'lines', req: m.req, lines: s.watch.lines(m.n), beforeCursor: s.watch.beforeCursor() }));
+      return;
+    }
     case 'close': {
+      screens.get(m.id)?.watch.dispose();
       screens.get(m.id)?.term.dispose();
       screens.delete(m.id);
       return;

@@ -4,11 +4,26 @@
 import { Worker } from 'node:worker_threads';
 import { builtFile } from '../engine/resources';
 import type { FromScreens, ToScreens } from './screen-protocol';
+import type { NotificationSource } from './screen-signals';
 
 export interface ScreenSnapshot {
   screen: string;
   /** The whole scrollback at the same moment, when `screen` holds only `quickLines` of it. */
   history: Promise<string> | null;
+}
+
+/** The screen's last lines as the user sees them. */
+export interface ScreenLines {
+  /** The last non-empty lines, oldest first. */
+  lines: string[];
+  /** The text on the cursor's row before the cursor (a prompt's question, when one waits). */
+  beforeCursor: string;
+}
+
+/** What the worker noticed on a session's screen. */
+export interface ScreenEvents {
+  progress?(id: string, lastLines: string[]): void;
+  notification?(id: string, source: NotificationSource, text: string, lastLines: string[]): void;
 }
 
 interface OpenScreen {
@@ -27,6 +42,7 @@ export class Screens {
   private worker: Worker | null = null;
   private readonly open = new Map<string, OpenScreen>();
   private readonly waiting = new Map<number, { screen: (s: ScreenSnapshot) => void; history?: (h: string) => void }>();
+  private readonly lineRequests = new Map<number, (l: ScreenLines) => void>();
   private nextReq = 1;
   private flushQueued = false;
 
@@ -34,6 +50,7 @@ export class Screens {
     /** The worker caught up on some of `id`'s output (flow control looks again). */
     private readonly onParsed: (id: string) => void,
     private readonly log: (line: string) => void = () => {},
+    private readonly events: ScreenEvents = {},
   ) {}
 
   openScreen(id: string, size: { cols: number; rows: number; scrollback: number }, replay: () => string) {
@@ -74,6 +91,18 @@ export class Screens {
     return new Promise((resolve) => {
       this.waiting.set(req, { screen: resolve });
       this.post({ op: 'snapshot', id, req, quickLines });
+    });
+  }
+
+  /** The last `n` non-empty lines of the screen, with everything written before this call on it. */
+  lines(id: string, n: number): Promise<ScreenLines> {
+    const s = this.open.get(id);
+    if (!s) return Promise.resolve({ lines: [], beforeCursor: '' });
+    this.flushOne(id, s);
+    const req = this.nextReq++;
+    return new Promise((resolve) => {
+      this.lineRequests.set(req, resolve);
+      this.post({ op: 'lines', id, req, n });
     });
   }
 
@@ -131,7 +160,7 @@ export class Screens {
     for (const [id, s] of this.open) {
       const recent = s.replay();
       this.post({ op: 'open', id, cols: s.cols, rows: s.rows, scrollback: s.scrollback });
-      this.post({ op: 'write', id, data: recent });
+      this.post({ op: 'write', id, data: recent, replay: true });
       s.pending = '';
       s.unparsed = recent.length;
       this.onParsed(id);
@@ -140,6 +169,10 @@ export class Screens {
       this.waiting.delete(req);
       w.screen({ screen: '', history: null });
       w.history?.('');
+    }
+    for (const [req, resolve] of this.lineRequests) {
+      this.lineRequests.delete(req);
+      resolve({ lines: [], beforeCursor: '' });
     }
   }
 
@@ -151,6 +184,20 @@ export class Screens {
         s.unparsed = Math.max(0, s.unparsed - chars);
         this.onParsed(id);
       }
+      return;
+    }
+    if (m.op === 'progress') {
+      if (this.open.has(m.id)) this.events.progress?.(m.id, m.lastLines);
+      return;
+    }
+    if (m.op === 'notification') {
+      if (this.open.has(m.id)) this.events.notification?.(m.id, m.source, m.text, m.lastLines);
+      return;
+    }
+    if (m.op === 'lines') {
+      const resolve = this.lineRequests.get(m.req);
+      this.lineRequests.delete(m.req);
+      resolve?.({ lines: m.lines, beforeCursor: m.beforeCursor });
       return;
     }
     const w = this.waiting.get(m.req);

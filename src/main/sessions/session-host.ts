@@ -3,12 +3,16 @@
 // the current screen, then live output. The PTY is paused while its consumers (the
 // screen, slow viewers) lag behind; a viewer that stops consuming altogether is dropped
 // from that flow after VIEWER_STALL_MS, so one stuck tab never stalls an agent.
+// Attention: the host emits signals (screen progress, notifications, input) and, asked,
+// probes whether a quiet session's foreground is reading its terminal (signals.ts).
 import * as pty from 'node-pty';
 import fs from 'node:fs';
 import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
 import { pidAlive, processStartTime, terminateGroup } from './process-tree';
 import { Screens } from './screens';
+import { isHumanInput, waitingSummary, type SessionSignal, type WaitingEvidence } from './signals';
+import { probeTerminalRead } from './terminal-wait';
 
 /**
  * A viewer that holds its agent's PTY paused this long without consuming any of its
@@ -98,6 +102,8 @@ export interface SessionHostOptions {
   stopGraceMs?: number;
   onActivity?: (sessionId: string, at: number) => void;
   log?: (line: string) => void;
+  /** The clock signals and quiet times are measured with (tests inject theirs). */
+  now?: () => number;
 }
 
 class LiveSession {
@@ -113,6 +119,8 @@ class LiveSession {
   cols: number;
   rows: number;
   bytesOut = 0;
+  /** When output last arrived (the spawn time until the first). */
+  lastOutputAt = 0;
   paused = false;
   leaderGone = false;
   exited: { exitCode: number; signal: number } | null = null;
@@ -135,12 +143,15 @@ class LiveSession {
 export class SessionHost {
   private sessions = new Map<string, LiveSession>();
   private exitListeners = new Set<(info: ExitInfo) => void>();
-  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log'>> & Pick<SessionHostOptions, 'onActivity'>;
+  private signalListeners = new Set<(signal: SessionSignal) => void>();
+  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log' | 'now'>> & Pick<SessionHostOptions, 'onActivity'>;
+  private readonly now: () => number;
   private readonly screens: Screens;
   private readonly log: (line: string) => void;
 
   constructor(options: SessionHostOptions = {}) {
     this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
     this.opts = {
       scrollback: options.scrollback ?? 10_000,
       ringBytes: options.ringBytes ?? 256 * 1024,
@@ -150,10 +161,23 @@ export class SessionHost {
       stopGraceMs: options.stopGraceMs ?? 2000,
       onActivity: options.onActivity,
     };
-    this.screens = new Screens((id) => {
-      const s = this.sessions.get(id);
-      if (s?.paused) this.updateFlow(s);
-    }, options.log);
+    this.screens = new Screens(
+      (id) => {
+        const s = this.sessions.get(id);
+        if (s?.paused) this.updateFlow(s);
+      },
+      options.log,
+      {
+        progress: (sessionId, lastLines) => this.emit({ kind: 'screen_progress', sessionId, at: this.now(), lastLines }),
+        notification: (sessionId, source, text, lastLines) => this.emit({ kind: 'notification', sessionId, at: this.now(), source, text, lastLines }),
+      },
+    );
+  }
+
+  /** Attention signals of every session, in the order they happen. */
+  onSignal(listener: (signal: SessionSignal) => void): () => void {
+    this.signalListeners.add(listener);
+    return () => this.signalListeners.delete(listener);
   }
 
   /** Called once per session, after its whole process group is verified gone. */
@@ -184,6 +208,7 @@ export class SessionHost {
       command: [spec.file, ...spec.args].join(' '),
     };
     const s = new LiveSession(info, proc, { cols, rows }, this.opts.ringBytes, spec.logPath);
+    s.lastOutputAt = this.now();
     this.sessions.set(spec.sessionId, s);
     this.screens.openScreen(spec.sessionId, { cols, rows, scrollback: this.opts.scrollback }, () => s.ring.toString());
 
@@ -206,6 +231,7 @@ export class SessionHost {
   write(sessionId: string, data: string): number {
     const s = this.require(sessionId);
     s.proc.write(data);
+    if (isHumanInput(data)) this.emit({ kind: 'input', sessionId, at: this.now() });
     return Buffer.byteLength(data);
   }
 
@@ -224,6 +250,41 @@ export class SessionHost {
     const s = this.sessions.get(sessionId);
     if (!s) return '';
     return lastLines(stripAnsi(s.ring.toString()), lines);
+  }
+
+  /** When the session last printed anything (its start until it does), or null if it is not live. */
+  lastOutputAt(sessionId: string): number | null {
+    return this.sessions.get(sessionId)?.lastOutputAt ?? null;
+  }
+
+  /** The screen's last `n` non-empty lines as plain text, as the user sees them (not the raw output). */
+  async lastLines(sessionId: string, n = 5): Promise<string[]> {
+    if (!this.sessions.has(sessionId)) return [];
+    return (await this.screens.lines(sessionId, n)).lines;
+  }
+
+  /**
+   * Evidence that the session waits for a human: it printed nothing for at least `quietMs`
+   * and its foreground process is blocked reading the terminal; else null. Cheap when not
+   * quiet (no I/O); otherwise a handful of small /proc reads and one screen read.
+   */
+  async probeWaiting(sessionId: string, quietMs: number): Promise<WaitingEvidence | null> {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.exited || this.now() - s.lastOutputAt < quietMs) return null;
+    const reader = probeTerminalRead(s.info.pid);
+    if (!reader) return null;
+    const screen = await this.screens.lines(sessionId, 5);
+    const quiet = this.now() - s.lastOutputAt;
+    // Output that arrived while the screen was read ends the quiet: no evidence this time.
+    if (quiet < quietMs) return null;
+    return {
+      quietMs: quiet,
+      process: { pid: reader.pid, name: reader.name },
+      how: reader.how,
+      lastLines: screen.lines,
+      beforeCursor: screen.beforeCursor,
+      summary: waitingSummary(quiet, reader.name, screen.lines),
+    };
   }
 
   /** Resolves with the current screen once everything received so far is on it. */
@@ -307,12 +368,23 @@ export class SessionHost {
   private receive(s: LiveSession, data: string) {
     const bytes = Buffer.byteLength(data);
     s.bytesOut += bytes;
+    s.lastOutputAt = this.now();
     s.ring.push(data);
     s.log?.write(data);
     this.screens.write(s.info.sessionId, data);
     for (const v of s.viewers) v.onData(data);
     this.opts.onActivity?.(s.info.sessionId, Date.now());
     this.updateFlow(s);
+  }
+
+  private emit(signal: SessionSignal) {
+    for (const l of this.signalListeners) {
+      try {
+        l(signal);
+      } catch (err) {
+        this.log(`a session signal listener failed: ${(err as Error).stack ?? err}`);
+      }
+    }
   }
 
   private backlog(s: LiveSession): number {

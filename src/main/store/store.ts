@@ -133,6 +133,7 @@ export class Store {
   }
 
   setSetting(key: string, value: unknown) {
+    this.touch('setting', key);
     this.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
   }
 

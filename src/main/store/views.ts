@@ -24,6 +24,7 @@ import type {
   RigView,
   RuntimeName,
   SessionView,
+  SettingView,
 } from '../../shared/domain';
 import type { Store } from './store';
 
@@ -286,6 +287,13 @@ export function mergeRequestView(r: MergeRequestRow): MergeRequestView {
   };
 }
 
+export interface SettingRow {
+  key: string;
+  value: string;
+}
+
+export const settingView = (r: SettingRow): SettingView => ({ id: r.key, value: JSON.parse(r.value) });
+
 export function mailView(r: MailRow): MailView {
   return {
     id: r.id,
@@ -377,6 +385,10 @@ export function entityView<K extends EntityKind>(store: Store, kind: K, id: stri
     case 'escalation': {
       const r = store.get<EscalationRow>('SELECT * FROM escalations WHERE id = ?', id);
       return (r ? escalationView(r) : null) as EntityMap[K] | null;
+    }
+    case 'setting': {
+      const r = store.get<SettingRow>('SELECT * FROM settings WHERE key = ?', id);
+      return (r ? settingView(r) : null) as EntityMap[K] | null;
     }
   }
   return null;

@@ -10,8 +10,10 @@ import { Planner } from './views/Planner';
 import { Agents } from './views/Agents';
 import { Terminals } from './views/Terminals';
 import { Rigs } from './views/Rigs';
+import { Settings } from './views/Settings';
 import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
+import { ActionScope, DisconnectedBanner } from './components/Connection';
 
 const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
 function useSystemDark(): boolean {
@@ -58,7 +60,8 @@ export function App() {
       if (isTyping(e.target)) return;
       if (mod && e.key.toLowerCase() === 'z' && !e.shiftKey) {
         e.preventDefault();
-        void undoLast();
+        const { connection, stale } = useTown.getState();
+        if (connection === 'open' && !stale) void undoLast();
         return;
       }
       if (mod || e.altKey) return;
@@ -84,6 +87,7 @@ export function App() {
 
   return (
     <div className="app">
+      <DisconnectedBanner />
       <nav className="sidebar" aria-label="Views">
         <div className="brand">
           <span className="logo" aria-hidden>◆</span> Overseer
@@ -108,18 +112,13 @@ export function App() {
       <main className="main">
         {!synced ? (
           <div className="loading">Connecting to the town…</div>
-        ) : view === 'overview' ? (
-          <Overview />
-        ) : view === 'board' ? (
-          <Board />
-        ) : view === 'planner' ? (
-          <Planner />
-        ) : view === 'agents' ? (
-          <Agents />
         ) : view === 'terminals' ? (
+          // Tabs stay usable offline; each terminal shows itself detached, attaching is off.
           <Terminals />
         ) : (
-          <Rigs />
+          <ActionScope>
+            {view === 'overview' ? <Overview /> : view === 'board' ? <Board /> : view === 'planner' ? <Planner /> : view === 'agents' ? <Agents /> : view === 'rigs' ? <Rigs /> : <Settings />}
+          </ActionScope>
         )}
       </main>
       {bead && synced && <BeadDetail id={bead} />}

@@ -20,7 +20,19 @@ function connect() {
   // `town serve`: the page was opened with the token, which now lives in a cookie that
   // the WebSocket upgrade carries.
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return new WebBackend({ baseUrl: `${scheme}://${location.host}`, socket: (url) => new WebSocket(url) as never });
+  return new WebBackend({ baseUrl: `${scheme}://${location.host}`, socket: (url) => new WebSocket(url) as never, diagnose });
+}
+
+/** Why the WebSocket cannot reach the engine, as far as a plain request can tell. */
+async function diagnose(): Promise<string | null> {
+  try {
+    const r = await fetch('/', { method: 'HEAD', cache: 'no-store' });
+    // Served again, but with another web token: only the URL `town serve` printed gets in.
+    if (r.status === 401) return 'the town engine no longer accepts this tab: open the URL `town serve` printed';
+    return null;
+  } catch {
+    return `nothing answers at ${location.host} (is \`town serve\` running?)`;
+  }
 }
 
 void syncTown(connect());

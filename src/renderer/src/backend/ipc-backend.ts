@@ -1,7 +1,7 @@
 // The Backend inside the Electron window: the preload bridge (window.overseer) carries
 // calls over IPC and terminals over their own MessagePorts.
 import type { ApiInput, ApiMethod, ApiOutput } from '../../../shared/api';
-import type { Backend, ConnectionState, OverseerBridge, TerminalChannel, TerminalHandlers } from '../../../shared/backend';
+import type { Backend, ConnectionDetail, ConnectionState, OverseerBridge, TerminalChannel, TerminalHandlers } from '../../../shared/backend';
 import type { Patch } from '../../../shared/domain';
 import { ApiError } from '../../../shared/errors';
 import type { TerminalServerFrame } from '../../../shared/web-protocol';
@@ -47,8 +47,8 @@ export class IpcBackend implements Backend {
     };
   }
 
-  onConnection(listener: (state: ConnectionState) => void): () => void {
-    listener('open');
+  onConnection(listener: (state: ConnectionState, detail: ConnectionDetail) => void): () => void {
+    listener('open', { attempt: 0, reason: null });
     return () => {};
   }
 }

@@ -1,19 +1,24 @@
 // The command palette (Ctrl/Cmd K): go to a view, create a bead, sling, attach, start a
 // convoy, open a bead, switch theme. Shortcuts are listed next to their commands.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Command } from 'cmdk';
 import { getBackend, useTown } from '../state/town-store';
+import { useOnline } from './Connection';
 import { isWorkBead } from '../state/selectors';
-import { attempt, goTo, openBead, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
+import { attempt, goTo, openBead, openSetting, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
+import { useTownConfig } from '../state/town-config';
 
-type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'start' } | { id: 'open' };
+type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'start' } | { id: 'open' } | { id: 'setting' };
 
 export function CommandPalette() {
   const open = useUi((s) => s.paletteOpen);
   const entities = useTown((s) => s.entities);
   const [page, setPage] = useState<Page>({ id: 'root' });
   const [search, setSearch] = useState('');
+  const input = useRef<HTMLInputElement>(null);
   const api = getBackendSafe();
+  // Offline, commands that change the town are shown but cannot be chosen.
+  const offline = !useOnline();
 
   const close = () => {
     useUi.setState({ paletteOpen: false });
@@ -23,6 +28,8 @@ export function CommandPalette() {
   const go = (p: Page) => {
     setPage(p);
     setSearch('');
+    // A click on an item focuses the list; typing goes on in the search field.
+    input.current?.focus();
   };
   const run = (fn: () => void | Promise<unknown>) => {
     close();
@@ -49,6 +56,7 @@ export function CommandPalette() {
       }}
     >
       <Command.Input
+        ref={input}
         value={search}
         onValueChange={setSearch}
         placeholder={
@@ -60,11 +68,12 @@ export function CommandPalette() {
         {page.id === 'root' && (
           <>
             <Command.Group heading="Actions">
-              <Command.Item onSelect={() => go({ id: 'create' })}>Create bead…</Command.Item>
-              <Command.Item onSelect={() => go({ id: 'sling' })}>Sling a bead…</Command.Item>
-              <Command.Item onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
-              <Command.Item onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'create' })}>Create bead…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'sling' })}>Sling a bead…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
               <Command.Item onSelect={() => go({ id: 'open' })}>Open a bead…</Command.Item>
+              <Command.Item onSelect={() => go({ id: 'setting' })}>Change a setting…</Command.Item>
             </Command.Group>
             <Command.Group heading="Go to">
               {VIEWS.map((v) => (
@@ -84,7 +93,7 @@ export function CommandPalette() {
               <Command.Item disabled value="shortcut undo">Undo the last change <kbd>Ctrl Z</kbd></Command.Item>
               <Command.Item disabled value="shortcut close">Close the bead panel <kbd>Esc</kbd></Command.Item>
               <Command.Item disabled value="shortcut search">Search the board <kbd>/</kbd></Command.Item>
-              <Command.Item disabled value="shortcut views">Go to a view <kbd>1–6</kbd></Command.Item>
+              <Command.Item disabled value="shortcut views">Go to a view <kbd>1–7</kbd></Command.Item>
               <Command.Item disabled value="shortcut find">Search a terminal <kbd>Ctrl Shift F</kbd></Command.Item>
             </Command.Group>
           </>
@@ -94,6 +103,7 @@ export function CommandPalette() {
             [...rigs.map((r) => r.id), ''].map((rig) => (
               <Command.Item
                 key={rig || 'none'}
+                disabled={offline}
                 value={`${search} ${rig}`}
                 onSelect={() =>
                   run(() =>
@@ -116,14 +126,14 @@ export function CommandPalette() {
         {page.id === 'sling-to' && (
           <>
             {rigs.map((r) => (
-              <Command.Item key={r.id} value={`rig ${r.name}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: r.id }), `Slung ${page.bead} to ${r.name}`))}>
+              <Command.Item key={r.id} disabled={offline} value={`rig ${r.name}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: r.id }), `Slung ${page.bead} to ${r.name}`))}>
                 Rig {r.name}
               </Command.Item>
             ))}
             {entities.agent.list()
               .filter((a) => a.role === 'polecat')
               .map((a) => (
-                <Command.Item key={a.id} value={`agent ${a.id}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: a.id }), `Slung ${page.bead} to ${a.name}`))}>
+                <Command.Item key={a.id} disabled={offline} value={`agent ${a.id}`} onSelect={() => run(() => attempt(() => api!.call('sling', { bead: page.bead, target: a.id }), `Slung ${page.bead} to ${a.name}`))}>
                   Agent {a.name} ({a.status})
                 </Command.Item>
               ))}
@@ -137,7 +147,7 @@ export function CommandPalette() {
           ))}
         {page.id === 'start' &&
           staged.map((c) => (
-            <Command.Item key={c.id} value={`${c.title} ${c.id}`} onSelect={() => run(() => attempt(() => api!.call('convoy.start', { convoy: c.id }), `Convoy “${c.title}” started`))}>
+            <Command.Item key={c.id} disabled={offline} value={`${c.title} ${c.id}`} onSelect={() => run(() => attempt(() => api!.call('convoy.start', { convoy: c.id }), `Convoy “${c.title}” started`))}>
               {c.title} <span className="muted">{c.total} beads</span>
             </Command.Item>
           ))}
@@ -150,8 +160,24 @@ export function CommandPalette() {
                 <code>{b.id}</code> {b.title}
               </Command.Item>
             ))}
+        {page.id === 'setting' && <SettingItems onPick={(key) => run(() => openSetting(key))} />}
       </Command.List>
     </Command.Dialog>
+  );
+}
+
+/** Every setting with its value; picking one opens it in the Settings view. */
+function SettingItems({ onPick }: { onPick: (key: string) => void }) {
+  const [config] = useTownConfig();
+  if (!config) return <Command.Loading>Reading the settings…</Command.Loading>;
+  return (
+    <>
+      {config.settings.map((s) => (
+        <Command.Item key={s.key} value={`${s.key} ${s.aliases.join(' ')} ${s.about}`} onSelect={() => onPick(s.key)}>
+          <code>{s.key}</code> {s.display} <span className="muted">{s.about}</span>
+        </Command.Item>
+      ))}
+    </>
   );
 }
 

@@ -1,6 +1,8 @@
 // One attached agent terminal: xterm.js with fit, search and web links, WebGL while
 // visible (DOM renderer after a lost context). Attaching shows the current screen and
 // scrollback, then live output; the viewer acks what xterm has parsed (flow control).
+// When the connection drops it says it is detached, keeps the last screen, and attaches
+// again by itself once the engine is back (to the agent's new session, if it has one).
 import { useEffect, useRef, useState } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -8,10 +10,12 @@ import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import '@xterm/xterm/css/xterm.css';
-import type { TerminalChannel } from '../../../shared/backend';
-import { getBackend } from '../state/town-store';
+import { CONNECTION_LOST, type TerminalChannel } from '../../../shared/backend';
+import { reconnectDelay } from '../../../shared/web-backend';
+import { getBackend, useTown } from '../state/town-store';
+import { useOnline } from './Connection';
 
-export type TerminalState = 'attaching' | 'live' | 'ended' | 'error';
+export type TerminalState = 'attaching' | 'live' | 'ended' | 'error' | 'detached';
 
 const DARK = { background: '#0f1115', foreground: '#d7dae0', cursor: '#d7dae0', selectionBackground: '#3a4a6b' };
 const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#1f2328', selectionBackground: '#b6d2ff' };
@@ -195,8 +199,19 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
   const [note, setNote] = useState('');
   const [searching, setSearching] = useState(false);
   const [query, setQuery] = useState('');
+  /** Bumped to attach again; how many times in a row it has, and for which session. */
+  const [attachKey, setAttachKey] = useState(0);
+  const reattempts = useRef(0);
+  const triedSession = useRef<string | null>(null);
+  const online = useOnline();
+  const session = useTown((s) => s.entities.agent.get(agent)?.session ?? null);
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
 
   useEffect(() => {
+    triedSession.current = sessionRef.current;
+    setState('attaching');
+    setNote('');
     const el = host.current!;
     let view = mountXterm(el, darkRef.current, false);
     /** The same terminal with its whole scrollback, parsing out of sight until it takes over. */
@@ -207,6 +222,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
 
     let channel: TerminalChannel | null = null;
     let disposed = false;
+    let failed = false;
     let fitted = false;
     const proposed = () => {
       try {
@@ -241,6 +257,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
         view.term.resize(s.cols, s.rows);
         view.term.write(s.data, () => {
           probe.attachMs = performance.now() - attachStart;
+          reattempts.current = 0;
           setState('live');
           if (!fitted) {
             fitted = true;
@@ -282,12 +299,18 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
         next?.term.resize(cols, rows);
       },
       onEnd: (reason) => {
-        if (disposed) return;
+        if (disposed || failed) return;
+        if (reason === CONNECTION_LOST) {
+          setState('detached');
+          setNote('Detached: the town engine is unreachable. It attaches again by itself.');
+          return;
+        }
         setState('ended');
         setNote(reason === 'exited' ? 'The session ended.' : `Detached: ${reason}.`);
       },
       onError: (e) => {
         if (disposed) return;
+        failed = true; // the engine closes the channel next: the reason to show is this one
         setState('error');
         setNote(e.message);
       },
@@ -311,7 +334,17 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
       view.dispose();
       termRef.current = null;
     };
-  }, [agent]);
+  }, [agent, attachKey]);
+
+  // Attach again: once the connection is back (with a growing pause if it keeps dropping),
+  // or when an agent that had no session to attach to gets one.
+  useEffect(() => {
+    if (!online) return;
+    const again = state === 'detached' || (state === 'error' && session !== null && session !== triedSession.current);
+    if (!again) return;
+    const t = window.setTimeout(() => setAttachKey((k) => k + 1), state === 'detached' ? reconnectDelay(++reattempts.current) : 0);
+    return () => window.clearTimeout(t);
+  }, [online, state, session]);
 
   useEffect(() => {
     if (termRef.current) termRef.current.options.theme = dark ? DARK : LIGHT;

@@ -1,6 +1,6 @@
 // The renderer's copy of the town: normalized entities at a revision. Pure functions,
 // so patch application and gap detection are unit-tested without a browser.
-import type { AgentView, BeadView, ConvoyView, EscalationView, MailView, MergeRequestView, Patch, RigView, Snapshot } from '../../../shared/domain';
+import type { AgentView, BeadView, ConvoyView, EscalationView, MailView, MergeRequestView, Patch, RigView, SettingView, Snapshot } from '../../../shared/domain';
 
 /**
  * An immutable table of entities by id. Its rows sit in 64 buckets, so a change copies
@@ -92,6 +92,7 @@ export interface Entities {
   merge_request: Table<MergeRequestView>;
   mail: Table<MailView>;
   escalation: Table<EscalationView>;
+  setting: Table<SettingView>;
 }
 
 export interface FeedState {
@@ -101,7 +102,7 @@ export interface FeedState {
 
 export function emptyFeed(): FeedState {
   const none = Table.of([]);
-  return { revision: 0, entities: { rig: none, bead: none, convoy: none, agent: none, merge_request: none, mail: none, escalation: none } as Entities };
+  return { revision: 0, entities: { rig: none, bead: none, convoy: none, agent: none, merge_request: none, mail: none, escalation: none, setting: none } as Entities };
 }
 
 export function fromSnapshot(s: Snapshot): FeedState {
@@ -115,6 +116,7 @@ export function fromSnapshot(s: Snapshot): FeedState {
       merge_request: Table.of(s.merge_requests),
       mail: Table.of(s.mail),
       escalation: Table.of(s.escalations ?? []),
+      setting: Table.of(s.settings),
     },
   };
 }

@@ -1,7 +1,8 @@
 // One normalized store fed by the change feed: snapshot at revision R, then patches > R;
-// on a gap (or a reconnect) it fetches a fresh snapshot.
+// on a gap (or a reconnect) it fetches a fresh snapshot. While the engine is unreachable the
+// last state stays on screen, marked stale by the connection state.
 import { create } from 'zustand';
-import type { Backend, ConnectionState } from '../../../shared/backend';
+import type { Backend, ConnectionDetail, ConnectionState } from '../../../shared/backend';
 import type { Patch, TownStatus } from '../../../shared/domain';
 import { applyPatches, emptyFeed, fromSnapshot, type Entities } from './feed';
 
@@ -10,6 +11,10 @@ export interface TownState {
   entities: Entities;
   synced: boolean;
   connection: ConnectionState;
+  /** Reconnection attempts and the reason the engine is unreachable, while it is. */
+  link: ConnectionDetail;
+  /** The connection dropped since the last snapshot: what is shown may be out of date. */
+  stale: boolean;
   resyncs: number;
   status: TownStatus | null;
 }
@@ -18,6 +23,8 @@ export const useTown = create<TownState>(() => ({
   ...emptyFeed(),
   synced: false,
   connection: 'connecting',
+  link: { attempt: 0, reason: null },
+  stale: false,
   resyncs: 0,
   status: null,
 }));
@@ -48,10 +55,15 @@ export async function syncTown(b: Backend): Promise<void> {
         const pending: Patch[] = buffered ?? [];
         buffered = null;
         const r = applyPatches(fromSnapshot(snap), pending);
-        useTown.setState((s) => ({ ...r.state, synced: r.kind === 'applied', resyncs: s.resyncs + 1 }));
+        useTown.setState((s) => ({ ...r.state, synced: r.kind === 'applied', stale: r.kind !== 'applied', resyncs: s.resyncs + 1 }));
         if (r.kind === 'applied') break;
         buffered = [];
       }
+    } catch {
+      // Patches (if any) apply to the old state meanwhile; the first past a gap asks again.
+      buffered = null;
+      // A dropped connection resyncs when it is back; otherwise try again shortly.
+      if (useTown.getState().connection === 'open') setTimeout(() => void resync(), 1000);
     } finally {
       resyncing = false;
     }
@@ -73,14 +85,17 @@ export async function syncTown(b: Backend): Promise<void> {
     stats.lastApplyMs = performance.now() - stats.lastFeedAt;
   };
 
-  b.onConnection((connection) => useTown.setState({ connection }));
-  await b.watchFeed(onPatches, () => void resync());
+  const loadStatus = pollStatus(b);
+  b.onConnection((connection, link) => useTown.setState((s) => ({ connection, link, stale: s.stale || connection !== 'open' })));
+  await b.watchFeed(onPatches, () => {
+    void resync();
+    void loadStatus();
+  });
   await resync();
-  pollStatus(b);
 }
 
 /** Town status (memory, reconciler metrics, invariant violations) is not an entity: poll it. */
-function pollStatus(b: Backend) {
+function pollStatus(b: Backend): () => Promise<void> {
   const load = () =>
     b.call('town.status', {}).then(
       (status) => useTown.setState({ status }),
@@ -88,4 +103,5 @@ function pollStatus(b: Backend) {
     );
   void load();
   setInterval(load, 3000);
+  return load;
 }

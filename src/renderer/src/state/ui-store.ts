@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'agents', title: 'Agents', key: '4' },
   { id: 'terminals', title: 'Terminals', key: '5' },
   { id: 'rigs', title: 'Rigs', key: '6' },
+  { id: 'settings', title: 'Settings', key: '7' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -32,6 +33,8 @@ export interface UiState {
   notices: Notice[];
   paletteOpen: boolean;
   theme: Theme;
+  /** A setting the Settings view should bring into view and focus (from the palette). */
+  focusSetting: string | null;
 }
 
 const storedTheme = (): Theme => {
@@ -43,6 +46,32 @@ const storedTheme = (): Theme => {
   }
 };
 
+// Open terminal tabs outlive a reload and an engine restart. localStorage is per origin,
+// and each town is served on a port of its own, so each town keeps its own tabs.
+const TERMINALS_KEY = 'overseer.terminals';
+type TerminalTabs = Pick<UiState, 'terminals' | 'activeTerminal' | 'terminalLayout'>;
+
+function storedTerminals(): TerminalTabs {
+  const none: TerminalTabs = { terminals: [], activeTerminal: null, terminalLayout: 'tabs' };
+  try {
+    const v = JSON.parse(localStorage.getItem(TERMINALS_KEY) ?? 'null') as Partial<TerminalTabs> | null;
+    if (!v || !Array.isArray(v.terminals)) return none;
+    const terminals = [...new Set(v.terminals.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 200))].slice(0, 32);
+    const active = typeof v.activeTerminal === 'string' && terminals.includes(v.activeTerminal) ? v.activeTerminal : (terminals[0] ?? null);
+    return { terminals, activeTerminal: active, terminalLayout: v.terminalLayout === 'split' ? 'split' : 'tabs' };
+  } catch {
+    return none; // unreadable or not ours: start with none open
+  }
+}
+
+function storeTerminals(s: TerminalTabs) {
+  try {
+    localStorage.setItem(TERMINALS_KEY, JSON.stringify({ terminals: s.terminals, activeTerminal: s.activeTerminal, terminalLayout: s.terminalLayout }));
+  } catch {
+    // private mode: the tabs last for this page only
+  }
+}
+
 function fromHash(): Pick<UiState, 'view' | 'bead'> {
   const [, view, bead] = (location.hash.replace(/^#\/?/, '/') || '/').split('/');
   const known = VIEWS.some((v) => v.id === view);
@@ -51,13 +80,16 @@ function fromHash(): Pick<UiState, 'view' | 'bead'> {
 
 export const useUi = create<UiState>(() => ({
   ...fromHash(),
-  terminals: [],
-  activeTerminal: null,
-  terminalLayout: 'tabs',
+  ...storedTerminals(),
   notices: [],
   paletteOpen: false,
   theme: storedTheme(),
+  focusSetting: null,
 }));
+
+useUi.subscribe((s, prev) => {
+  if (s.terminals !== prev.terminals || s.activeTerminal !== prev.activeTerminal || s.terminalLayout !== prev.terminalLayout) storeTerminals(s);
+});
 
 function writeHash() {
   const { view, bead } = useUi.getState();
@@ -67,6 +99,11 @@ function writeHash() {
 
 export function goTo(view: ViewId) {
   useUi.setState({ view });
+  writeHash();
+}
+
+export function openSetting(key: string) {
+  useUi.setState({ view: 'settings', focusSetting: key });
   writeHash();
 }
 

@@ -10,6 +10,7 @@ import { getBackend, useTown } from '../state/town-store';
 import { agentOf, convoysOf, isLive, mergeRequestOf } from '../state/selectors';
 import { attempt, openBead, openTerminal } from '../state/ui-store';
 import { useRecentEvents } from './Overview';
+import { ActionScope } from '../components/Connection';
 
 export function BeadDetail({ id }: { id: string }) {
   const bead = useTown((s) => s.entities.bead.get(id));
@@ -31,85 +32,88 @@ export function BeadDetail({ id }: { id: string }) {
   return (
     <aside className="detail" aria-label={`Bead ${bead.id}`} data-bead={bead.id}>
       <button className="ghost close" aria-label="Close (Esc)" onClick={() => openBead(null)}>×</button>
-      <div className="detail-head">
-        <code className="bead-id">{bead.id}</code>
-        <Pill tone={beadTone(bead.status)}>{bead.status.replace('_', ' ')}</Pill>
-        <Priority value={bead.priority} />
-        <span className="muted small">{bead.type}</span>
-      </div>
-      <EditableFields key={bead.id} bead={bead} />
-      <div className="detail-actions">
-        {bead.status === 'open' && bead.rig && (
-          <button onClick={() => void attempt(() => api.call('sling', { bead: bead.id }), `Slung ${bead.id} to ${bead.rig}`)}>Sling to {bead.rig}</button>
-        )}
-        {bead.status !== 'closed' && bead.status !== 'failed' ? (
-          <button onClick={() => void attempt(() => api.call('bead.close', { id: bead.id }), `Closed ${bead.id}`, () => api.call('bead.reopen', { id: bead.id }))}>Close</button>
-        ) : (
-          <button onClick={() => void attempt(() => api.call('bead.reopen', { id: bead.id }), `Reopened ${bead.id}`)}>Reopen</button>
-        )}
-      </div>
-
-      <dl className="fields">
-        <dt>Rig</dt>
-        <dd>{bead.rig ?? <span className="warn">none: nothing can work it</span>}</dd>
-        <dt>Assignee</dt>
-        <dd>{bead.assignee ?? '—'}</dd>
-        <dt>Attempts</dt>
-        <dd>{bead.dispatch_attempts}</dd>
-        <dt>Created</dt>
-        <dd><Ago at={bead.created_at} /> by {bead.origin.kind === 'user' ? 'you' : bead.origin.id}</dd>
-        {bead.closed_at && (
-          <>
-            <dt>Closed</dt>
-            <dd><Ago at={bead.closed_at} />{bead.close_reason ? ` · ${bead.close_reason}` : ''}</dd>
-          </>
-        )}
-        {convoys.length > 0 && (
-          <>
-            <dt>Convoy</dt>
-            <dd>{convoys.map((c) => c.title).join(', ')}</dd>
-          </>
-        )}
-      </dl>
-
-      <Dependencies bead={bead} />
-
-      {mr && (
-        <section className="detail-section" aria-label="Merge request">
-          <h3>Merge request <Pill tone={mrTone(mr.state)}>{mr.state}</Pill></h3>
-          <div className="muted small"><code>{mr.branch}</code> → <code>{mr.target}</code> · attempts {mr.attempts}{mr.merge_sha ? ` · merged as ${mr.merge_sha.slice(0, 10)}` : ''}</div>
-          {mr.blocked_reason && <div className="warn small">{mr.blocked_reason}</div>}
-          {mr.failure && <pre className="tail">{mr.failure.type}{'\n'}{mr.failure.tail}</pre>}
-        </section>
-      )}
-
-      {agent && (
-        <section className="detail-section" aria-label="Agent">
-          <h3>
-            {agent.name} <Pill tone={agentTone(agent.status)}>{agent.status}</Pill>
-            {isLive(agent) && <button className="link" onClick={() => openTerminal(agent.id)}>open in Terminals</button>}
-          </h3>
-          {isLive(agent) && agent.hook === bead.id ? (
-            <div className="detail-terminal">
-              <TerminalView agent={agent.id} dark={dark} sizesAgent={false} />
-            </div>
-          ) : (
-            <div className="muted small">No live session.</div>
+      {/* Closing the panel stays possible while the engine is away; its actions do not. */}
+      <ActionScope>
+        <div className="detail-head">
+          <code className="bead-id">{bead.id}</code>
+          <Pill tone={beadTone(bead.status)}>{bead.status.replace('_', ' ')}</Pill>
+          <Priority value={bead.priority} />
+          <span className="muted small">{bead.type}</span>
+        </div>
+        <EditableFields key={bead.id} bead={bead} />
+        <div className="detail-actions">
+          {bead.status === 'open' && bead.rig && (
+            <button onClick={() => void attempt(() => api.call('sling', { bead: bead.id }), `Slung ${bead.id} to ${bead.rig}`)}>Sling to {bead.rig}</button>
           )}
-        </section>
-      )}
+          {bead.status !== 'closed' && bead.status !== 'failed' ? (
+            <button onClick={() => void attempt(() => api.call('bead.close', { id: bead.id }), `Closed ${bead.id}`, () => api.call('bead.reopen', { id: bead.id }))}>Close</button>
+          ) : (
+            <button onClick={() => void attempt(() => api.call('bead.reopen', { id: bead.id }), `Reopened ${bead.id}`)}>Reopen</button>
+          )}
+        </div>
 
-      <section className="detail-section" aria-label="History">
-        <h3>History</h3>
-        <ol className="events history">
-          {[...history].reverse().map((e) => (
-            <li key={e.seq}>
-              <span className="muted"><Ago at={e.created_at} /></span> <code>{e.type}</code> {e.agent && <span className="muted">{e.agent}</span>}{' '}
-              {describePayload(e.payload)}
-            </li>
-          ))}
-        </ol>
-      </section>
+        <dl className="fields">
+          <dt>Rig</dt>
+          <dd>{bead.rig ?? <span className="warn">none: nothing can work it</span>}</dd>
+          <dt>Assignee</dt>
+          <dd>{bead.assignee ?? '—'}</dd>
+          <dt>Attempts</dt>
+          <dd>{bead.dispatch_attempts}</dd>
+          <dt>Created</dt>
+          <dd><Ago at={bead.created_at} /> by {bead.origin.kind === 'user' ? 'you' : bead.origin.id}</dd>
+          {bead.closed_at && (
+            <>
+              <dt>Closed</dt>
+              <dd><Ago at={bead.closed_at} />{bead.close_reason ? ` · ${bead.close_reason}` : ''}</dd>
+            </>
+          )}
+          {convoys.length > 0 && (
+            <>
+              <dt>Convoy</dt>
+              <dd>{convoys.map((c) => c.title).join(', ')}</dd>
+            </>
+          )}
+        </dl>
+
+        <Dependencies bead={bead} />
+
+        {mr && (
+          <section className="detail-section" aria-label="Merge request">
+            <h3>Merge request <Pill tone={mrTone(mr.state)}>{mr.state}</Pill></h3>
+            <div className="muted small"><code>{mr.branch}</code> → <code>{mr.target}</code> · attempts {mr.attempts}{mr.merge_sha ? ` · merged as ${mr.merge_sha.slice(0, 10)}` : ''}</div>
+            {mr.blocked_reason && <div className="warn small">{mr.blocked_reason}</div>}
+            {mr.failure && <pre className="tail">{mr.failure.type}{'\n'}{mr.failure.tail}</pre>}
+          </section>
+        )}
+
+        {agent && (
+          <section className="detail-section" aria-label="Agent">
+            <h3>
+              {agent.name} <Pill tone={agentTone(agent.status)}>{agent.status}</Pill>
+              {isLive(agent) && <button className="link" onClick={() => openTerminal(agent.id)}>open in Terminals</button>}
+            </h3>
+            {isLive(agent) && agent.hook === bead.id ? (
+              <div className="detail-terminal">
+                <TerminalView agent={agent.id} dark={dark} sizesAgent={false} />
+              </div>
+            ) : (
+              <div className="muted small">No live session.</div>
+            )}
+          </section>
+        )}
+
+        <section className="detail-section" aria-label="History">
+          <h3>History</h3>
+          <ol className="events history">
+            {[...history].reverse().map((e) => (
+              <li key={e.seq}>
+                <span className="muted"><Ago at={e.created_at} /></span> <code>{e.type}</code> {e.agent && <span className="muted">{e.agent}</span>}{' '}
+                {describePayload(e.payload)}
+              </li>
+            ))}
+          </ol>
+        </section>
+      </ActionScope>
     </aside>
   );
 }

@@ -21,6 +21,7 @@ import { Priority } from '../components/bits';
 import { getBackend, useTown } from '../state/town-store';
 import { boardColumns, COLUMNS, columnOf, EMPTY_FILTER, isLive, type BoardFilter, type ColumnId } from '../state/selectors';
 import { attempt, openBead } from '../state/ui-store';
+import { NO_DRAG, useOnline } from '../components/Connection';
 
 export function Board() {
   const entities = useTown((s) => s.entities);
@@ -31,6 +32,7 @@ export function Board() {
   const polecats = entities.agent.list().filter((a) => a.role === 'polecat');
   const labels = useMemo(() => [...new Set([...entities.bead.values()].flatMap((b) => b.labels))].sort(), [entities.bead]);
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 6 } }), useSensor(KeyboardSensor));
+  const online = useOnline();
 
   const onDragStart = (e: DragStartEvent) => setDragging(entities.bead.get(String(e.active.id)) ?? null);
   const onDragEnd = (e: DragEndEvent) => {
@@ -86,7 +88,7 @@ export function Board() {
           )}
         </div>
       </header>
-      <DndContext sensors={sensors} onDragStart={onDragStart} onDragEnd={onDragEnd} onDragCancel={() => setDragging(null)}>
+      <DndContext sensors={online ? sensors : NO_DRAG} onDragStart={onDragStart} onDragEnd={onDragEnd} onDragCancel={() => setDragging(null)}>
         <div className="sling-bar" aria-label="Sling targets">
           <span className="muted">Drop on a rig or agent to sling:</span>
           {rigs.map((r) => (

@@ -25,6 +25,7 @@ import { Ago } from '../components/time';
 import { getBackend, useTown } from '../state/town-store';
 import { isWorkBead } from '../state/selectors';
 import { attempt, errorText, openBead } from '../state/ui-store';
+import { NO_DRAG, useOnline } from '../components/Connection';
 
 type DragKind = { kind: 'backlog' | 'member' | 'link'; bead: string };
 
@@ -53,6 +54,7 @@ export function Planner() {
     useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
+  const online = useOnline();
 
   const inAnyConvoy = useMemo(() => new Set(entities.convoy.list().filter((c) => c.status !== 'landed').flatMap((c) => c.beads)), [entities.convoy]);
   const backlog = [...entities.bead.values()]
@@ -109,7 +111,7 @@ export function Planner() {
           <NewConvoy onCreated={setSelected} />
         </div>
       </header>
-      <DndContext sensors={sensors} collisionDetection={collide} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
+      <DndContext sensors={online ? sensors : NO_DRAG} collisionDetection={collide} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
         <div className="planner-grid">
           <BacklogPane beads={backlog} search={search} onSearch={setSearch} />
           {convoy ? (

@@ -3,6 +3,7 @@
 import { useDark } from '../App';
 import { TerminalView } from '../components/TerminalView';
 import { Empty } from '../components/bits';
+import { useOnline } from '../components/Connection';
 import { useTown } from '../state/town-store';
 import { closeTerminal, openTerminal, useUi } from '../state/ui-store';
 
@@ -12,6 +13,7 @@ export function Terminals() {
   const layout = useUi((s) => s.terminalLayout);
   const agents = useTown((s) => s.entities.agent);
   const dark = useDark();
+  const online = useOnline();
   const attachable = agents.list().filter((a) => a.session && !terminals.includes(a.id));
   const visible = layout === 'split' ? terminals : terminals.filter((t) => t === active);
 
@@ -35,7 +37,7 @@ export function Terminals() {
           aria-label="Attach an agent"
           value=""
           onChange={(e) => e.target.value && openTerminal(e.target.value)}
-          disabled={attachable.length === 0}
+          disabled={attachable.length === 0 || !online}
         >
           <option value="">{attachable.length ? 'Attach…' : 'No other live sessions'}</option>
           {attachable.map((a) => (

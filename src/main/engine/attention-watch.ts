@@ -1,0 +1,114 @@
+// Turns the session host's attention signals into the events agent health is decided
+// from: screen progress, terminal notifications, typed input, and (probed about once a
+// second for quiet sessions) a foreground process blocked reading its terminal.
+import { readConfig } from '../reconciler/config';
+import type { Clock } from '../reconciler/clock';
+import type { SessionHost } from '../sessions/session-host';
+import type { SessionSignal } from '../sessions/signals';
+import type { Store } from '../store/store';
+
+/** Progress is written at most this often per session while the agent is healthy (not per screen change). */
+const PROGRESS_WRITE_MS = 30_000;
+const PROBE_EVERY_MS = 1000;
+
+interface AgentOfSession {
+  id: string;
+  hook_bead_id: string | null;
+  status: string;
+}
+
+export class AttentionWatch {
+  private lastProgressWrite = new Map<string, number>();
+  private timer: unknown = null;
+  private probing = false;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly host: SessionHost,
+    private readonly clock: Clock,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start() {
+    this.unsubscribe = this.host.onSignal((s) => this.onSignal(s));
+    this.schedule();
+  }
+
+  stop() {
+    this.unsubscribe?.();
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private agentOf(sessionId: string): AgentOfSession | undefined {
+    return this.store.get<AgentOfSession>('SELECT id, hook_bead_id, status FROM agents WHERE session_id = ?', sessionId);
+  }
+
+  private onSignal(s: SessionSignal) {
+    const agent = this.agentOf(s.sessionId);
+    if (!agent?.hook_bead_id) return;
+    const unhealthy = agent.status === 'waiting' || agent.status === 'stalled';
+    const report = (e: Parameters<Store['report']>[0]) => {
+      try {
+        this.store.report(e);
+      } catch (err) {
+        this.log(`attention: could not record ${e.type}: ${(err as Error).message}`);
+      }
+    };
+    if (s.kind === 'screen_progress') {
+      const last = this.lastProgressWrite.get(s.sessionId) ?? 0;
+      if (!unhealthy && s.at - last < PROGRESS_WRITE_MS) return;
+      this.lastProgressWrite.set(s.sessionId, s.at);
+      report({ type: 'session.progress', agent: agent.id, bead: agent.hook_bead_id, payload: { session: s.sessionId, last_lines: s.lastLines.slice(-5) } });
+    } else if (s.kind === 'input') {
+      if (unhealthy) report({ type: 'session.input', agent: agent.id, bead: agent.hook_bead_id, payload: { session: s.sessionId } });
+    } else {
+      const what = s.text ? `${s.source === 'bel' ? 'bell' : 'notification'}: ${s.text}` : 'the terminal bell rang';
+      const summary = `${what}; last line "${s.lastLines.at(-1) ?? ''}"`;
+      report({
+        type: 'session.waiting',
+        agent: agent.id,
+        bead: agent.hook_bead_id,
+        payload: { session: s.sessionId, evidence: { summary, last_lines: s.lastLines.slice(-5), source: s.source } },
+      });
+    }
+  }
+
+  private schedule() {
+    this.timer = this.clock.setTimeout(() => {
+      void this.probe().finally(() => {
+        if (this.timer) this.schedule();
+      });
+    }, PROBE_EVERY_MS);
+  }
+
+  /**
+   * A quiet session whose foreground is reading the terminal, with text before the cursor
+   * (a prompt such as `Proceed? [y/N] `), needs a human. A silent agent at a blank line is
+   * not asking anything: that is a stall, left to the GUPP rule.
+   */
+  private async probe() {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const quietMs = readConfig(this.store)['health.waiting_after'];
+      const live = this.store.all<AgentOfSession & { session_id: string }>(
+        `SELECT id, hook_bead_id, status, session_id FROM agents WHERE status IN ('working','stalled') AND session_id IS NOT NULL AND hook_bead_id IS NOT NULL`,
+      );
+      for (const a of live) {
+        if (!this.host.has(a.session_id)) continue;
+        const w = await this.host.probeWaiting(a.session_id, quietMs).catch(() => null);
+        if (!w || !w.beforeCursor.trim()) continue;
+        this.store.report({
+          type: 'session.waiting',
+          agent: a.id,
+          bead: a.hook_bead_id,
+          payload: { session: a.session_id, evidence: { summary: w.summary, last_lines: w.lastLines, process: w.process, source: `terminal ${w.how}` } },
+        });
+      }
+    } finally {
+      this.probing = false;
+    }
+  }
+}
