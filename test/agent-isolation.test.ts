@@ -39,8 +39,9 @@ async function serve(dir: string) {
 async function waitingAgent(dir: string) {
   const ask = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Asks first', '--scenario', 'needs-input');
   await townJson(dir, 'sling', ask.id);
+  // Waiting for 'waiting' (not only the prompt on screen) so the town holds still from here on.
   const agent = await waitFor('the agent to wait for input', async () => {
-    const a = (await townJson(dir, 'agents')).find((x: any) => x.hook === ask.id && x.status === 'working');
+    const a = (await townJson(dir, 'agents')).find((x: any) => x.hook === ask.id && x.status === 'waiting');
     const screen = a && fs.readdirSync(townPaths(dir).logs).map((f) => fs.readFileSync(path.join(townPaths(dir).logs, f), 'utf8')).join('');
     return screen?.includes('Proceed? [y/N]') ? a : null;
   });
@@ -165,7 +166,7 @@ describe('from inside an agent, the overseer token is never used', () => {
       expect(fs.readFileSync(path.join(townPaths(dir).bin, 'town'), 'utf8')).toBe(shimBefore);
     }
     const victimNow = (await townJson(dir, 'agents')).find((x: any) => x.id === victim.id);
-    expect(victimNow.status).toBe('working');
+    expect(victimNow.status).toBe('waiting'); // still at its prompt, not stopped
   });
 });
 

@@ -147,6 +147,9 @@ describe('a served town under hostile HTTP', () => {
       return agents.find((a) => a.hook === bead.id && a.session)?.id;
     });
     await waitFor('the agent to ask', async () => (await screenOf(agent)).includes('Proceed?'));
+    // Once the engine has seen it waiting, nothing in the town changes until someone answers.
+    await waitFor('the agent to show waiting', async () =>
+      (await townJson<Array<{ id: string; status: string }>>(dir, 'agents')).find((a) => a.id === agent)?.status === 'waiting');
     const status = await townJson<{ pid: number; revision: number }>(dir, 'status');
     before = { pid: status.pid, revision: status.revision };
   });

@@ -9,6 +9,7 @@ import { removeTempDirs, tempDir, waitFor } from './helpers/town';
 
 const linux = process.platform === 'linux';
 const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
+const hasBwrap = spawnSync('bwrap', ['--version']).status === 0;
 const procs: pty.IPty[] = [];
 afterEach(() => {
   for (const p of procs.splice(0)) {
@@ -74,6 +75,15 @@ describe.runIf(linux)('the terminal-read probe', () => {
     expect(await waitingOf(sel.p)).toMatchObject({ pid: sel.p.pid, how: 'poll' });
     const pol = run('python3', ['-c', 'import select, sys; q = select.poll(); q.register(sys.stdin, select.POLLIN); q.poll()']);
     expect(await waitingOf(pol.p)).toMatchObject({ pid: pol.p.pid, how: 'poll' });
+  });
+
+  it.runIf(hasBwrap)('(needs bwrap) sees a reader inside a sandbox, where its terminal is named /dev/console', async () => {
+    const script = `process.stdin.on('data', () => {}); process.stdout.write('? Proceed? [y/N] ')`;
+    const sandbox = ['--die-with-parent', '--unshare-pid', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+    const { p } = run('bwrap', [...sandbox, process.execPath, '-e', script]);
+    const ev = await waitingOf(p);
+    expect(ev).toMatchObject({ name: 'node', how: 'epoll', tty: ttyOf(p) });
+    expect(ev.pid).not.toBe(p.pid);
   });
 
   it('sees a Node TUI in raw mode waiting in epoll for its terminal', async () => {

@@ -95,13 +95,6 @@ const read = (file: string): string | null => {
     return null;
   }
 };
-const link = (file: string): string | null => {
-  try {
-    return fs.readlinkSync(file);
-  } catch {
-    return null;
-  }
-};
 const stat = (path: string): ProcStat | null => {
   const text = read(`${path}/stat`);
   return text === null ? null : parseStat(text);
@@ -145,15 +138,28 @@ function selectedInputFds(pid: number, nfds: bigint, readfds: bigint): number[] 
   return fds;
 }
 
+/**
+ * Whether `pid`'s `fd` is the terminal, by device number: inside a sandbox's own mount
+ * namespace (bwrap's --dev) the same pty reads back as /dev/console, not /dev/pts/N.
+ */
+function isTerminalFd(pid: number, fd: number, ttyNr: number): boolean {
+  try {
+    const st = fs.statSync(`/proc/${pid}/fd/${fd}`);
+    return st.isCharacterDevice() && st.rdev === ttyNr;
+  } catch {
+    return false;
+  }
+}
+
 /** How one blocked thread waits for the terminal's input, or null if it does not. */
-function threadWaitsOn(pid: number, tid: string, tty: string, kinds: Record<number, SyscallKind>): TerminalReadHow | null {
+function threadWaitsOn(pid: number, tid: string, ttyNr: number, kinds: Record<number, SyscallKind>): TerminalReadHow | null {
   const task = `/proc/${pid}/task/${tid}`;
   const before = read(`${task}/syscall`);
   const call = before === null ? null : parseSyscall(before);
   const kind = call ? kinds[call.nr] : undefined;
   if (!call || !kind) return null;
   const [a0, a1] = call.args;
-  const isTty = (fd: number) => link(`/proc/${pid}/fd/${fd}`) === tty;
+  const isTty = (fd: number) => isTerminalFd(pid, fd, ttyNr);
   let how: TerminalReadHow | null = null;
   if (kind === 'read') how = isTty(Number(a0)) ? 'read' : null;
   else if (kind === 'epoll') {
@@ -237,7 +243,7 @@ export function probeTerminalRead(leaderPid: number, tty?: string): TerminalRead
       // The main thread first: Node's and Python's loops wait there; tokio's reader thread is another.
       tids.sort((a, b) => (a === String(pid) ? -1 : b === String(pid) ? 1 : 0));
       for (const tid of tids) {
-        const how = threadWaitsOn(pid, tid, terminal, kinds);
+        const how = threadWaitsOn(pid, tid, leader.ttyNr, kinds);
         if (how) return { pid, name: st.comm, how, tty: terminal };
       }
     }
