@@ -182,7 +182,7 @@ async function run(input: string[]): Promise<number> {
         [
           line`created the demo town in ${demo.townDir}`,
           line`  rig "sample" → ${demo.repo}`,
-          line`  convoy ${demo.convoy} (staged) with ${demo.beads.slice(0, 3).join(', ')}`,
+          line`  convoy ${demo.convoy} (staged) with ${demo.beads.join(', ')}`,
           '',
           line`start it:   town --town ${dir} serve`,
           line`then:       town --town ${dir} convoy start ${demo.convoy}`,

@@ -1,5 +1,5 @@
 // `town demo DIR`: a small town to explore. A sample repository with a test gate, a few
-// beads (one waiting on another) and one staged convoy. Nothing runs until it is started.
+// beads (one waiting on another, one that asks before it proceeds) and one staged convoy. Nothing runs until it is started.
 import fs from 'node:fs';
 import path from 'node:path';
 import { typedClient } from '../../shared/api';
@@ -43,13 +43,14 @@ export async function createDemoTown(dir: string): Promise<DemoTown> {
   const engine = Engine.open({ townDir });
   try {
     const town = typedClient(engine.client());
-    await town.call('rig.add', { name: 'sample', path: repo, test: 'sh test.sh', max_polecats: 2, prefix: 'sa' });
+    await town.call('rig.add', { name: 'sample', path: repo, test: 'sh test.sh', max_polecats: 3, prefix: 'sa' });
     const health = await town.call('bead.create', { rig: 'sample', title: 'Add a health check endpoint', priority: 1 });
     const docs = await town.call('bead.create', { rig: 'sample', title: 'Document the health check', after: [health.id] });
     const typo = await town.call('bead.create', { rig: 'sample', title: 'Fix the typo on the login page', priority: 3 });
-    const confirm = await town.call('bead.create', { rig: 'sample', title: 'Rotate the API keys (asks first)', scenario: 'needs-input' });
-    const convoy = await town.call('convoy.create', { title: 'First release', beads: [health.id, docs.id, typo.id] });
-    return { townDir, repo, convoy: convoy.id, beads: [health.id, docs.id, typo.id, confirm.id] };
+    // In the convoy so that starting it shows, within seconds, an agent waiting for the overseer.
+    const confirm = await town.call('bead.create', { rig: 'sample', title: 'Rotate the API keys (asks first)', priority: 1, scenario: 'needs-input' });
+    const convoy = await town.call('convoy.create', { title: 'First release', beads: [confirm.id, health.id, docs.id, typo.id] });
+    return { townDir, repo, convoy: convoy.id, beads: [confirm.id, health.id, docs.id, typo.id] };
   } finally {
     engine.closeOffline();
   }
