@@ -29,6 +29,6 @@ export const FLAGS: Record<string, string[]> = {
   sling: [], agents: [], stop: [], nudge: [],
   'mr list': ['rig'],
   events: ['since', 'limit'],
-  prime: [], hook: [], done: ['status', 'summary', 'bead'],
+  prime: [], hook: [], done: ['status', 'summary', 'bead'], signal: [],
   'mail send': ['subject', 'body'], 'mail inbox': ['unread'],
 };

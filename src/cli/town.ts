@@ -128,7 +128,7 @@ Convoys:    convoy create --title T [BEAD...] · convoy add CONVOY BEAD... · co
             convoy list · convoy show ID
 Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · stop AGENT · nudge AGENT TEXT
             mr list · events [--since SEQ] [--limit N]
-In agents:  prime · hook · done [--status completed|escalated|deferred] [--summary S]
+In agents:  prime · hook · done [--status completed|escalated|deferred] [--summary S] · signal waiting|working [MESSAGE]
             mail send TO --subject S --body B · mail inbox · bead create/show/update
 
 Attach detaches with Ctrl-]. Planning commands work with no engine running; the rest need \`town serve\`.`;
@@ -421,6 +421,13 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       if (!bead) throw new UsageError('no bead: run inside an agent session (TOWN_BEAD) or pass --bead ID');
       const r = await conn.call('agent.done', { bead, status: str(v.status) as 'completed' | undefined, summary: str(v.summary) });
       print(json, r, () => (r.merge_request ? line`done: ${bead} queued for merge as ${r.merge_request.id}` : line`done: ${bead} (${str(v.status) ?? 'completed'})`));
+      return 0;
+    }
+    case 'signal': {
+      const state = need(p0, 'signal waiting|working [MESSAGE]');
+      if (state !== 'waiting' && state !== 'working') throw new UsageError(`signal: state must be waiting or working, not "${state}"`);
+      await conn.call('agent.signal', { state, message: a.positionals.slice(1).join(' ') || undefined });
+      print(json, { state }, () => line`signalled: ${state}`);
       return 0;
     }
     case 'mail send': {

@@ -187,6 +187,14 @@ export const api = {
       summary: z.string().max(10_000).optional(),
     }).strict(),
   ),
+  /**
+   * A runtime's own hooks report attention (Claude Code's Notification hook, a wrapper
+   * script): `waiting` when the agent asks the overseer, `working` when it goes on.
+   */
+  'agent.signal': method(
+    'agent',
+    z.object({ state: z.enum(['waiting', 'working']), message: z.string().trim().max(500).optional() }).strict(),
+  ),
   'mail.send': method(
     'any',
     z.object({
@@ -238,6 +246,7 @@ export interface ApiOutputs {
   'agent.prime': PrimeView;
   'agent.hook': HookView;
   'agent.done': { accepted: boolean; merge_request: MergeRequestView | null };
+  'agent.signal': { recorded: boolean };
   'mail.send': MailView;
   'mail.inbox': MailView[];
 }

@@ -32,7 +32,8 @@ export const EVENT_PAYLOADS = {
   }),
   'session.activity': z.object({ session: id }),
   /** The session's screen changed in a way that counts as progress (not a spinner). */
-  'session.progress': z.object({ session: id, last_lines: z.array(z.string()).optional() }),
+  /** `source: 'runtime'` when the agent's runtime said it goes on (`town signal working`), else the screen. */
+  'session.progress': z.object({ session: id, last_lines: z.array(z.string()).optional(), source: z.literal('runtime').optional() }),
   /** The session's agent needs a human: it sits at a terminal read, or rang a notification. */
   'session.waiting': z.object({ session: id, evidence }),
   /** Someone typed into the session (a viewer or an answer from the UI). */

@@ -35,7 +35,7 @@ async function stopAgent(ctx: EngineContext, agentId: string) {
 }
 
 export const agentHandlers: Handlers<
-  'agent.list' | 'agent.stop' | 'agent.restart' | 'agent.input' | 'session.list' | 'agent.prime' | 'agent.hook' | 'agent.done'
+  'agent.list' | 'agent.stop' | 'agent.restart' | 'agent.input' | 'session.list' | 'agent.prime' | 'agent.hook' | 'agent.done' | 'agent.signal'
 > = {
   'agent.list': (ctx) => ctx.store.all<AgentRow>('SELECT * FROM agents ORDER BY rig_id, role, name').map((a) => agentView(ctx.store, a)),
 
@@ -81,6 +81,21 @@ export const agentHandlers: Handlers<
     const agent = requireCallerAgent(ctx, caller);
     if (agent.hook_bead_id) ctx.store.run('UPDATE agents SET last_activity_at = ? WHERE id = ?', ctx.store.now(), agent.id);
     return { bead: agent.hook_bead_id ? beadById(ctx.store, agent.hook_bead_id) : null, prior_work: await priorWorkOf(ctx.store, agent) };
+  },
+
+  'agent.signal': (ctx, caller, input) => {
+    const agent = requireCallerAgent(ctx, caller);
+    if (!agent.session_id || !agent.hook_bead_id) throw conflict(`${agent.id} has no live session on a bead`, 'state');
+    // The same events the terminal watch writes, so the reconciler decides the status one way.
+    const report = input.state === 'waiting'
+      ? {
+          type: 'session.waiting' as const,
+          payload: { session: agent.session_id, evidence: { summary: `the runtime reports it needs input${input.message ? `: ${input.message}` : ''}`, source: 'runtime' } },
+        }
+      : { type: 'session.progress' as const, payload: { session: agent.session_id, source: 'runtime' as const } };
+    ctx.store.report({ ...report, agent: agent.id, bead: agent.hook_bead_id });
+    ctx.wake();
+    return { recorded: true };
   },
 
   'agent.done': async (ctx, caller, input) => {

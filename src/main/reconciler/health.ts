@@ -9,11 +9,21 @@ import { getAgent } from '../store/views';
 
 const ANSWERABLE = new Set(['working', 'stalled', 'waiting']);
 
-export function noteAgentProgress(store: Store, agentId: string, session: string, at: number, cause: string) {
+export function noteAgentProgress(store: Store, agentId: string, session: string, at: number, cause: string, source?: 'runtime') {
   const agent = getAgent(store, agentId);
   if (!agent || agent.session_id !== session) return;
   recordProgress(store, agentId, at);
+  // A runtime that said it waits says when it goes on: its screen redrawing is not an answer.
+  if (agent.status === 'waiting' && source !== 'runtime' && waitingSource(agent.status_evidence) === 'runtime') return;
   if (agent.status === 'stalled' || agent.status === 'waiting') setAgentStatus(store, agentId, 'working', { cause });
+}
+
+function waitingSource(evidence: string | null): string | undefined {
+  try {
+    return evidence ? (JSON.parse(evidence) as { source?: string }).source : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function noteAgentWaiting(store: Store, agentId: string, session: string, evidence: Evidence) {
