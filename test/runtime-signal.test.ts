@@ -45,6 +45,9 @@ describe('an agent runtime that reports attention itself', () => {
     );
     expect(agent.evidence).toMatchObject({ summary: 'the runtime reports it needs input: Apply the migration to production?', source: 'runtime' });
 
+    // The event log says it too, with the runtime's words.
+    expect((await town(dir, ['events'])).stdout).toContain('working → waiting: the runtime reports it needs input: Apply the migration to production?');
+
     // The overseer is not an agent: its own `town signal` is refused and changes nothing.
     const refused = await town(dir, ['signal', 'working']);
     expect(refused.code).not.toBe(0);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { typedClient, type ApiInput, type ApiMethod, type ApiOutput, type Transport } from '../shared/api';
+import { describeEvent } from '../shared/event-text';
 import { EngineNotRunningError, SocketClient } from '../main/control/socket-client';
 import { Engine } from '../main/engine/engine';
 import { ensureTownDir, ensureWebToken, isTown, readOverseerToken, townPaths, TownLockedError, type TownPaths } from '../main/engine/town-dir';
@@ -403,7 +404,7 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
     }
     case 'events': {
       const events = await conn.call('events.list', { after: wholeNumber(v.since, '--since', { min: 0 }), limit: wholeNumber(v.limit, '--limit', { min: 1, max: 10_000 }) });
-      print(json, events, () => events.map((e) => [e.seq, e.created_at, e.type, e.bead ?? '', e.agent ?? ''].map((f) => line`${f}`).join('\t')).join('\n'));
+      print(json, events, () => events.map((e) => [e.seq, e.created_at, e.type, e.bead ?? '', e.agent ?? '', describeEvent(e.type, e.payload)].map((f) => line`${f}`).join('\t')).join('\n'));
       return 0;
     }
     case 'prime': {

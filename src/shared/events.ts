@@ -31,8 +31,10 @@ export const EVENT_PAYLOADS = {
     bytes_out: z.number().default(0), tail: z.string().optional(),
   }),
   'session.activity': z.object({ session: id }),
-  /** The session's screen changed in a way that counts as progress (not a spinner). */
-  /** `source: 'runtime'` when the agent's runtime said it goes on (`town signal working`), else the screen. */
+  /**
+   * The session's screen changed in a way that counts as progress (not a spinner), or, with
+   * `source: 'runtime'`, the agent's runtime said it goes on (`town signal working`).
+   */
   'session.progress': z.object({ session: id, last_lines: z.array(z.string()).optional(), source: z.literal('runtime').optional() }),
   /** The session's agent needs a human: it sits at a terminal read, or rang a notification. */
   'session.waiting': z.object({ session: id, evidence }),
@@ -64,7 +66,7 @@ export const EVENT_PAYLOADS = {
   'convoy.reordered': z.object({ bead: id, position: z.number() }),
   'agent.created': z.object({ role: z.string(), rig: maybe(z.string()) }),
   'agent.hooked': z.object({ launch }),
-  'agent.status': z.object({ from: z.enum(AGENT_STATUSES), to: z.enum(AGENT_STATUSES), evidence: evidence.optional() }),
+  'agent.status': z.object({ from: z.enum(AGENT_STATUSES), to: z.enum(AGENT_STATUSES), cause: z.string().optional(), evidence: evidence.optional() }),
   'agent.stopping': z.object({ reason: z.string() }),
   'agent.released': z.object({ status: z.enum(AGENT_STATUSES), cause: z.string() }),
   'agent.done': z.object({ status: z.string(), summary: maybe(z.string()) }),

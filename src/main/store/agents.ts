@@ -121,7 +121,7 @@ export function setAgentStatus(store: Store, agentId: string, status: AgentStatu
       type: 'agent.status',
       agent: agentId,
       bead: a.hook_bead_id,
-      payload: { from: a.status, to: status, ...(change.evidence ? { evidence: change.evidence } : {}) },
+      payload: { from: a.status, to: status, cause: change.cause, ...(change.evidence ? { evidence: change.evidence } : {}) },
     });
   }
   store.touch('agent', agentId);

@@ -2,6 +2,7 @@
 // terminal and its merge request.
 import { useEffect, useState } from 'react';
 import type { BeadView } from '../../../shared/domain';
+import { describeEvent } from '../../../shared/event-text';
 import { useDark } from '../App';
 import { agentTone, beadTone, mrTone, Pill, Priority } from '../components/bits';
 import { TerminalView } from '../components/TerminalView';
@@ -108,7 +109,7 @@ export function BeadDetail({ id }: { id: string }) {
             {[...history].reverse().map((e) => (
               <li key={e.seq}>
                 <span className="muted"><Ago at={e.created_at} /></span> <code>{e.type}</code> {e.agent && <span className="muted">{e.agent}</span>}{' '}
-                {describePayload(e.payload)}
+                {describeEvent(e.type, e.payload)}
               </li>
             ))}
           </ol>
@@ -116,14 +117,6 @@ export function BeadDetail({ id }: { id: string }) {
       </ActionScope>
     </aside>
   );
-}
-
-function describePayload(p: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const k of ['from', 'to', 'cause', 'reason', 'status', 'depends_on', 'target', 'error']) {
-    if (p[k] !== undefined && p[k] !== null && p[k] !== '') parts.push(`${k}: ${String(p[k])}`);
-  }
-  return parts.join(' · ');
 }
 
 function EditableFields({ bead }: { bead: BeadView }) {

@@ -2,6 +2,7 @@
 // recent events.
 import { useEffect, useState } from 'react';
 import type { EventView } from '../../../shared/domain';
+import { describeEvent } from '../../../shared/event-text';
 import { Ago } from '../components/time';
 import { agentTone, Empty, mrTone, Pill, Progress } from '../components/bits';
 import { getBackend, useTown } from '../state/town-store';
@@ -159,7 +160,7 @@ export function Overview() {
                     {e.bead}
                   </button>
                 )}{' '}
-                <span className="muted">{e.agent ?? ''}</span>
+                <span className="muted">{e.agent ?? ''}</span> <span className="event-text">{describeEvent(e.type, e.payload)}</span>
               </li>
             ))}
           </ul>

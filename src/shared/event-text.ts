@@ -1,0 +1,59 @@
+// One line a person reads for each event, with the evidence behind automatic actions:
+// "working → waiting: no output for 3 s, node is reading the terminal, last line …".
+// Shared by the event log in the CLI (`town events`) and the UI's feeds. Payloads are
+// read defensively: an older event may lack a field a newer writer adds.
+
+type Payload = Record<string, unknown>;
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
+const evidenceOf = (p: Payload): string | null => {
+  const e = p.evidence;
+  return e && typeof e === 'object' ? text((e as Payload).summary) : null;
+};
+const joined = (...parts: (string | null)[]) => parts.filter(Boolean).join(': ');
+const change = (from: unknown, to: string) => (text(from) ? `${text(from)} → ${to}` : to);
+const seconds = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms / 1000)} s` : null);
+
+export function describeEvent(type: string, payload: Payload): string {
+  const p = payload ?? {};
+  const [kind, what] = type.split('.', 2);
+  switch (type) {
+    case 'agent.status':
+      return joined(change(p.from, text(p.to) ?? '?'), evidenceOf(p) ?? text(p.cause));
+    case 'agent.nudged':
+      return joined('nudged', evidenceOf(p));
+    case 'agent.released':
+      return joined(`released (${text(p.status) ?? 'idle'})`, text(p.cause));
+    case 'agent.respawn':
+      return joined(`restarting on the same hook in ${seconds(p.after_ms) ?? '0 s'}`, text(p.cause));
+    case 'agent.stopping':
+      return joined('stopping', text(p.reason));
+    case 'agent.done':
+      return joined(`done (${text(p.status) ?? 'completed'})`, text(p.summary));
+    case 'agent.done_ignored':
+      return `a done for a bead it no longer holds (hook: ${text(p.hook) ?? 'none'}), ignored`;
+    case 'session.waiting':
+      return joined('needs input', evidenceOf(p));
+    case 'session.spawn_failed':
+      return joined('could not start', text(p.error));
+    case 'session.exited': {
+      const how = typeof p.signal === 'number' && p.signal > 0 ? `killed by signal ${p.signal}` : `exit code ${text(p.exit_code) ?? '?'}`;
+      return joined(how, text(p.reason) === 'exited' ? null : text(p.reason));
+    }
+    case 'event.ignored':
+      return joined(`${text(p.type) ?? 'a report'} ignored`, text(p.why));
+    case 'escalation':
+      return joined(text(p.severity), text(p.reason));
+    case 'config.set':
+      return `${text(p.key) ?? '?'} = ${JSON.stringify(p.value)}`;
+    case 'refinery.failed':
+      return joined('failed', text(p.failure_type));
+    case 'refinery.blocked':
+    case 'refinery.checkout_behind':
+      return joined(what, text(p.reason));
+  }
+  if (kind === 'bead' && 'cause' in p) return joined(change(p.from, what), text(p.cause), text(p.reason));
+  if (kind === 'mr' && 'from' in p) return joined(change(p.from, what), text(p.failure), text(p.reason));
+  if (kind === 'convoy' && text(p.cause)) return joined(what, text(p.cause));
+  return evidenceOf(p) ?? text(p.reason) ?? text(p.cause) ?? '';
+}
