@@ -13,7 +13,7 @@ import { ApiDispatcher } from '../src/main/api/dispatcher';
 import { inMemoryTransport } from '../src/main/api/in-memory-transport';
 import { makeRepo } from './helpers/repo';
 import { FakeClock } from './helpers/fake-clock';
-import { removeTempDirs, tempDir } from './helpers/town';
+import { removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
 
 afterEach(() => removeTempDirs());
 
@@ -183,4 +183,42 @@ describe('nudges', () => {
     for (let i = 0; i < 5; i++) await t.overseer.call('agent.input', { agent: t.agentId, data: 'please continue\r' });
     expect(t.typed).toHaveLength(5);
   });
+});
+
+describe('the `town` commands', () => {
+  it('escalate, escalations, ack, mail read and mail ack, as the overseer sees them', async () => {
+    const dir = tempDir('esc-cli');
+    expect((await town(dir, ['init', dir])).code).toBe(0);
+    const served = new ServedTown(dir);
+    await served.start();
+    try {
+      const raised = await town(dir, ['escalate', '--severity', 'critical', '--reason', 'disk full', 'no space left on /work\nthe log follows']);
+      expect(raised.stdout).toMatch(/^escalated esc-[0-9a-f]+ \(critical\)$/m);
+      const again = await town(dir, ['escalate', '--severity', 'critical', '--reason', 'disk full', 'still full']);
+      expect(again.stdout).toMatch(/already escalated as esc-/);
+
+      const listed = await town(dir, ['escalations']);
+      expect(listed.stdout).toMatch(/^ID\s+SEVERITY\s+AGE\s+AGENT \/ BEAD\s+REASON\s+EVIDENCE$/m);
+      expect(listed.stdout).toMatch(/esc-\w+\s+CRITICAL\s+\d+s ago\s+overseer\s+disk full\s+no space left on \/work/);
+      const [esc] = await townJson<Array<{ id: string }>>(dir, 'escalations');
+      expect((await town(dir, ['ack', esc.id])).stdout).toContain(`acked ${esc.id} (disk full)`);
+      expect((await town(dir, ['escalations'])).stdout.trim()).toBe('no unacked escalations');
+      expect((await town(dir, ['escalations', '--all'])).stdout).toContain('disk full [acked]');
+
+      const [mail] = await townJson<Array<{ id: string; read_at: string | null }>>(dir, 'mail', 'inbox');
+      expect(mail.read_at).toBeNull();
+      const read = await town(dir, ['mail', 'read', mail.id]);
+      expect(read.stdout).toContain('no space left on /work');
+      expect((await town(dir, ['mail', 'ack', mail.id])).stdout).toContain(`acked ${mail.id}`);
+      const [after] = await townJson<Array<{ read_at: string | null; acked_at: string | null }>>(dir, 'mail', 'inbox');
+      expect(after.read_at).not.toBeNull();
+      expect(after.acked_at).not.toBeNull();
+
+      const bad = await town(dir, ['escalate', '--severity', 'dire', '--reason', 'x', 'y']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('[severity]');
+    } finally {
+      await served.stop();
+    }
+  }, 60_000);
 });
