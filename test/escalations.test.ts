@@ -163,6 +163,9 @@ describe('mail', () => {
     expect(refused!.message).toContain('30/min');
     expect((await t.overseer.call('mail.inbox', {})).filter((m) => m.kind !== 'escalation')).toHaveLength(30);
 
+    // Escalations with ever-new reasons mail too, and meet the same limit.
+    await expect(t.agent.call('escalation.raise', { reason: 'new reason 1', body: 'x' })).rejects.toMatchObject({ code: 'rate_limited' });
+
     // A minute later it may send again.
     t.clock.advance(MIN);
     await t.agent.call('mail.send', { to: 'overseer', subject: 'after a pause', body: '' });

@@ -1,9 +1,10 @@
 // Escalations as the overseer works them: raised by agents (or the overseer), listed, acked.
 import { notFound } from '../../shared/errors';
-import { ackEscalation, latestEscalation, listEscalations, raiseEscalation } from '../store/escalations';
+import { ackEscalation, latestEscalation, listEscalations, raiseEscalation, type EscalationRow } from '../store/escalations';
 import { readConfig } from '../reconciler/config';
 import { escalationView, getAgent, getBead } from '../store/views';
 import { callerId, type Handlers } from './context';
+import { refuseOverMailRateLimit } from './mail';
 
 export const escalationHandlers: Handlers<'escalation.raise' | 'escalation.list' | 'escalation.ack'> = {
   'escalation.raise': (ctx, caller, input) => {
@@ -13,6 +14,8 @@ export const escalationHandlers: Handlers<'escalation.raise' | 'escalation.list'
     const bead = input.bead ?? (agent ? (getAgent(store, agent)?.hook_bead_id ?? null) : null);
     if (input.bead && !getBead(store, input.bead)) throw notFound('bead', input.bead, 'bead');
     return store.transaction(() => {
+      // Each escalation mails the overseer: varied reasons in a loop meet the mail limit.
+      if (agent) refuseOverMailRateLimit(store, agent);
       const id = raiseEscalation(
         store,
         {
@@ -21,7 +24,7 @@ export const escalationHandlers: Handlers<'escalation.raise' | 'escalation.list'
         },
         readConfig(store)['escalation.cooldown'],
       );
-      const row = id ? store.get<Parameters<typeof escalationView>[0]>('SELECT * FROM escalations WHERE id = ?', id) : latestEscalation(store, agent, bead, input.reason);
+      const row = id ? store.get<EscalationRow>('SELECT * FROM escalations WHERE id = ?', id) : latestEscalation(store, agent, bead, input.reason);
       return { escalation: escalationView(row!), deduplicated: id === null };
     });
   },

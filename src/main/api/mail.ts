@@ -26,17 +26,21 @@ function changeMailState(store: Store, caller: Caller, id: string, change: typeo
   });
 }
 
+/** An agent in a loop must not bury the overseer's inbox (lessons.md: 86 alerts in 30 minutes). */
+export function refuseOverMailRateLimit(store: Store, from: string): void {
+  const limit = readConfig(store)['mail.rate_limit'];
+  if (mailSentSince(store, from, store.now() - MINUTE) >= limit) {
+    throw new ApiError('rate_limited', `${from} sent ${limit} messages in the last minute, the limit (mail.rate_limit = ${limit}/min); wait and send again`, 'mail.rate_limit');
+  }
+}
+
 export const mailHandlers: Handlers<'mail.send' | 'mail.inbox' | 'mail.read' | 'mail.ack'> = {
   'mail.send': (ctx, caller, input) => {
     const { store } = ctx;
     if (input.to !== OVERSEER && !getAgent(store, input.to)) throw notFound('recipient', input.to, 'to');
     const from = callerId(caller);
     return store.transaction(() => {
-      // An agent in a loop must not bury the overseer's inbox (lessons.md: 86 alerts in 30 minutes).
-      const limit = readConfig(store)['mail.rate_limit'];
-      if (mailSentSince(store, from, store.now() - MINUTE) >= limit) {
-        throw new ApiError('rate_limited', `${from} sent ${limit} messages in the last minute, the limit (mail.rate_limit = ${limit}/min); wait and send again`, 'mail.rate_limit');
-      }
+      refuseOverMailRateLimit(store, from);
       const id = sendMail(store, { from, to: input.to, subject: input.subject, body: input.body, priority: input.priority, kind: 'notification' });
       return mailView(store.get<MailRow>('SELECT * FROM mail WHERE id = ?', id)!);
     });
