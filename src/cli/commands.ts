@@ -12,6 +12,7 @@ export const COMMAND_OPTIONS: Options = {
   'max-polecats': { type: 'string' }, runtime: { type: 'string' }, command: { type: 'string' }, 'auto-dispatch': { type: 'boolean' },
   summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
   type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' },
+  severity: { type: 'string' }, all: { type: 'boolean' },
 };
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
@@ -30,5 +31,6 @@ export const FLAGS: Record<string, string[]> = {
   'mr list': ['rig'],
   events: ['since', 'limit'],
   prime: [], hook: [], done: ['status', 'summary', 'bead'], signal: [],
-  'mail send': ['subject', 'body'], 'mail inbox': ['unread'],
+  'mail send': ['subject', 'body'], 'mail inbox': ['unread'], 'mail read': [], 'mail ack': [],
+  escalate: ['severity', 'reason', 'bead'], escalations: ['all'], ack: [],
 };

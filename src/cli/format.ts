@@ -1,6 +1,6 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
-import type { AgentView, BeadView, ConfigSettingView, ConvoyView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
@@ -75,6 +75,25 @@ export const mailTable = (mail: MailView[]) =>
   table(
     mail.map((m) => [m.id, m.read_at ? ' ' : '*', m.priority, m.from, ago(m.created_at), m.subject]),
     ['ID', 'NEW', 'PRIORITY', 'FROM', 'WHEN', 'SUBJECT'],
+  );
+
+export function mailDetail(m: MailView): string {
+  return [
+    line`${m.id}  ${m.subject}`,
+    line`  from: ${m.from}    to: ${m.to}    priority: ${m.priority}    kind: ${m.kind}`,
+    line`  sent: ${m.created_at} (${ago(m.created_at)})` + (m.acked_at ? line`    acked ${ago(m.acked_at)}` : ''),
+    m.body ? `\n${printableLines(m.body)}` : '',
+  ].filter(Boolean).join('\n');
+}
+
+/** Severity, age, who and what, why, and the evidence in one line each row. */
+export const escalationTable = (escalations: EscalationView[]) =>
+  table(
+    escalations.map((e) => [
+      e.id, e.severity.toUpperCase(), ago(e.created_at) + (e.raised_count > 1 ? ` (×${e.raised_count})` : ''),
+      [e.agent ?? e.source, e.bead].filter(Boolean).join(' on '), e.reason + (e.acked_at ? ' [acked]' : ''), e.evidence.summary,
+    ]),
+    ['ID', 'SEVERITY', 'AGE', 'AGENT / BEAD', 'REASON', 'EVIDENCE'],
   );
 
 export function statusText(s: TownStatus): string {

@@ -129,8 +129,10 @@ Convoys:    convoy create --title T [BEAD...] · convoy add CONVOY BEAD... · co
             convoy list · convoy show ID
 Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · stop AGENT · nudge AGENT TEXT
             mr list · events [--since SEQ] [--limit N]
+Problems:   escalations [--all] · ack ID · mail inbox [--unread] · mail read ID · mail ack ID
 In agents:  prime · hook · done [--status completed|escalated|deferred] [--summary S] · signal waiting|working [MESSAGE]
-            mail send TO --subject S --body B · mail inbox · bead create/show/update
+            mail send TO --subject S --body B · mail inbox · mail read ID · mail ack ID · bead create/show/update
+            escalate --severity low|medium|high|critical --reason R [--bead B] TEXT
 
 Attach detaches with Ctrl-]. Planning commands work with no engine running; the rest need \`town serve\`.`;
 
@@ -222,7 +224,7 @@ async function run(input: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr'].includes(cmd);
+  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'escalations', 'ack'].includes(cmd);
   const conn = new Connection(townDirFrom(a.values), planning);
   try {
     return await dispatch(conn, command, a);
@@ -439,6 +441,34 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
     case 'mail inbox': {
       const mail = await conn.call('mail.inbox', { unread: v.unread === true ? true : undefined });
       print(json, mail, () => fmt.mailTable(mail));
+      return 0;
+    }
+    case 'mail read': {
+      const m = await conn.call('mail.read', { id: need(p0, 'mail read ID') });
+      print(json, m, () => fmt.mailDetail(m));
+      return 0;
+    }
+    case 'mail ack': {
+      const m = await conn.call('mail.ack', { id: need(p0, 'mail ack ID') });
+      print(json, m, () => line`acked ${m.id}`);
+      return 0;
+    }
+    case 'escalate': {
+      const usage = 'escalate --severity low|medium|high|critical --reason R [--bead B] TEXT';
+      const r = await conn.call('escalation.raise', {
+        severity: str(v.severity) as 'high' | undefined, reason: need(str(v.reason), usage), bead: str(v.bead), body: need(a.positionals.join(' '), usage),
+      });
+      print(json, r, () => (r.deduplicated ? line`already escalated as ${r.escalation.id} (not acked yet, or within the cooldown)` : line`escalated ${r.escalation.id} (${r.escalation.severity})`));
+      return 0;
+    }
+    case 'escalations': {
+      const list = await conn.call('escalation.list', { all: v.all === true ? true : undefined });
+      print(json, list, () => (list.length === 0 && !v.all ? 'no unacked escalations' : fmt.escalationTable(list)));
+      return 0;
+    }
+    case 'ack': {
+      const e = await conn.call('escalation.ack', { id: need(p0, 'ack ID') });
+      print(json, e, () => line`acked ${e.id} (${e.reason})`);
       return 0;
     }
   }

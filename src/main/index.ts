@@ -8,6 +8,7 @@ import { createDemoTown } from './demo/demo-town';
 import { Engine } from './engine/engine';
 import { isTown } from './engine/town-dir';
 import { registerIpc } from './shell/ipc';
+import { notifyAttention } from './shell/notifications';
 import { chooseTown, rememberTown } from './shell/last-town';
 
 const resource = (name: string) => path.join(__dirname, '..', '..', 'resources', name);
@@ -151,6 +152,7 @@ if (!app.requestSingleInstanceLock()) {
     }
     window = createWindow();
     registerIpc(engine, (sender, url) => sender === window?.webContents && isOurFrame(url));
+    notifyAttention(engine, () => window);
   });
   app.on('activate', () => window?.show());
   app.on('before-quit', (event) => {

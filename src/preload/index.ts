@@ -51,6 +51,12 @@ const bridge: OverseerBridge = {
       },
     };
   },
+  onOpenAgent(listener) {
+    ipcRenderer.removeAllListeners(IPC.openAgent);
+    ipcRenderer.on(IPC.openAgent, (_e, agent: unknown) => {
+      if (typeof agent === 'string') listener(agent);
+    });
+  },
 };
 
 contextBridge.exposeInMainWorld('overseer', bridge);

@@ -9,6 +9,8 @@ import {
   DONE_STATUSES,
   MAIL_PRIORITIES,
   RUNTIMES,
+  SEVERITIES,
+  type EscalationView,
   type AgentView,
   type BeadView,
   type ConvoyView,
@@ -39,6 +41,9 @@ const gate = z.object({
   command: z.string().min(1).max(4000),
   timeout_s: z.number().int().min(1).max(86_400).default(600),
 }).strict();
+
+const mailId = z.string().regex(/^mail-[a-f0-9]{4,32}$/, 'expected a mail id like mail-3f9a0c1d2e');
+const escalationId = z.string().regex(/^esc-[a-f0-9]{4,32}$/, 'expected an escalation id like esc-3f9a0c1d2e');
 
 const empty = z.object({}).strict();
 
@@ -205,6 +210,23 @@ export const api = {
     }).strict(),
   ),
   'mail.inbox': method('any', z.object({ unread: z.boolean().default(false) }).strict()),
+  /** Prints one message to its recipient (or the overseer) and marks it read. */
+  'mail.read': method('any', z.object({ id: mailId }).strict()),
+  'mail.ack': method('any', z.object({ id: mailId }).strict()),
+
+  /** An agent raises its own (source = the caller); the overseer may raise one too. Deduplicated. */
+  'escalation.raise': method(
+    'any',
+    z.object({
+      severity: z.enum(SEVERITIES).default('medium'),
+      reason: z.string().trim().min(1, 'reason is required').max(200),
+      bead: beadId.optional(),
+      body: z.string().trim().min(1, 'say what is wrong').max(10_000),
+    }).strict(),
+  ),
+  /** Unacked ones by default; `all` includes the acked. */
+  'escalation.list': method('overseer', z.object({ all: z.boolean().default(false) }).strict()),
+  'escalation.ack': method('overseer', z.object({ id: escalationId }).strict()),
 } as const;
 
 export type ApiMethod = keyof typeof api;
@@ -249,6 +271,12 @@ export interface ApiOutputs {
   'agent.signal': { recorded: boolean };
   'mail.send': MailView;
   'mail.inbox': MailView[];
+  'mail.read': MailView;
+  'mail.ack': MailView;
+  /** `deduplicated`: the same (agent, bead, reason) is still open; `escalation` is that one. */
+  'escalation.raise': { escalation: EscalationView; deduplicated: boolean };
+  'escalation.list': EscalationView[];
+  'escalation.ack': EscalationView;
 }
 export type ApiOutput<M extends ApiMethod> = ApiOutputs[M];
 

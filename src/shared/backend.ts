@@ -63,4 +63,6 @@ export interface OverseerBridge {
     size: { cols: number; rows: number },
     onFrame: (frame: unknown) => void,
   ): { send(frame: unknown): void; close(): void };
+  /** The desktop app asks the window to open an agent's terminal (an OS notification was clicked). */
+  onOpenAgent?(listener: (agent: string) => void): void;
 }

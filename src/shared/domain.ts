@@ -190,6 +190,7 @@ export interface MailView {
   kind: string;
   created_at: string;
   read_at: string | null;
+  acked_at: string | null;
 }
 
 export interface EventView {

@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'stale',
+  /** Too many of something too fast (mail per sender): the message names the limit. */
+  'rate_limited',
   'engine_not_running',
   'internal',
 ] as const;

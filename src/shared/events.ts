@@ -80,6 +80,11 @@ export const EVENT_PAYLOADS = {
   ...(Object.fromEntries(MR_STATES.filter((s) => s !== 'queued').map((s) => [`mr.${s}`, mrStateChange])) as Record<`mr.${Exclude<(typeof MR_STATES)[number], 'queued'>}`, typeof mrStateChange>),
   'mail.sent': z.object({ id, to: z.string(), subject: z.string(), kind: z.string() }),
   escalation: z.object({ reason: z.string(), id: z.string().optional(), severity: z.string().optional() }),
+  'escalation.acked': z.object({ id, by: z.string(), reason: z.string() }),
+  /** Unacked past `escalation.reescalate_after`: mailed again (count = times raised so far). */
+  'escalation.reraised': z.object({ id, reason: z.string(), severity: z.string(), count: z.number() }),
+  'mail.read': z.object({ id, by: z.string() }),
+  'mail.acked': z.object({ id, by: z.string() }),
   'rig.added': z.object({ rig: id, path: z.string(), branch: z.string() }),
   'rig.updated': z.object({ rig: id, fields: z.array(z.string()) }),
   'config.set': z.object({ key: z.string(), value: z.unknown() }),

@@ -5,6 +5,7 @@ import { beadHandlers } from './beads';
 import { configHandlers } from './config';
 import type { Handlers } from './context';
 import { convoyHandlers } from './convoys';
+import { escalationHandlers } from './escalations';
 import { mailHandlers } from './mail';
 import { mergeQueueHandlers } from './merge-queue';
 import { rigHandlers } from './rigs';
@@ -21,4 +22,5 @@ export const handlers: Handlers = {
   ...agentHandlers,
   ...mergeQueueHandlers,
   ...mailHandlers,
+  ...escalationHandlers,
 };

@@ -2,7 +2,7 @@
 // after it commits.
 import path from 'node:path';
 import { createAgent, hookBead, markStopping, recordHealthEscalation, recordNudge, relaunchAgent, releaseAgent, setAgentStatus, setAgentToken } from '../store/agents';
-import { raiseEscalation } from '../store/escalations';
+import { raiseEscalation, reraiseEscalation } from '../store/escalations';
 import type { TownConfig } from './config';
 import { recordDispatch, setBeadStatus } from '../store/beads';
 import { landConvoy } from '../store/convoys';
@@ -123,6 +123,9 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       landConvoy(store, action.convoy);
       return [];
     }
+    case 'reraise_escalation':
+      reraiseEscalation(store, action.escalation);
+      return [];
     case 'reopen_orphaned_bead': {
       const bead = getBead(store, action.bead);
       if (!bead || bead.status !== 'in_progress') return [];

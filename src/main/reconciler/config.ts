@@ -36,6 +36,7 @@ export const CONFIG_SPEC = {
   'health.done_exit_grace': { kind: 'duration', default: 10 * S, about: 'after done, how long a session may linger before it is stopped' },
   'escalation.cooldown': { kind: 'duration', default: 30 * M, about: 'the same escalation is not raised again within this' },
   'escalation.reescalate_after': { kind: 'duration', default: 60 * M, about: 'an unacked escalation is raised again after this (at most twice)' },
+  'mail.rate_limit': { kind: 'count', default: 30, min: 1, about: 'messages one sender may send per minute; more are refused' },
   'gc.idle_polecat_after': { kind: 'duration', default: 24 * H, about: 'idle polecats without a hook are removed (clean worktrees only)' },
   'refinery.blocked_retry': { kind: 'duration', default: 15 * S, about: 'a merge blocked by a dirty checkout is retried after this' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },

@@ -1,4 +1,5 @@
 // What the rules may read: narrow, indexed queries over the store. Rules see only this.
+import type { EscalationRow } from '../store/escalations';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
 
@@ -27,6 +28,8 @@ export interface TownQueries {
   agentsWithoutProgressSince(before: number): AgentRow[];
   /** Hooked agents with no live session (starting with none, or dead with no restart due) since before `before`. */
   staleHookedAgents(before: number): AgentRow[];
+  /** Unacked escalations last raised at or before `before` and re-raised fewer than `maxReraises` times. */
+  escalationsDueForReraise(before: number, maxReraises: number): EscalationRow[];
 }
 
 const WORK_TYPES = `('task','bug','feature','chore')`;
@@ -109,6 +112,11 @@ export function storeQueries(store: Store): TownQueries {
         `SELECT * FROM agents WHERE hook_bead_id IS NOT NULL AND coalesce(status_since, updated_at) < ?
          AND ((status = 'starting' AND session_id IS NULL) OR (status = 'dead' AND restart_at IS NULL))`,
         before,
+      ),
+    escalationsDueForReraise: (before, maxReraises) =>
+      store.all<EscalationRow>(
+        `SELECT * FROM escalations WHERE acked_at IS NULL AND last_raised_at <= ? AND raised_count <= ? ORDER BY last_raised_at LIMIT 200`,
+        before, maxReraises,
       ),
     orphanedInProgressBeads: () =>
       store.all<BeadRow>(

@@ -2,6 +2,7 @@
 // that should follow. No I/O here; actions are applied in one transaction afterwards.
 import type { Evidence } from '../../shared/events';
 import { backoffMs, type TownConfig } from './config';
+import { MAX_RERAISES } from '../store/escalations';
 import { stallEvidence } from './health';
 import type { TownQueries } from './queries';
 
@@ -16,7 +17,8 @@ export type Action =
   | { type: 'nudge_agent'; agent: string; evidence: Evidence }
   | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
-  | { type: 'release_stale_hook'; agent: string; evidence: Evidence };
+  | { type: 'release_stale_hook'; agent: string; evidence: Evidence }
+  | { type: 'reraise_escalation'; escalation: string };
 
 export interface RuleContext {
   q: TownQueries;
@@ -138,6 +140,10 @@ export const releaseStaleHooks: Rule = ({ q, now, config }) =>
     evidence: { summary: `${a.status} on ${a.hook_bead_id} with no live session for ${Math.round((now - (a.status_since ?? now)) / 60_000)} min`, source: 'health' },
   }));
 
+/** Nobody acked it within reescalate_after: it reaches the overseer again, at most twice. */
+export const reraiseUnackedEscalations: Rule = ({ q, now, config }) =>
+  q.escalationsDueForReraise(now - config['escalation.reescalate_after'], MAX_RERAISES).map((e) => ({ type: 'reraise_escalation', escalation: e.id }));
+
 export const RULES: Record<string, Rule> = {
   dispatchReadyBeads,
   retireFinishedSessions,
@@ -148,4 +154,5 @@ export const RULES: Record<string, Rule> = {
   restartDueAgents,
   watchAgentHealth,
   releaseStaleHooks,
+  reraiseUnackedEscalations,
 };

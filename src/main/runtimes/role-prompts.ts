@@ -30,6 +30,10 @@ export function rolePrompt(agent: AgentRow, bead: BeadView | null, prior: PriorW
   } else {
     lines.push('', 'Your hook is empty. Wait for work, or check mail with `town mail inbox`.');
   }
-  lines.push('', 'Other commands: town hook, town bead show ID, town bead create --title T, town mail send TO --subject S --body B.');
+  lines.push(
+    '',
+    'Other commands: town hook, town bead show ID, town bead create --title T, town mail send TO --subject S --body B,',
+    'town mail read ID, and town escalate --severity high --reason R "what is wrong" to tell the overseer while you keep working.',
+  );
   return lines.join('\n');
 }

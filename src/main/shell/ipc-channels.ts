@@ -5,4 +5,6 @@ export const IPC = {
   feed: 'overseer:feed',
   openTerminal: 'overseer:terminal.open',
   terminalPort: 'overseer:terminal.port',
+  /** Main → window: open this agent's terminal (a notification was clicked). */
+  openAgent: 'overseer:agent.open',
 } as const;

@@ -43,10 +43,7 @@ const MAIL_PRIORITY: Record<Severity, MailPriority> = { low: 'low', medium: 'nor
  */
 export function raiseEscalation(store: Store, e: NewEscalation, cooldownMs: number): string | null {
   const now = store.now();
-  const last = store.get<EscalationRow>(
-    `SELECT * FROM escalations WHERE reason = ? AND agent_id IS ? AND bead_id IS ? ORDER BY created_at DESC LIMIT 1`,
-    e.reason, e.agent, e.bead,
-  );
+  const last = latestEscalation(store, e.agent, e.bead, e.reason);
   if (last && (last.acked_at === null || now - last.last_raised_at < cooldownMs)) return null;
   const id = `esc-${randomBytes(5).toString('hex')}`;
   store.run(
@@ -61,4 +58,49 @@ export function raiseEscalation(store: Store, e: NewEscalation, cooldownMs: numb
   store.event({ type: 'escalation', agent: e.agent, bead: e.bead, payload: { reason: e.reason, id, severity: e.severity } });
   store.touch('escalation', id);
   return id;
+}
+
+/** Re-raised at most this many times (raised_count counts the first raise too). */
+export const MAX_RERAISES = 2;
+
+/** The overseer has seen it: it stops re-escalating and a new one of its kind may follow the cooldown. */
+export function ackEscalation(store: Store, id: string, by: string): EscalationRow | null {
+  const row = store.get<EscalationRow>('SELECT * FROM escalations WHERE id = ?', id);
+  if (!row) return null;
+  if (row.acked_at !== null) return row;
+  const now = store.now();
+  store.run('UPDATE escalations SET acked_at = ?, acked_by = ? WHERE id = ?', now, by, id);
+  store.event({ type: 'escalation.acked', agent: row.agent_id, bead: row.bead_id, payload: { id, by, reason: row.reason } });
+  store.touch('escalation', id);
+  return { ...row, acked_at: now, acked_by: by };
+}
+
+/** Nobody acked it in time: it reaches the overseer's inbox again, once more of its at most two times. */
+export function reraiseEscalation(store: Store, id: string): boolean {
+  const row = store.get<EscalationRow>('SELECT * FROM escalations WHERE id = ?', id);
+  if (!row || row.acked_at !== null || row.raised_count > MAX_RERAISES) return false;
+  const count = row.raised_count + 1;
+  store.run('UPDATE escalations SET raised_count = ?, last_raised_at = ? WHERE id = ?', count, store.now(), id);
+  sendMail(store, {
+    from: row.agent_id ?? row.source, to: OVERSEER,
+    subject: `${row.bead_id ? `${row.bead_id}: ` : ''}${row.reason} (raised ${count} times, not acked)`,
+    body: row.body, priority: MAIL_PRIORITY[row.severity], kind: 'escalation',
+  });
+  store.event({ type: 'escalation.reraised', agent: row.agent_id, bead: row.bead_id, payload: { id, reason: row.reason, severity: row.severity, count } });
+  store.touch('escalation', id);
+  return true;
+}
+
+export function listEscalations(store: Store, all: boolean): EscalationRow[] {
+  return store.all<EscalationRow>(
+    `SELECT * FROM escalations ${all ? '' : 'WHERE acked_at IS NULL'} ORDER BY last_raised_at DESC LIMIT 1000`,
+  );
+}
+
+/** The newest escalation of one (agent, bead, reason): the one a deduplicated raise folded into. */
+export function latestEscalation(store: Store, agent: string | null, bead: string | null, reason: string): EscalationRow | undefined {
+  return store.get<EscalationRow>(
+    `SELECT * FROM escalations WHERE reason = ? AND agent_id IS ? AND bead_id IS ? ORDER BY created_at DESC LIMIT 1`,
+    reason, agent, bead,
+  );
 }

@@ -13,3 +13,31 @@ export function sendMail(store: Store, m: { from: string; to: string; subject: s
   store.touch('mail', id);
   return id;
 }
+
+export interface MailStateRow {
+  id: string;
+  to_addr: string;
+  read_at: number | null;
+  acked_at: number | null;
+}
+
+/** Marks a message read (the first time only) by its recipient. */
+export function markMailRead(store: Store, id: string, by: string): void {
+  const now = store.now();
+  if (store.run('UPDATE mail SET read_at = ? WHERE id = ? AND read_at IS NULL', now, id).changes === 0) return;
+  store.event({ type: 'mail.read', agent: by.includes('/') ? by : null, payload: { id, by } });
+  store.touch('mail', id);
+}
+
+/** Acknowledged: handled, not only seen. An ack reads it too. */
+export function ackMail(store: Store, id: string, by: string): void {
+  markMailRead(store, id, by);
+  if (store.run('UPDATE mail SET acked_at = ? WHERE id = ? AND acked_at IS NULL', store.now(), id).changes === 0) return;
+  store.event({ type: 'mail.acked', agent: by.includes('/') ? by : null, payload: { id, by } });
+  store.touch('mail', id);
+}
+
+/** Mail this sender sent since `since` (indexed by sender, for the rate limit). */
+export function mailSentSince(store: Store, from: string, since: number): number {
+  return store.get<{ n: number }>('SELECT count(*) AS n FROM mail WHERE from_addr = ? AND created_at > ?', from, since)!.n;
+}

@@ -239,4 +239,13 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX agents_by_status ON agents(status);
     `,
   },
+  {
+    // escalate helper: renumber on merge if another migration 4 lands first.
+    version: 4,
+    name: 'mail by sender (rate limit)',
+    sql: `
+      -- mail.send counts a sender's last minute of mail: a per-sender index keeps that cheap.
+      CREATE INDEX mail_by_sender ON mail(from_addr, created_at);
+    `,
+  },
 ];

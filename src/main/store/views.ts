@@ -305,6 +305,7 @@ export function mailView(r: MailRow): MailView {
     kind: r.kind,
     created_at: iso(r.created_at),
     read_at: isoOrNull(r.read_at),
+    acked_at: isoOrNull(r.acked_at),
   };
 }
 

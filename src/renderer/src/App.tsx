@@ -14,6 +14,7 @@ import { Settings } from './views/Settings';
 import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
 import { ActionScope, DisconnectedBanner } from './components/Connection';
+import { useAttentionNotifications, useNotifyPermission, useTitleBadge } from './state/alerts';
 
 const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
 function useSystemDark(): boolean {
@@ -44,6 +45,9 @@ export function App() {
   const problemCount = useTown((s) => problemsOf(s.entities, s.status).length);
   const townName = useTown((s) => s.status?.town.split('/').filter(Boolean).pop() ?? 'town');
   const dark = useDark();
+  const notifications = useNotifyPermission();
+  useTitleBadge();
+  useAttentionNotifications();
 
   useEffect(() => {
     document.documentElement.dataset.theme = dark ? 'dark' : 'light';
@@ -104,6 +108,16 @@ export function App() {
           <button className="ghost" onClick={() => useUi.setState({ paletteOpen: true })}>
             Commands <kbd>Ctrl K</kbd>
           </button>
+          {notifications.supported && (
+            <button
+              className="ghost notify-toggle"
+              disabled={notifications.permission !== 'default'}
+              onClick={notifications.ask}
+              title="A notification when an agent waits for you or an urgent escalation arrives"
+            >
+              {notifications.permission === 'granted' ? 'Notifications on' : notifications.permission === 'denied' ? 'Notifications blocked' : 'Notify me'}
+            </button>
+          )}
           <div className={`conn conn-${connection}`} role="status">
             {connection === 'open' ? (synced ? 'connected' : 'syncing…') : connection === 'reconnecting' ? 'reconnecting…' : connection}
           </div>

@@ -7,6 +7,7 @@ import { WebBackend } from '../../shared/web-backend';
 import { App } from './App';
 import { IpcBackend } from './backend/ipc-backend';
 import { syncTown } from './state/town-store';
+import { openTerminal } from './state/ui-store';
 import './styles.css';
 
 declare global {
@@ -36,6 +37,8 @@ async function diagnose(): Promise<string | null> {
 }
 
 void syncTown(connect());
+// A click on one of the desktop app's notifications opens that agent's terminal here.
+window.overseer?.onOpenAgent?.((agent) => openTerminal(agent));
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -52,24 +52,30 @@ export function agentOf(entities: Entities, bead: BeadView): AgentView | null {
   return entities.agent.list().find((a) => a.hook === bead.id) ?? null;
 }
 
+/** What the overseer can do about a problem from its row. */
+export type ProblemAction = 'answer' | 'nudge' | 'restart' | 'reopen' | 'ack' | 'open-agent';
+
 export interface Problem {
   key: string;
   severity: 'high' | 'medium';
   title: string;
   detail: string;
+  /** Why the town thinks so, in a sentence (the agent's or the escalation's evidence). */
+  evidence?: string;
   /** Where clicking takes the overseer. */
-  target: { bead?: string; agent?: string; view?: string };
+  target: { bead?: string; agent?: string; view?: string; escalation?: string };
+  actions: ProblemAction[];
 }
 
 // Selectors run on every store change; the problem list is recomputed only when its inputs change.
-let lastProblems: { agent: unknown; bead: unknown; mr: unknown; status: unknown; out: Problem[] } | null = null;
+let lastProblems: { agent: unknown; bead: unknown; mr: unknown; escalation: unknown; status: unknown; out: Problem[] } | null = null;
 
 /** Problems first: agents waiting for input, dead or stalled agents, failed beads and MRs, violations. */
 export function problemsOf(entities: Entities, status: TownStatus | null): Problem[] {
   const l = lastProblems;
-  if (l && l.agent === entities.agent && l.bead === entities.bead && l.mr === entities.merge_request && l.status === status) return l.out;
+  if (l && l.agent === entities.agent && l.bead === entities.bead && l.mr === entities.merge_request && l.escalation === entities.escalation && l.status === status) return l.out;
   const out = computeProblems(entities, status);
-  lastProblems = { agent: entities.agent, bead: entities.bead, mr: entities.merge_request, status, out };
+  lastProblems = { agent: entities.agent, bead: entities.bead, mr: entities.merge_request, escalation: entities.escalation, status, out };
   return out;
 }
 
@@ -78,20 +84,32 @@ const failedBeadProblems: BucketMemo<BeadView, Problem> = new WeakMap();
 function computeProblems(entities: Entities, status: TownStatus | null): Problem[] {
   const out: Problem[] = [];
   for (const a of entities.agent.list()) {
-    if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
-    else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: a.hook ? `on ${a.hook}` : a.id, target: { agent: a.id } });
-    else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, target: { agent: a.id } });
+    const on = a.hook ? `on ${a.hook}` : a.id;
+    const evidence = a.evidence?.summary;
+    if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: on, evidence, target: { agent: a.id }, actions: ['answer'] });
+    else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: on, evidence, target: { agent: a.id }, actions: ['nudge', 'restart'] });
+    else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, evidence, target: { agent: a.id }, actions: a.hook ? ['restart'] : [] });
   }
-  out.push(...entities.bead.select(failedBeadProblems, (b): Problem | undefined => (b.status === 'failed' && isWorkBead(b) ? { key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id } } : undefined)));
+  for (const e of entities.escalation.list()) {
+    if (e.acked_at !== null) continue;
+    const who = [e.agent ?? e.source, e.bead].filter(Boolean).join(' on ');
+    out.push({
+      key: `esc:${e.id}`, severity: e.severity === 'high' || e.severity === 'critical' ? 'high' : 'medium',
+      title: `Escalation (${e.severity}): ${e.reason}`, detail: who + (e.raised_count > 1 ? ` · raised ${e.raised_count}×` : ''),
+      evidence: e.evidence.summary, target: { agent: e.agent ?? undefined, bead: e.bead ?? undefined, escalation: e.id },
+      actions: e.agent ? ['ack', 'open-agent'] : ['ack'],
+    });
+  }
+  out.push(...entities.bead.select(failedBeadProblems, (b): Problem | undefined => (b.status === 'failed' && isWorkBead(b) ? { key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id }, actions: ['reopen'] } : undefined)));
   for (const mr of entities.merge_request.list()) {
     if (mr.state === 'failed' && mr.failure?.type !== 'cancelled') {
-      out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} failed`, detail: mr.failure ? `${mr.failure.type}: ${lastLine(mr.failure.tail)}` : mr.branch, target: { bead: mr.bead } });
+      out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} failed`, detail: mr.failure ? `${mr.failure.type}: ${lastLine(mr.failure.tail)}` : mr.branch, target: { bead: mr.bead }, actions: [] });
     } else if (mr.state === 'blocked') {
-      out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} is blocked`, detail: mr.blocked_reason ?? '', target: { bead: mr.bead } });
+      out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} is blocked`, detail: mr.blocked_reason ?? '', target: { bead: mr.bead }, actions: [] });
     }
   }
   for (const v of status?.reconciler.violations ?? []) {
-    out.push({ key: `inv:${v}`, severity: 'high', title: 'Invariant violated', detail: v, target: {} });
+    out.push({ key: `inv:${v}`, severity: 'high', title: 'Invariant violated', detail: v, target: {}, actions: [] });
   }
   return out.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'high' ? -1 : 1));
 }

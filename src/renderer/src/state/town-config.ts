@@ -29,6 +29,7 @@ export const SETTING_GROUPS = [
   { prefix: 'town', title: 'Town', about: 'Capacity and the reconciler’s clock.' },
   { prefix: 'health', title: 'Agent health', about: 'When a quiet agent is nudged, escalated or stopped, and how exits and crashes are retried.' },
   { prefix: 'escalation', title: 'Escalations', about: 'How often the same problem may reach you.' },
+  { prefix: 'mail', title: 'Mail', about: 'How much mail one sender may send.' },
   { prefix: 'gc', title: 'Clean-up', about: 'What is removed when no longer used (never uncommitted work).' },
   { prefix: 'refinery', title: 'Refinery', about: 'The merge queue.' },
   { prefix: 'agents', title: 'Agents', about: 'How agent sessions run.' },

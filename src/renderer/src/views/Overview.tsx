@@ -5,6 +5,7 @@ import type { EventView } from '../../../shared/domain';
 import { describeEvent } from '../../../shared/event-text';
 import { Ago } from '../components/time';
 import { agentTone, Empty, mrTone, Pill, Progress } from '../components/bits';
+import { ProblemRow } from '../components/ProblemRow';
 import { getBackend, useTown } from '../state/town-store';
 import { problemsOf } from '../state/selectors';
 import { goTo, openBead, openTerminal } from '../state/ui-store';
@@ -62,15 +63,7 @@ export function Overview() {
         ) : (
           <ul className="rows">
             {problems.map((p) => (
-              <li key={p.key} className={`row problem sev-${p.severity}`}>
-                <button
-                  className="row-main"
-                  onClick={() => (p.target.agent ? openTerminal(p.target.agent) : p.target.bead ? openBead(p.target.bead) : undefined)}
-                >
-                  <strong>{p.title}</strong>
-                  <span className="muted">{p.detail}</span>
-                </button>
-              </li>
+              <ProblemRow key={p.key} p={p} />
             ))}
           </ul>
         )}
