@@ -98,7 +98,7 @@ const sessionActivity: Handler<'session.activity'> = ({ store }, e, p) => {
 };
 
 const sessionProgress: Handler<'session.progress'> = ({ store }, e, p) => {
-  noteAgentProgress(store, e.agent_id!, p.session, e.created_at, 'screen changed');
+  noteAgentProgress(store, e.agent_id!, p.session, e.created_at, p.source === 'git' ? 'git state changed' : 'screen changed');
   return [];
 };
 
