@@ -5,6 +5,7 @@ import { beadHandlers } from './beads';
 import { configHandlers } from './config';
 import type { Handlers } from './context';
 import { convoyHandlers } from './convoys';
+import { doctorHandlers } from './doctor';
 import { mailHandlers } from './mail';
 import { mergeQueueHandlers } from './merge-queue';
 import { rigHandlers } from './rigs';
@@ -14,6 +15,7 @@ export type { EngineContext } from './context';
 
 export const handlers: Handlers = {
   ...townHandlers,
+  ...doctorHandlers,
   ...configHandlers,
   ...rigHandlers,
   ...beadHandlers,
