@@ -67,8 +67,9 @@ const liveSessionHasOwner: Check = (store) =>
 const oneMergeInFlightPerRig: Check = (store) =>
   store
     .all<{ rig: string; n: number; mrs: string }>(
-      `SELECT rig_id AS rig, count(*) AS n, group_concat(id, ', ') AS mrs FROM merge_requests
-       WHERE state IN ('merging','testing') GROUP BY rig_id HAVING n > 1`,
+      // Per rig, through the (rig_id, state) index: merged MRs pile up and are never read.
+      `SELECT r.id AS rig, count(*) AS n, group_concat(m.id, ', ') AS mrs FROM rigs r
+       JOIN merge_requests m ON m.rig_id = r.id AND m.state IN ('merging','testing') GROUP BY r.id HAVING n > 1`,
     )
     .map((r) => ({ invariant: 3, key: `3:${r.rig}`, message: `rig ${r.rig} has ${r.n} merge requests in flight (${r.mrs})` }));
 
@@ -85,7 +86,8 @@ const inReviewHasLiveMergeRequest: Check = (store) =>
 const terminalBeadHasNoLiveAgent: Check = (store) =>
   store
     .all<{ id: string; status: string; agent: string }>(
-      `SELECT b.id, b.status, a.id AS agent FROM agents a JOIN beads b ON b.id = a.hook_bead_id
+      // From the few live agents to their beads (CROSS JOIN keeps that order): closed beads are many.
+      `SELECT b.id, b.status, a.id AS agent FROM agents a CROSS JOIN beads b ON b.id = a.hook_bead_id
        WHERE a.status IN ${LIVE_AGENT} AND b.status IN ('closed','failed')`,
     )
     .map((r) => ({ invariant: 5, key: `5:${r.id}`, bead: r.id, agent: r.agent, message: `${r.id} is ${r.status} but ${r.agent} still runs on it` }));
@@ -93,9 +95,10 @@ const terminalBeadHasNoLiveAgent: Check = (store) =>
 const landedConvoyIsClosed: Check = (store) =>
   store
     .all<{ id: string; open: string }>(
-      `SELECT c.id, group_concat(b.id || ' ' || b.status, ', ') AS open FROM convoys c
-       JOIN convoy_members m ON m.convoy_id = c.id JOIN beads b ON b.id = m.bead_id
-       WHERE c.status = 'landed' AND b.status <> 'closed' GROUP BY c.id`,
+      // From the beads not closed (current work) to landed convoys: landed history only grows.
+      `SELECT c.id, group_concat(b.id || ' ' || b.status, ', ') AS open FROM beads b
+       CROSS JOIN convoy_members m ON m.bead_id = b.id CROSS JOIN convoys c ON c.id = m.convoy_id
+       WHERE b.status IN ('open','in_progress','in_review','failed') AND c.status = 'landed' GROUP BY c.id`,
     )
     .map((c) => ({ invariant: 6, key: `6:${c.id}`, message: `landed convoy ${c.id} has members not closed: ${c.open}` }));
 
