@@ -1,5 +1,6 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
+import type { DoctorReport } from '../shared/doctor';
 import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
@@ -106,6 +107,33 @@ export function statusText(s: TownStatus): string {
     `  reconciler: ${s.reconciler.ticks} ticks, last ${s.reconciler.last_tick_ms} ms`,
     `  memory:     ${s.memory.rss_mb} MB rss`,
     ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => line`    ! ${v}`)] : []),
+  ].join('\n');
+}
+
+/** `town doctor`: invariants first (what is wrong), then the reconciler's ticks, then each agent's health. */
+export function doctorText(d: DoctorReport): string {
+  const t = d.ticks;
+  const actions = Object.entries(t.actions).map(([type, n]) => line`${type} ${n}`).join(', ') || 'none';
+  const agents = d.agents.map((a) => [
+    a.id,
+    a.status,
+    ago(a.since),
+    a.hook ?? '-',
+    a.last_progress ? `${ago(a.last_progress.at)} (${a.last_progress.source})` : ago(a.last_progress_at),
+    a.nudged_at ? ago(a.nudged_at) : '-',
+    a.evidence?.summary ?? a.last_progress?.summary ?? '',
+  ]);
+  return [
+    d.invariants.violations.length
+      ? [line`invariants: ${d.invariants.violations.length} violated`, ...d.invariants.violations.map((v) => line`  ! [${v.invariant}] ${v.message}`)].join('\n')
+      : 'invariants: all hold',
+    '',
+    line`reconciler: last ${t.count} ticks, p50 ${t.p50_ms} ms, max ${t.max_ms} ms, ${t.events} events drained`,
+    line`  actions:  ${actions}`,
+    line`  effects:  ${t.effects_ok} ok, ${t.effects_failed} failed`,
+    '',
+    'agents:',
+    table(agents, ['AGENT', 'STATUS', 'SINCE', 'HOOK', 'LAST PROGRESS', 'NUDGED', 'EVIDENCE']),
   ].join('\n');
 }
 

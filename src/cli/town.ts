@@ -115,7 +115,7 @@ const HELP = `town — drive an Overseer town
 Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
-Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status
+Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · doctor
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
@@ -259,6 +259,11 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       const s = await conn.call('town.status', {});
       print(json, s, () => fmt.statusText(s));
       return 0;
+    }
+    case 'doctor': {
+      const d = await conn.call('town.doctor', {});
+      print(json, d, () => fmt.doctorText(d));
+      return d.invariants.violations.length ? 1 : 0;
     }
     // Configuration: `town config [list]`, `get KEY`, `set KEY VALUE` (keys or their old aliases).
     case 'config':

@@ -27,6 +27,7 @@ import {
   type TownConfigView,
   type TownStatus,
 } from './domain';
+import type { DoctorReport } from './doctor';
 
 /** Who may call a method: the overseer's token, an agent's session token, or either. */
 export type Access = 'overseer' | 'agent' | 'any';
@@ -54,6 +55,7 @@ function method<I extends z.ZodType>(access: Access, input: I) {
 export const api = {
   'town.status': method('overseer', empty),
   'town.snapshot': method('overseer', empty),
+  'town.doctor': method('overseer', empty),
   'town.config': method(
     'overseer',
     z.object({
@@ -236,6 +238,7 @@ export type ApiParsedInput<M extends ApiMethod> = z.output<(typeof api)[M]['inpu
 export interface ApiOutputs {
   'town.status': TownStatus;
   'town.snapshot': Snapshot;
+  'town.doctor': DoctorReport;
   'town.config': TownConfigView;
   'events.list': EventView[];
   'rig.add': RigView;

@@ -32,6 +32,12 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(`done (${text(p.status) ?? 'completed'})`, text(p.summary));
     case 'agent.done_ignored':
       return `a done for a bead it no longer holds (hook: ${text(p.hook) ?? 'none'}), ignored`;
+    case 'session.progress':
+      return text(p.summary) ?? (text(p.source) ? `progress (${text(p.source)})` : 'progress');
+    case 'invariant.violated':
+      return joined(`invariant ${text(p.invariant) ?? '?'} violated`, text(p.message));
+    case 'invariant.cleared':
+      return joined(`invariant ${text(p.invariant) ?? '?'} holds again`, text(p.message));
     case 'session.waiting':
       return joined('needs input', evidenceOf(p));
     case 'session.spawn_failed':

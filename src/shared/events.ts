@@ -32,10 +32,14 @@ export const EVENT_PAYLOADS = {
   }),
   'session.activity': z.object({ session: id }),
   /**
-   * The session's screen changed in a way that counts as progress (not a spinner), or, with
-   * `source: 'runtime'`, the agent's runtime said it goes on (`town signal working`).
+   * Progress: the session's screen changed in a way that is not a spinner (default), the
+   * worktree's git state changed, or the agent's runtime said it goes on (`town signal working`).
    */
-  'session.progress': z.object({ session: id, last_lines: z.array(z.string()).optional(), source: z.literal('runtime').optional() }),
+  'session.progress': z.object({
+    session: id, last_lines: z.array(z.string()).optional(),
+    /** What changed, and a line saying how. */
+    source: z.enum(['screen', 'git', 'runtime']).optional(), summary: z.string().optional(),
+  }),
   /** The session's agent needs a human: it sits at a terminal read, or rang a notification. */
   'session.waiting': z.object({ session: id, evidence }),
   /** Someone typed into the session (a viewer or an answer from the UI). */
@@ -89,6 +93,9 @@ export const EVENT_PAYLOADS = {
   'rig.updated': z.object({ rig: id, fields: z.array(z.string()) }),
   'config.set': z.object({ key: z.string(), value: z.unknown() }),
   'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
+  /** Seen after a tick; recorded once per distinct violation until it clears. */
+  'invariant.violated': z.object({ invariant: z.number(), key: z.string(), message: z.string() }),
+  'invariant.cleared': z.object({ invariant: z.number(), key: z.string(), message: z.string() }),
   'worktree.resumed': z.object({ continued_from: maybe(z.string()), removed_locks: z.array(z.string()).default([]) }),
 } as const;
 

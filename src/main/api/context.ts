@@ -1,6 +1,7 @@
 // What every command module shares: the engine context handlers run against, and the
 // handler types derived from the contract in src/shared/api.ts.
 import type { ApiMethod, ApiOutput, ApiParsedInput, Caller } from '../../shared/api';
+import type { InvariantViolation, TickSummary } from '../../shared/doctor';
 import { OVERSEER } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { requireAgent } from '../store/agents';
@@ -11,7 +12,7 @@ import { beadView, getBead, type AgentRow } from '../store/views';
 export interface EngineContext {
   store: Store;
   townDir: string;
-  reconcilerMetrics(): { ticks: number; lastTickMs: number; violations: string[] };
+  reconcilerMetrics(): { ticks: number; lastTickMs: number; violations: InvariantViolation[]; recent: { summary(): TickSummary } };
   /** Kill-then-status for an agent's live session; resolves after the store reflects it. */
   stopAgentSession(agentId: string, reason: string): Promise<boolean>;
   writeToAgent(agentId: string, data: string): number;

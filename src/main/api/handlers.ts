@@ -5,6 +5,7 @@ import { beadHandlers } from './beads';
 import { configHandlers } from './config';
 import type { Handlers } from './context';
 import { convoyHandlers } from './convoys';
+import { doctorHandlers } from './doctor';
 import { escalationHandlers } from './escalations';
 import { mailHandlers } from './mail';
 import { mergeQueueHandlers } from './merge-queue';
@@ -15,6 +16,7 @@ export type { EngineContext } from './context';
 
 export const handlers: Handlers = {
   ...townHandlers,
+  ...doctorHandlers,
   ...configHandlers,
   ...rigHandlers,
   ...beadHandlers,

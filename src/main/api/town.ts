@@ -56,7 +56,7 @@ export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'events.li
       counts,
       agents,
       memory: { rss_mb: Math.round(mem.rss / 1048576), heap_mb: Math.round(mem.heapUsed / 1048576) },
-      reconciler: { ticks: m.ticks, last_tick_ms: Math.round(m.lastTickMs * 100) / 100, violations: m.violations },
+      reconciler: { ticks: m.ticks, last_tick_ms: Math.round(m.lastTickMs * 100) / 100, violations: m.violations.map((v) => v.message) },
     };
   },
 

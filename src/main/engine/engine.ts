@@ -21,6 +21,7 @@ import { setMergeRequestState } from '../store/merge-requests';
 import { Store } from '../store/store';
 import { getAgent, type SessionRow } from '../store/views';
 import { AttentionWatch } from './attention-watch';
+import { GitProgressWatch } from './git-progress';
 import { TownEffects } from './effect-runner';
 import { nodeLauncher, townCliPath } from './resources';
 import { acquireLock, ensureOverseerToken, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
@@ -49,6 +50,7 @@ export class Engine {
   readonly streams: StreamHost;
   private readonly log: (line: string) => void;
   private readonly attention: AttentionWatch;
+  private readonly gitProgress: GitProgressWatch;
   private closed = false;
 
   private constructor(o: EngineOptions, paths: TownPaths, releaseLock: () => void) {
@@ -66,6 +68,7 @@ export class Engine {
     });
     this.effects = new TownEffects(this.store, this.host, paths);
     this.attention = new AttentionWatch(this.store, this.host, clock, this.log);
+    this.gitProgress = new GitProgressWatch(this.store, clock, this.log);
     this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
     const token = readOverseerToken(paths);
     if (!token) throw new Error(`${paths.token} is missing or empty`);
@@ -92,6 +95,7 @@ export class Engine {
     await this.recoverPreviousRun();
     this.reconciler.start();
     this.attention.start();
+    this.gitProgress.start();
     if (o.socket !== false) {
       this.control = new ControlServer(this.paths.socket, this.dispatcher, this.streams, this.log);
       await this.control.listen();
@@ -104,6 +108,7 @@ export class Engine {
     this.closed = true;
     await this.control?.close();
     this.attention.stop();
+    this.gitProgress.stop();
     await this.reconciler.stop();
     await this.host.stopAll('shutdown');
     await this.host.dispose();

@@ -97,8 +97,10 @@ const sessionActivity: Handler<'session.activity'> = ({ store }, e, p) => {
   return [];
 };
 
+const PROGRESS_CAUSE = { screen: 'screen changed', git: 'git state changed', runtime: 'the runtime reports it goes on' } as const;
+
 const sessionProgress: Handler<'session.progress'> = ({ store }, e, p) => {
-  noteAgentProgress(store, e.agent_id!, p.session, e.created_at, p.source === 'runtime' ? 'the runtime reports it goes on' : 'screen changed', p.source);
+  noteAgentProgress(store, e.agent_id!, p.session, e.created_at, PROGRESS_CAUSE[p.source ?? 'screen'], p.source);
   return [];
 };
 

@@ -9,7 +9,7 @@ import { getAgent } from '../store/views';
 
 const ANSWERABLE = new Set(['working', 'stalled', 'waiting']);
 
-export function noteAgentProgress(store: Store, agentId: string, session: string, at: number, cause: string, source?: 'runtime') {
+export function noteAgentProgress(store: Store, agentId: string, session: string, at: number, cause: string, source?: 'screen' | 'git' | 'runtime') {
   const agent = getAgent(store, agentId);
   if (!agent || agent.session_id !== session) return;
   recordProgress(store, agentId, at);

@@ -1,29 +1,117 @@
-// The invariants of domain.md, checked after every tick. Each returns what it found wrong.
+// The invariants of domain.md, checked after every tick against the store alone (no I/O).
+// Each violation has a key that stays the same while the same thing is wrong, so the
+// reconciler can record it once when it appears and once when it clears.
+// Invariant 7 (a target branch moves only by the refinery's compare-and-swap) needs git
+// and is checked by the refinery, not here.
+import type { InvariantViolation } from '../../shared/doctor';
 import type { Store } from '../store/store';
 
-export function checkInvariants(store: Store): string[] {
-  const found: string[] = [];
-  for (const r of store.all<{ hook_bead_id: string; n: number }>(
-    `SELECT hook_bead_id, count(*) AS n FROM agents WHERE hook_bead_id IS NOT NULL GROUP BY hook_bead_id HAVING n > 1`,
-  )) found.push(`one agent per bead: ${r.hook_bead_id} is hooked by ${r.n} agents`);
+/** Statuses in which an agent runs (or is about to run) its hooked bead. */
+const LIVE_AGENT = `('starting','working','waiting','stalled')`;
+/** Statuses in which an agent must own a live session. */
+const RUNNING_AGENT = `('working','waiting','stalled')`;
+/**
+ * A session spawned for a launch that was superseded is stopped by a side effect; its exit
+ * arrives a tick or more later. Only a session unowned for longer than this is a violation.
+ */
+export const ORPHAN_SESSION_GRACE_MS = 60_000;
 
-  for (const a of store.all<{ id: string }>(
-    `SELECT a.id FROM agents a LEFT JOIN sessions s ON s.id = a.session_id
-     WHERE a.status = 'working' AND (a.hook_bead_id IS NULL OR s.id IS NULL OR s.ended_at IS NOT NULL)`,
-  )) found.push(`working agent ${a.id} has no hook or no live session`);
+type Check = (store: Store) => InvariantViolation[];
 
-  for (const r of store.all<{ rig_id: string; n: number }>(
-    `SELECT rig_id, count(*) AS n FROM merge_requests WHERE state IN ('merging','testing') GROUP BY rig_id HAVING n > 1`,
-  )) found.push(`rig ${r.rig_id} has ${r.n} merge requests in flight`);
+const oneAgentPerBead: Check = (store) => [
+  ...store
+    .all<{ bead: string; n: number; agents: string }>(
+      `SELECT hook_bead_id AS bead, count(*) AS n, group_concat(id, ', ') AS agents FROM agents
+       WHERE hook_bead_id IS NOT NULL GROUP BY hook_bead_id HAVING n > 1`,
+    )
+    .map((r) => ({ invariant: 1, key: `1:hook:${r.bead}`, bead: r.bead, message: `${r.bead} is hooked by ${r.n} agents (${r.agents})` })),
+  ...store
+    .all<{ bead: string; n: number; agents: string }>(
+      `SELECT bead_id AS bead, count(DISTINCT agent_id) AS n, group_concat(DISTINCT agent_id) AS agents FROM sessions
+       WHERE ended_at IS NULL AND kind = 'agent' AND bead_id IS NOT NULL GROUP BY bead_id HAVING n > 1`,
+    )
+    .map((r) => ({ invariant: 1, key: `1:sessions:${r.bead}`, bead: r.bead, message: `${r.bead} has live sessions of ${r.n} agents (${r.agents})` })),
+];
 
-  for (const b of store.all<{ id: string }>(
-    `SELECT b.id FROM beads b WHERE b.status = 'in_review' AND NOT EXISTS (
-       SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))`,
-  )) found.push(`${b.id} is in review without a live merge request`);
+const runningAgentHasHookAndSession: Check = (store) => {
+  const out: InvariantViolation[] = [];
+  for (const a of store.all<{ id: string; status: string; hook: string | null; session: string | null; ended: number | null; known: string | null }>(
+    `SELECT a.id, a.status, a.hook_bead_id AS hook, a.session_id AS session, s.ended_at AS ended, s.id AS known
+     FROM agents a LEFT JOIN sessions s ON s.id = a.session_id WHERE a.status IN ${RUNNING_AGENT}`,
+  )) {
+    if (!a.hook) out.push({ invariant: 2, key: `2:no-hook:${a.id}`, agent: a.id, message: `${a.status} agent ${a.id} has no hooked bead` });
+    if (!a.session || !a.known || a.ended !== null) {
+      const detail = !a.session ? 'none recorded' : !a.known ? `${a.session} is not on record` : `${a.session} ended`;
+      out.push({ invariant: 2, key: `2:no-session:${a.id}`, agent: a.id, ...(a.hook ? { bead: a.hook } : {}), message: `${a.status} agent ${a.id} has no live session (${detail})` });
+    }
+  }
+  return out;
+};
 
-  for (const c of store.all<{ id: string }>(
-    `SELECT c.id FROM convoys c WHERE c.status = 'landed' AND EXISTS (
-       SELECT 1 FROM convoy_members m JOIN beads b ON b.id = m.bead_id WHERE m.convoy_id = c.id AND b.status <> 'closed')`,
-  )) found.push(`landed convoy ${c.id} has unclosed members`);
-  return found;
+const liveSessionHasOwner: Check = (store) =>
+  store
+    .all<{ id: string; agent: string; bead: string | null; known: string | null }>(
+      `SELECT s.id, s.agent_id AS agent, s.bead_id AS bead, a.id AS known FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id
+       WHERE s.ended_at IS NULL AND s.kind = 'agent' AND s.started_at < ?
+         AND (a.id IS NULL OR a.session_id IS NOT s.id)`,
+      store.now() - ORPHAN_SESSION_GRACE_MS,
+    )
+    .map((s) => ({
+      invariant: 2,
+      key: `2:orphan:${s.id}`,
+      agent: s.agent,
+      ...(s.bead ? { bead: s.bead } : {}),
+      message: s.known ? `live session ${s.id} is not the session of its agent ${s.agent}` : `live session ${s.id} belongs to no agent (${s.agent} is not in the store)`,
+    }));
+
+const oneMergeInFlightPerRig: Check = (store) =>
+  store
+    .all<{ rig: string; n: number; mrs: string }>(
+      // Per rig, through the (rig_id, state) index: merged MRs pile up and are never read.
+      `SELECT r.id AS rig, count(*) AS n, group_concat(m.id, ', ') AS mrs FROM rigs r
+       JOIN merge_requests m ON m.rig_id = r.id AND m.state IN ('merging','testing') GROUP BY r.id HAVING n > 1`,
+    )
+    .map((r) => ({ invariant: 3, key: `3:${r.rig}`, message: `rig ${r.rig} has ${r.n} merge requests in flight (${r.mrs})` }));
+
+const inReviewHasLiveMergeRequest: Check = (store) =>
+  store
+    .all<{ id: string }>(
+      `SELECT b.id FROM beads b WHERE b.status = 'in_review' AND NOT EXISTS (
+         SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))`,
+    )
+    .map((b) => ({ invariant: 4, key: `4:${b.id}`, bead: b.id, message: `${b.id} is in review without a live merge request` }));
+
+// Invariant 5 holds by construction (the bead writer's transition table); what the store
+// can still show is a live agent working on a bead that is already terminal.
+const terminalBeadHasNoLiveAgent: Check = (store) =>
+  store
+    .all<{ id: string; status: string; agent: string }>(
+      // From the few live agents to their beads (CROSS JOIN keeps that order): closed beads are many.
+      `SELECT b.id, b.status, a.id AS agent FROM agents a CROSS JOIN beads b ON b.id = a.hook_bead_id
+       WHERE a.status IN ${LIVE_AGENT} AND b.status IN ('closed','failed')`,
+    )
+    .map((r) => ({ invariant: 5, key: `5:${r.id}`, bead: r.id, agent: r.agent, message: `${r.id} is ${r.status} but ${r.agent} still runs on it` }));
+
+const landedConvoyIsClosed: Check = (store) =>
+  store
+    .all<{ id: string; open: string }>(
+      // From the beads not closed (current work) to landed convoys: landed history only grows.
+      `SELECT c.id, group_concat(b.id || ' ' || b.status, ', ') AS open FROM beads b
+       CROSS JOIN convoy_members m ON m.bead_id = b.id CROSS JOIN convoys c ON c.id = m.convoy_id
+       WHERE b.status IN ('open','in_progress','in_review','failed') AND c.status = 'landed' GROUP BY c.id`,
+    )
+    .map((c) => ({ invariant: 6, key: `6:${c.id}`, message: `landed convoy ${c.id} has members not closed: ${c.open}` }));
+
+const CHECKS: Check[] = [
+  oneAgentPerBead,
+  runningAgentHasHookAndSession,
+  liveSessionHasOwner,
+  oneMergeInFlightPerRig,
+  inReviewHasLiveMergeRequest,
+  terminalBeadHasNoLiveAgent,
+  landedConvoyIsClosed,
+];
+
+export function checkInvariants(store: Store): InvariantViolation[] {
+  return CHECKS.flatMap((check) => check(store));
 }

@@ -1,6 +1,7 @@
 // The loop that owns every state change that is not a direct command:
 // drain events (one transaction each) → pure rules → apply actions (one transaction)
 // → side effects after commit → invariants.
+import type { InvariantViolation, TickMetrics } from '../../shared/doctor';
 import { parseEventPayload, type ParsedEvent } from '../../shared/events';
 import type { Store } from '../store/store';
 import type { EventRow } from '../store/views';
@@ -12,6 +13,8 @@ import { handleEvent } from './event-handlers';
 import { checkInvariants } from './invariants';
 import { storeQueries } from './queries';
 import { RULES, type Action, type Rule } from './rules';
+import { describeTick, TickLog } from './tick-log';
+import { ViolationLedger } from './violation-ledger';
 
 const MAX_EVENT_ATTEMPTS = 3;
 
@@ -31,7 +34,7 @@ export interface TickReport {
   actions: Action[];
   effects: Effect[];
   ruleErrors: string[];
-  violations: string[];
+  violations: InvariantViolation[];
   ms: number;
 }
 
@@ -44,7 +47,13 @@ export class Reconciler {
   private unsubscribe: (() => void) | null = null;
   private inFlight = new Set<Promise<void>>();
   private stopped = true;
-  readonly metrics = { ticks: 0, eventsDrained: 0, actions: 0, effectsOk: 0, effectsFailed: 0, lastTickMs: 0, violations: [] as string[] };
+  readonly metrics = {
+    ticks: 0, eventsDrained: 0, actions: 0, effectsOk: 0, effectsFailed: 0, lastTickMs: 0,
+    violations: [] as InvariantViolation[],
+    /** The last passes, for `town doctor`. */
+    recent: new TickLog(),
+  };
+  private readonly ledger = new ViolationLedger();
 
   constructor(options: ReconcilerOptions) {
     this.o = { rules: RULES, debounceMs: 3, ...options };
@@ -111,6 +120,7 @@ export class Reconciler {
   private pass(o: { rules: boolean } = { rules: true }): TickReport {
     const { store } = this.o;
     const started = performance.now();
+    const startedAt = store.now();
     const config = readConfig(store);
     const effects: Effect[] = [];
     let events = 0;
@@ -177,13 +187,30 @@ export class Reconciler {
         this.o.log?.(`applying actions failed: ${(err as Error).message}`);
       }
     }
-    for (const effect of effects) this.launch(effect);
+    const byType: Record<string, number> = {};
+    for (const a of actions) byType[a.type] = (byType[a.type] ?? 0) + 1;
+    const tick: TickMetrics = {
+      at: new Date(startedAt).toISOString(), events, poisoned, actions: byType,
+      effects: { ok: 0, failed: 0, pending: effects.length }, violations: 0, rule_errors: ruleErrors.length, ms: 0,
+    };
+    for (const effect of effects) this.launch(effect, tick);
 
-    // 4. Invariants and metrics.
-    const violations = checkInvariants(store);
-    for (const v of violations) if (!this.metrics.violations.includes(v)) this.o.log?.(`invariant violated: ${v}`);
+    // 4. Invariants and metrics: a violation is recorded when it appears and when it clears.
+    let violations: InvariantViolation[] = [];
+    try {
+      violations = checkInvariants(store);
+      const { seen, cleared } = this.ledger.update(store, violations);
+      tick.ms = performance.now() - started;
+      for (const v of seen) this.o.log?.(`invariant ${v.invariant} violated: ${v.message} (tick: ${describeTick(tick)})`);
+      for (const v of cleared) this.o.log?.(`invariant ${v.invariant} holds again: ${v.message}`);
+    } catch (err) {
+      ruleErrors.push(`invariants: ${(err as Error).message}`);
+      this.o.log?.(`checking invariants failed: ${(err as Error).message}`);
+    }
     this.metrics.violations = violations;
     const ms = performance.now() - started;
+    Object.assign(tick, { ms, violations: violations.length, rule_errors: ruleErrors.length });
+    this.metrics.recent.add(tick);
     this.metrics.ticks++;
     this.metrics.eventsDrained += events;
     this.metrics.actions += actions.length;
@@ -191,15 +218,23 @@ export class Reconciler {
     return { events, poisoned, actions, effects, ruleErrors, violations, ms };
   }
 
-  private launch(effect: Effect) {
+  /** Runs a side effect after commit; its outcome is counted on the pass that launched it. */
+  private launch(effect: Effect, tick: TickMetrics) {
     const p = this.o.effects
       .run(effect)
-      .then(() => void this.metrics.effectsOk++)
+      .then(() => {
+        this.metrics.effectsOk++;
+        tick.effects.ok++;
+      })
       .catch((err) => {
         this.metrics.effectsFailed++;
+        tick.effects.failed++;
         this.o.log?.(`effect ${effect.type} failed: ${(err as Error).message}`);
       })
-      .finally(() => this.inFlight.delete(p));
+      .finally(() => {
+        tick.effects.pending--;
+        this.inFlight.delete(p);
+      });
     this.inFlight.add(p);
   }
 

@@ -1,0 +1,48 @@
+// `town doctor`: the invariants as the last tick found them, the reconciler's recent
+// ticks, and each agent's health with the evidence it was judged on.
+import type { AgentHealth } from '../../shared/doctor';
+import type { AgentEvidence } from '../../shared/domain';
+import type { Store } from '../store/store';
+import { isoOrNull, type AgentRow } from '../store/views';
+import type { Handlers } from './context';
+
+
+/** The newest progress recorded for the agent's run, and what it was. */
+function lastProgress(store: Store, a: AgentRow): AgentHealth['last_progress'] {
+  if (!a.hook_bead_id) return null;
+  const e = store.get<{ created_at: number; payload: string }>(
+    `SELECT created_at, payload FROM events WHERE bead_id = ? AND agent_id = ? AND type = 'session.progress' ORDER BY seq DESC LIMIT 1`,
+    a.hook_bead_id, a.id,
+  );
+  if (!e) return null;
+  const p = JSON.parse(e.payload) as { source?: string; summary?: string; last_lines?: string[] };
+  const source = p.source ?? 'screen';
+  const summary = p.summary ?? (p.last_lines?.length ? `screen changed; last line "${p.last_lines.at(-1)}"` : 'screen changed');
+  return { at: new Date(e.created_at).toISOString(), source, summary };
+}
+
+export function agentHealth(store: Store): AgentHealth[] {
+  return store.all<AgentRow>('SELECT * FROM agents ORDER BY id').map((a) => ({
+    id: a.id,
+    name: a.name,
+    role: a.role,
+    status: a.status,
+    since: isoOrNull(a.status_since),
+    hook: a.hook_bead_id,
+    evidence: a.status_evidence ? (JSON.parse(a.status_evidence) as AgentEvidence) : null,
+    last_progress_at: isoOrNull(a.last_progress_at),
+    last_progress: lastProgress(store, a),
+    nudged_at: isoOrNull(a.nudged_at),
+  }));
+}
+
+export const doctorHandlers: Handlers<'town.doctor'> = {
+  'town.doctor': (ctx) => {
+    const m = ctx.reconcilerMetrics();
+    return {
+      invariants: { violations: m.violations },
+      ticks: m.recent.summary(),
+      agents: agentHealth(ctx.store),
+    };
+  },
+};
