@@ -124,7 +124,7 @@ describe('the reconciler', () => {
     await t.town.call('sling', { bead: bead.id });
     await t.reconciler.tick();
     const [first] = t.effects.take('start_session') as (Effect & { type: 'start_session' })[];
-    await t.town.call('agent.stop', { agent: first.agent });
+    await t.town.call('agent.stop', { agent: first.agent, hold: false });
     await t.reconciler.tick();
     const [second] = t.effects.take('start_session') as (Effect & { type: 'start_session' })[];
     expect(second.agent).toBe(first.agent);

@@ -126,7 +126,9 @@ Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T]
             dep add BEAD DEPENDS_ON
 Convoys:    convoy create --title T [BEAD...] · convoy add CONVOY BEAD... · convoy start CONVOY
             convoy list · convoy show ID
-Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · stop AGENT · nudge AGENT TEXT
+Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · nudge AGENT TEXT
+            stop AGENT [--no-hold]   (holds its bead out of dispatch; --no-hold lets it be dispatched again)
+            restart AGENT · hold BEAD [--reason R] · release BEAD
             mr list · events [--since SEQ] [--limit N]
 In agents:  prime · hook · done [--status completed|escalated|deferred] [--summary S]
             mail send TO --subject S --body B · mail inbox · bead create/show/update
@@ -221,7 +223,7 @@ async function run(input: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr'].includes(cmd);
+  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'hold', 'release'].includes(cmd);
   const conn = new Connection(townDirFrom(a.values), planning);
   try {
     return await dispatch(conn, command, a);
@@ -386,8 +388,28 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       return 0;
     }
     case 'stop': {
-      const agent = await conn.call('agent.stop', { agent: need(p0, 'stop AGENT') });
-      print(json, agent, () => line`stopped ${agent.id} (now ${agent.status})`);
+      const hook = (await conn.call('agent.list', {})).find((x) => x.id === p0)?.hook ?? null;
+      const hold = v['no-hold'] !== true;
+      const agent = await conn.call('agent.stop', { agent: need(p0, 'stop AGENT [--no-hold]'), hold });
+      print(json, agent, () =>
+        line`stopped ${agent.id} (now ${agent.status})` +
+        (!hook ? '' : hold ? line`\n${hook} is held: it stays open and is not dispatched until you run: town release ${hook}` : line`\n${hook} is open again and will be dispatched`),
+      );
+      return 0;
+    }
+    case 'restart': {
+      const agent = await conn.call('agent.restart', { agent: need(p0, 'restart AGENT') });
+      print(json, agent, () => line`restarting ${agent.id} on ${agent.hook ?? 'its bead'}`);
+      return 0;
+    }
+    case 'hold': {
+      const b = await conn.call('bead.hold', { id: need(p0, 'hold BEAD [--reason R]'), reason: str(v.reason) });
+      print(json, b, () => line`${b.id} is held; release it with: town release ${b.id}`);
+      return 0;
+    }
+    case 'release': {
+      const b = await conn.call('bead.release', { id: need(p0, 'release BEAD') });
+      print(json, b, () => line`released ${b.id}; it can be dispatched again`);
       return 0;
     }
     case 'nudge': {

@@ -145,6 +145,9 @@ export const api = {
   ),
   'bead.close': method('overseer', z.object({ id: beadId, reason: z.string().max(2000).optional() }).strict()),
   'bead.reopen': method('overseer', z.object({ id: beadId }).strict()),
+  /** Holds an open bead out of dispatch until `bead.release`. */
+  'bead.hold': method('overseer', z.object({ id: beadId, reason: z.string().trim().min(1).max(2000).default('held by overseer') }).strict()),
+  'bead.release': method('overseer', z.object({ id: beadId }).strict()),
 
   'dep.add': method(
     'overseer',
@@ -170,7 +173,8 @@ export const api = {
   sling: method('overseer', z.object({ bead: beadId, target: z.string().min(1).max(200).optional() }).strict()),
 
   'agent.list': method('overseer', empty),
-  'agent.stop': method('overseer', z.object({ agent: agentId }).strict()),
+  /** Stops the agent (verified). With hold (the default) its bead stays open but out of dispatch until released. */
+  'agent.stop': method('overseer', z.object({ agent: agentId, hold: z.boolean().default(true) }).strict()),
   /** Stops the agent's session (verified) and starts it again on the same bead. */
   'agent.restart': method('overseer', z.object({ agent: agentId }).strict()),
   'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
@@ -219,6 +223,8 @@ export interface ApiOutputs {
   'bead.update': BeadView;
   'bead.close': BeadView;
   'bead.reopen': BeadView;
+  'bead.hold': BeadView;
+  'bead.release': BeadView;
   'dep.add': BeadView;
   'dep.remove': BeadView;
   'convoy.create': ConvoyView;

@@ -93,6 +93,9 @@ export interface BeadView {
   assignee: string | null;
   scenario: string | null;
   slung_to: string | null;
+  /** Set while the overseer holds the bead out of dispatch (stop and hold, `town hold`). */
+  held_at: string | null;
+  held_reason: string | null;
   blocked_by: string[];
   depends_on: string[];
   origin: { kind: OriginKind; id: string };

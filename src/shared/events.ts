@@ -53,6 +53,9 @@ export const EVENT_PAYLOADS = {
   'bead.created': z.object({ title: z.string(), rig: maybe(z.string()), origin: z.object({ kind: z.string(), id: z.string() }) }),
   'bead.updated': z.object({ fields: z.array(z.string()) }),
   'bead.slung': z.object({ target: z.string() }),
+  /** Out of dispatch until the overseer releases it. */
+  'bead.held': z.object({ reason: z.string() }),
+  'bead.released': z.object({ cause: z.string() }),
   ...(Object.fromEntries(BEAD_STATUSES.map((s) => [`bead.${s}`, beadStatusChange])) as Record<`bead.${(typeof BEAD_STATUSES)[number]}`, typeof beadStatusChange>),
   'dependency.added': z.object({ depends_on: id, type: z.string() }),
   'dependency.removed': z.object({ depends_on: id, type: z.string() }),
