@@ -35,7 +35,7 @@ async function setup(maxPolecats = 2) {
   const effects = new RecordingEffects();
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(base, 'worktrees') });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, wake: () => {} },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); }, wake: () => {} },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));

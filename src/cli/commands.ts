@@ -16,7 +16,7 @@ export const COMMAND_OPTIONS: Options = {
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
 export const FLAGS: Record<string, string[]> = {
-  status: [], config: [], 'config list': [], 'config get': [], 'config set': [],
+  status: [], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
   'rig add': ['test', 'setup', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch'],
   'rig list': [],
   'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type'],

@@ -115,6 +115,7 @@ Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
 Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status
+            estop [--reason TEXT] (freeze: dispatch paused, every agent and gate stopped) · thaw
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
@@ -396,6 +397,16 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         (!hook ? '' : hold ? line`\n${hook} is held: it stays open and is not dispatched until you run: town release ${hook}` : line`\n${hook} is open again and will be dispatched`),
       );
       return 0;
+    }
+    case 'estop': {
+      const r = await conn.call('town.estop', { reason: str(v.reason) });
+      print(json, r, () => fmt.freezeText(r, 'frozen'));
+      return r.failed.length > 0 ? 1 : 0;
+    }
+    case 'thaw': {
+      const r = await conn.call('town.thaw', {});
+      print(json, r, () => fmt.freezeText(r, 'thawed'));
+      return r.failed.length > 0 ? 1 : 0;
     }
     case 'restart': {
       const agent = await conn.call('agent.restart', { agent: need(p0, 'restart AGENT') });

@@ -13,6 +13,7 @@ import {
   type BeadView,
   type ConvoyView,
   type EventView,
+  type FreezeReport,
   type HookView,
   type MailView,
   type MergeRequestView,
@@ -58,6 +59,9 @@ export const api = {
       get: z.string().min(1).max(200).optional(),
     }).strict(),
   ),
+  /** E-stop: dispatch paused and every live session (agents and gates) SIGSTOPped, until `town.thaw`. */
+  'town.estop': method('overseer', z.object({ reason: z.string().trim().min(1).max(2000).default('e-stop by overseer') }).strict()),
+  'town.thaw': method('overseer', empty),
   'events.list': method(
     'overseer',
     z.object({
@@ -211,6 +215,8 @@ export interface ApiOutputs {
   'town.status': TownStatus;
   'town.snapshot': Snapshot;
   'town.config': TownConfigView;
+  'town.estop': FreezeReport;
+  'town.thaw': FreezeReport;
   'events.list': EventView[];
   'rig.add': RigView;
   'rig.list': RigView[];

@@ -237,8 +237,23 @@ export interface Patch {
   value: EntityMap[EntityKind] | null;
 }
 
+/** E-stop: dispatch paused and every session's process group stopped until the thaw. Kept as the `town_frozen` setting. */
+export interface FrozenView {
+  reason: string;
+  since: string;
+}
+
+/** What an e-stop or thaw did: each live session signalled, and those whose group did not get it, with why. */
+export interface FreezeReport {
+  frozen: FrozenView | null;
+  sessions: number;
+  failed: { session: string; agent: string; error: string }[];
+}
+
 export interface Snapshot {
   revision: number;
+  /** Set while the town is frozen (e-stop); the UI also follows the `town_frozen` setting's patches. */
+  frozen: FrozenView | null;
   rigs: RigView[];
   beads: BeadView[];
   convoys: ConvoyView[];
@@ -254,6 +269,7 @@ export interface TownStatus {
   pid: number;
   revision: number;
   dispatch_paused: boolean;
+  frozen: FrozenView | null;
   counts: Record<string, number>;
   agents: { total: number; working: number };
   memory: { rss_mb: number; heap_mb: number };

@@ -83,6 +83,9 @@ export const EVENT_PAYLOADS = {
   'rig.added': z.object({ rig: id, path: z.string(), branch: z.string() }),
   'rig.updated': z.object({ rig: id, fields: z.array(z.string()) }),
   'config.set': z.object({ key: z.string(), value: z.unknown() }),
+  /** E-stop and thaw, with every session whose process group did not take the signal. */
+  'town.frozen': z.object({ reason: z.string(), sessions: z.number(), failed: z.array(z.object({ session: z.string(), agent: z.string(), error: z.string() })) }),
+  'town.thawed': z.object({ frozen_since: z.string(), sessions: z.number(), failed: z.array(z.object({ session: z.string(), agent: z.string(), error: z.string() })) }),
   'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
   'worktree.resumed': z.object({ continued_from: maybe(z.string()), removed_locks: z.array(z.string()).default([]) }),
 } as const;

@@ -1,7 +1,7 @@
 // What every command module shares: the engine context handlers run against, and the
 // handler types derived from the contract in src/shared/api.ts.
 import type { ApiMethod, ApiOutput, ApiParsedInput, Caller } from '../../shared/api';
-import { OVERSEER } from '../../shared/domain';
+import { OVERSEER, type FreezeReport } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { requireAgent } from '../store/agents';
 import type { Store } from '../store/store';
@@ -15,6 +15,10 @@ export interface EngineContext {
   /** Kill-then-status for an agent's live session; resolves after the store reflects it. */
   stopAgentSession(agentId: string, reason: string): Promise<boolean>;
   writeToAgent(agentId: string, data: string): number;
+  /** E-stop: dispatch paused, every live session's process group SIGSTOPped. */
+  freezeTown(reason: string): FreezeReport;
+  /** SIGCONT, progress clocks restarted, dispatch resumed. */
+  thawTown(): FreezeReport;
   wake(): void;
 }
 

@@ -20,7 +20,9 @@ import { openDatabase, type Db } from '../store/database';
 import { setMergeRequestState } from '../store/merge-requests';
 import { Store } from '../store/store';
 import { getAgent, type SessionRow } from '../store/views';
+import { frozenState } from '../store/town-frozen';
 import { AttentionWatch } from './attention-watch';
+import { freezeTown, thawTown } from './town-freeze';
 import { TownEffects } from './effect-runner';
 import { nodeLauncher, townCliPath } from './resources';
 import { acquireLock, ensureOverseerToken, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
@@ -90,6 +92,8 @@ export class Engine {
   async start(o: { socket?: boolean } = {}): Promise<void> {
     writeTownShim(this.paths);
     await this.recoverPreviousRun();
+    // Still frozen from before the restart: whatever spawns is stopped until the thaw.
+    if (frozenState(this.store)) this.host.freeze();
     this.reconciler.start();
     this.attention.start();
     if (o.socket !== false) {
@@ -136,6 +140,17 @@ export class Engine {
         const session = this.effects.liveSessionOf(agentId);
         if (!session) throw new ApiError('conflict', `${agentId} has no live session`, 'agent');
         return this.host.write(session, data);
+      },
+      freezeTown: (reason) => {
+        const r = freezeTown(this.store, this.host, reason);
+        for (const f of r.failed) this.log(`e-stop: could not stop ${f.session} (${f.agent}): ${f.error}`);
+        return r;
+      },
+      thawTown: () => {
+        const r = thawTown(this.store, this.host);
+        for (const f of r.failed) this.log(`thaw: could not continue ${f.session} (${f.agent}): ${f.error}`);
+        this.reconciler.wake();
+        return r;
       },
       wake: () => this.reconciler.wake(),
     };
