@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { SocketClient } from '../src/main/control/socket-client';
+import { overseerToken, removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
 import { makeRepo } from './helpers/repo';
 
 const served: ServedTown[] = [];
@@ -26,6 +27,15 @@ async function servedTown() {
   served.push(s);
   await s.start();
   return dir;
+}
+
+async function setGates(dir: string, gates: { name: string; command: string; timeout_s: number }[]) {
+  const client = new SocketClient(path.join(dir, 'town.sock'), overseerToken(dir));
+  try {
+    await client.call('rig.update', { name: 'app', gates });
+  } finally {
+    client.close();
+  }
 }
 
 /** The number of the last flood chunk in the session's log (the log rotates, the count only grows). */
@@ -115,5 +125,26 @@ describe.runIf(process.platform === 'linux')('e-stop and thaw', () => {
     const twice = await town(dir, ['thaw']);
     expect(twice.code).not.toBe(0);
     expect(twice.stderr).toMatch(/not frozen/);
+  }, 120_000);
+
+  it('freezes a running merge gate too, and its timeout does not count the frozen time', async () => {
+    const dir = await servedTown();
+    const mark = tempDir('gate-mark');
+    // The gate waits for a file; frozen, it cannot see it arrive.
+    await setGates(dir, [{ name: 'test', command: `touch ${mark}/started; while [ ! -f ${mark}/go ]; do sleep 0.1; done`, timeout_s: 5 }]);
+    const bead = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Through a slow gate');
+    await townJson(dir, 'sling', bead.id);
+    await waitFor('the gate running', () => fs.existsSync(path.join(mark, 'started')), 60_000);
+    const estop = await town(dir, ['estop']);
+    expect(estop.code).toBe(0);
+    fs.writeFileSync(path.join(mark, 'go'), '');
+    await afterTicks(dir, 8); // well past the gate's 5 s timeout, all of it frozen
+    expect((await townJson(dir, 'bead', 'show', bead.id)).status).toBe('in_review');
+    expect(((await townJson(dir, 'mr', 'list')) as any[])[0].state).toBe('testing');
+
+    expect((await town(dir, ['thaw'])).code).toBe(0);
+    await waitFor('the bead merged after the thaw', async () => (await townJson(dir, 'bead', 'show', bead.id)).status === 'closed', 60_000, 200).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}`);
+    });
   }, 120_000);
 });

@@ -153,6 +153,8 @@ export class SessionHost {
   private sessions = new Map<string, LiveSession>();
   /** E-stop: every session's group is SIGSTOPped, and so is any spawned until the thaw. */
   private frozen = false;
+  private frozenSince = 0;
+  private frozenBefore = 0;
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private signalListeners = new Set<(signal: SessionSignal) => void>();
   private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log' | 'now'>> & Pick<SessionHostOptions, 'onActivity'>;
@@ -355,14 +357,21 @@ export class SessionHost {
 
   /** SIGSTOPs every live session's process group (agents and gates); failures are returned, not swallowed. */
   freeze(): GroupSignalResult[] {
+    if (!this.frozen) this.frozenSince = this.now();
     this.frozen = true;
     return this.signalAll('SIGSTOP');
   }
 
   /** SIGCONTs every live session's process group. */
   thaw(): GroupSignalResult[] {
+    if (this.frozen) this.frozenBefore += this.now() - this.frozenSince;
     this.frozen = false;
     return this.signalAll('SIGCONT');
+  }
+
+  /** How long this host has been frozen in all, now included: timeouts do not count frozen time. */
+  frozenMs(): number {
+    return this.frozenBefore + (this.frozen ? this.now() - this.frozenSince : 0);
   }
 
   private signalAll(signal: 'SIGSTOP' | 'SIGCONT'): GroupSignalResult[] {
