@@ -42,7 +42,7 @@ async function townWithWorkingAgent() {
   const typed: string[] = [];
   const dispatcher = new ApiDispatcher(
     {
-      store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, wake: () => {},
+      store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, wake: () => {}, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); },
       writeToAgent: (_agent, data) => (typed.push(data), data.length),
     },
     'token',

@@ -13,7 +13,7 @@ const escalation = (id: string, severity: EscalationView['severity'], o: Partial
   ({ id, severity, source: 'town', agent: 'app/polecats/onyx', bead: 'ap-2', reason: `reason ${id}`, evidence: { summary: `evidence ${id}` }, raised_count: 1, acked_at: null, ...o }) as EscalationView;
 
 const snapshot = (agents: AgentView[], escalations: EscalationView[], beads: BeadView[] = []): Snapshot => ({
-  revision: 1, rigs: [], beads, convoys: [], agents, merge_requests: [], mail: [], escalations, settings: [],
+  revision: 1, rigs: [], beads, convoys: [], agents, merge_requests: [], mail: [], escalations, settings: [], frozen: null,
 });
 
 describe('problems', () => {

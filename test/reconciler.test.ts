@@ -35,7 +35,7 @@ async function setup(maxPolecats = 2) {
   const effects = new RecordingEffects();
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(base, 'worktrees') });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, wake: () => {} },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); }, wake: () => {} },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));
@@ -124,7 +124,7 @@ describe('the reconciler', () => {
     await t.town.call('sling', { bead: bead.id });
     await t.reconciler.tick();
     const [first] = t.effects.take('start_session') as (Effect & { type: 'start_session' })[];
-    await t.town.call('agent.stop', { agent: first.agent });
+    await t.town.call('agent.stop', { agent: first.agent, hold: false });
     await t.reconciler.tick();
     const [second] = t.effects.take('start_session') as (Effect & { type: 'start_session' })[];
     expect(second.agent).toBe(first.agent);

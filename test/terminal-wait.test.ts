@@ -114,6 +114,18 @@ describe.runIf(linux)('the terminal-read probe', () => {
     await neverReading(p, () => out.text.includes('busy'));
   });
 
+  it('does not count a reader stopped by SIGSTOP (a frozen town): frozen, not waiting; continued, it waits again', async () => {
+    const { p } = run('bash', ['-c', 'read x; echo "got $x"; sleep 30']);
+    await waitingOf(p);
+    process.kill(-p.pid, 'SIGSTOP');
+    await waitFor('the group stopped', () => fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8').includes(') T '), 15_000, 20);
+    const seen: (TerminalReadEvidence | null)[] = [];
+    for (let i = 0; i < 10; i++) seen.push(probeTerminalRead(p.pid));
+    expect(seen.filter(Boolean)).toEqual([]);
+    process.kill(-p.pid, 'SIGCONT');
+    expect(await waitingOf(p)).toMatchObject({ pid: p.pid, how: 'read' });
+  });
+
   it('returns null for a process that is gone', () => {
     const gone = run('true', []);
     return waitFor('true to exit', () => !fs.existsSync(`/proc/${gone.p.pid}`) || fs.readFileSync(`/proc/${gone.p.pid}/stat`, 'utf8').includes(') Z ')).then(() =>

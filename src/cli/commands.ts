@@ -11,13 +11,13 @@ export const COMMAND_OPTIONS: Options = {
   test: { type: 'string' }, setup: { type: 'string' }, branch: { type: 'string' }, prefix: { type: 'string' },
   'max-polecats': { type: 'string' }, runtime: { type: 'string' }, command: { type: 'string' }, 'auto-dispatch': { type: 'boolean' },
   summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
-  type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' },
+  type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, 'no-hold': { type: 'boolean' },
   severity: { type: 'string' }, all: { type: 'boolean' },
 };
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
 export const FLAGS: Record<string, string[]> = {
-  status: [], doctor: [], config: [], 'config list': [], 'config get': [], 'config set': [],
+  status: [], doctor: [], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
   'rig add': ['test', 'setup', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch'],
   'rig list': [],
   'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type'],
@@ -27,7 +27,7 @@ export const FLAGS: Record<string, string[]> = {
   'bead close': ['reason'], 'bead reopen': [],
   'dep add': [],
   'convoy create': ['title'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
-  sling: [], agents: [], stop: [], nudge: [],
+  sling: [], agents: [], stop: ['no-hold'], restart: [], hold: ['reason'], release: [], nudge: [],
   'mr list': ['rig'],
   events: ['since', 'limit'],
   prime: [], hook: [], done: ['status', 'summary', 'bead'], signal: [],

@@ -1,7 +1,7 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
 import type { DoctorReport } from '../shared/doctor';
-import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, FreezeReport, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
@@ -97,13 +97,23 @@ export const escalationTable = (escalations: EscalationView[]) =>
     ['ID', 'SEVERITY', 'AGE', 'AGENT / BEAD', 'REASON', 'EVIDENCE'],
   );
 
+/** What an e-stop or thaw did, with each session whose process group did not take the signal. */
+export function freezeText(r: FreezeReport, what: 'frozen' | 'thawed'): string {
+  const head =
+    what === 'frozen'
+      ? line`town frozen: dispatch paused, ${r.sessions} session(s) stopped (SIGSTOP). Resume with: town thaw`
+      : line`town thawed: ${r.sessions} session(s) continued (SIGCONT), dispatch resumed`;
+  return [head, ...r.failed.map((f) => line`  ! ${f.session} (${f.agent}): ${f.error}`)].join('\n');
+}
+
 export function statusText(s: TownStatus): string {
   const counts = Object.entries(s.counts).map(([k, v]) => line`${k} ${v}`).join(', ') || 'no beads';
   return [
     line`town ${s.town} (engine pid ${s.pid})`,
     `  beads:      ${counts}`,
     `  polecats:   ${s.agents.working} working of ${s.agents.total}`,
-    `  dispatch:   ${s.dispatch_paused ? 'PAUSED' : 'on'}`,
+    `  dispatch:   ${s.dispatch_paused || s.frozen ? 'PAUSED' : 'on'}`,
+    ...(s.frozen ? [line`  FROZEN since ${s.frozen.since}: ${s.frozen.reason} (town thaw resumes it)`] : []),
     `  reconciler: ${s.reconciler.ticks} ticks, last ${s.reconciler.last_tick_ms} ms`,
     `  memory:     ${s.memory.rss_mb} MB rss`,
     ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => line`    ! ${v}`)] : []),

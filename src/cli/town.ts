@@ -116,6 +116,7 @@ Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
 Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · doctor
+            estop [--reason TEXT] (freeze: dispatch paused, every agent and gate stopped) · thaw
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
@@ -127,7 +128,9 @@ Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T]
             dep add BEAD DEPENDS_ON
 Convoys:    convoy create --title T [BEAD...] · convoy add CONVOY BEAD... · convoy start CONVOY
             convoy list · convoy show ID
-Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · stop AGENT · nudge AGENT TEXT
+Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · nudge AGENT TEXT
+            stop AGENT [--no-hold]   (holds its bead out of dispatch; --no-hold lets it be dispatched again)
+            restart AGENT · hold BEAD [--reason R] · release BEAD
             mr list · events [--since SEQ] [--limit N]
 Problems:   escalations [--all] · ack ID · mail inbox [--unread] · mail read ID · mail ack ID
 In agents:  prime · hook · done [--status completed|escalated|deferred] [--summary S] · signal waiting|working [MESSAGE]
@@ -224,7 +227,7 @@ async function run(input: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'escalations', 'ack'].includes(cmd);
+  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'escalations', 'ack', 'hold', 'release'].includes(cmd);
   const conn = new Connection(townDirFrom(a.values), planning);
   try {
     return await dispatch(conn, command, a);
@@ -394,8 +397,38 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       return 0;
     }
     case 'stop': {
-      const agent = await conn.call('agent.stop', { agent: need(p0, 'stop AGENT') });
-      print(json, agent, () => line`stopped ${agent.id} (now ${agent.status})`);
+      const hook = (await conn.call('agent.list', {})).find((x) => x.id === p0)?.hook ?? null;
+      const hold = v['no-hold'] !== true;
+      const agent = await conn.call('agent.stop', { agent: need(p0, 'stop AGENT [--no-hold]'), hold });
+      print(json, agent, () =>
+        line`stopped ${agent.id} (now ${agent.status})` +
+        (!hook ? '' : hold ? line`\n${hook} is held: it stays open and is not dispatched until you run: town release ${hook}` : line`\n${hook} is open again and will be dispatched`),
+      );
+      return 0;
+    }
+    case 'estop': {
+      const r = await conn.call('town.estop', { reason: str(v.reason) });
+      print(json, r, () => fmt.freezeText(r, 'frozen'));
+      return r.failed.length > 0 ? 1 : 0;
+    }
+    case 'thaw': {
+      const r = await conn.call('town.thaw', {});
+      print(json, r, () => fmt.freezeText(r, 'thawed'));
+      return r.failed.length > 0 ? 1 : 0;
+    }
+    case 'restart': {
+      const agent = await conn.call('agent.restart', { agent: need(p0, 'restart AGENT') });
+      print(json, agent, () => line`restarting ${agent.id} on ${agent.hook ?? 'its bead'}`);
+      return 0;
+    }
+    case 'hold': {
+      const b = await conn.call('bead.hold', { id: need(p0, 'hold BEAD [--reason R]'), reason: str(v.reason) });
+      print(json, b, () => line`${b.id} is held; release it with: town release ${b.id}`);
+      return 0;
+    }
+    case 'release': {
+      const b = await conn.call('bead.release', { id: need(p0, 'release BEAD') });
+      print(json, b, () => line`released ${b.id}; it can be dispatched again`);
       return 0;
     }
     case 'nudge': {

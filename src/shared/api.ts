@@ -15,6 +15,7 @@ import {
   type BeadView,
   type ConvoyView,
   type EventView,
+  type FreezeReport,
   type HookView,
   type MailView,
   type MergeRequestView,
@@ -65,6 +66,9 @@ export const api = {
       get: z.string().min(1).max(200).optional(),
     }).strict(),
   ),
+  /** E-stop: dispatch paused and every live session (agents and gates) SIGSTOPped, until `town.thaw`. */
+  'town.estop': method('overseer', z.object({ reason: z.string().trim().min(1).max(2000).default('e-stop by overseer') }).strict()),
+  'town.thaw': method('overseer', empty),
   'events.list': method(
     'overseer',
     z.object({
@@ -152,6 +156,9 @@ export const api = {
   ),
   'bead.close': method('overseer', z.object({ id: beadId, reason: z.string().max(2000).optional() }).strict()),
   'bead.reopen': method('overseer', z.object({ id: beadId }).strict()),
+  /** Holds an open bead out of dispatch until `bead.release`. */
+  'bead.hold': method('overseer', z.object({ id: beadId, reason: z.string().trim().min(1).max(2000).default('held by overseer') }).strict()),
+  'bead.release': method('overseer', z.object({ id: beadId }).strict()),
 
   'dep.add': method(
     'overseer',
@@ -177,7 +184,8 @@ export const api = {
   sling: method('overseer', z.object({ bead: beadId, target: z.string().min(1).max(200).optional() }).strict()),
 
   'agent.list': method('overseer', empty),
-  'agent.stop': method('overseer', z.object({ agent: agentId }).strict()),
+  /** Stops the agent (verified). With hold (the default) its bead stays open but out of dispatch until released. */
+  'agent.stop': method('overseer', z.object({ agent: agentId, hold: z.boolean().default(true) }).strict()),
   /** Stops the agent's session (verified) and starts it again on the same bead. */
   'agent.restart': method('overseer', z.object({ agent: agentId }).strict()),
   'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
@@ -240,6 +248,8 @@ export interface ApiOutputs {
   'town.snapshot': Snapshot;
   'town.doctor': DoctorReport;
   'town.config': TownConfigView;
+  'town.estop': FreezeReport;
+  'town.thaw': FreezeReport;
   'events.list': EventView[];
   'rig.add': RigView;
   'rig.list': RigView[];
@@ -252,6 +262,8 @@ export interface ApiOutputs {
   'bead.update': BeadView;
   'bead.close': BeadView;
   'bead.reopen': BeadView;
+  'bead.hold': BeadView;
+  'bead.release': BeadView;
   'dep.add': BeadView;
   'dep.remove': BeadView;
   'convoy.create': ConvoyView;

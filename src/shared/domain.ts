@@ -93,6 +93,9 @@ export interface BeadView {
   assignee: string | null;
   scenario: string | null;
   slung_to: string | null;
+  /** Set while the overseer holds the bead out of dispatch (stop and hold, `town hold`). */
+  held_at: string | null;
+  held_reason: string | null;
   blocked_by: string[];
   depends_on: string[];
   origin: { kind: OriginKind; id: string };
@@ -235,8 +238,23 @@ export interface Patch {
   value: EntityMap[EntityKind] | null;
 }
 
+/** E-stop: dispatch paused and every session's process group stopped until the thaw. Kept as the `town_frozen` setting. */
+export interface FrozenView {
+  reason: string;
+  since: string;
+}
+
+/** What an e-stop or thaw did: each live session signalled, and those whose group did not get it, with why. */
+export interface FreezeReport {
+  frozen: FrozenView | null;
+  sessions: number;
+  failed: { session: string; agent: string; error: string }[];
+}
+
 export interface Snapshot {
   revision: number;
+  /** Set while the town is frozen (e-stop); the UI also follows the `town_frozen` setting's patches. */
+  frozen: FrozenView | null;
   rigs: RigView[];
   beads: BeadView[];
   convoys: ConvoyView[];
@@ -252,6 +270,7 @@ export interface TownStatus {
   pid: number;
   revision: number;
   dispatch_paused: boolean;
+  frozen: FrozenView | null;
   counts: Record<string, number>;
   agents: { total: number; working: number };
   memory: { rss_mb: number; heap_mb: number };

@@ -32,6 +32,14 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(`done (${text(p.status) ?? 'completed'})`, text(p.summary));
     case 'agent.done_ignored':
       return `a done for a bead it no longer holds (hook: ${text(p.hook) ?? 'none'}), ignored`;
+    case 'bead.held':
+      return joined('held out of dispatch', text(p.reason));
+    case 'town.frozen':
+    case 'town.thawed': {
+      const failed = Array.isArray(p.failed) && p.failed.length > 0 ? `, ${p.failed.length} could not be signalled` : '';
+      const head = type === 'town.frozen' ? `frozen: ${text(p.sessions) ?? 0} session(s) stopped` : `thawed: ${text(p.sessions) ?? 0} session(s) continued`;
+      return joined(head + failed, text(p.reason));
+    }
     case 'session.progress':
       return text(p.summary) ?? (text(p.source) ? `progress (${text(p.source)})` : 'progress');
     case 'invariant.violated':

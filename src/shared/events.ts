@@ -60,6 +60,9 @@ export const EVENT_PAYLOADS = {
   'bead.created': z.object({ title: z.string(), rig: maybe(z.string()), origin: z.object({ kind: z.string(), id: z.string() }) }),
   'bead.updated': z.object({ fields: z.array(z.string()) }),
   'bead.slung': z.object({ target: z.string() }),
+  /** Out of dispatch until the overseer releases it. */
+  'bead.held': z.object({ reason: z.string() }),
+  'bead.released': z.object({ cause: z.string() }),
   ...(Object.fromEntries(BEAD_STATUSES.map((s) => [`bead.${s}`, beadStatusChange])) as Record<`bead.${(typeof BEAD_STATUSES)[number]}`, typeof beadStatusChange>),
   'dependency.added': z.object({ depends_on: id, type: z.string() }),
   'dependency.removed': z.object({ depends_on: id, type: z.string() }),
@@ -92,6 +95,9 @@ export const EVENT_PAYLOADS = {
   'rig.added': z.object({ rig: id, path: z.string(), branch: z.string() }),
   'rig.updated': z.object({ rig: id, fields: z.array(z.string()) }),
   'config.set': z.object({ key: z.string(), value: z.unknown() }),
+  /** E-stop and thaw, with every session whose process group did not take the signal. */
+  'town.frozen': z.object({ reason: z.string(), sessions: z.number(), failed: z.array(z.object({ session: z.string(), agent: z.string(), error: z.string() })) }),
+  'town.thawed': z.object({ frozen_since: z.string(), sessions: z.number(), failed: z.array(z.object({ session: z.string(), agent: z.string(), error: z.string() })) }),
   'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
   /** Seen after a tick; recorded once per distinct violation until it clears. */
   'invariant.violated': z.object({ invariant: z.number(), key: z.string(), message: z.string() }),

@@ -29,7 +29,7 @@ export async function healthyTown() {
   const logged: string[] = [];
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(base, 'worktrees'), log: (l) => logged.push(l) });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, wake: () => {} },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); }, wake: () => {} },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));

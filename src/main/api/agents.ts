@@ -7,7 +7,7 @@ import { resolveRef } from '../git/merge';
 import { acceptDone, returnBeadAfterInterruption } from '../reconciler/transitions';
 import { rolePrompt } from '../runtimes/role-prompts';
 import { releaseAgent, requireAgent } from '../store/agents';
-import { requireBead, slingBead } from '../store/beads';
+import { holdBead, requireBead, slingBead } from '../store/beads';
 import type { Store } from '../store/store';
 import { agentView, getAgent, getRig, sessionView, type AgentRow, type SessionRow } from '../store/views';
 import { beadById, requireCallerAgent, type EngineContext, type Handlers } from './context';
@@ -20,10 +20,20 @@ async function priorWorkOf(store: Store, agent: AgentRow): Promise<PriorWorkView
   return work && work.commits.length > 0 ? work : null;
 }
 
-async function stopAgent(ctx: EngineContext, agentId: string) {
+/**
+ * Stops the agent (verified). With `hold`, its bead is held before the stop, so the tick
+ * that applies the exit cannot hand the bead straight to another agent.
+ */
+async function stopAgent(ctx: EngineContext, agentId: string, o: { hold: boolean }) {
   const { store } = ctx;
   const agent = requireAgent(store, agentId);
-  const stopped = await ctx.stopAgentSession(agent.id, 'user');
+  if (o.hold && agent.hook_bead_id) {
+    const bead = agent.hook_bead_id;
+    // Work already done (in review) or finished has nothing left to dispatch.
+    const status = requireBead(store, bead).status;
+    if (status === 'open' || status === 'in_progress') store.transaction(() => holdBead(store, bead, `${agent.id} stopped by overseer`));
+  }
+  const stopped = await ctx.stopAgentSession(agent.id, o.hold ? 'hold' : 'user');
   if (!stopped && agent.hook_bead_id) {
     // No live session (it never started, or died unseen): release the hook directly.
     store.transaction(() => {
@@ -40,7 +50,7 @@ export const agentHandlers: Handlers<
   'agent.list': (ctx) => ctx.store.all<AgentRow>('SELECT * FROM agents ORDER BY rig_id, role, name').map((a) => agentView(ctx.store, a)),
 
   'agent.stop': async (ctx, _c, input) => {
-    await stopAgent(ctx, input.agent);
+    await stopAgent(ctx, input.agent, { hold: input.hold });
     return agentView(ctx.store, getAgent(ctx.store, input.agent)!);
   },
 
@@ -50,7 +60,7 @@ export const agentHandlers: Handlers<
     if (agent.role !== 'polecat') throw conflict(`${agent.id} is a ${agent.role}; only polecats restart on their bead`, 'agent');
     const bead = agent.hook_bead_id;
     if (!bead) throw conflict(`${agent.id} holds no bead; sling one to it instead`, 'agent');
-    await stopAgent(ctx, agent.id);
+    await stopAgent(ctx, agent.id, { hold: false });
     store.transaction(() => {
       // Back on the same polecat: the reconciler dispatches it there as soon as it is idle.
       if (requireBead(store, bead).status === 'open') slingBead(store, bead, agent.id, agent.rig_id, { clearBackoff: true });

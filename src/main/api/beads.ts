@@ -1,9 +1,9 @@
-// Bead commands: create, list, show, update, close, reopen, dependencies, sling.
+// Bead commands: create, list, show, update, close, reopen, hold, release, dependencies, sling.
 import { OVERSEER, WORK_BEAD_TYPES, type BeadType } from '../../shared/domain';
 import { ApiError, conflict, invalid, notFound } from '../../shared/errors';
 import { closeBeadForOverseer } from '../reconciler/transitions';
 import { requireAgent } from '../store/agents';
-import { addDependency, createBead, reopenBead, removeDependency, requireBead, slingBead, updateBeadFields } from '../store/beads';
+import { addDependency, createBead, holdBead, releaseBead, reopenBead, removeDependency, requireBead, slingBead, updateBeadFields } from '../store/beads';
 import type { Store } from '../store/store';
 import { beadView, getAgent, getBead, getRig, type BeadRow } from '../store/views';
 import type { ApiParsedInput } from '../../shared/api';
@@ -42,7 +42,7 @@ function listBeads(store: Store, f: ApiParsedInput<'bead.list'>) {
 }
 
 export const beadHandlers: Handlers<
-  'bead.create' | 'bead.list' | 'bead.show' | 'bead.update' | 'bead.close' | 'bead.reopen' | 'dep.add' | 'dep.remove' | 'sling'
+  'bead.create' | 'bead.list' | 'bead.show' | 'bead.update' | 'bead.close' | 'bead.reopen' | 'bead.hold' | 'bead.release' | 'dep.add' | 'dep.remove' | 'sling'
 > = {
   'bead.create': (ctx, caller, input) => {
     const { store } = ctx;
@@ -112,6 +112,25 @@ export const beadHandlers: Handlers<
     return beadById(store, input.id);
   },
 
+  'bead.hold': (ctx, _c, input) => {
+    const { store } = ctx;
+    const bead = requireBead(store, input.id);
+    if (bead.status !== 'open') {
+      const holder = store.get<{ id: string }>('SELECT id FROM agents WHERE hook_bead_id = ?', bead.id);
+      const how = holder ? `; stop its agent and hold it with town stop ${holder.id}` : '';
+      throw conflict(`${bead.id} is ${bead.status}; only open beads can be held${how}`, 'id');
+    }
+    store.transaction(() => holdBead(store, bead.id, input.reason));
+    return beadById(store, bead.id);
+  },
+
+  'bead.release': (ctx, _c, input) => {
+    const { store } = ctx;
+    store.transaction(() => releaseBead(store, input.id, 'released by overseer'));
+    ctx.wake();
+    return beadById(store, input.id);
+  },
+
   'dep.add': (ctx, _c, input) => {
     const { store } = ctx;
     store.transaction(() => addDependency(store, input.bead, input.depends_on, input.type));
@@ -130,6 +149,7 @@ export const beadHandlers: Handlers<
     const { store } = ctx;
     const bead = requireBead(store, input.bead, 'bead');
     if (bead.status !== 'open') throw conflict(`${bead.id} is ${bead.status}; only open beads can be slung`, 'bead');
+    if (bead.held_at !== null) throw conflict(`${bead.id} is held; release it first (town release ${bead.id})`, 'bead');
     const target = input.target ?? bead.rig_id;
     if (!target) throw invalid(`${bead.id} has no rig; name one: town sling ${bead.id} RIG`, 'target');
     let rig: string | null = target;

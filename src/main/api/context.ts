@@ -2,7 +2,7 @@
 // handler types derived from the contract in src/shared/api.ts.
 import type { ApiMethod, ApiOutput, ApiParsedInput, Caller } from '../../shared/api';
 import type { InvariantViolation, TickSummary } from '../../shared/doctor';
-import { OVERSEER } from '../../shared/domain';
+import { OVERSEER, type FreezeReport } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { requireAgent } from '../store/agents';
 import type { Store } from '../store/store';
@@ -16,6 +16,10 @@ export interface EngineContext {
   /** Kill-then-status for an agent's live session; resolves after the store reflects it. */
   stopAgentSession(agentId: string, reason: string): Promise<boolean>;
   writeToAgent(agentId: string, data: string): number;
+  /** E-stop: dispatch paused, every live session's process group SIGSTOPped. */
+  freezeTown(reason: string): FreezeReport;
+  /** SIGCONT, progress clocks restarted, dispatch resumed. */
+  thawTown(): FreezeReport;
   wake(): void;
 }
 

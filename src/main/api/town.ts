@@ -1,7 +1,9 @@
-// Town-wide commands: status, snapshot, the event log (configuration is in config.ts).
+// Town-wide commands: status, snapshot, e-stop and thaw, the event log (configuration is in config.ts).
 import type { Snapshot } from '../../shared/domain';
 import type { EscalationRow } from '../store/escalations';
 import type { Store } from '../store/store';
+import { frozenState } from '../store/town-frozen';
+import { conflict } from '../../shared/errors';
 import {
   agentView,
   beadView,
@@ -25,6 +27,7 @@ import type { Handlers } from './context';
 function snapshot(store: Store): Snapshot {
   return store.db.transaction(() => ({
     revision: store.revision,
+    frozen: frozenState(store),
     rigs: store.all<RigRow>('SELECT * FROM rigs ORDER BY name').map(rigView),
     beads: store.all<BeadRow>('SELECT * FROM beads ORDER BY created_at, id').map((r) => beadView(store, r)),
     convoys: store.all<{ id: string }>('SELECT id FROM convoys').map((c) => convoyView(store, c.id)!),
@@ -36,7 +39,7 @@ function snapshot(store: Store): Snapshot {
   }))();
 }
 
-export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'events.list'> = {
+export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'town.estop' | 'town.thaw' | 'events.list'> = {
   'town.status': (ctx) => {
     const { store } = ctx;
     const counts: Record<string, number> = {};
@@ -53,6 +56,7 @@ export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'events.li
       pid: process.pid,
       revision: store.revision,
       dispatch_paused: store.setting('dispatch_paused', false),
+      frozen: frozenState(store),
       counts,
       agents,
       memory: { rss_mb: Math.round(mem.rss / 1048576), heap_mb: Math.round(mem.heapUsed / 1048576) },
@@ -61,6 +65,13 @@ export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'events.li
   },
 
   'town.snapshot': (ctx) => snapshot(ctx.store),
+
+  'town.estop': (ctx, _c, input) => ctx.freezeTown(input.reason),
+
+  'town.thaw': (ctx) => {
+    if (!frozenState(ctx.store)) throw conflict('the town is not frozen', 'town');
+    return ctx.thawTown();
+  },
 
   'events.list': (ctx, _c, input) => {
     const order = input.latest ? 'DESC' : 'ASC';

@@ -20,8 +20,10 @@ import { openDatabase, type Db } from '../store/database';
 import { setMergeRequestState } from '../store/merge-requests';
 import { Store } from '../store/store';
 import { getAgent, type SessionRow } from '../store/views';
+import { frozenState } from '../store/town-frozen';
 import { AttentionWatch } from './attention-watch';
 import { GitProgressWatch } from './git-progress';
+import { freezeTown, thawTown } from './town-freeze';
 import { TownEffects } from './effect-runner';
 import { nodeLauncher, townCliPath } from './resources';
 import { acquireLock, ensureOverseerToken, ensureTownDir, readOverseerToken, townPaths, type TownPaths } from './town-dir';
@@ -93,6 +95,8 @@ export class Engine {
   async start(o: { socket?: boolean } = {}): Promise<void> {
     writeTownShim(this.paths);
     await this.recoverPreviousRun();
+    // Still frozen from before the restart: whatever spawns is stopped until the thaw.
+    if (frozenState(this.store)) this.host.freeze();
     this.reconciler.start();
     this.attention.start();
     this.gitProgress.start();
@@ -141,6 +145,17 @@ export class Engine {
         const session = this.effects.liveSessionOf(agentId);
         if (!session) throw new ApiError('conflict', `${agentId} has no live session`, 'agent');
         return this.host.write(session, data);
+      },
+      freezeTown: (reason) => {
+        const r = freezeTown(this.store, this.host, reason);
+        for (const f of r.failed) this.log(`e-stop: could not stop ${f.session} (${f.agent}): ${f.error}`);
+        return r;
+      },
+      thawTown: () => {
+        const r = thawTown(this.store, this.host);
+        for (const f of r.failed) this.log(`thaw: could not continue ${f.session} (${f.agent}): ${f.error}`);
+        this.reconciler.wake();
+        return r;
       },
       wake: () => this.reconciler.wake(),
     };

@@ -4,6 +4,7 @@
 import type { InvariantViolation, TickMetrics } from '../../shared/doctor';
 import { parseEventPayload, type ParsedEvent } from '../../shared/events';
 import type { Store } from '../store/store';
+import { frozenState } from '../store/town-frozen';
 import type { EventRow } from '../store/views';
 import { applyAction } from './apply';
 import type { Clock } from './clock';
@@ -166,7 +167,8 @@ export class Reconciler {
     }
 
     // 2. Reconcile: every rule isolated, so one failing rule does not stop the others.
-    const ctx = { q: storeQueries(store), now: store.now(), config, dispatchPaused: this.dispatchPaused };
+    const frozen = frozenState(store) !== null;
+    const ctx = { q: storeQueries(store), now: store.now(), config, dispatchPaused: this.dispatchPaused || frozen, frozen };
     const actions: Action[] = [];
     const ruleErrors: string[] = [];
     for (const [name, rule] of o.rules ? Object.entries(this.o.rules) : []) {

@@ -24,7 +24,10 @@ export interface RuleContext {
   q: TownQueries;
   now: number;
   config: TownConfig;
+  /** Paused by the overseer, the breaker, or an e-stop. */
   dispatchPaused: boolean;
+  /** E-stop: sessions are SIGSTOPped; nothing judges or restarts them until the thaw. */
+  frozen?: boolean;
 }
 
 export type Rule = (ctx: RuleContext) => Action[];
@@ -93,7 +96,8 @@ export const retireFinishedSessions: Rule = ({ q, now, config }) =>
   q.finishedAgentsStillRunning(now - config['health.done_exit_grace']).map((a) => ({ type: 'retire_finished_session', agent: a.id }));
 
 /** One MR at a time per rig: claim the best queued one when none is in flight. */
-export const refineMergeQueue: Rule = ({ q }) => {
+export const refineMergeQueue: Rule = ({ q, frozen }) => {
+  if (frozen) return []; // an e-stop stops the merge gates too; none starts until the thaw
   const actions: Action[] = [];
   for (const rigId of q.rigsWithQueuedMergeRequests()) {
     if (q.activeMergeRequest(rigId)) continue;
@@ -120,7 +124,9 @@ export const restartDueAgents: Rule = ({ q, now, dispatchPaused }) =>
  * stalled and nudged; escalate_after → the overseer hears; stop_after → stopped (verified)
  * and the bead reopened. Waiting agents are never nudged: they need a human, not a push.
  */
-export const watchAgentHealth: Rule = ({ q, now, config }) => {
+export const watchAgentHealth: Rule = ({ q, now, config, frozen }) => {
+  // A frozen agent makes no progress because it is stopped; the thaw restarts its clock.
+  if (frozen) return [];
   const actions: Action[] = [];
   for (const a of q.agentsWithoutProgressSince(now - config['health.nudge_after'])) {
     const idle = now - (a.last_progress_at ?? 0);

@@ -229,9 +229,18 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       return;
     }
     deps.gateSessions.set(agentId, sessionId);
-    timer = setTimeout(() => {
+    // A gate stopped by an e-stop is not slow: its timeout does not count the frozen time.
+    const started = Date.now();
+    const frozenAtStart = deps.host.frozenMs();
+    const expire = () => {
+      const due = started + gate.timeout_s * 1000 + (deps.host.frozenMs() - frozenAtStart);
+      if (deps.host.isFrozen || Date.now() < due) {
+        timer = setTimeout(expire, deps.host.isFrozen ? 1000 : due - Date.now());
+        return;
+      }
       timedOut = true;
       void deps.host.stop(sessionId, 'timeout');
-    }, gate.timeout_s * 1000);
+    };
+    timer = setTimeout(expire, gate.timeout_s * 1000);
   });
 }

@@ -63,6 +63,7 @@ export function baseEnv(ctx: LaunchContext): Record<string, string> {
     GIT_COMMITTER_NAME: ctx.agentName,
     GIT_COMMITTER_EMAIL: `${ctx.agentName}@polecats.overseer.local`,
     ...(process.env.TOWN_SCRIPTED_PACE_MS ? { TOWN_SCRIPTED_PACE_MS: process.env.TOWN_SCRIPTED_PACE_MS } : {}),
+    ...(process.env.TOWN_SCRIPTED_FLOOD_BYTES ? { TOWN_SCRIPTED_FLOOD_BYTES: process.env.TOWN_SCRIPTED_FLOOD_BYTES } : {}),
   };
 }
 

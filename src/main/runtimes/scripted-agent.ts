@@ -162,7 +162,8 @@ async function main() {
       break;
     }
     case 'flood':
-      await flood(20 * 1024 * 1024);
+      // Tests that need a flood still running (e-stop) make it longer.
+      await flood(Number(process.env.TOWN_SCRIPTED_FLOOD_BYTES ?? 20 * 1024 * 1024));
       break;
     case 'stream':
       await stream();

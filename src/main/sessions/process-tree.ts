@@ -85,6 +85,21 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Sends `signal` to the group and says whether it arrived: null when it did, else why not
+ * (a group already gone says so). For callers that must report a failed signal.
+ */
+export function sendGroupSignal(pgid: number, signal: NodeJS.Signals): string | null {
+  if (pgid <= 1) return `no process group to signal (pgid ${pgid})`;
+  try {
+    process.kill(-pgid, signal);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ESRCH' ? `process group ${pgid} is gone` : `${signal} to process group ${pgid} failed: ${code ?? (err as Error).message}`;
+  }
+}
+
 export async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -110,6 +125,8 @@ export async function terminateGroup(pgid: number, graceMs = 2000, alsoGone: () 
   if (gone()) return;
   signalGroup(pgid, 'SIGTERM');
   signalGroup(pgid, 'SIGHUP');
+  // A frozen (SIGSTOPped) group takes its SIGTERM only once continued.
+  signalGroup(pgid, 'SIGCONT');
   if (await waitUntil(gone, graceMs)) return;
   signalGroup(pgid, 'SIGKILL');
   if (await waitUntil(gone, 2000)) return;

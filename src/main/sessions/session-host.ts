@@ -9,7 +9,7 @@ import * as pty from 'node-pty';
 import fs from 'node:fs';
 import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
-import { pidAlive, processStartTime, terminateGroup } from './process-tree';
+import { pidAlive, processStartTime, sendGroupSignal, terminateGroup } from './process-tree';
 import { Screens } from './screens';
 import { isHumanInput, waitingSummary, type SessionSignal, type WaitingEvidence } from './signals';
 import { probeTerminalRead } from './terminal-wait';
@@ -51,6 +51,15 @@ export interface ExitInfo {
   bytesOut: number;
   /** The last lines of output as plain text (for failure tails). */
   tail: string;
+}
+
+/** One session's answer to a freeze or thaw: `error` says why its group did not get the signal. */
+export interface GroupSignalResult {
+  sessionId: string;
+  agentId: string;
+  pgid: number;
+  signal: 'SIGSTOP' | 'SIGCONT';
+  error: string | null;
 }
 
 export interface Viewer {
@@ -142,6 +151,10 @@ class LiveSession {
 
 export class SessionHost {
   private sessions = new Map<string, LiveSession>();
+  /** E-stop: every session's group is SIGSTOPped, and so is any spawned until the thaw. */
+  private frozen = false;
+  private frozenSince = 0;
+  private frozenBefore = 0;
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private signalListeners = new Set<(signal: SessionSignal) => void>();
   private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log' | 'now'>> & Pick<SessionHostOptions, 'onActivity'>;
@@ -212,6 +225,10 @@ export class SessionHost {
     this.sessions.set(spec.sessionId, s);
     this.screens.openScreen(spec.sessionId, { cols, rows, scrollback: this.opts.scrollback }, () => s.ring.toString());
 
+    if (this.frozen) {
+      const error = sendGroupSignal(info.pgid, 'SIGSTOP');
+      if (error) this.log(`could not freeze new session ${info.sessionId}: ${error}`);
+    }
     proc.onData((data) => this.receive(s, data));
     proc.onExit(({ exitCode, signal }) => {
       s.exited = { exitCode, signal: signal ?? 0 };
@@ -270,7 +287,8 @@ export class SessionHost {
    */
   async probeWaiting(sessionId: string, quietMs: number): Promise<WaitingEvidence | null> {
     const s = this.sessions.get(sessionId);
-    if (!s || s.exited || this.now() - s.lastOutputAt < quietMs) return null;
+    // A frozen town's sessions are quiet because they are stopped, not because they wait.
+    if (!s || s.exited || this.frozen || this.now() - s.lastOutputAt < quietMs) return null;
     const reader = probeTerminalRead(s.info.pid);
     if (!reader) return null;
     const screen = await this.screens.lines(sessionId, 5);
@@ -331,6 +349,35 @@ export class SessionHost {
   async snapshot(sessionId: string): Promise<string> {
     this.require(sessionId);
     return (await this.screens.snapshot(sessionId)).screen;
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  /** SIGSTOPs every live session's process group (agents and gates); failures are returned, not swallowed. */
+  freeze(): GroupSignalResult[] {
+    if (!this.frozen) this.frozenSince = this.now();
+    this.frozen = true;
+    return this.signalAll('SIGSTOP');
+  }
+
+  /** SIGCONTs every live session's process group. */
+  thaw(): GroupSignalResult[] {
+    if (this.frozen) this.frozenBefore += this.now() - this.frozenSince;
+    this.frozen = false;
+    return this.signalAll('SIGCONT');
+  }
+
+  /** How long this host has been frozen in all, now included: timeouts do not count frozen time. */
+  frozenMs(): number {
+    return this.frozenBefore + (this.frozen ? this.now() - this.frozenSince : 0);
+  }
+
+  private signalAll(signal: 'SIGSTOP' | 'SIGCONT'): GroupSignalResult[] {
+    return [...this.sessions.values()]
+      .filter((s) => !s.exited)
+      .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: sendGroupSignal(s.info.pgid, signal) }));
   }
 
   /** Kill-then-status: resolves after the whole process group is verified gone. */

@@ -233,6 +233,8 @@ export function probeTerminalRead(leaderPid: number, tty?: string): TerminalRead
     const group = foregroundGroup(leaderPid, leader.tpgid);
     // Something in the foreground is running (or in uninterruptible I/O): it is working, not waiting.
     if (group.some((m) => m.stat.state === 'R' || m.stat.state === 'D')) return null;
+    // Stopped (SIGSTOP by an e-stop, or ^Z): frozen, not waiting for a human.
+    if (group.some((m) => m.stat.state === 'T' || m.stat.state === 't')) return null;
     for (const { pid, stat: st } of group) {
       let tids: string[];
       try {

@@ -133,6 +133,15 @@ export function recordProgress(store: Store, agentId: string, at: number) {
   store.touch('agent', agentId);
 }
 
+/** After a thaw: a frozen agent made no progress because it was stopped, so its clock starts again now. */
+export function restartProgressClocks(store: Store, at: number) {
+  const live = store.all<{ id: string }>(`SELECT id FROM agents WHERE session_id IS NOT NULL AND status IN ('starting','working','waiting','stalled')`);
+  for (const a of live) {
+    store.run('UPDATE agents SET last_progress_at = ? WHERE id = ?', at, a.id);
+    store.touch('agent', a.id);
+  }
+}
+
 export function recordNudge(store: Store, agentId: string, text: string, evidence: Evidence) {
   store.run('UPDATE agents SET nudged_at = ? WHERE id = ?', store.now(), agentId);
   store.event({ type: 'agent.nudged', agent: agentId, bead: requireAgent(store, agentId).hook_bead_id, payload: { text, evidence } });

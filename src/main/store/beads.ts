@@ -145,6 +145,28 @@ export function slingBead(store: Store, id: string, target: string, rig: string 
   touchBead(store, id);
 }
 
+/**
+ * Holds a bead out of dispatch until the overseer releases it ("stop means stop"). A hold on
+ * an in_progress bead outlives its run: the bead goes back to open still held.
+ */
+export function holdBead(store: Store, id: string, reason: string) {
+  const bead = requireBead(store, id);
+  assertNotTerminal(bead, 'hold it');
+  if (bead.held_at !== null) return;
+  store.run('UPDATE beads SET held_at = ?, held_reason = ?, updated_at = ? WHERE id = ?', store.now(), reason, store.now(), id);
+  store.event({ type: 'bead.held', bead: id, payload: { reason } });
+  touchBead(store, id);
+}
+
+/** Lets a held bead be dispatched again; its backoff starts over (the overseer asked for it). */
+export function releaseBead(store: Store, id: string, cause: string) {
+  const bead = requireBead(store, id);
+  if (bead.held_at === null) throw conflict(`${bead.id} is not held`, 'id');
+  store.run('UPDATE beads SET held_at = NULL, held_reason = NULL, last_dispatch_at = NULL, updated_at = ? WHERE id = ?', store.now(), id);
+  store.event({ type: 'bead.released', bead: id, payload: { cause }, pending: true });
+  touchBead(store, id);
+}
+
 export function addBeadLabel(store: Store, id: string, label: string) {
   const bead = requireBead(store, id);
   const labels = [...new Set([...(JSON.parse(bead.labels) as string[]), label])];

@@ -210,6 +210,8 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     assignee: r.assignee,
     scenario: typeof meta.scenario === 'string' ? meta.scenario : null,
     slung_to: r.slung_to,
+    held_at: isoOrNull(r.held_at),
+    held_reason: r.held_reason,
     depends_on: deps.map((d) => d.depends_on_id),
     blocked_by: deps.filter((d) => d.status !== 'closed').map((d) => d.depends_on_id),
     origin: { kind: r.origin_kind, id: r.origin_id },

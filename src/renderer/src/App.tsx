@@ -15,6 +15,7 @@ import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
 import { ActionScope, DisconnectedBanner } from './components/Connection';
 import { useAttentionNotifications, useNotifyPermission, useTitleBadge } from './state/alerts';
+import { EStopButton, FrozenBanner } from './components/EStop';
 
 const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
 function useSystemDark(): boolean {
@@ -105,6 +106,9 @@ export function App() {
           </button>
         ))}
         <div className="sidebar-foot">
+          <ActionScope>
+            <EStopButton />
+          </ActionScope>
           <button className="ghost" onClick={() => useUi.setState({ paletteOpen: true })}>
             Commands <kbd>Ctrl K</kbd>
           </button>
@@ -124,6 +128,9 @@ export function App() {
         </div>
       </nav>
       <main className="main">
+        <ActionScope>
+          <FrozenBanner />
+        </ActionScope>
         {!synced ? (
           <div className="loading">Connecting to the town…</div>
         ) : view === 'terminals' ? (

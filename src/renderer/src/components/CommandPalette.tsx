@@ -1,14 +1,15 @@
-// The command palette (Ctrl/Cmd K): go to a view, create a bead, sling, attach, start a
+// The command palette (Ctrl/Cmd K): go to a view, create a bead, sling, attach, stop and hold, restart, start a
 // convoy, open a bead, switch theme. Shortcuts are listed next to their commands.
 import { useRef, useState } from 'react';
 import { Command } from 'cmdk';
 import { getBackend, useTown } from '../state/town-store';
 import { useOnline } from './Connection';
+import { canRestart, canStop, restartAgent, stopAndHold } from './AgentControls';
 import { isWorkBead } from '../state/selectors';
 import { attempt, goTo, openBead, openSetting, openTerminal, setTheme, useUi, VIEWS } from '../state/ui-store';
 import { useTownConfig } from '../state/town-config';
 
-type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'start' } | { id: 'open' } | { id: 'setting' };
+type Page = { id: 'root' } | { id: 'create' } | { id: 'sling' } | { id: 'sling-to'; bead: string } | { id: 'attach' } | { id: 'stop' } | { id: 'restart' } | { id: 'start' } | { id: 'open' } | { id: 'setting' };
 
 export function CommandPalette() {
   const open = useUi((s) => s.paletteOpen);
@@ -71,6 +72,8 @@ export function CommandPalette() {
               <Command.Item disabled={offline} onSelect={() => go({ id: 'create' })}>Create bead…</Command.Item>
               <Command.Item disabled={offline} onSelect={() => go({ id: 'sling' })}>Sling a bead…</Command.Item>
               <Command.Item disabled={offline} onSelect={() => go({ id: 'attach' })}>Attach to an agent…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'stop' })}>Stop and hold an agent…</Command.Item>
+              <Command.Item disabled={offline} onSelect={() => go({ id: 'restart' })}>Restart an agent…</Command.Item>
               <Command.Item disabled={offline} onSelect={() => go({ id: 'start' })}>Start a convoy…</Command.Item>
               <Command.Item onSelect={() => go({ id: 'open' })}>Open a bead…</Command.Item>
               <Command.Item onSelect={() => go({ id: 'setting' })}>Change a setting…</Command.Item>
@@ -143,6 +146,18 @@ export function CommandPalette() {
           agents.map((a) => (
             <Command.Item key={a.id} value={`${a.name} ${a.id}`} onSelect={() => run(() => openTerminal(a.id))}>
               {a.name} <span className="muted">{a.status} · {a.hook ?? a.id}</span>
+            </Command.Item>
+          ))}
+        {page.id === 'stop' &&
+          entities.agent.list().filter(canStop).map((a) => (
+            <Command.Item key={a.id} disabled={offline} value={`stop ${a.name} ${a.id}`} onSelect={() => run(() => stopAndHold(a))}>
+              Stop {a.name}{a.hook ? ` and hold ${a.hook}` : ''} <span className="muted">{a.status}</span>
+            </Command.Item>
+          ))}
+        {page.id === 'restart' &&
+          entities.agent.list().filter(canRestart).map((a) => (
+            <Command.Item key={a.id} disabled={offline} value={`restart ${a.name} ${a.id}`} onSelect={() => run(() => restartAgent(a))}>
+              Restart {a.name} on {a.hook} <span className="muted">{a.status}</span>
             </Command.Item>
           ))}
         {page.id === 'start' &&

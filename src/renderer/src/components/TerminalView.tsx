@@ -14,6 +14,7 @@ import { CONNECTION_LOST, type TerminalChannel } from '../../../shared/backend';
 import { reconnectDelay } from '../../../shared/web-backend';
 import { getBackend, useTown } from '../state/town-store';
 import { useOnline } from './Connection';
+import { AgentControls } from './AgentControls';
 
 export type TerminalState = 'attaching' | 'live' | 'ended' | 'error' | 'detached';
 
@@ -189,7 +190,7 @@ function useWebgl(): boolean {
   return webglVerdict;
 }
 
-export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent: string; dark: boolean; focus?: boolean; sizesAgent?: boolean }) {
+export function TerminalView({ agent, dark, focus, sizesAgent = true, controls = false }: { agent: string; dark: boolean; focus?: boolean; sizesAgent?: boolean; controls?: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
   const searchRef = useRef<SearchAddon | null>(null);
@@ -205,6 +206,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
   const triedSession = useRef<string | null>(null);
   const online = useOnline();
   const session = useTown((s) => s.entities.agent.get(agent)?.session ?? null);
+  const agentView = useTown((s) => s.entities.agent.get(agent));
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
@@ -376,6 +378,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true }: { agent:
         <button className="ghost small" title="Search (Ctrl+Shift+F)" onClick={() => setSearching((s) => !s)}>
           Find
         </button>
+        {controls && agentView && <AgentControls agent={agentView} small />}
       </div>
       {searching && (
         <div className="terminal-search">

@@ -1,9 +1,10 @@
 // Agents: the roster with role, status, hooked bead and output age; attach, nudge,
-// stop (confirmed) and restart.
+// stop and hold (confirmed) and restart.
 import { useShallow } from 'zustand/react/shallow';
 import { useState } from 'react';
 import type { AgentView } from '../../../shared/domain';
 import { agentTone, Empty, Pill } from '../components/bits';
+import { AgentControls } from '../components/AgentControls';
 import { Ago } from '../components/time';
 import { getBackend, useTown } from '../state/town-store';
 import { isLive } from '../state/selectors';
@@ -47,7 +48,6 @@ export function Agents() {
 function AgentRow({ agent: a }: { agent: AgentView }) {
   const [nudging, setNudging] = useState(false);
   const [text, setText] = useState('');
-  const [confirmStop, setConfirmStop] = useState(false);
   const api = getBackend();
   const live = isLive(a);
   return (
@@ -99,29 +99,7 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
             Nudge
           </button>
         )}
-        {confirmStop ? (
-          <>
-            <button
-              className="danger"
-              onClick={async () => {
-                setConfirmStop(false);
-                await attempt(() => api.call('agent.stop', { agent: a.id }), `Stopped ${a.name}; its bead is open again`);
-              }}
-            >
-              Stop {a.name}?
-            </button>
-            <button className="ghost" onClick={() => setConfirmStop(false)}>
-              Cancel
-            </button>
-          </>
-        ) : (
-          <button disabled={!live && !a.hook} onClick={() => setConfirmStop(true)}>
-            Stop
-          </button>
-        )}
-        <button disabled={!a.hook || a.role !== 'polecat'} onClick={() => void attempt(() => api.call('agent.restart', { agent: a.id }), `Restarting ${a.name}`)}>
-          Restart
-        </button>
+        <AgentControls agent={a} />
       </td>
     </tr>
   );

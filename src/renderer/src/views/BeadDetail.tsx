@@ -5,6 +5,7 @@ import type { BeadView } from '../../../shared/domain';
 import { describeEvent } from '../../../shared/event-text';
 import { useDark } from '../App';
 import { agentTone, beadTone, mrTone, Pill, Priority } from '../components/bits';
+import { AgentControls } from '../components/AgentControls';
 import { TerminalView } from '../components/TerminalView';
 import { Ago } from '../components/time';
 import { getBackend, useTown } from '../state/town-store';
@@ -39,11 +40,21 @@ export function BeadDetail({ id }: { id: string }) {
           <code className="bead-id">{bead.id}</code>
           <Pill tone={beadTone(bead.status)}>{bead.status.replace('_', ' ')}</Pill>
           <Priority value={bead.priority} />
+          {bead.held_at && <Pill tone="warn">held</Pill>}
           <span className="muted small">{bead.type}</span>
         </div>
         <EditableFields key={bead.id} bead={bead} />
         <div className="detail-actions">
-          {bead.status === 'open' && bead.rig && (
+          {bead.held_at ? (
+            <button onClick={() => void attempt(() => api.call('bead.release', { id: bead.id }), `Released ${bead.id}; it can be dispatched again`)}>Release</button>
+          ) : (
+            bead.status === 'open' && (
+              <button onClick={() => void attempt(() => api.call('bead.hold', { id: bead.id }), `Held ${bead.id}`, () => api.call('bead.release', { id: bead.id }))} title="Keep it out of dispatch until you release it">
+                Hold
+              </button>
+            )
+          )}
+          {bead.status === 'open' && bead.rig && !bead.held_at && (
             <button onClick={() => void attempt(() => api.call('sling', { bead: bead.id }), `Slung ${bead.id} to ${bead.rig}`)}>Sling to {bead.rig}</button>
           )}
           {bead.status !== 'closed' && bead.status !== 'failed' ? (
@@ -58,6 +69,12 @@ export function BeadDetail({ id }: { id: string }) {
           <dd>{bead.rig ?? <span className="warn">none: nothing can work it</span>}</dd>
           <dt>Assignee</dt>
           <dd>{bead.assignee ?? '—'}</dd>
+          {bead.held_at && (
+            <>
+              <dt>Held</dt>
+              <dd className="warn"><Ago at={bead.held_at} />{bead.held_reason ? ` · ${bead.held_reason}` : ''} · not dispatched until released</dd>
+            </>
+          )}
           <dt>Attempts</dt>
           <dd>{bead.dispatch_attempts}</dd>
           <dt>Created</dt>
@@ -92,6 +109,7 @@ export function BeadDetail({ id }: { id: string }) {
             <h3>
               {agent.name} <Pill tone={agentTone(agent.status)}>{agent.status}</Pill>
               {isLive(agent) && <button className="link" onClick={() => openTerminal(agent.id)}>open in Terminals</button>}
+              {agent.hook === bead.id && <AgentControls agent={agent} small />}
             </h3>
             {isLive(agent) && agent.hook === bead.id ? (
               <div className="detail-terminal">

@@ -219,6 +219,7 @@ function CardBody({ bead, agentName }: { bead: BeadView; agentName: string | nul
         <code className="bead-id">{bead.id}</code>
         <Priority value={bead.priority} />
         {bead.rig && <span className="muted small">{bead.rig}</span>}
+        {bead.held_at && <span className="pill tone-warn held" title={bead.held_reason ?? 'held'}>held</span>}
         {bead.labels.slice(0, 2).map((l) => (
           <span key={l} className="label">{l}</span>
         ))}

@@ -55,7 +55,7 @@ export function Terminals() {
       ) : (
         <div className={`term-grid n${Math.min(visible.length, 4)}`}>
           {visible.map((t) => (
-            <TerminalView key={t} agent={t} dark={dark} focus={t === active} />
+            <TerminalView key={t} agent={t} dark={dark} focus={t === active} controls />
           ))}
         </div>
       )}
