@@ -6,7 +6,8 @@ import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { raiseEscalation } from '../store/escalations';
-import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { canTransition } from '../store/status-machine';
 import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRow } from '../store/views';
@@ -128,7 +129,8 @@ const refineryTesting: Handler<'refinery.testing'> = ({ store }, _e, p) => {
 
 const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr || mr.state === 'merged') return [];
+  // A merge reported for an MR already merged or cancelled is recorded and ignored.
+  if (!mr || !canTransition(MR_TRANSITIONS, mr.state, 'merged')) return [];
   setMergeRequestState(store, mr.id, 'merged', { merge_sha: p.merge_sha ?? null, backup_ref: p.backup_ref ?? null });
   if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'closed', reason: 'merged', cause: 'merged' });
   const source = getBead(store, mr.source_bead_id);
@@ -141,7 +143,7 @@ const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
 
 const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr || mr.state === 'merged' || mr.state === 'failed') return [];
+  if (!mr || !canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
   const type = p.failure_type;
   setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
   if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
