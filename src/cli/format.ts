@@ -84,6 +84,7 @@ export function statusText(s: TownStatus): string {
     `  beads:      ${counts}`,
     `  polecats:   ${s.agents.working} working of ${s.agents.total}`,
     `  dispatch:   ${s.dispatch_paused ? 'PAUSED' : 'on'}`,
+    ...(s.dispatch_pause ? [line`    ${s.dispatch_pause.reason}${s.dispatch_pause.evidence ? `: ${s.dispatch_pause.evidence.summary}` : ''}`, '    resume: town config set dispatch_paused false'] : []),
     `  reconciler: ${s.reconciler.ticks} ticks, last ${s.reconciler.last_tick_ms} ms`,
     `  memory:     ${s.memory.rss_mb} MB rss`,
     ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => line`    ! ${v}`)] : []),

@@ -25,7 +25,8 @@ export const EVENT_PAYLOADS = {
     session: id, launch, pid: maybe(z.number()), pgid: maybe(z.number()), process_start: maybe(z.string()),
     command: z.string().default(''), cwd: z.string().default(''), log_path: maybe(z.string()),
   }),
-  'session.spawn_failed': z.object({ error: z.string(), launch }),
+  /** `interrupted`: cut off by an engine restart, not a failure of the rig (the breaker skips it). */
+  'session.spawn_failed': z.object({ error: z.string(), launch, interrupted: z.boolean().optional() }),
   'session.exited': z.object({
     session: id, launch, exit_code: maybe(z.number()), signal: maybe(z.number()), reason: z.string().default('exited'),
     bytes_out: z.number().default(0), tail: z.string().optional(),
@@ -80,6 +81,10 @@ export const EVENT_PAYLOADS = {
   'rig.added': z.object({ rig: id, path: z.string(), branch: z.string() }),
   'rig.updated': z.object({ rig: id, fields: z.array(z.string()) }),
   'config.set': z.object({ key: z.string(), value: z.unknown() }),
+  /** Dispatch paused: by the overseer, or by the circuit breaker with its evidence. */
+  'dispatch.paused': z.object({ by: z.string(), reason: z.string(), evidence: evidence.optional() }),
+  /** Dispatch resumed; the breaker counts only failures after the last resume. */
+  'dispatch.resumed': z.object({ by: z.string() }),
   'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
   'worktree.resumed': z.object({ continued_from: maybe(z.string()), removed_locks: z.array(z.string()).default([]) }),
 } as const;

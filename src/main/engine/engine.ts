@@ -187,7 +187,7 @@ export class Engine {
       }
       // Hooked but never started (the start was cut off): the run never began.
       for (const a of this.store.all<{ id: string; hook_bead_id: string | null; launch_id: string | null }>(`SELECT id, hook_bead_id, launch_id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
-        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart', launch: a.launch_id } });
+        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart', launch: a.launch_id, interrupted: true } });
         if (a.hook_bead_id) refundDispatchAttempt(this.store, a.hook_bead_id);
       }
     });

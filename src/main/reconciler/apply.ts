@@ -6,6 +6,7 @@ import { raiseEscalation } from '../store/escalations';
 import type { TownConfig } from './config';
 import { recordDispatch, setBeadStatus } from '../store/beads';
 import { landConvoy } from '../store/convoys';
+import { isDispatchPaused, pauseDispatch } from '../store/dispatch-pause';
 import { setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest } from '../store/views';
@@ -32,7 +33,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
   switch (action.type) {
     case 'dispatch': {
       const bead = getBead(store, action.bead);
-      if (!bead || bead.status !== 'open') return [];
+      if (!bead || bead.status !== 'open' || isDispatchPaused(store)) return [];
       let agent = getAgent(store, action.agent);
       if (!agent && action.newPolecat) {
         agent = createAgent(store, {
@@ -55,7 +56,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     }
     case 'restart_agent': {
       const agent = getAgent(store, action.agent);
-      if (!agent?.hook_bead_id || agent.status !== 'dead' || agent.restart_at === null) return [];
+      if (!agent?.hook_bead_id || agent.status !== 'dead' || agent.restart_at === null || isDispatchPaused(store)) return [];
       const launch = relaunchAgent(store, agent.id);
       const token = newToken();
       setAgentToken(store, agent.id, hashToken(token));
@@ -121,6 +122,17 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const c = store.get<{ status: string }>('SELECT status FROM convoys WHERE id = ?', action.convoy);
       if (c?.status !== 'active') return [];
       landConvoy(store, action.convoy);
+      return [];
+    }
+    case 'trip_dispatch_breaker': {
+      if (isDispatchPaused(store)) return [];
+      pauseDispatch(store, { by: 'breaker', reason: 'dispatch circuit breaker tripped', evidence: action.evidence });
+      raiseEscalation(
+        store,
+        { severity: 'high', source: 'town', agent: null, bead: null, reason: 'dispatch paused by the circuit breaker', evidence: action.evidence,
+          body: `${action.evidence.summary}. Fix the cause, then resume: town config set dispatch_paused false` },
+        ctx.config['escalation.cooldown'],
+      );
       return [];
     }
     case 'reopen_orphaned_bead': {

@@ -1,4 +1,5 @@
 // What the rules may read: narrow, indexed queries over the store. Rules see only this.
+import { dispatchFailuresSince, lastDispatchResumeSeq } from '../store/dispatch-pause';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
 
@@ -27,6 +28,8 @@ export interface TownQueries {
   agentsWithoutProgressSince(before: number): AgentRow[];
   /** Hooked agents with no live session (starting with none, or dead with no restart due) since before `before`. */
   staleHookedAgents(before: number): AgentRow[];
+  /** Dispatch failures since `since` that came after the overseer last resumed dispatch. */
+  recentDispatchFailures(since: number): { count: number; lastError: string | null };
 }
 
 const WORK_TYPES = `('task','bug','feature','chore')`;
@@ -110,6 +113,7 @@ export function storeQueries(store: Store): TownQueries {
          AND ((status = 'starting' AND session_id IS NULL) OR (status = 'dead' AND restart_at IS NULL))`,
         before,
       ),
+    recentDispatchFailures: (since) => dispatchFailuresSince(store, since, lastDispatchResumeSeq(store)),
     orphanedInProgressBeads: () =>
       store.all<BeadRow>(
         `SELECT b.* FROM beads b WHERE b.status = 'in_progress'

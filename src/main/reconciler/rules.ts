@@ -16,7 +16,8 @@ export type Action =
   | { type: 'nudge_agent'; agent: string; evidence: Evidence }
   | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
-  | { type: 'release_stale_hook'; agent: string; evidence: Evidence };
+  | { type: 'release_stale_hook'; agent: string; evidence: Evidence }
+  | { type: 'trip_dispatch_breaker'; evidence: Evidence };
 
 export interface RuleContext {
   q: TownQueries;
@@ -138,7 +139,26 @@ export const releaseStaleHooks: Rule = ({ q, now, config }) =>
     evidence: { summary: `${a.status} on ${a.hook_bead_id} with no live session for ${Math.round((now - (a.status_since ?? now)) / 60_000)} min`, source: 'health' },
   }));
 
+/**
+ * Town circuit breaker: many dispatch failures in a short window mean something town-wide
+ * is wrong (a missing runtime, a broken repo); dispatch pauses until the overseer resumes it,
+ * and only failures after that resume count again.
+ */
+export const tripDispatchBreaker: Rule = ({ q, now, config, dispatchPaused }) => {
+  if (dispatchPaused) return [];
+  const window = config['dispatch.breaker_window'];
+  const { count, lastError } = q.recentDispatchFailures(now - window);
+  if (count < config['dispatch.breaker_failures']) return [];
+  const minutes = Math.round(window / 60_000);
+  return [{
+    type: 'trip_dispatch_breaker',
+    evidence: { summary: `${count} dispatch failures in ${minutes} min, last: ${lastError ?? 'unknown'}`, source: 'breaker' },
+  }];
+};
+
+// The breaker goes first: its pause applies before this tick's dispatches, which then stand down.
 export const RULES: Record<string, Rule> = {
+  tripDispatchBreaker,
   dispatchReadyBeads,
   retireFinishedSessions,
   refineMergeQueue,

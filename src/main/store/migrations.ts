@@ -239,4 +239,12 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX agents_by_status ON agents(status);
     `,
   },
+  {
+    version: 4,
+    name: 'events by type',
+    sql: `
+      -- The dispatch circuit breaker counts recent failures of one type.
+      CREATE INDEX events_by_type ON events(type, created_at);
+    `,
+  },
 ];
