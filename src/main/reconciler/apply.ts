@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createAgent, hookBead, markStopping, recordHealthEscalation, recordNudge, relaunchAgent, releaseAgent, setAgentStatus, setAgentToken } from '../store/agents';
 import { raiseEscalation } from '../store/escalations';
 import type { TownConfig } from './config';
-import { recordDispatch, setBeadStatus } from '../store/beads';
+import { recordDispatch, refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { landConvoy } from '../store/convoys';
 import { isDispatchPaused, pauseDispatch } from '../store/dispatch-pause';
 import { setMergeRequestState } from '../store/merge-requests';
@@ -93,7 +93,9 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     }
     case 'release_stale_hook': {
       const agent = getAgent(store, action.agent);
-      if (!agent?.hook_bead_id || (agent.session_id && agent.status !== 'dead')) return [];
+      if (!agent?.hook_bead_id) return [];
+      const sessionEnded = agent.session_id !== null && store.get('SELECT 1 FROM sessions WHERE id = ? AND ended_at IS NOT NULL', agent.session_id) !== undefined;
+      if (agent.session_id && agent.status !== 'dead' && !sessionEnded) return [];
       const bead = agent.hook_bead_id;
       releaseAgent(store, agent.id, 'dead', action.evidence.summary, action.evidence);
       const b = getBead(store, bead);
@@ -138,7 +140,20 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     case 'reopen_orphaned_bead': {
       const bead = getBead(store, action.bead);
       if (!bead || bead.status !== 'in_progress') return [];
-      setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause: 'no live agent holds it' });
+      setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause: action.evidence.summary });
+      return [];
+    }
+    case 'resolve_orphaned_review': {
+      const bead = getBead(store, action.bead);
+      if (bead?.status !== 'in_review' || store.get('SELECT 1 FROM agents WHERE hook_bead_id = ?', bead.id)) return [];
+      if (store.get(`SELECT 1 FROM merge_requests WHERE source_bead_id = ? AND state NOT IN ('merged','failed')`, bead.id)) return [];
+      const cause = action.evidence.summary;
+      if (action.outcome === 'close') setBeadStatus(store, bead.id, { status: 'closed', reason: cause, cause });
+      else if (action.outcome === 'fail') setBeadStatus(store, bead.id, { status: 'failed', reason: cause, cause });
+      else {
+        refundDispatchAttempt(store, bead.id, { clearBackoff: true });
+        setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause });
+      }
       return [];
     }
   }

@@ -26,8 +26,13 @@ export interface TownQueries {
   agentsDueForRestart(now: number): AgentRow[];
   /** Live agents (working, stalled; never waiting) whose last progress is before `before`. */
   agentsWithoutProgressSince(before: number): AgentRow[];
-  /** Hooked agents with no live session (starting with none, or dead with no restart due) since before `before`. */
-  staleHookedAgents(before: number): AgentRow[];
+  /**
+   * Hooked agents with no live session since before `before`: starting with none, dead with
+   * no restart due, or holding a session recorded as ended whose exit was never applied.
+   */
+  staleHookedAgents(before: number): (AgentRow & { session_ended_at: number | null })[];
+  /** In review, no agent holding it, and no merge request still to run; with its latest MR if any. */
+  reviewsWithoutLiveMergeRequest(): { bead: BeadRow; mr: MergeRequestRow | null }[];
   /** Dispatch failures since `since` that came after the overseer last resumed dispatch. */
   recentDispatchFailures(since: number): { count: number; lastError: string | null };
 }
@@ -108,11 +113,25 @@ export function storeQueries(store: Store): TownQueries {
         before,
       ),
     staleHookedAgents: (before) =>
-      store.all<AgentRow>(
-        `SELECT * FROM agents WHERE hook_bead_id IS NOT NULL AND coalesce(status_since, updated_at) < ?
-         AND ((status = 'starting' AND session_id IS NULL) OR (status = 'dead' AND restart_at IS NULL))`,
-        before,
+      store.all<AgentRow & { session_ended_at: number | null }>(
+        `SELECT a.*, s.ended_at AS session_ended_at FROM agents a LEFT JOIN sessions s ON s.id = a.session_id
+         WHERE a.hook_bead_id IS NOT NULL AND (
+           (coalesce(a.status_since, a.updated_at) < ? AND ((a.status = 'starting' AND a.session_id IS NULL) OR (a.status = 'dead' AND a.restart_at IS NULL)))
+           OR (a.status NOT IN ('dead','idle') AND s.ended_at IS NOT NULL AND s.ended_at < ?))`,
+        before, before,
       ),
+    reviewsWithoutLiveMergeRequest: () =>
+      store
+        .all<BeadRow & { mr_id: string | null }>(
+          `SELECT b.*, (SELECT m.id FROM merge_requests m WHERE m.source_bead_id = b.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS mr_id
+           FROM beads b WHERE b.status = 'in_review'
+           AND NOT EXISTS (SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))
+           AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.hook_bead_id = b.id)`,
+        )
+        .map(({ mr_id, ...bead }) => ({
+          bead: bead as BeadRow,
+          mr: mr_id ? store.get<MergeRequestRow>('SELECT * FROM merge_requests WHERE id = ?', mr_id)! : null,
+        })),
     recentDispatchFailures: (since) => dispatchFailuresSince(store, since, lastDispatchResumeSeq(store)),
     orphanedInProgressBeads: () =>
       store.all<BeadRow>(
