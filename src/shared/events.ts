@@ -42,6 +42,14 @@ export const EVENT_PAYLOADS = {
     launch, branch: z.string(), head_sha: maybe(z.string()), target: maybe(z.string()),
     commits: z.array(z.object({ sha: z.string(), subject: z.string() })).default([]),
   }),
+  /** An idle polecat's worktree was inspected for collection: removed only when clean. */
+  'polecat.gc_checked': z.object({
+    worktree: maybe(z.string()),
+    outcome: z.enum(['removed', 'missing', 'dirty', 'unmerged', 'error']),
+    files: z.array(z.string()).default([]),
+    commits: z.array(z.object({ sha: z.string(), subject: z.string() })).default([]),
+    error: z.string().optional(),
+  }),
   'refinery.candidate': z.object({ mr: id, candidate_sha: z.string(), base_sha: maybe(z.string()) }),
   'refinery.testing': z.object({ mr: id }),
   'refinery.merged': z.object({ mr: id, merge_sha: maybe(z.string()), backup_ref: maybe(z.string()), already: z.boolean().optional() }),
@@ -70,6 +78,9 @@ export const EVENT_PAYLOADS = {
   'agent.done': z.object({ status: z.string(), summary: maybe(z.string()) }),
   'agent.done_ignored': z.object({ hook: maybe(z.string()), status: z.string() }),
   'agent.restart_requested': z.object({}),
+  /** An idle polecat collected: its worktree is gone, and so is its row. */
+  'agent.removed': z.object({ cause: z.string() }),
+  'history.pruned': z.object({ events: z.number(), logs: z.number() }),
   'agent.nudged': z.object({ text: z.string(), evidence }),
   'agent.respawn': z.object({ launch, cause: z.string(), after_ms: z.number() }),
   /** A report that belonged to an earlier launch (or session) of its agent: kept, not applied. */

@@ -8,6 +8,7 @@ import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
 import { runMergeRequest } from '../refinery/refinery';
 import { launchFor } from '../runtimes/runtimes';
+import { collectPolecat, deleteFiles } from './polecat-collector';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { getAgent, getRig, type RigRow } from '../store/views';
@@ -48,6 +49,10 @@ export class TownEffects implements EffectRunner {
         // Typed as if at the keyboard, then Enter; a session gone meanwhile needs no nudge.
         if (this.host.has(effect.session)) this.host.write(effect.session, `${effect.text}\r`);
         return;
+      case 'collect_polecat':
+        return collectPolecat(this.store, effect.agent);
+      case 'delete_files':
+        return deleteFiles(effect.paths, (line) => console.error(line));
       case 'run_merge_request':
         return runMergeRequest(
           { store: this.store, host: this.host, refineryRoot: this.paths.refinery, logs: this.paths.logs, gateSessions: this.gateSessions },

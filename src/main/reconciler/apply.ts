@@ -8,11 +8,16 @@ import { recordDispatch, refundDispatchAttempt, setBeadStatus } from '../store/b
 import { landConvoy } from '../store/convoys';
 import { isDispatchPaused, pauseDispatch } from '../store/dispatch-pause';
 import { setMergeRequestState } from '../store/merge-requests';
+import { markPolecatGc, pruneProcessedEvents, releaseOldSessionLogs } from '../store/polecat-gc';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
 import type { Action } from './rules';
+
+/** Pruning is bounded per tick so a large backlog never makes one tick long. */
+const PRUNE_EVENTS_BATCH = 2000;
+const PRUNE_LOGS_BATCH = 100;
 
 export interface ApplyContext {
   store: Store;
@@ -136,6 +141,19 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
         ctx.config['escalation.cooldown'],
       );
       return [];
+    }
+    case 'collect_polecat': {
+      const agent = getAgent(store, action.agent);
+      if (!agent || agent.role !== 'polecat' || agent.hook_bead_id || !['idle', 'dead'].includes(agent.status)) return [];
+      markPolecatGc(store, agent.id, 'checking');
+      return [{ type: 'collect_polecat', agent: agent.id }];
+    }
+    case 'prune_history': {
+      const events = action.events ? pruneProcessedEvents(store, ctx.config['gc.keep_events'], PRUNE_EVENTS_BATCH) : 0;
+      const paths = action.logs ? releaseOldSessionLogs(store, store.now() - ctx.config['gc.keep_logs'], PRUNE_LOGS_BATCH) : [];
+      if (events + paths.length === 0) return [];
+      store.event({ type: 'history.pruned', payload: { events, logs: paths.length } });
+      return paths.length ? [{ type: 'delete_files', paths }] : [];
     }
     case 'reopen_orphaned_bead': {
       const bead = getBead(store, action.bead);

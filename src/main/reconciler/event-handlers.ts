@@ -7,6 +7,7 @@ import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { raiseEscalation } from '../store/escalations';
 import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { markPolecatGc, removePolecat } from '../store/polecat-gc';
 import { canTransition } from '../store/status-machine';
 import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { Store } from '../store/store';
@@ -200,6 +201,34 @@ const refineryCheckoutBehind: Handler<'refinery.checkout_behind'> = ({ store, co
   return [];
 };
 
+/**
+ * An idle polecat's worktree was inspected: gone or removed → the polecat goes too; holding
+ * work → kept and reported once (low), never deleted. It takes work again meanwhile.
+ */
+const polecatGcChecked: Handler<'polecat.gc_checked'> = ({ store, config }, e, p) => {
+  const agent = getAgent(store, e.agent_id!);
+  if (!agent || agent.gc_state !== 'checking') return ignore(store, e, 'the polecat is no longer being collected');
+  if (p.outcome === 'removed' || p.outcome === 'missing') {
+    const cause = p.outcome === 'removed' ? `idle; worktree ${p.worktree} was clean and merged, removed` : 'idle; its worktree no longer exists';
+    if (!removePolecat(store, agent.id, cause)) ignore(store, e, 'the polecat took work meanwhile');
+    return [];
+  }
+  markPolecatGc(store, agent.id, 'kept');
+  const summary =
+    p.outcome === 'dirty' ? `worktree ${p.worktree} has ${p.files.length} uncommitted file(s): ${p.files.slice(0, 5).join(', ')}`
+    : p.outcome === 'unmerged' ? `worktree ${p.worktree} has ${p.commits.length} commit(s) not on the target: ${p.commits.slice(0, 3).map((c) => `${c.sha.slice(0, 10)} ${c.subject}`).join('; ')}`
+    : `worktree ${p.worktree} could not be inspected: ${p.error ?? 'unknown error'}`;
+  const details = p.outcome === 'dirty' ? p.files : p.commits.map((c) => `${c.sha.slice(0, 10)} ${c.subject}`);
+  raiseEscalation(
+    store,
+    { severity: 'low', source: 'town', agent: agent.id, bead: null, reason: 'idle polecat kept: its worktree holds work',
+      body: [`${agent.id} is idle and was not removed: ${summary}.`, 'Commit, merge or discard the work, then it is collected next time it idles.', ...details].join('\n'),
+      evidence: { summary, last_lines: details.slice(0, 20), source: 'gc' } },
+    config['escalation.cooldown'],
+  );
+  return [];
+};
+
 export const EVENT_HANDLERS: HandlerTable = {
   'session.spawned': sessionSpawned,
   'session.spawn_failed': sessionSpawnFailed,
@@ -215,6 +244,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.blocked': refineryBlocked,
   'refinery.checkout_behind': refineryCheckoutBehind,
   'work.recovered': workRecovered,
+  'polecat.gc_checked': polecatGcChecked,
 };
 
 export function handleEvent(ctx: HandlerContext, e: EventRow, parsed: ParsedEvent): Effect[] {

@@ -31,6 +31,12 @@ export interface TownQueries {
    * no restart due, or holding a session recorded as ended whose exit was never applied.
    */
   staleHookedAgents(before: number): (AgentRow & { session_ended_at: number | null })[];
+  /** Idle or dead polecats without a hook since before `before`, not yet collected (or whose check was cut off). */
+  idlePolecatsToCollect(before: number, checkCutOffBefore: number, limit: number): AgentRow[];
+  /** Seq of the oldest processed event, and the newest seq. */
+  eventSeqRange(): { oldestProcessed: number | null; newest: number };
+  /** Whether some session that ended before `before` still has its log file. */
+  hasSessionLogsEndedBefore(before: number): boolean;
   /** In review, no agent holding it, and no merge request still to run; with its latest MR if any. */
   reviewsWithoutLiveMergeRequest(): { bead: BeadRow; mr: MergeRequestRow | null }[];
   /** Dispatch failures since `since` that came after the overseer last resumed dispatch. */
@@ -65,7 +71,7 @@ export function storeQueries(store: Store): TownQueries {
     availablePolecats: (rigId) =>
       store.all<AgentRow>(
         `SELECT * FROM agents WHERE rig_id = ? AND role = 'polecat' AND status IN ('idle','dead')
-         AND hook_bead_id IS NULL ORDER BY status = 'dead', name`,
+         AND hook_bead_id IS NULL AND gc_state IS NOT 'checking' ORDER BY status = 'dead', name`,
         rigId,
       ),
     polecatNames: (rigId) => store.all<{ name: string }>(`SELECT name FROM agents WHERE rig_id = ? AND role = 'polecat'`, rigId).map((r) => r.name),
@@ -120,6 +126,20 @@ export function storeQueries(store: Store): TownQueries {
            OR (a.status NOT IN ('dead','idle') AND s.ended_at IS NOT NULL AND s.ended_at < ?))`,
         before, before,
       ),
+    idlePolecatsToCollect: (before, checkCutOffBefore, limit) =>
+      store.all<AgentRow>(
+        `SELECT * FROM agents WHERE role = 'polecat' AND status IN ('idle','dead') AND hook_bead_id IS NULL
+         AND coalesce(status_since, updated_at) < ?
+         AND (gc_state IS NULL OR (gc_state = 'kept' AND gc_at < coalesce(status_since, updated_at)) OR (gc_state = 'checking' AND gc_at < ?))
+         ORDER BY coalesce(status_since, updated_at) LIMIT ?`,
+        before, checkCutOffBefore, limit,
+      ),
+    eventSeqRange: () => ({
+      oldestProcessed: store.get<{ seq: number }>('SELECT seq FROM events WHERE processed_at IS NOT NULL ORDER BY seq LIMIT 1')?.seq ?? null,
+      newest: store.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM events')!.seq ?? 0,
+    }),
+    hasSessionLogsEndedBefore: (before) =>
+      store.get('SELECT 1 FROM sessions WHERE log_path IS NOT NULL AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1', before) !== undefined,
     reviewsWithoutLiveMergeRequest: () =>
       store
         .all<BeadRow & { mr_id: string | null }>(

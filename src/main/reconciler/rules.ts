@@ -18,7 +18,9 @@ export type Action =
   | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'release_stale_hook'; agent: string; evidence: Evidence }
-  | { type: 'trip_dispatch_breaker'; evidence: Evidence };
+  | { type: 'trip_dispatch_breaker'; evidence: Evidence }
+  | { type: 'collect_polecat'; agent: string; idleMs: number }
+  | { type: 'prune_history'; events: boolean; logs: boolean };
 
 export interface RuleContext {
   q: TownQueries;
@@ -188,6 +190,25 @@ export const tripDispatchBreaker: Rule = ({ q, now, config, dispatchPaused }) =>
   }];
 };
 
+/** A check cut off (an engine restart) is tried again after this. */
+const GC_CHECK_TIMEOUT = 10 * 60_000;
+
+/** GC: polecats idle without a hook for gc.idle_polecat_after are collected, a few per tick. */
+export const collectIdlePolecats: Rule = ({ q, now, config }) =>
+  q.idlePolecatsToCollect(now - config['gc.idle_polecat_after'], now - GC_CHECK_TIMEOUT, 5).map((a) => ({
+    type: 'collect_polecat',
+    agent: a.id,
+    idleMs: now - (a.status_since ?? a.updated_at),
+  }));
+
+/** Old processed events and session logs are pruned in bounded batches, one per tick. */
+export const pruneHistory: Rule = ({ q, now, config }) => {
+  const { oldestProcessed, newest } = q.eventSeqRange();
+  const events = oldestProcessed !== null && oldestProcessed <= newest - config['gc.keep_events'];
+  const logs = q.hasSessionLogsEndedBefore(now - config['gc.keep_logs']);
+  return events || logs ? [{ type: 'prune_history', events, logs }] : [];
+};
+
 // The breaker goes first: its pause applies before this tick's dispatches, which then stand down.
 export const RULES: Record<string, Rule> = {
   tripDispatchBreaker,
@@ -201,4 +222,6 @@ export const RULES: Record<string, Rule> = {
   restartDueAgents,
   watchAgentHealth,
   releaseStaleHooks,
+  collectIdlePolecats,
+  pruneHistory,
 };

@@ -241,10 +241,15 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 4,
-    name: 'events by type',
+    name: 'events by type, polecat collection',
     sql: `
       -- The dispatch circuit breaker counts recent failures of one type.
       CREATE INDEX events_by_type ON events(type, created_at);
+      -- Collection of idle polecats: 'checking' while its worktree is inspected (it takes no
+      -- work meanwhile), 'kept' when the worktree held work; gc_at is when.
+      ALTER TABLE agents ADD COLUMN gc_state TEXT;
+      ALTER TABLE agents ADD COLUMN gc_at INTEGER;
+      CREATE INDEX sessions_by_end ON sessions(ended_at) WHERE log_path IS NOT NULL;
     `,
   },
 ];
