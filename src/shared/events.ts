@@ -31,6 +31,8 @@ export const EVENT_PAYLOADS = {
     session: id, launch, exit_code: maybe(z.number()), signal: maybe(z.number()), reason: z.string().default('exited'),
     bytes_out: z.number().default(0), tail: z.string().optional(),
   }),
+  /** A process group that survived a kill (stop, exit clean-up, or startup recovery). */
+  'session.kill_failed': z.object({ session: id, pgid: z.number(), error: z.string(), during: z.enum(['stop', 'exit', 'recovery']), kind: z.enum(['agent', 'gate']).optional() }),
   'session.activity': z.object({ session: id }),
   /** The session's screen changed in a way that counts as progress (not a spinner). */
   'session.progress': z.object({ session: id, last_lines: z.array(z.string()).optional() }),

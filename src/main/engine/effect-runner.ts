@@ -24,6 +24,9 @@ export class TownEffects implements EffectRunner {
     private readonly host: SessionHost,
     private readonly paths: TownPaths,
   ) {
+    host.onKillFailed((f) =>
+      store.report({ type: 'session.kill_failed', agent: f.agentId, payload: { session: f.sessionId, pgid: f.pgid, error: f.error, during: f.during, kind: f.sessionId.startsWith('gate-') ? 'gate' : 'agent' } }),
+    );
     host.onExit((info) => {
       if (info.sessionId.startsWith('gate-')) return;
       const started = this.sessionBeads.get(info.sessionId);

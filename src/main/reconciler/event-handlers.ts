@@ -201,6 +201,17 @@ const refineryCheckoutBehind: Handler<'refinery.checkout_behind'> = ({ store, co
   return [];
 };
 
+/** Processes that survived a kill may still write to a worktree or a branch: the overseer must know. */
+const sessionKillFailed: Handler<'session.kill_failed'> = ({ store, config }, e, p) => {
+  const summary = `process group ${p.pgid} of ${p.kind ?? 'agent'} session ${p.session} survived a kill (${p.during}): ${p.error}`;
+  raiseEscalation(
+    store,
+    { severity: 'high', source: 'town', agent: e.agent_id, bead: e.bead_id, reason: 'a process group survived a kill', body: `${summary}\nKill it by hand (kill -KILL -${p.pgid}) and check its worktree.`, evidence: { summary, source: 'sessions' } },
+    config['escalation.cooldown'],
+  );
+  return [];
+};
+
 /**
  * An idle polecat's worktree was inspected: gone or removed → the polecat goes too; holding
  * work → kept and reported once (low), never deleted. It takes work again meanwhile.
@@ -245,6 +256,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.checkout_behind': refineryCheckoutBehind,
   'work.recovered': workRecovered,
   'polecat.gc_checked': polecatGcChecked,
+  'session.kill_failed': sessionKillFailed,
 };
 
 export function handleEvent(ctx: HandlerContext, e: EventRow, parsed: ParsedEvent): Effect[] {
