@@ -50,6 +50,8 @@ describe('collecting idle polecats', () => {
     expect(await gcRound(t)).toEqual([p.id]);
     expect(fs.existsSync(p.worktree)).toBe(false);
     expect(agentRow(t, p.id)).toBeUndefined();
+    const removed = t.store.get<{ payload: string }>(`SELECT payload FROM events WHERE type = 'agent.removed' AND agent_id = ?`, p.id)!;
+    expect(JSON.parse(removed.payload).cause).toBe(`idle for 25 h; worktree ${p.worktree} was clean and merged, removed`);
     expect(gitIn(t.repo, 'branch', '--list', p.branch)).toBe('');
     expect(gitIn(t.repo, 'worktree', 'list')).not.toContain(p.worktree);
     expect(escalations(t)).toEqual([]);

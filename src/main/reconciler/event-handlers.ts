@@ -220,7 +220,8 @@ const polecatGcChecked: Handler<'polecat.gc_checked'> = ({ store, config }, e, p
   const agent = getAgent(store, e.agent_id!);
   if (!agent || agent.gc_state !== 'checking') return ignore(store, e, 'the polecat is no longer being collected');
   if (p.outcome === 'removed' || p.outcome === 'missing') {
-    const cause = p.outcome === 'removed' ? `idle; worktree ${p.worktree} was clean and merged, removed` : 'idle; its worktree no longer exists';
+    const idle = `idle for ${Math.round((e.created_at - (agent.status_since ?? agent.updated_at)) / 3_600_000)} h`;
+    const cause = p.outcome === 'removed' ? `${idle}; worktree ${p.worktree} was clean and merged, removed` : `${idle}; its worktree no longer exists`;
     if (!removePolecat(store, agent.id, cause)) ignore(store, e, 'the polecat took work meanwhile');
     return [];
   }

@@ -19,7 +19,7 @@ export type Action =
   | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'release_stale_hook'; agent: string; evidence: Evidence }
   | { type: 'trip_dispatch_breaker'; evidence: Evidence }
-  | { type: 'collect_polecat'; agent: string; idleMs: number }
+  | { type: 'collect_polecat'; agent: string }
   | { type: 'prune_history'; events: boolean; logs: boolean };
 
 export interface RuleContext {
@@ -195,11 +195,7 @@ const GC_CHECK_TIMEOUT = 10 * 60_000;
 
 /** GC: polecats idle without a hook for gc.idle_polecat_after are collected, a few per tick. */
 export const collectIdlePolecats: Rule = ({ q, now, config }) =>
-  q.idlePolecatsToCollect(now - config['gc.idle_polecat_after'], now - GC_CHECK_TIMEOUT, 5).map((a) => ({
-    type: 'collect_polecat',
-    agent: a.id,
-    idleMs: now - (a.status_since ?? a.updated_at),
-  }));
+  q.idlePolecatsToCollect(now - config['gc.idle_polecat_after'], now - GC_CHECK_TIMEOUT, 5).map((a) => ({ type: 'collect_polecat', agent: a.id }));
 
 /** Old processed events and session logs are pruned in bounded batches, one per tick. */
 export const pruneHistory: Rule = ({ q, now, config }) => {
