@@ -2,12 +2,14 @@
 // table forbids is tried and refused, and the row keeps its status.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_STATUSES, BEAD_STATUSES } from '../src/shared/domain';
+import { AGENT_STATUSES, BEAD_STATUSES, MR_STATES } from '../src/shared/domain';
 import { AGENT_TRANSITIONS, createAgent, setAgentStatus } from '../src/main/store/agents';
 import { BEAD_TRANSITIONS, createBead, reopenBead, setBeadStatus } from '../src/main/store/beads';
 import { CONVOY_TRANSITIONS, landConvoy, startConvoy } from '../src/main/store/convoys';
 import { openDatabase } from '../src/main/store/database';
+import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../src/main/store/merge-requests';
 import { ForbiddenTransitionError, forbiddenPairs } from '../src/main/store/status-machine';
+import { addRig } from '../src/main/store/rigs';
 import { Store } from '../src/main/store/store';
 import { FakeClock } from './helpers/fake-clock';
 import { removeTempDirs, tempDir } from './helpers/town';
@@ -16,6 +18,11 @@ afterEach(() => removeTempDirs());
 
 function newStore() {
   return new Store(openDatabase(path.join(tempDir('transitions'), 'town.db')), new FakeClock());
+}
+
+function withRig(store: Store) {
+  store.transaction(() => addRig(store, { name: 'r', path: '/nowhere', branch: 'main', prefix: 'r', gates: [], setup: null, maxPolecats: 1, runtime: 'scripted', command: null, autoDispatch: false }));
+  return store;
 }
 
 const work = { rig: null, type: 'task' as const, title: 't', body: '', priority: 2, labels: [], metadata: {}, origin: { kind: 'user' as const, id: 'overseer' } };
@@ -69,5 +76,32 @@ describe('transition tables', () => {
     expect(() => store.transaction(() => landConvoy(store, id))).toThrow(ForbiddenTransitionError);
     store.run(`UPDATE convoys SET status = 'landed' WHERE id = ?`, id);
     expect(() => store.transaction(() => startConvoy(store, id))).toThrow(/landed, not staged/);
+  });
+
+  it('refuses every forbidden merge request transition, leaving the MR as it was', () => {
+    const store = withRig(newStore());
+    const pairs = forbiddenPairs(MR_TRANSITIONS);
+    expect(pairs).toContainEqual(['merged', 'queued']); // a merged MR is never merged again
+    expect(pairs).toContainEqual(['failed', 'claimed']);
+    for (const [from, to] of pairs) {
+      const source = store.transaction(() => createBead(store, work).id);
+      const mr = store.transaction(() =>
+        queueMergeRequest(store, { sourceBead: source, rig: 'r', branch: 'b', target: 'main', headSha: null, agent: 'a', title: 't', priority: 2 }).id,
+      );
+      store.run('UPDATE merge_requests SET state = ? WHERE id = ?', from, mr);
+      expect(() => store.transaction(() => setMergeRequestState(store, mr, to)), `${from} → ${to}`).toThrow(ForbiddenTransitionError);
+      expect(store.get<{ state: string }>('SELECT state FROM merge_requests WHERE id = ?', mr)!.state).toBe(from);
+    }
+    expect(pairs.length).toBe(MR_STATES.length ** 2 - Object.values(MR_TRANSITIONS).flat().length);
+  });
+
+  it('moves a merge request along the allowed path', () => {
+    const store = withRig(newStore());
+    const source = store.transaction(() => createBead(store, work).id);
+    const mr = store.transaction(() =>
+      queueMergeRequest(store, { sourceBead: source, rig: 'r', branch: 'b', target: 'main', headSha: null, agent: 'a', title: 't', priority: 2 }).id,
+    );
+    for (const to of ['claimed', 'merging', 'testing', 'merged'] as const) store.transaction(() => setMergeRequestState(store, mr, to));
+    expect(store.get<{ state: string }>('SELECT state FROM merge_requests WHERE id = ?', mr)!.state).toBe('merged');
   });
 });

@@ -114,6 +114,7 @@ export function statusText(s: TownStatus): string {
     `  polecats:   ${s.agents.working} working of ${s.agents.total}`,
     `  dispatch:   ${s.dispatch_paused || s.frozen ? 'PAUSED' : 'on'}`,
     ...(s.frozen ? [line`  FROZEN since ${s.frozen.since}: ${s.frozen.reason} (town thaw resumes it)`] : []),
+    ...(s.dispatch_pause ? [line`    ${s.dispatch_pause.reason}${s.dispatch_pause.evidence ? `: ${s.dispatch_pause.evidence.summary}` : ''}`, '    resume: town config set dispatch_paused false'] : []),
     `  reconciler: ${s.reconciler.ticks} ticks, last ${s.reconciler.last_tick_ms} ms`,
     `  memory:     ${s.memory.rss_mb} MB rss`,
     ...(s.reconciler.violations.length ? ['  invariant violations:', ...s.reconciler.violations.map((v) => line`    ! ${v}`)] : []),

@@ -271,6 +271,8 @@ export interface TownStatus {
   revision: number;
   dispatch_paused: boolean;
   frozen: FrozenView | null;
+  /** Why dispatch is paused (who paused it, with the breaker's evidence), or null when it runs. */
+  dispatch_pause: { by: string; reason: string; evidence: { summary: string } | null; since: number } | null;
   counts: Record<string, number>;
   agents: { total: number; working: number };
   memory: { rss_mb: number; heap_mb: number };

@@ -40,6 +40,16 @@ export function describeEvent(type: string, payload: Payload): string {
       const head = type === 'town.frozen' ? `frozen: ${text(p.sessions) ?? 0} session(s) stopped` : `thawed: ${text(p.sessions) ?? 0} session(s) continued`;
       return joined(head + failed, text(p.reason));
     }
+    case 'dispatch.paused':
+      return joined(`dispatch paused by ${text(p.by) ?? '?'}`, text(p.reason), evidenceOf(p));
+    case 'dispatch.resumed':
+      return `dispatch resumed by ${text(p.by) ?? '?'}`;
+    case 'session.kill_failed':
+      return joined(`could not kill process group ${text(p.pgid) ?? '?'} (${text(p.during) ?? '?'})`, text(p.error));
+    case 'history.pruned':
+      return `pruned ${text(p.events) ?? 0} old event(s) and ${text(p.logs) ?? 0} log(s)`;
+    case 'escalation.reraised':
+      return joined(`raised again (×${text(p.count) ?? '?'})`, text(p.reason));
     case 'session.progress':
       return text(p.summary) ?? (text(p.source) ? `progress (${text(p.source)})` : 'progress');
     case 'invariant.violated':

@@ -25,11 +25,14 @@ export const EVENT_PAYLOADS = {
     session: id, launch, pid: maybe(z.number()), pgid: maybe(z.number()), process_start: maybe(z.string()),
     command: z.string().default(''), cwd: z.string().default(''), log_path: maybe(z.string()),
   }),
-  'session.spawn_failed': z.object({ error: z.string(), launch }),
+  /** `interrupted`: cut off by an engine restart, not a failure of the rig (the breaker skips it). */
+  'session.spawn_failed': z.object({ error: z.string(), launch, interrupted: z.boolean().optional() }),
   'session.exited': z.object({
     session: id, launch, exit_code: maybe(z.number()), signal: maybe(z.number()), reason: z.string().default('exited'),
     bytes_out: z.number().default(0), tail: z.string().optional(),
   }),
+  /** A process group that survived a kill (stop, exit clean-up, or startup recovery). */
+  'session.kill_failed': z.object({ session: id, pgid: z.number(), error: z.string(), during: z.enum(['stop', 'exit', 'recovery']), kind: z.enum(['agent', 'gate']).optional() }),
   'session.activity': z.object({ session: id }),
   /**
    * Progress: the session's screen changed in a way that is not a spinner (default), the
@@ -47,6 +50,14 @@ export const EVENT_PAYLOADS = {
   'work.recovered': z.object({
     launch, branch: z.string(), head_sha: maybe(z.string()), target: maybe(z.string()),
     commits: z.array(z.object({ sha: z.string(), subject: z.string() })).default([]),
+  }),
+  /** An idle polecat's worktree was inspected for collection: removed only when clean. */
+  'polecat.gc_checked': z.object({
+    worktree: maybe(z.string()),
+    outcome: z.enum(['removed', 'missing', 'dirty', 'unmerged', 'error']),
+    files: z.array(z.string()).default([]),
+    commits: z.array(z.object({ sha: z.string(), subject: z.string() })).default([]),
+    error: z.string().optional(),
   }),
   'refinery.candidate': z.object({ mr: id, candidate_sha: z.string(), base_sha: maybe(z.string()) }),
   'refinery.testing': z.object({ mr: id }),
@@ -79,6 +90,9 @@ export const EVENT_PAYLOADS = {
   'agent.done': z.object({ status: z.string(), summary: maybe(z.string()) }),
   'agent.done_ignored': z.object({ hook: maybe(z.string()), status: z.string() }),
   'agent.restart_requested': z.object({}),
+  /** An idle polecat collected: its worktree is gone, and so is its row. */
+  'agent.removed': z.object({ cause: z.string() }),
+  'history.pruned': z.object({ events: z.number(), logs: z.number() }),
   'agent.nudged': z.object({ text: z.string(), evidence }),
   'agent.respawn': z.object({ launch, cause: z.string(), after_ms: z.number() }),
   /** A report that belonged to an earlier launch (or session) of its agent: kept, not applied. */
@@ -98,6 +112,10 @@ export const EVENT_PAYLOADS = {
   /** E-stop and thaw, with every session whose process group did not take the signal. */
   'town.frozen': z.object({ reason: z.string(), sessions: z.number(), failed: z.array(z.object({ session: z.string(), agent: z.string(), error: z.string() })) }),
   'town.thawed': z.object({ frozen_since: z.string(), sessions: z.number(), failed: z.array(z.object({ session: z.string(), agent: z.string(), error: z.string() })) }),
+  /** Dispatch paused: by the overseer, or by the circuit breaker with its evidence. */
+  'dispatch.paused': z.object({ by: z.string(), reason: z.string(), evidence: evidence.optional() }),
+  /** Dispatch resumed; the breaker counts only failures after the last resume. */
+  'dispatch.resumed': z.object({ by: z.string() }),
   'worktree.stashed': z.object({ worktree: maybe(z.string()) }),
   /** Seen after a tick; recorded once per distinct violation until it clears. */
   'invariant.violated': z.object({ invariant: z.number(), key: z.string(), message: z.string() }),

@@ -14,6 +14,7 @@ import {
   type ConfigKey,
 } from '../reconciler/config';
 import { townPrefix } from '../store/beads';
+import { isDispatchPaused, pauseDispatch, resumeDispatch } from '../store/dispatch-pause';
 import type { Store } from '../store/store';
 import type { Handlers } from './context';
 
@@ -59,11 +60,19 @@ function writeSettings(store: Store, set: Record<string, unknown>): TownConfigVi
   return store.transaction(() =>
     writes.map(({ t, value }) => {
       const was = displayNow(store, t);
-      store.setSetting(storageKey(t), value);
+      if ('field' in t && t.field === 'dispatch_paused') setDispatchPaused(store, value as boolean);
+      else store.setSetting(storageKey(t), value);
       store.event({ type: 'config.set', payload: { key: shownKey(t), value } });
       return { key: shownKey(t), was, now: displayNow(store, t) };
     }),
   );
+}
+
+/** Pausing and resuming go through their writer: the reason is kept and the breaker restarts its count. */
+function setDispatchPaused(store: Store, paused: boolean) {
+  if (paused === isDispatchPaused(store)) return;
+  if (paused) pauseDispatch(store, { by: 'overseer', reason: 'paused by the overseer' });
+  else resumeDispatch(store, 'overseer');
 }
 
 export const configHandlers: Handlers<'town.config'> = {

@@ -1,5 +1,6 @@
 // Town-wide commands: status, snapshot, e-stop and thaw, the event log (configuration is in config.ts).
 import type { Snapshot } from '../../shared/domain';
+import { dispatchPause } from '../store/dispatch-pause';
 import type { EscalationRow } from '../store/escalations';
 import type { Store } from '../store/store';
 import { frozenState } from '../store/town-frozen';
@@ -57,6 +58,7 @@ export const townHandlers: Handlers<'town.status' | 'town.snapshot' | 'town.esto
       revision: store.revision,
       dispatch_paused: store.setting('dispatch_paused', false),
       frozen: frozenState(store),
+      dispatch_pause: dispatchPause(store),
       counts,
       agents,
       memory: { rss_mb: Math.round(mem.rss / 1048576), heap_mb: Math.round(mem.heapUsed / 1048576) },

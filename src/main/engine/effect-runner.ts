@@ -8,6 +8,7 @@ import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
 import { runMergeRequest } from '../refinery/refinery';
 import { launchFor } from '../runtimes/runtimes';
+import { collectPolecat, deleteFiles } from './polecat-collector';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { getAgent, getRig, type RigRow } from '../store/views';
@@ -23,6 +24,9 @@ export class TownEffects implements EffectRunner {
     private readonly host: SessionHost,
     private readonly paths: TownPaths,
   ) {
+    host.onKillFailed((f) =>
+      store.report({ type: 'session.kill_failed', agent: f.agentId, payload: { session: f.sessionId, pgid: f.pgid, error: f.error, during: f.during, kind: f.sessionId.startsWith('gate-') ? 'gate' : 'agent' } }),
+    );
     host.onExit((info) => {
       if (info.sessionId.startsWith('gate-')) return;
       const started = this.sessionBeads.get(info.sessionId);
@@ -48,6 +52,10 @@ export class TownEffects implements EffectRunner {
         // Typed as if at the keyboard, then Enter; a session gone meanwhile needs no nudge.
         if (this.host.has(effect.session)) this.host.write(effect.session, `${effect.text}\r`);
         return;
+      case 'collect_polecat':
+        return collectPolecat(this.store, effect.agent);
+      case 'delete_files':
+        return deleteFiles(effect.paths, (line) => console.error(line));
       case 'run_merge_request':
         return runMergeRequest(
           { store: this.store, host: this.host, refineryRoot: this.paths.refinery, logs: this.paths.logs, gateSessions: this.gateSessions },

@@ -17,7 +17,9 @@ import { killRecordedSurvivor } from '../sessions/process-tree';
 import { markStopping } from '../store/agents';
 import { refundDispatchAttempt } from '../store/beads';
 import { openDatabase, type Db } from '../store/database';
+import { pauseDispatch } from '../store/dispatch-pause';
 import { setMergeRequestState } from '../store/merge-requests';
+import { recordSessionEnded } from '../store/sessions';
 import { Store } from '../store/store';
 import { getAgent, type SessionRow } from '../store/views';
 import { frozenState } from '../store/town-frozen';
@@ -187,15 +189,38 @@ export class Engine {
    * recorded pid and start time, record the exits, finish merges whose target already
    * moved, and release the other merge claims, before anything is dispatched.
    */
+  /**
+   * A process of the previous run that could not be verified gone may still write to its
+   * worktree: reported, and dispatch paused until the overseer has looked.
+   */
+  private survivorNotKilled(s: SessionRow, err: Error) {
+    this.log(`could not kill survivor ${s.pid} of ${s.kind} session ${s.id}: ${err.message}`);
+    this.store.report({ type: 'session.kill_failed', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, pgid: s.pgid!, error: err.message, during: 'recovery', kind: s.kind } });
+    this.store.transaction(() =>
+      pauseDispatch(this.store, {
+        by: 'recovery',
+        reason: 'a process of the previous run survived a kill',
+        evidence: { summary: `process group ${s.pgid} of ${s.kind} session ${s.id}: ${err.message}`, source: 'recovery' },
+      }),
+    );
+  }
+
   private async recoverPreviousRun() {
+    // Agents' and gates' processes of the previous run, found by pid + start time and killed
+    // (verified) before anything is dispatched.
     const live = this.store.all<SessionRow>('SELECT * FROM sessions WHERE ended_at IS NULL');
     for (const s of live) {
       if (s.pid && s.pgid) {
         try {
-          if (await killRecordedSurvivor(s.pid, s.pgid, s.process_start)) this.log(`killed survivor ${s.pid} of session ${s.id}`);
+          if (await killRecordedSurvivor(s.pid, s.pgid, s.process_start)) this.log(`killed survivor ${s.pid} of ${s.kind} session ${s.id}`);
         } catch (err) {
-          this.log(`could not kill survivor ${s.pid}: ${(err as Error).message}`);
+          this.survivorNotKilled(s, err as Error);
         }
+      }
+      if (s.kind === 'gate') {
+        // The MR it gated goes back to the queue below; the gate's run is over.
+        this.store.transaction(() => recordSessionEnded(this.store, s.id, { endedAt: this.store.now(), exitCode: null, signal: null, bytesOut: s.bytes_out }));
+        continue;
       }
       this.store.report({ type: 'session.exited', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, launch: s.launch_id, exit_code: null, signal: null, reason: 'shutdown', bytes_out: s.bytes_out } });
     }
@@ -207,7 +232,7 @@ export class Engine {
       }
       // Hooked but never started (the start was cut off): the run never began.
       for (const a of this.store.all<{ id: string; hook_bead_id: string | null; launch_id: string | null }>(`SELECT id, hook_bead_id, launch_id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
-        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart', launch: a.launch_id } });
+        this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart', launch: a.launch_id, interrupted: true } });
         if (a.hook_bead_id) refundDispatchAttempt(this.store, a.hook_bead_id);
       }
     });

@@ -4,14 +4,20 @@ import path from 'node:path';
 import { createAgent, hookBead, markStopping, recordHealthEscalation, recordNudge, relaunchAgent, releaseAgent, setAgentStatus, setAgentToken } from '../store/agents';
 import { raiseEscalation, reraiseEscalation } from '../store/escalations';
 import type { TownConfig } from './config';
-import { recordDispatch, setBeadStatus } from '../store/beads';
+import { recordDispatch, refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { landConvoy } from '../store/convoys';
+import { isDispatchPaused, pauseDispatch } from '../store/dispatch-pause';
 import { setMergeRequestState } from '../store/merge-requests';
+import { markPolecatGc, pruneProcessedEvents, releaseOldSessionLogs } from '../store/polecat-gc';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
 import type { Action } from './rules';
+
+/** Pruning is bounded per tick so a large backlog never makes one tick long. */
+const PRUNE_EVENTS_BATCH = 2000;
+const PRUNE_LOGS_BATCH = 100;
 
 export interface ApplyContext {
   store: Store;
@@ -32,7 +38,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
   switch (action.type) {
     case 'dispatch': {
       const bead = getBead(store, action.bead);
-      if (!bead || bead.status !== 'open') return [];
+      if (!bead || bead.status !== 'open' || isDispatchPaused(store)) return [];
       let agent = getAgent(store, action.agent);
       if (!agent && action.newPolecat) {
         agent = createAgent(store, {
@@ -55,7 +61,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     }
     case 'restart_agent': {
       const agent = getAgent(store, action.agent);
-      if (!agent?.hook_bead_id || agent.status !== 'dead' || agent.restart_at === null) return [];
+      if (!agent?.hook_bead_id || agent.status !== 'dead' || agent.restart_at === null || isDispatchPaused(store)) return [];
       const launch = relaunchAgent(store, agent.id);
       const token = newToken();
       setAgentToken(store, agent.id, hashToken(token));
@@ -92,7 +98,9 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     }
     case 'release_stale_hook': {
       const agent = getAgent(store, action.agent);
-      if (!agent?.hook_bead_id || (agent.session_id && agent.status !== 'dead')) return [];
+      if (!agent?.hook_bead_id) return [];
+      const sessionEnded = agent.session_id !== null && store.get('SELECT 1 FROM sessions WHERE id = ? AND ended_at IS NOT NULL', agent.session_id) !== undefined;
+      if (agent.session_id && agent.status !== 'dead' && !sessionEnded) return [];
       const bead = agent.hook_bead_id;
       releaseAgent(store, agent.id, 'dead', action.evidence.summary, action.evidence);
       const b = getBead(store, bead);
@@ -126,10 +134,47 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
     case 'reraise_escalation':
       reraiseEscalation(store, action.escalation);
       return [];
+    case 'trip_dispatch_breaker': {
+      if (isDispatchPaused(store)) return [];
+      pauseDispatch(store, { by: 'breaker', reason: 'dispatch circuit breaker tripped', evidence: action.evidence });
+      raiseEscalation(
+        store,
+        { severity: 'high', source: 'town', agent: null, bead: null, reason: 'dispatch paused by the circuit breaker', evidence: action.evidence,
+          body: `${action.evidence.summary}. Fix the cause, then resume: town config set dispatch_paused false` },
+        ctx.config['escalation.cooldown'],
+      );
+      return [];
+    }
+    case 'collect_polecat': {
+      const agent = getAgent(store, action.agent);
+      if (!agent || agent.role !== 'polecat' || agent.hook_bead_id || !['idle', 'dead'].includes(agent.status)) return [];
+      markPolecatGc(store, agent.id, 'checking');
+      return [{ type: 'collect_polecat', agent: agent.id }];
+    }
+    case 'prune_history': {
+      const events = action.events ? pruneProcessedEvents(store, ctx.config['gc.keep_events'], PRUNE_EVENTS_BATCH) : 0;
+      const paths = action.logs ? releaseOldSessionLogs(store, store.now() - ctx.config['gc.keep_logs'], PRUNE_LOGS_BATCH) : [];
+      if (events + paths.length === 0) return [];
+      store.event({ type: 'history.pruned', payload: { events, logs: paths.length } });
+      return paths.length ? [{ type: 'delete_files', paths }] : [];
+    }
     case 'reopen_orphaned_bead': {
       const bead = getBead(store, action.bead);
       if (!bead || bead.status !== 'in_progress') return [];
-      setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause: 'no live agent holds it' });
+      setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause: action.evidence.summary });
+      return [];
+    }
+    case 'resolve_orphaned_review': {
+      const bead = getBead(store, action.bead);
+      if (bead?.status !== 'in_review' || store.get('SELECT 1 FROM agents WHERE hook_bead_id = ?', bead.id)) return [];
+      if (store.get(`SELECT 1 FROM merge_requests WHERE source_bead_id = ? AND state NOT IN ('merged','failed')`, bead.id)) return [];
+      const cause = action.evidence.summary;
+      if (action.outcome === 'close') setBeadStatus(store, bead.id, { status: 'closed', reason: cause, cause });
+      else if (action.outcome === 'fail') setBeadStatus(store, bead.id, { status: 'failed', reason: cause, cause });
+      else {
+        refundDispatchAttempt(store, bead.id, { clearBackoff: true });
+        setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause });
+      }
       return [];
     }
   }

@@ -38,6 +38,8 @@ export const CONFIG_SPEC = {
   'escalation.reescalate_after': { kind: 'duration', default: 60 * M, about: 'an unacked escalation is raised again after this (at most twice)' },
   'mail.rate_limit': { kind: 'count', default: 30, min: 1, about: 'messages one sender may send per minute; more are refused' },
   'gc.idle_polecat_after': { kind: 'duration', default: 24 * H, about: 'idle polecats without a hook are removed (clean worktrees only)' },
+  'gc.keep_events': { kind: 'count', default: 200_000, min: 1000, about: 'processed events kept; older ones are pruned a batch per tick' },
+  'gc.keep_logs': { kind: 'duration', default: 7 * 24 * H, about: 'session logs of sessions ended longer ago are deleted' },
   'refinery.blocked_retry': { kind: 'duration', default: 15 * S, about: 'a merge blocked by a dirty checkout is retried after this' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
 } as const satisfies Record<string, Spec>;

@@ -6,7 +6,11 @@ export type Effect =
   | { type: 'stop_session'; agent: string; session: string; reason: string }
   /** Types a line into the agent's PTY (a GUPP nudge). */
   | { type: 'nudge_session'; agent: string; session: string; text: string }
-  | { type: 'run_merge_request'; mr: string };
+  | { type: 'run_merge_request'; mr: string }
+  /** Inspects an idle polecat's worktree and removes it only when clean (reports polecat.gc_checked). */
+  | { type: 'collect_polecat'; agent: string }
+  /** Deletes files the store already forgot (pruned session logs). */
+  | { type: 'delete_files'; paths: string[] };
 
 export interface EffectRunner {
   /** Must not throw: failures are reported as events. */

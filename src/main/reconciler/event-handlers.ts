@@ -6,7 +6,9 @@ import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { raiseEscalation } from '../store/escalations';
-import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { markPolecatGc, removePolecat } from '../store/polecat-gc';
+import { canTransition } from '../store/status-machine';
 import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRow } from '../store/views';
@@ -130,7 +132,8 @@ const refineryTesting: Handler<'refinery.testing'> = ({ store }, _e, p) => {
 
 const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr || mr.state === 'merged') return [];
+  // A merge reported for an MR already merged or cancelled is recorded and ignored.
+  if (!mr || !canTransition(MR_TRANSITIONS, mr.state, 'merged')) return [];
   setMergeRequestState(store, mr.id, 'merged', { merge_sha: p.merge_sha ?? null, backup_ref: p.backup_ref ?? null });
   if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'closed', reason: 'merged', cause: 'merged' });
   const source = getBead(store, mr.source_bead_id);
@@ -143,7 +146,7 @@ const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
 
 const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr || mr.state === 'merged' || mr.state === 'failed') return [];
+  if (!mr || !canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
   const type = p.failure_type;
   setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
   if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
@@ -200,6 +203,46 @@ const refineryCheckoutBehind: Handler<'refinery.checkout_behind'> = ({ store, co
   return [];
 };
 
+/** Processes that survived a kill may still write to a worktree or a branch: the overseer must know. */
+const sessionKillFailed: Handler<'session.kill_failed'> = ({ store, config }, e, p) => {
+  const summary = `process group ${p.pgid} of ${p.kind ?? 'agent'} session ${p.session} survived a kill (${p.during}): ${p.error}`;
+  raiseEscalation(
+    store,
+    { severity: 'high', source: 'town', agent: e.agent_id, bead: e.bead_id, reason: 'a process group survived a kill', body: `${summary}\nKill it by hand (kill -KILL -${p.pgid}) and check its worktree.`, evidence: { summary, source: 'sessions' } },
+    config['escalation.cooldown'],
+  );
+  return [];
+};
+
+/**
+ * An idle polecat's worktree was inspected: gone or removed → the polecat goes too; holding
+ * work → kept and reported once (low), never deleted. It takes work again meanwhile.
+ */
+const polecatGcChecked: Handler<'polecat.gc_checked'> = ({ store, config }, e, p) => {
+  const agent = getAgent(store, e.agent_id!);
+  if (!agent || agent.gc_state !== 'checking') return ignore(store, e, 'the polecat is no longer being collected');
+  if (p.outcome === 'removed' || p.outcome === 'missing') {
+    const idle = `idle for ${Math.round((e.created_at - (agent.status_since ?? agent.updated_at)) / 3_600_000)} h`;
+    const cause = p.outcome === 'removed' ? `${idle}; worktree ${p.worktree} was clean and merged, removed` : `${idle}; its worktree no longer exists`;
+    if (!removePolecat(store, agent.id, cause)) ignore(store, e, 'the polecat took work meanwhile');
+    return [];
+  }
+  markPolecatGc(store, agent.id, 'kept');
+  const summary =
+    p.outcome === 'dirty' ? `worktree ${p.worktree} has ${p.files.length} uncommitted file(s): ${p.files.slice(0, 5).join(', ')}`
+    : p.outcome === 'unmerged' ? `worktree ${p.worktree} has ${p.commits.length} commit(s) not on the target: ${p.commits.slice(0, 3).map((c) => `${c.sha.slice(0, 10)} ${c.subject}`).join('; ')}`
+    : `worktree ${p.worktree} could not be inspected: ${p.error ?? 'unknown error'}`;
+  const details = p.outcome === 'dirty' ? p.files : p.commits.map((c) => `${c.sha.slice(0, 10)} ${c.subject}`);
+  raiseEscalation(
+    store,
+    { severity: 'low', source: 'town', agent: agent.id, bead: null, reason: 'idle polecat kept: its worktree holds work',
+      body: [`${agent.id} is idle and was not removed: ${summary}.`, 'Commit, merge or discard the work, then it is collected next time it idles.', ...details].join('\n'),
+      evidence: { summary, last_lines: details.slice(0, 20), source: 'gc' } },
+    config['escalation.cooldown'],
+  );
+  return [];
+};
+
 export const EVENT_HANDLERS: HandlerTable = {
   'session.spawned': sessionSpawned,
   'session.spawn_failed': sessionSpawnFailed,
@@ -215,6 +258,8 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.blocked': refineryBlocked,
   'refinery.checkout_behind': refineryCheckoutBehind,
   'work.recovered': workRecovered,
+  'polecat.gc_checked': polecatGcChecked,
+  'session.kill_failed': sessionKillFailed,
 };
 
 export function handleEvent(ctx: HandlerContext, e: EventRow, parsed: ParsedEvent): Effect[] {

@@ -1,5 +1,6 @@
 // What the rules may read: narrow, indexed queries over the store. Rules see only this.
 import type { EscalationRow } from '../store/escalations';
+import { dispatchFailuresSince, lastDispatchResumeSeq } from '../store/dispatch-pause';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
 
@@ -26,10 +27,23 @@ export interface TownQueries {
   agentsDueForRestart(now: number): AgentRow[];
   /** Live agents (working, stalled; never waiting) whose last progress is before `before`. */
   agentsWithoutProgressSince(before: number): AgentRow[];
-  /** Hooked agents with no live session (starting with none, or dead with no restart due) since before `before`. */
-  staleHookedAgents(before: number): AgentRow[];
   /** Unacked escalations last raised at or before `before` and re-raised fewer than `maxReraises` times. */
   escalationsDueForReraise(before: number, maxReraises: number): EscalationRow[];
+  /**
+   * Hooked agents with no live session since before `before`: starting with none, dead with
+   * no restart due, or holding a session recorded as ended whose exit was never applied.
+   */
+  staleHookedAgents(before: number): (AgentRow & { session_ended_at: number | null })[];
+  /** Idle or dead polecats without a hook since before `before`, not yet collected (or whose check was cut off). */
+  idlePolecatsToCollect(before: number, checkCutOffBefore: number, limit: number): AgentRow[];
+  /** Seq of the oldest processed event, and the newest seq. */
+  eventSeqRange(): { oldestProcessed: number | null; newest: number };
+  /** Whether some session that ended before `before` still has its log file. */
+  hasSessionLogsEndedBefore(before: number): boolean;
+  /** In review, no agent holding it, and no merge request still to run; with its latest MR if any. */
+  reviewsWithoutLiveMergeRequest(): { bead: BeadRow; mr: MergeRequestRow | null }[];
+  /** Dispatch failures since `since` that came after the overseer last resumed dispatch. */
+  recentDispatchFailures(since: number): { count: number; lastError: string | null };
 }
 
 const WORK_TYPES = `('task','bug','feature','chore')`;
@@ -60,7 +74,7 @@ export function storeQueries(store: Store): TownQueries {
     availablePolecats: (rigId) =>
       store.all<AgentRow>(
         `SELECT * FROM agents WHERE rig_id = ? AND role = 'polecat' AND status IN ('idle','dead')
-         AND hook_bead_id IS NULL ORDER BY status = 'dead', name`,
+         AND hook_bead_id IS NULL AND gc_state IS NOT 'checking' ORDER BY status = 'dead', name`,
         rigId,
       ),
     polecatNames: (rigId) => store.all<{ name: string }>(`SELECT name FROM agents WHERE rig_id = ? AND role = 'polecat'`, rigId).map((r) => r.name),
@@ -108,16 +122,45 @@ export function storeQueries(store: Store): TownQueries {
         before,
       ),
     staleHookedAgents: (before) =>
-      store.all<AgentRow>(
-        `SELECT * FROM agents WHERE hook_bead_id IS NOT NULL AND coalesce(status_since, updated_at) < ?
-         AND ((status = 'starting' AND session_id IS NULL) OR (status = 'dead' AND restart_at IS NULL))`,
-        before,
+      store.all<AgentRow & { session_ended_at: number | null }>(
+        `SELECT a.*, s.ended_at AS session_ended_at FROM agents a LEFT JOIN sessions s ON s.id = a.session_id
+         WHERE a.hook_bead_id IS NOT NULL AND (
+           (coalesce(a.status_since, a.updated_at) < ? AND ((a.status = 'starting' AND a.session_id IS NULL) OR (a.status = 'dead' AND a.restart_at IS NULL)))
+           OR (a.status NOT IN ('dead','idle') AND s.ended_at IS NOT NULL AND s.ended_at < ?))`,
+        before, before,
       ),
     escalationsDueForReraise: (before, maxReraises) =>
       store.all<EscalationRow>(
         `SELECT * FROM escalations WHERE acked_at IS NULL AND last_raised_at <= ? AND raised_count <= ? ORDER BY last_raised_at LIMIT 200`,
         before, maxReraises,
       ),
+    idlePolecatsToCollect: (before, checkCutOffBefore, limit) =>
+      store.all<AgentRow>(
+        `SELECT * FROM agents WHERE role = 'polecat' AND status IN ('idle','dead') AND hook_bead_id IS NULL
+         AND coalesce(status_since, updated_at) < ?
+         AND (gc_state IS NULL OR (gc_state = 'kept' AND gc_at < coalesce(status_since, updated_at)) OR (gc_state = 'checking' AND gc_at < ?))
+         ORDER BY coalesce(status_since, updated_at) LIMIT ?`,
+        before, checkCutOffBefore, limit,
+      ),
+    eventSeqRange: () => ({
+      oldestProcessed: store.get<{ seq: number }>('SELECT seq FROM events WHERE processed_at IS NOT NULL ORDER BY seq LIMIT 1')?.seq ?? null,
+      newest: store.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM events')!.seq ?? 0,
+    }),
+    hasSessionLogsEndedBefore: (before) =>
+      store.get('SELECT 1 FROM sessions WHERE log_path IS NOT NULL AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1', before) !== undefined,
+    reviewsWithoutLiveMergeRequest: () =>
+      store
+        .all<BeadRow & { mr_id: string | null }>(
+          `SELECT b.*, (SELECT m.id FROM merge_requests m WHERE m.source_bead_id = b.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS mr_id
+           FROM beads b WHERE b.status = 'in_review'
+           AND NOT EXISTS (SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))
+           AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.hook_bead_id = b.id)`,
+        )
+        .map(({ mr_id, ...bead }) => ({
+          bead: bead as BeadRow,
+          mr: mr_id ? store.get<MergeRequestRow>('SELECT * FROM merge_requests WHERE id = ?', mr_id)! : null,
+        })),
+    recentDispatchFailures: (since) => dispatchFailuresSince(store, since, lastDispatchResumeSeq(store)),
     orphanedInProgressBeads: () =>
       store.all<BeadRow>(
         `SELECT b.* FROM beads b WHERE b.status = 'in_progress'

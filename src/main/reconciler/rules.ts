@@ -12,13 +12,17 @@ export type Action =
   | { type: 'claim_merge_request'; mr: string }
   | { type: 'requeue_merge_request'; mr: string }
   | { type: 'land_convoy'; convoy: string }
-  | { type: 'reopen_orphaned_bead'; bead: string }
+  | { type: 'reopen_orphaned_bead'; bead: string; evidence: Evidence }
+  | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen'; mr: string | null; evidence: Evidence }
   | { type: 'restart_agent'; agent: string }
   | { type: 'nudge_agent'; agent: string; evidence: Evidence }
   | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'release_stale_hook'; agent: string; evidence: Evidence }
-  | { type: 'reraise_escalation'; escalation: string };
+  | { type: 'reraise_escalation'; escalation: string }
+  | { type: 'trip_dispatch_breaker'; evidence: Evidence }
+  | { type: 'collect_polecat'; agent: string }
+  | { type: 'prune_history'; events: boolean; logs: boolean };
 
 export interface RuleContext {
   q: TownQueries;
@@ -112,8 +116,34 @@ export const retryBlockedMergeRequests: Rule = ({ q, now }) =>
 
 export const landCompleteConvoys: Rule = ({ q }) => q.convoysReadyToLand().map((id) => ({ type: 'land_convoy', convoy: id }));
 
-/** In progress with no agent hooked to it: nobody is working it, so it goes back to open. */
-export const reopenOrphanedBeads: Rule = ({ q }) => q.orphanedInProgressBeads().map((b) => ({ type: 'reopen_orphaned_bead', bead: b.id }));
+/**
+ * In progress with no agent hooked to it: nobody can be working it (hook and status change in
+ * one transaction), so there is nothing to wait for; it goes back to open at once.
+ */
+export const reopenOrphanedBeads: Rule = ({ q }) =>
+  q.orphanedInProgressBeads().map((b) => ({
+    type: 'reopen_orphaned_bead',
+    bead: b.id,
+    evidence: { summary: `in progress but no agent holds it${b.assignee ? ` (last assigned to ${b.assignee})` : ''}`, source: 'health' },
+  }));
+
+/**
+ * In review with no merge request left to run (invariant: done work is queued) is resolved in
+ * the tick that sees it, by what its latest MR says: merged → the work is on the target, close;
+ * failed → the refinery already judged this work, and queuing it again would repeat that, so the
+ * bead fails; none → reopen: the next dispatch finds committed work on the bead's branch and
+ * offers it to the refinery instead of starting over (that needs git, which rules do not do).
+ */
+export const resolveReviewsWithoutMergeRequest: Rule = ({ q }) =>
+  q.reviewsWithoutLiveMergeRequest().map(({ bead, mr }): Action => {
+    if (mr?.state === 'merged') {
+      return { type: 'resolve_orphaned_review', bead: bead.id, outcome: 'close', mr: mr.id, evidence: { summary: `in review, and ${mr.id} already merged it${mr.merge_sha ? ` as ${mr.merge_sha.slice(0, 10)}` : ''}`, source: 'health' } };
+    }
+    if (mr?.state === 'failed') {
+      return { type: 'resolve_orphaned_review', bead: bead.id, outcome: 'fail', mr: mr.id, evidence: { summary: `in review, but its merge request ${mr.id} failed (${mr.failure_type ?? 'unknown'})`, source: 'health' } };
+    }
+    return { type: 'resolve_orphaned_review', bead: bead.id, outcome: 'reopen', mr: null, evidence: { summary: 'in review with no merge request; reopened so its branch is offered to the refinery again', source: 'health' } };
+  });
 
 /** A run that ended without done and is due to start again on the same hook. */
 export const restartDueAgents: Rule = ({ q, now, dispatchPaused }) =>
@@ -140,25 +170,67 @@ export const watchAgentHealth: Rule = ({ q, now, config, frozen }) => {
 
 /** Hooked but not live (never started, or dead with no restart due) for too long: the hook is released. */
 export const releaseStaleHooks: Rule = ({ q, now, config }) =>
-  q.staleHookedAgents(now - config['health.stale_in_progress_after']).map((a) => ({
-    type: 'release_stale_hook',
-    agent: a.id,
-    evidence: { summary: `${a.status} on ${a.hook_bead_id} with no live session for ${Math.round((now - (a.status_since ?? now)) / 60_000)} min`, source: 'health' },
-  }));
+  q.staleHookedAgents(now - config['health.stale_in_progress_after']).map((a) => {
+    const minutes = (since: number | null) => Math.round((now - (since ?? now)) / 60_000);
+    const summary =
+      a.session_ended_at !== null && a.status !== 'dead'
+        ? `${a.status} on ${a.hook_bead_id}, but its session ${a.session_id} ended ${minutes(a.session_ended_at)} min ago and its exit was never applied`
+        : a.status === 'starting'
+          ? `starting on ${a.hook_bead_id} for ${minutes(a.status_since)} min and no session ever spawned`
+          : `dead on ${a.hook_bead_id} for ${minutes(a.status_since)} min with no restart due`;
+    return { type: 'release_stale_hook', agent: a.id, evidence: { summary, source: 'health' } };
+  });
 
 /** Nobody acked it within reescalate_after: it reaches the overseer again, at most twice. */
 export const reraiseUnackedEscalations: Rule = ({ q, now, config }) =>
   q.escalationsDueForReraise(now - config['escalation.reescalate_after'], MAX_RERAISES).map((e) => ({ type: 'reraise_escalation', escalation: e.id }));
 
+/**
+ * Town circuit breaker: many dispatch failures in a short window mean something town-wide
+ * is wrong (a missing runtime, a broken repo); dispatch pauses until the overseer resumes it,
+ * and only failures after that resume count again.
+ */
+export const tripDispatchBreaker: Rule = ({ q, now, config, dispatchPaused }) => {
+  if (dispatchPaused) return [];
+  const window = config['dispatch.breaker_window'];
+  const { count, lastError } = q.recentDispatchFailures(now - window);
+  if (count < config['dispatch.breaker_failures']) return [];
+  const minutes = Math.round(window / 60_000);
+  return [{
+    type: 'trip_dispatch_breaker',
+    evidence: { summary: `${count} dispatch failures in ${minutes} min, last: ${lastError ?? 'unknown'}`, source: 'breaker' },
+  }];
+};
+
+/** A check cut off (an engine restart) is tried again after this. */
+const GC_CHECK_TIMEOUT = 10 * 60_000;
+
+/** GC: polecats idle without a hook for gc.idle_polecat_after are collected, a few per tick. */
+export const collectIdlePolecats: Rule = ({ q, now, config }) =>
+  q.idlePolecatsToCollect(now - config['gc.idle_polecat_after'], now - GC_CHECK_TIMEOUT, 5).map((a) => ({ type: 'collect_polecat', agent: a.id }));
+
+/** Old processed events and session logs are pruned in bounded batches, one per tick. */
+export const pruneHistory: Rule = ({ q, now, config }) => {
+  const { oldestProcessed, newest } = q.eventSeqRange();
+  const events = oldestProcessed !== null && oldestProcessed <= newest - config['gc.keep_events'];
+  const logs = q.hasSessionLogsEndedBefore(now - config['gc.keep_logs']);
+  return events || logs ? [{ type: 'prune_history', events, logs }] : [];
+};
+
+// The breaker goes first: its pause applies before this tick's dispatches, which then stand down.
 export const RULES: Record<string, Rule> = {
+  tripDispatchBreaker,
   dispatchReadyBeads,
   retireFinishedSessions,
   refineMergeQueue,
   retryBlockedMergeRequests,
   landCompleteConvoys,
   reopenOrphanedBeads,
+  resolveReviewsWithoutMergeRequest,
   restartDueAgents,
   watchAgentHealth,
   releaseStaleHooks,
   reraiseUnackedEscalations,
+  collectIdlePolecats,
+  pruneHistory,
 };

@@ -13,6 +13,7 @@ import { readConfig } from '../reconciler/config';
 import { inheritedEnv } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
 import { refineryAgentId } from '../store/rigs';
+import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { EventInput, Store } from '../store/store';
 import type { EventPayloadInput } from '../../shared/events';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
@@ -207,6 +208,7 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       off();
       clearTimeout(timer);
       deps.gateSessions.delete(agentId);
+      deps.store.transaction(() => recordSessionEnded(deps.store, sessionId, { endedAt: deps.store.now(), exitCode: info.exitCode, signal: info.signal, bytesOut: info.bytesOut }));
       resolve({
         ok: !timedOut && info.exitCode === 0,
         exitCode: info.exitCode,
@@ -214,15 +216,23 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       });
     });
     try {
-      deps.host.spawn({
+      const logPath = path.join(deps.logs, `${sessionId}.log`);
+      const info = deps.host.spawn({
         sessionId,
         agentId,
         file: '/bin/sh',
         args: ['-c', gate.command],
         cwd,
         env: { ...inheritedEnv(), TOWN_GATE: gate.name, TOWN_MR: mrId, CI: '1' },
-        logPath: path.join(deps.logs, `${sessionId}.log`),
+        logPath,
       });
+      // Recorded like an agent's session, so startup recovery finds and kills a leftover gate.
+      deps.store.transaction(() =>
+        recordSessionStarted(deps.store, {
+          id: sessionId, agent: agentId, bead: mrId, launch: null, kind: 'gate', command: gate.command, cwd,
+          pid: info.pid, pgid: info.pgid, processStart: info.processStart, startedAt: deps.store.now(), logPath,
+        }),
+      );
     } catch (err) {
       off();
       resolve({ ok: false, exitCode: null, tail: `could not start gate ${gate.name}: ${(err as Error).message}` });

@@ -62,6 +62,16 @@ export interface GroupSignalResult {
   error: string | null;
 }
 
+/** A process group that could not be verified gone: never swallowed, always reported. */
+export interface KillFailure {
+  sessionId: string;
+  agentId: string;
+  pgid: number;
+  error: string;
+  /** 'stop': a stop() asked for it (which also throws); 'exit': cleaning up after the leader exited. */
+  during: 'stop' | 'exit';
+}
+
 export interface Viewer {
   onData(data: string): void;
   onEnd(reason: string): void;
@@ -113,6 +123,11 @@ export interface SessionHostOptions {
   log?: (line: string) => void;
   /** The clock signals and quiet times are measured with (tests inject theirs). */
   now?: () => number;
+  /**
+   * Kills a process group and verifies it gone, or rejects. Tests inject one the OS refuses
+   * (a process that survives SIGKILL cannot be made on demand); the default is terminateGroup.
+   */
+  killGroup?: (pgid: number, graceMs: number, alsoGone?: () => boolean) => Promise<void>;
 }
 
 class LiveSession {
@@ -156,8 +171,10 @@ export class SessionHost {
   private frozenSince = 0;
   private frozenBefore = 0;
   private exitListeners = new Set<(info: ExitInfo) => void>();
+  private killFailureListeners = new Set<(failure: KillFailure) => void>();
   private signalListeners = new Set<(signal: SessionSignal) => void>();
-  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log' | 'now'>> & Pick<SessionHostOptions, 'onActivity'>;
+  private readonly opts: Required<Omit<SessionHostOptions, 'onActivity' | 'log' | 'now' | 'killGroup'>> & Pick<SessionHostOptions, 'onActivity'>;
+  private readonly killGroup: NonNullable<SessionHostOptions['killGroup']>;
   private readonly now: () => number;
   private readonly screens: Screens;
   private readonly log: (line: string) => void;
@@ -165,6 +182,7 @@ export class SessionHost {
   constructor(options: SessionHostOptions = {}) {
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.killGroup = options.killGroup ?? terminateGroup;
     this.opts = {
       scrollback: options.scrollback ?? 10_000,
       ringBytes: options.ringBytes ?? 256 * 1024,
@@ -197,6 +215,24 @@ export class SessionHost {
   onExit(listener: (info: ExitInfo) => void): () => void {
     this.exitListeners.add(listener);
     return () => this.exitListeners.delete(listener);
+  }
+
+  /** Called when a session's process group survives a kill (the stop() that asked also rejects). */
+  onKillFailed(listener: (failure: KillFailure) => void): () => void {
+    this.killFailureListeners.add(listener);
+    return () => this.killFailureListeners.delete(listener);
+  }
+
+  private killFailed(s: LiveSession, err: unknown, during: KillFailure['during']) {
+    const failure: KillFailure = { sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, error: (err as Error).message ?? String(err), during };
+    this.log(`session ${failure.sessionId}: process group ${failure.pgid} was not verified gone: ${failure.error}`);
+    for (const l of this.killFailureListeners) {
+      try {
+        l(failure);
+      } catch (e) {
+        this.log(`a kill-failure listener failed: ${(e as Error).stack ?? e}`);
+      }
+    }
   }
 
   spawn(spec: SpawnSpec): SessionInfo {
@@ -386,7 +422,12 @@ export class SessionHost {
     if (!s) return null;
     s.stopReason ??= reason;
     if (s.paused) s.proc.resume();
-    await terminateGroup(s.info.pgid, this.opts.stopGraceMs, () => s.exited !== null);
+    try {
+      await this.killGroup(s.info.pgid, this.opts.stopGraceMs, () => s.exited !== null);
+    } catch (err) {
+      this.killFailed(s, err, 'stop');
+      throw err;
+    }
     return s.finished;
   }
 
@@ -488,9 +529,10 @@ export class SessionHost {
     if (s.pollTimer) clearInterval(s.pollTimer);
     // The leader is gone; anything it left in its group goes too before we report.
     try {
-      await terminateGroup(s.info.pgid, 500);
-    } catch {
-      // reported below as exited; the survivors are logged by the caller's recovery pass
+      await this.killGroup(s.info.pgid, 500);
+    } catch (err) {
+      // The leader's exit is still reported, and so are the survivors.
+      this.killFailed(s, err, 'exit');
     }
     const info: ExitInfo = {
       sessionId: s.info.sessionId,

@@ -1,8 +1,25 @@
 // Merge request writes. An MR is a bead of type merge_request plus its queue row.
 import type { MergeRequestState } from '../../shared/domain';
 import { createBead, touchBead } from './beads';
+import { assertTransition, type TransitionTable } from './status-machine';
 import type { Store } from './store';
 import { getMergeRequest, type MergeRequestRow } from './views';
+
+/**
+ * An MR is claimed from the queue, built, tested and merged; a running one may be blocked
+ * (retried later), failed, or put back in the queue by startup recovery. `merged` is
+ * allowed from every live state because it reports what git already did (a merge
+ * recorded before a crash can be applied after recovery requeued its MR).
+ */
+export const MR_TRANSITIONS: TransitionTable<MergeRequestState> = {
+  queued: ['claimed', 'merged', 'failed'],
+  claimed: ['merging', 'merged', 'blocked', 'failed', 'queued'],
+  merging: ['testing', 'merged', 'blocked', 'failed', 'queued'],
+  testing: ['merged', 'blocked', 'failed', 'queued'],
+  blocked: ['queued', 'merged', 'failed'],
+  merged: [],
+  failed: [],
+};
 
 export function queueMergeRequest(store: Store, m: { sourceBead: string; rig: string; branch: string; target: string; headSha: string | null; agent: string; title: string; priority: number }): MergeRequestRow {
   const bead = createBead(store, {
@@ -33,6 +50,7 @@ export function setMergeRequestState(
   fields: Partial<Pick<MergeRequestRow, 'claimed_at' | 'failure_type' | 'failure_tail' | 'blocked_reason' | 'retry_at' | 'candidate_sha' | 'merge_sha' | 'backup_ref'>> & { attempt?: boolean } = {},
 ) {
   const mr = getMergeRequest(store, id)!;
+  assertTransition('merge request', id, MR_TRANSITIONS, mr.state, state);
   const next = { ...mr, ...fields };
   store.run(
     `UPDATE merge_requests SET state = ?, claimed_at = ?, failure_type = ?, failure_tail = ?, blocked_reason = ?, retry_at = ?,

@@ -240,12 +240,18 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
-    // escalate helper: renumber on merge if another migration 4 lands first.
     version: 4,
-    name: 'mail by sender (rate limit)',
+    name: 'mail by sender, events by type, polecat collection',
     sql: `
       -- mail.send counts a sender's last minute of mail: a per-sender index keeps that cheap.
       CREATE INDEX mail_by_sender ON mail(from_addr, created_at);
+      -- The dispatch circuit breaker counts recent failures of one type.
+      CREATE INDEX events_by_type ON events(type, created_at);
+      -- Collection of idle polecats: 'checking' while its worktree is inspected (it takes no
+      -- work meanwhile), 'kept' when the worktree held work; gc_at is when.
+      ALTER TABLE agents ADD COLUMN gc_state TEXT;
+      ALTER TABLE agents ADD COLUMN gc_at INTEGER;
+      CREATE INDEX sessions_by_end ON sessions(ended_at) WHERE log_path IS NOT NULL;
     `,
   },
 ];

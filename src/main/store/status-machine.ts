@@ -18,8 +18,12 @@ export class ForbiddenTransitionError extends ApiError {
   }
 }
 
+export function canTransition<S extends string>(table: TransitionTable<S>, from: S, to: S): boolean {
+  return table[from]?.includes(to) ?? false;
+}
+
 export function assertTransition<S extends string>(entity: string, id: string, table: TransitionTable<S>, from: S, to: S) {
-  if (!table[from]?.includes(to)) throw new ForbiddenTransitionError(entity, id, from, to);
+  if (!canTransition(table, from, to)) throw new ForbiddenTransitionError(entity, id, from, to);
 }
 
 /** Every (from, to) pair a table forbids: what the writers' tests try. */

@@ -100,6 +100,9 @@ export interface AgentRow {
   run_respawns: number;
   run_crashes: number;
   restart_at: number | null;
+  /** Collection of an idle polecat: 'checking' while its worktree is inspected, 'kept' when it held work. */
+  gc_state: 'checking' | 'kept' | null;
+  gc_at: number | null;
 }
 
 export interface SessionRow {

@@ -1,0 +1,52 @@
+// A town for rule tests: a real store and repo, a fake clock, and a session host that only
+// records the effects it is asked for (the test reports their outcomes as events).
+import path from 'node:path';
+import { typedClient, type TypedClient } from '../../src/shared/api';
+import { ApiDispatcher } from '../../src/main/api/dispatcher';
+import { inMemoryTransport } from '../../src/main/api/in-memory-transport';
+import type { Effect, EffectRunner } from '../../src/main/reconciler/effects';
+import { Reconciler } from '../../src/main/reconciler/reconciler';
+import { openDatabase } from '../../src/main/store/database';
+import { Store } from '../../src/main/store/store';
+import { FakeClock } from './fake-clock';
+import { makeRepo } from './repo';
+import { tempDir } from './town';
+
+export class RecordingEffects implements EffectRunner {
+  effects: Effect[] = [];
+  async run(e: Effect) {
+    this.effects.push(e);
+  }
+  take<T extends Effect['type']>(type: T): (Effect & { type: T })[] {
+    const out = this.effects.filter((e) => e.type === type);
+    this.effects = this.effects.filter((e) => e.type !== type);
+    return out as (Effect & { type: T })[];
+  }
+}
+
+export type StartSession = Effect & { type: 'start_session' };
+
+export async function ruleTown(maxPolecats = 2) {
+  const base = tempDir('rules');
+  const repo = makeRepo(path.join(base, 'repo'));
+  const clock = new FakeClock();
+  const store = new Store(openDatabase(path.join(base, 'town.db')), clock);
+  const effects = new RecordingEffects();
+  const worktreeRoot = path.join(base, 'worktrees');
+  const reconciler = new Reconciler({ store, clock, effects, worktreeRoot });
+  const dispatcher = new ApiDispatcher(
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); }, wake: () => {} },
+    'token',
+  );
+  const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));
+  await town.call('rig.add', { name: 'app', path: repo, prefix: 'ap', max_polecats: maxPolecats });
+  let n = 0;
+  const spawned = (e: StartSession) => {
+    const session = `s${++n}`;
+    store.report({ type: 'session.spawned', agent: e.agent, bead: e.bead, payload: { session, launch: e.launch, pid: 100000 + n, pgid: 100000 + n, command: 'x', cwd: '/tmp' } });
+    return session;
+  };
+  const spawnFailed = (e: StartSession, error: string) =>
+    store.report({ type: 'session.spawn_failed', agent: e.agent, bead: e.bead, payload: { error, launch: e.launch } });
+  return { base, repo, store, clock, effects, reconciler, town, worktreeRoot, spawned, spawnFailed };
+}

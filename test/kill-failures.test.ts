@@ -1,0 +1,83 @@
+// A process group that cannot be verified gone is never swallowed: stop() rejects (the caller
+// learns), and the town records it as an event and a high escalation. The OS refusing a kill
+// is the one thing faked here (a process that survives SIGKILL cannot be made on demand);
+// the session is a real process in a real PTY.
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TownEffects } from '../src/main/engine/effect-runner';
+import { townPaths } from '../src/main/engine/town-dir';
+import { Reconciler } from '../src/main/reconciler/reconciler';
+import { groupAlive, ProcessSurvivedError } from '../src/main/sessions/process-tree';
+import { SessionHost, type KillFailure } from '../src/main/sessions/session-host';
+import { openDatabase } from '../src/main/store/database';
+import { Store } from '../src/main/store/store';
+import { FakeClock } from './helpers/fake-clock';
+import { removeTempDirs, tempDir, waitFor } from './helpers/town';
+
+const groups: number[] = [];
+afterEach(async () => {
+  for (const pgid of groups.splice(0)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  removeTempDirs();
+});
+
+/** A host whose kills the OS refuses: the group stays, and the kill says so. */
+function refusingHost() {
+  return new SessionHost({
+    stopGraceMs: 100,
+    killGroup: async (pgid) => {
+      throw new ProcessSurvivedError(pgid);
+    },
+  });
+}
+
+function sleeper(h: SessionHost, id: string) {
+  const info = h.spawn({ sessionId: id, agentId: 'app/polecats/quartz', file: '/bin/sh', args: ['-c', 'sleep 60'], cwd: tempDir('kill'), env: { ...(process.env as Record<string, string>) } });
+  groups.push(info.pgid);
+  return info;
+}
+
+describe('a kill that fails', () => {
+  it('rejects the stop, and tells the listeners which group survived', async () => {
+    const h = refusingHost();
+    const failures: KillFailure[] = [];
+    h.onKillFailed((f) => failures.push(f));
+    const info = sleeper(h, 's1');
+    await expect(h.stop('s1', 'test')).rejects.toThrow(`process group ${info.pgid} survived SIGKILL`);
+    expect(failures).toEqual([{ sessionId: 's1', agentId: 'app/polecats/quartz', pgid: info.pgid, error: `process group ${info.pgid} survived SIGKILL`, during: 'stop' }]);
+    expect(groupAlive(info.pgid)).toBe(true);
+    expect(h.has('s1')).toBe(true); // not reported as ended while its processes run
+
+    // When the leader does exit, a failed clean-up of its group is reported too.
+    process.kill(-info.pgid, 'SIGKILL');
+    await waitFor('the exit clean-up to be reported', () => failures.some((f) => f.during === 'exit'), 10_000, 20);
+  });
+
+  it('is recorded by the town as an event and raised to the overseer', async () => {
+    const dir = tempDir('kill-town');
+    const clock = new FakeClock();
+    const store = new Store(openDatabase(path.join(dir, 'town.db')), clock);
+    const h = refusingHost();
+    const effects = new TownEffects(store, h, townPaths(dir));
+    const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(dir, 'worktrees') });
+    const info = sleeper(h, 's2');
+    await expect(effects.run({ type: 'stop_session', agent: 'app/polecats/quartz', session: 's2', reason: 'test' })).rejects.toThrow(/survived SIGKILL/);
+    await reconciler.tick();
+    const event = store.get<{ payload: string; processed_at: number | null }>(`SELECT * FROM events WHERE type = 'session.kill_failed'`)!;
+    expect(JSON.parse(event.payload)).toMatchObject({ session: 's2', pgid: info.pgid, during: 'stop', kind: 'agent' });
+    expect(event.processed_at).not.toBeNull();
+    const raised = store.all<{ severity: string; agent_id: string; evidence: string }>('SELECT * FROM escalations');
+    expect(raised).toHaveLength(1);
+    expect(raised[0].severity).toBe('high');
+    expect(raised[0].agent_id).toBe('app/polecats/quartz');
+    expect(JSON.parse(raised[0].evidence).summary).toContain(`process group ${info.pgid} of agent session s2 survived a kill (stop)`);
+
+    process.kill(-info.pgid, 'SIGKILL');
+    await waitFor('the session to end', () => !h.has('s2'), 10_000, 20);
+  });
+});
