@@ -88,4 +88,22 @@ describe('stop and hold in the UI', () => {
       await served.stop();
     }
   }, 120_000);
+
+  it('says dispatch is paused and why, and resumes it from the banner', async () => {
+    const { dir, served } = await servedTown('paused-ui');
+    try {
+      const page = await openTown(browser(), served.url);
+      const banner = page.getByRole('region', { name: 'Dispatch paused' });
+      expect((await town(dir, ['config', 'set', 'dispatch_paused', 'true'])).code).toBe(0);
+      await banner.waitFor();
+      expect(await banner.textContent()).toMatch(/Dispatch paused.*paused by the overseer/);
+      await screenshot(page, 'dispatch-paused');
+      await banner.getByRole('button', { name: 'Resume dispatch' }).click();
+      await banner.waitFor({ state: 'detached' });
+      expect((await townJson(dir, 'status')).dispatch_paused).toBe(false);
+      await page.context().close();
+    } finally {
+      await served.stop();
+    }
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
 import { ActionScope, DisconnectedBanner } from './components/Connection';
 import { useAttentionNotifications, useNotifyPermission, useTitleBadge } from './state/alerts';
-import { EStopButton, FrozenBanner } from './components/EStop';
+import { DispatchPausedBanner, EStopButton, FrozenBanner } from './components/EStop';
 
 const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
 function useSystemDark(): boolean {
@@ -130,6 +130,7 @@ export function App() {
       <main className="main">
         <ActionScope>
           <FrozenBanner />
+          <DispatchPausedBanner />
         </ActionScope>
         {!synced ? (
           <div className="loading">Connecting to the town…</div>

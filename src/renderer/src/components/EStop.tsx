@@ -69,3 +69,31 @@ export function FrozenBanner() {
     </div>
   );
 }
+
+interface DispatchPauseView {
+  by: string;
+  reason: string;
+  evidence: { summary: string } | null;
+  since: number;
+}
+
+/**
+ * Dispatch paused while the town runs (by the overseer, or by the circuit breaker after a
+ * run of failed starts): says why, with the breaker's evidence, and offers the way back.
+ */
+export function DispatchPausedBanner() {
+  const paused = useTown((s) => s.entities.setting.get('dispatch_paused')?.value === true);
+  const why = useTown((s) => (s.entities.setting.get('dispatch_paused_reason')?.value as DispatchPauseView | null | undefined) ?? null);
+  const frozen = useFrozen();
+  if (!paused || frozen) return null;
+  const resume = () => void attempt(() => getBackend().call('town.config', { set: { dispatch_paused: 'false' } }), 'Dispatch resumed');
+  return (
+    <div className="frozen-banner paused-banner" role="region" aria-label="Dispatch paused">
+      <strong>Dispatch paused</strong>
+      <span>
+        {why ? <>{why.since > 0 && <>since <Ago at={new Date(why.since).toISOString()} /> · </>}{why.reason}{why.evidence ? `: ${why.evidence.summary}` : ''}</> : 'no new work starts'} · running agents go on
+      </span>
+      <button onClick={resume}>Resume dispatch</button>
+    </div>
+  );
+}
