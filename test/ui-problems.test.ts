@@ -69,6 +69,9 @@ describe('problems in the browser', () => {
       await expect.poll(() => notified(page)).toEqual([`${agent.name} is waiting for input`]);
       fs.mkdirSync(path.dirname(SHOT), { recursive: true });
       await page.screenshot({ path: SHOT });
+      // The Agents view gives the same evidence beside the status.
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Agents/ }).click();
+      await expect.poll(() => page.locator(`tr[data-agent="${agent.id}"] .evidence`).textContent()).toContain('is reading the terminal');
 
       // Clicking the notification (from another view) opens the agent's terminal.
       await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Board/ }).click();

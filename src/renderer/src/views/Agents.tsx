@@ -58,7 +58,9 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
       </td>
       <td>{a.role}</td>
       <td>
-        <Pill tone={agentTone(a.status)}>{a.status}</Pill>
+        <Pill tone={agentTone(a.status)}>{a.status}</Pill>{' '}
+        {a.status_since && <span className="muted small"><Ago at={a.status_since} /></span>}
+        {a.evidence && <div className="muted small evidence" title={a.evidence.summary}>{a.evidence.summary}</div>}
       </td>
       <td>
         {a.hook ? (
