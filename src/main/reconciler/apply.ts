@@ -22,9 +22,11 @@ export interface ApplyContext {
 
 export const polecatBranch = (name: string, bead: string) => `polecat/${name}/${bead}`;
 
-/** Typed into a stalled agent's terminal, naming the work on its hook. */
-export function nudgeText(bead: string, title: string): string {
-  return `[town] You have ${bead} "${title.slice(0, 80)}" on your hook and no progress was seen. If you are blocked, say so with: town done --status escalated --summary "why". Otherwise continue the work.`;
+/** Typed into a stalled agent's terminal, naming the work on its hook (`health.nudge_text`). */
+export function nudgeText(template: string, bead: string, title: string): string {
+  // One pass, so a title holding `{bead}` is not expanded again; control characters would act as keys.
+  const safeTitle = title.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return template.replace(/\{(bead|title)\}/g, (_, k: string) => (k === 'bead' ? bead : safeTitle));
 }
 
 export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
@@ -65,7 +67,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const agent = getAgent(store, action.agent);
       if (!agent?.session_id || !agent.hook_bead_id || agent.nudged_at !== null || agent.stop_reason) return [];
       const bead = getBead(store, agent.hook_bead_id);
-      const text = nudgeText(agent.hook_bead_id, bead?.title ?? '');
+      const text = nudgeText(ctx.config['health.nudge_text'], agent.hook_bead_id, bead?.title ?? '');
       const evidence = { ...action.evidence, summary: `${action.evidence.summary}; nudged` };
       if (agent.status === 'working') setAgentStatus(store, agent.id, 'stalled', { cause: 'no progress', evidence });
       recordNudge(store, agent.id, text, evidence);
