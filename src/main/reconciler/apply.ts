@@ -12,6 +12,7 @@ import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
 import type { Action } from './rules';
+import { returnBeadAfterFailedRun } from './transitions';
 
 export interface ApplyContext {
   store: Store;
@@ -97,8 +98,8 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       if (!agent?.hook_bead_id || (agent.session_id && agent.status !== 'dead')) return [];
       const bead = agent.hook_bead_id;
       releaseAgent(store, agent.id, 'dead', action.evidence.summary, action.evidence);
-      const b = getBead(store, bead);
-      if (b?.status === 'in_progress') setBeadStatus(store, bead, { status: 'open', assignee: null, cause: action.evidence.summary });
+      // A run that never got going counts like any failed run: at the attempt cap the bead fails (and the overseer hears).
+      returnBeadAfterFailedRun(store, bead, ctx.config, action.evidence.summary);
       return [];
     }
     case 'retire_finished_session': {
