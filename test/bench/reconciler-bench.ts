@@ -18,6 +18,8 @@ import { Store } from '../../src/main/store/store';
 import type { AgentView, BeadView } from '../../src/shared/domain';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+/** `BENCH_ONLY=P1` runs just the tick bench. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim().toUpperCase());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
@@ -79,6 +81,7 @@ async function main() {
   const large = tickCost(work, 10_000, 100);
   line('P1 tick', `1k beads ${fmt(small)}; 10k beads / 500 convoys / 100 agents ${fmt(large)}; ratio of medians 10k/1k ${(stats(large).median / stats(small).median).toFixed(2)}`);
 
+  if (ONLY && !ONLY.includes('P2') && !ONLY.includes('P9')) return;
   // P2 and P9 on the real engine: agents are shell scripts in real PTYs.
   const repo = path.join(work, 'repo');
   fs.mkdirSync(repo);
