@@ -112,6 +112,7 @@ async function main() {
   // convoy starts, or its blocker closes. The polecat's worktree exists (reused).
   for (const how of ['created in an auto-dispatch rig', 'convoy started', 'blocker closed'] as const) {
     const p2: number[] = [];
+    const hooked: number[] = [];
     for (let i = 0; i <= RUNS; i++) {
       if (how === 'created in an auto-dispatch rig') {
         // The bead's id is not known before it exists: every bead of this rig runs the same script.
@@ -121,6 +122,7 @@ async function main() {
         const b = (await api.call('bead.create', { rig: 'auto', title: `auto ${i}` })) as BeadView;
         const spawned = await until('the spawn', () => eventAt('session.spawned', b.id));
         if (i > 0) p2.push(spawned - t0);
+        if (i > 0) hooked.push(eventAt('agent.hooked', b.id)! - t0);
         await idle();
         continue;
       }
@@ -141,9 +143,10 @@ async function main() {
       await trigger();
       const spawned = await until('the spawn', () => eventAt('session.spawned', b.id));
       if (i > 0) p2.push(spawned - t0);
+      if (i > 0) hooked.push(eventAt('agent.hooked', b.id)! - t0);
       await idle();
     }
-    line(`P2 event→spawn (${how})`, `${fmt(p2, 0)} (the ready bead's PTY spawned; worktree reused)`);
+    line(`P2 event→spawn (${how})`, `${fmt(p2, 0)} (the ready bead's PTY spawned; worktree reused); of which event→dispatched ${fmt(hooked, 0)}`);
   }
 
   // P9: a prompt appears → the agent shows waiting (health.waiting_after quiet, then the terminal-read probe).
