@@ -2,7 +2,8 @@
 // and a fake session host whose agents crash, stall, exit early, call `done` late or twice,
 // get stopped and re-hooked, and whose spawns and exits arrive late. After every pass the
 // invariants hold and no bead has two live agents; driven to quiescence, every bead is
-// settled and a second pass does nothing. SCHEDULE_SEED=N replays one seed.
+// settled and a second pass does nothing. SCHEDULE_SEED=N replays one seed (SCHEDULE_DUMP=1
+// prints its event log on failure); SCHEDULE_COUNT=N runs seeds 1..N.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { typedClient, type TypedClient } from '../src/shared/api';
 import { ApiDispatcher } from '../src/main/api/dispatcher';
