@@ -49,11 +49,17 @@ describe('town config', () => {
     const bare = await town(dir, ['config']);
     expect(bare.code).toBe(0);
     expect(bare.stdout.split('\n')[0]).toMatch(/^KEY\s+VALUE\s+DEFAULT\s+ABOUT$/);
-    for (const s of list.settings) expect(lineOf(bare.stdout, s.key)).toMatch(new RegExp(`^${s.key}\\s+\\S+\\s+${escape(s.about)}$`));
+    for (const s of list.settings.filter((x: any) => x.kind !== 'text')) expect(lineOf(bare.stdout, s.key)).toMatch(new RegExp(`^${s.key}\\s+\\S+\\s+${escape(s.about)}$`));
+    // A text setting is cut short in the table, whole in `config get`.
+    expect(byKey['health.nudge_text']).toMatchObject({ kind: 'text' });
+    expect(byKey['health.nudge_text'].display).toMatch(/\{bead\}.*continue/);
+    expect(lineOf(bare.stdout, 'health.nudge_text')).toMatch(/^health\.nudge_text\s+.{39}…\s+typed into/);
 
     await town(dir, ['config', 'set', 'health.nudge_after', '20m']);
     const after = (await town(dir, ['config', 'list'])).stdout;
     expect(lineOf(after, 'health.nudge_after')).toMatch(/^health\.nudge_after\s+20m\s+15m\s+no progress/);
+    await town(dir, ['config', 'set', 'health.nudge_text', 'Still on {bead}? Reply when done.']);
+    expect((await town(dir, ['config', 'get', 'health.nudge_text'])).stdout).toMatch(/^health\.nudge_text = Still on \{bead\}\? Reply when done\. \(default \[town\] You have \{bead\}/);
   });
 
   it('sets a duration as written and reads it back, by key or by its old alias', async () => {
@@ -87,6 +93,8 @@ describe('town config', () => {
     expect((await town(dir, ['config', 'set', 'dispatch.max_attempts', '0'])).stderr).toContain('expected a whole number ≥ 1 [set.dispatch.max_attempts]');
     expect((await town(dir, ['config', 'set', 'agents.sandbox', 'docker'])).stderr).toContain('expected one of none, bwrap [set.agents.sandbox]');
     expect((await town(dir, ['config', 'set', 'max_polecats_town', '-5'])).stderr).toContain('max_polecats_town (town.max_polecats): expected a whole number');
+    // A nudge that does not name the bead is refused.
+    expect((await town(dir, ['config', 'set', 'health.nudge_text', 'Keep going please'])).stderr).toContain('expected the text to contain {bead} [set.health.nudge_text]');
 
     const typo = await town(dir, ['config', 'set', 'health.nudge_afer', '5m']);
     expect(typo.code).toBe(1);

@@ -29,7 +29,8 @@ function prng(seed: number) {
   };
 }
 
-const KILLS = 12;
+const KILLS = 22;
+const BEADS = 20;
 /** Kill number → a fault point the engine kills itself at (aimed at the refinery's ref move). */
 const AIMED: Record<number, string> = { 0: 'refinery.after-ref-move', 2: 'refinery.before-ref-move', 4: 'refinery.after-checkout-follow', 6: 'refinery.after-ref-move' };
 
@@ -60,7 +61,7 @@ describe('crash safety', () => {
     await townJson(dir, 'config', 'set', 'blocked_retry_s', '1');
     await townJson(dir, 'config', 'set', 'dispatch_backoff_s', '[0]');
     const ids: string[] = [];
-    for (let i = 0; i < 14; i++) {
+    for (let i = 0; i < BEADS; i++) {
       const scenario = i % 2 === 0 ? 'commit-then-work' : 'ok';
       ids.push((await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', `Chaos bead ${i}`, '--scenario', scenario)).id);
     }
@@ -103,7 +104,7 @@ describe('crash safety', () => {
     const landed = await waitFor('the convoy to land', async () => {
       const c = await townJson(dir, 'convoy', 'show', convoy.id);
       return c.status === 'landed' ? c : null;
-    }, 150_000, 300).catch(async (err) => {
+    }, 240_000, 300).catch(async (err) => {
       throw new Error(`${(err as Error).message} (seed ${seed})\n${await townDiagnosis(dir)}\n${last.log.slice(-3000)}`);
     });
     expect(landed.closed).toBe(ids.length);
@@ -132,5 +133,5 @@ describe('crash safety', () => {
     // When a bead's file is missing, show where its work went (seen once, not yet explained).
     const where = missing.length === 0 ? '' : missing.map((id) => `${id}:\n${gitIn(repo, 'log', '--all', '--stat', '--format=%h %p %s', '--', `work/${id}.md`)}`).join('\n');
     expect(missing, `beads whose file is not in the checkout (seed ${seed})\n${where}\n${missing.length ? await townDiagnosis(dir).catch(String) : ''}`).toEqual([]);
-  }, 300_000);
+  }, 480_000);
 });

@@ -14,6 +14,7 @@ import { inMemoryTransport } from '../src/main/api/in-memory-transport';
 import { makeRepo } from './helpers/repo';
 import { FakeClock } from './helpers/fake-clock';
 import { removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
+import { NO_SESSIONS } from './helpers/engine-context';
 
 afterEach(() => removeTempDirs());
 
@@ -42,7 +43,7 @@ async function townWithWorkingAgent() {
   const typed: string[] = [];
   const dispatcher = new ApiDispatcher(
     {
-      store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, wake: () => {}, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); },
+      store, townDir: base, reconcilerMetrics: () => reconciler.metrics, ...NO_SESSIONS,
       writeToAgent: (_agent, data) => (typed.push(data), data.length),
     },
     'token',

@@ -11,6 +11,7 @@ import { inMemoryTransport } from '../src/main/api/in-memory-transport';
 import { makeRepo } from './helpers/repo';
 import { FakeClock } from './helpers/fake-clock';
 import { removeTempDirs, tempDir } from './helpers/town';
+import { NO_SESSIONS } from './helpers/engine-context';
 
 afterEach(() => removeTempDirs());
 
@@ -35,7 +36,7 @@ async function setup(maxPolecats = 2) {
   const effects = new RecordingEffects();
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(base, 'worktrees') });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); }, wake: () => {} },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, ...NO_SESSIONS },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));

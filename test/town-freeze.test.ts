@@ -15,6 +15,7 @@ import { Store } from '../src/main/store/store';
 import { FakeClock } from './helpers/fake-clock';
 import { makeRepo } from './helpers/repo';
 import { removeTempDirs, tempDir } from './helpers/town';
+import { NO_SESSIONS } from './helpers/engine-context';
 
 const hosts: SessionHost[] = [];
 afterEach(async () => {
@@ -47,8 +48,8 @@ async function workingAgent() {
   hosts.push(host);
   const dispatcher = new ApiDispatcher(
     {
-      store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0,
-      freezeTown: (reason) => freezeTown(store, host, reason), thawTown: () => thawTown(store, host), wake: () => {},
+      store, townDir: base, reconcilerMetrics: () => reconciler.metrics, ...NO_SESSIONS,
+      freezeTown: (reason) => freezeTown(store, host, reason), thawTown: () => thawTown(store, host),
     },
     'token',
   );

@@ -148,10 +148,12 @@ export function doctorText(d: DoctorReport): string {
   ].join('\n');
 }
 
-// Town configuration. The DEFAULT column is filled only where a value differs from its default.
+// Town configuration. The DEFAULT column is filled only where a value differs from its default;
+// long texts are cut short here (`config get` prints them whole).
+const cell = (s: string) => (s.length > 40 ? `${s.slice(0, 39)}…` : s);
 export const configTable = (settings: ConfigSettingView[]) =>
   table(
-    settings.map((c) => [c.key, c.display, c.display === c.default_display ? '' : c.default_display, c.about]),
+    settings.map((c) => [c.key, cell(c.display), c.display === c.default_display ? '' : cell(c.default_display), c.about]),
     ['KEY', 'VALUE', 'DEFAULT', 'ABOUT'],
   );
 

@@ -309,7 +309,7 @@ export interface SettingView {
   value: unknown;
 }
 
-export const CONFIG_KINDS = ['count', 'duration', 'durations', 'choice'] as const;
+export const CONFIG_KINDS = ['count', 'duration', 'durations', 'choice', 'text'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 export type ConfigValue = number | number[] | string;
 

@@ -11,6 +11,7 @@ import { Store } from '../../src/main/store/store';
 import { FakeClock } from './fake-clock';
 import { makeRepo } from './repo';
 import { tempDir } from './town';
+import { NO_SESSIONS } from './engine-context';
 
 export class RecordingEffects implements EffectRunner {
   effects: Effect[] = [];
@@ -35,7 +36,7 @@ export async function ruleTown(maxPolecats = 2) {
   const worktreeRoot = path.join(base, 'worktrees');
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, stopAgentSession: async () => false, writeToAgent: () => 0, freezeTown: () => { throw new Error('no sessions here'); }, thawTown: () => { throw new Error('no sessions here'); }, wake: () => {} },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, ...NO_SESSIONS },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));

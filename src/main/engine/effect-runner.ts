@@ -50,7 +50,8 @@ export class TownEffects implements EffectRunner {
         return;
       case 'nudge_session':
         // Typed as if at the keyboard, then Enter; a session gone meanwhile needs no nudge.
-        if (this.host.has(effect.session)) this.host.write(effect.session, `${effect.text}\r`);
+        // Written as the town's: neither the nudge nor its echo is taken for progress.
+        if (this.host.has(effect.session)) this.host.write(effect.session, `${effect.text}\r`, 'town');
         return;
       case 'collect_polecat':
         return collectPolecat(this.store, effect.agent);

@@ -14,6 +14,7 @@ import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
 import type { Action } from './rules';
+import { returnBeadAfterFailedRun } from './transitions';
 
 /** Pruning is bounded per tick so a large backlog never makes one tick long. */
 const PRUNE_EVENTS_BATCH = 2000;
@@ -28,9 +29,11 @@ export interface ApplyContext {
 
 export const polecatBranch = (name: string, bead: string) => `polecat/${name}/${bead}`;
 
-/** Typed into a stalled agent's terminal, naming the work on its hook. */
-export function nudgeText(bead: string, title: string): string {
-  return `[town] You have ${bead} "${title.slice(0, 80)}" on your hook and no progress was seen. If you are blocked, say so with: town done --status escalated --summary "why". Otherwise continue the work.`;
+/** Typed into a stalled agent's terminal, naming the work on its hook (`health.nudge_text`). */
+export function nudgeText(template: string, bead: string, title: string): string {
+  // One pass, so a title holding `{bead}` is not expanded again; control characters would act as keys.
+  const safeTitle = title.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return template.replace(/\{(bead|title)\}/g, (_, k: string) => (k === 'bead' ? bead : safeTitle));
 }
 
 export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
@@ -71,7 +74,7 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const agent = getAgent(store, action.agent);
       if (!agent?.session_id || !agent.hook_bead_id || agent.nudged_at !== null || agent.stop_reason) return [];
       const bead = getBead(store, agent.hook_bead_id);
-      const text = nudgeText(agent.hook_bead_id, bead?.title ?? '');
+      const text = nudgeText(ctx.config['health.nudge_text'], agent.hook_bead_id, bead?.title ?? '');
       const evidence = { ...action.evidence, summary: `${action.evidence.summary}; nudged` };
       if (agent.status === 'working') setAgentStatus(store, agent.id, 'stalled', { cause: 'no progress', evidence });
       recordNudge(store, agent.id, text, evidence);
@@ -103,8 +106,8 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       if (agent.session_id && agent.status !== 'dead' && !sessionEnded) return [];
       const bead = agent.hook_bead_id;
       releaseAgent(store, agent.id, 'dead', action.evidence.summary, action.evidence);
-      const b = getBead(store, bead);
-      if (b?.status === 'in_progress') setBeadStatus(store, bead, { status: 'open', assignee: null, cause: action.evidence.summary });
+      // A run that never got going counts like any failed run: at the attempt cap the bead fails (and the overseer hears).
+      returnBeadAfterFailedRun(store, bead, ctx.config, action.evidence.summary);
       return [];
     }
     case 'retire_finished_session': {

@@ -12,7 +12,9 @@ type Spec =
   | { kind: 'count'; default: number; min: number; about: string }
   | { kind: 'duration'; default: number; about: string }
   | { kind: 'durations'; default: number[]; about: string }
-  | { kind: 'choice'; default: string; choices: readonly string[]; about: string };
+  | { kind: 'choice'; default: string; choices: readonly string[]; about: string }
+  /** Free text, up to maxLength; each of `needs` must appear in it (template placeholders). */
+  | { kind: 'text'; default: string; maxLength: number; needs: readonly string[]; about: string };
 
 const S = 1000;
 const M = 60 * S;
@@ -28,6 +30,13 @@ export const CONFIG_SPEC = {
   'health.waiting_after': { kind: 'duration', default: 3 * S, about: 'quiet time at a terminal read before an agent counts as waiting' },
   'health.nudge_after': { kind: 'duration', default: 15 * M, about: 'no progress this long: nudge the agent' },
   'health.escalate_after': { kind: 'duration', default: 60 * M, about: 'no progress this long: escalate' },
+  'health.nudge_text': {
+    kind: 'text',
+    default: '[town] You have {bead} "{title}" on your hook and no progress was seen. If you are blocked, say so with: town done --status escalated --summary "why". Otherwise continue the work.',
+    maxLength: 500,
+    needs: ['{bead}'],
+    about: 'typed into a stalled agent\'s terminal; {bead} is its bead, {title} the title',
+  },
   'health.stop_after': { kind: 'duration', default: 120 * M, about: 'no progress this long: stop the agent and reopen its bead' },
   'health.stale_in_progress_after': { kind: 'duration', default: 5 * M, about: 'in progress with no live agent this long: reopen' },
   'health.respawn_clean_exits': { kind: 'count', default: 1, min: 0, about: 'respawns after a clean exit without done' },
@@ -47,7 +56,7 @@ export const CONFIG_SPEC = {
 export type ConfigKey = keyof typeof CONFIG_SPEC;
 type ValueOf<K extends ConfigKey> = (typeof CONFIG_SPEC)[K] extends { kind: 'durations' }
   ? number[]
-  : (typeof CONFIG_SPEC)[K] extends { kind: 'choice' }
+  : (typeof CONFIG_SPEC)[K] extends { kind: 'choice' | 'text' }
     ? string
     : number;
 export type TownConfig = { [K in ConfigKey]: ValueOf<K> } & { 'agents.sandbox': AgentSandbox };
@@ -139,6 +148,13 @@ export function parseConfigValue(key: ConfigKey, raw: unknown, unitMs: number | 
     }
     case 'choice':
       return spec.choices.includes(raw as string) ? { value: raw } : { problem: `expected one of ${spec.choices.join(', ')}` };
+    case 'text': {
+      if (typeof raw !== 'string' || raw.trim() === '' || raw.length > spec.maxLength) return { problem: `expected text of 1 to ${spec.maxLength} characters` };
+      // Typed into a terminal: a control character would act as a keystroke.
+      if (/[\u0000-\u001f\u007f]/.test(raw)) return { problem: 'expected one line of text without control characters' };
+      const missing = spec.needs.filter((n) => !raw.includes(n));
+      return missing.length ? { problem: `expected the text to contain ${missing.join(', ')}` } : { value: raw };
+    }
   }
 }
 

@@ -68,6 +68,8 @@ const sessionExited: Handler<'session.exited'> = ({ store, config }, e, p) => {
   recordSessionEnded(store, p.session, { endedAt: e.created_at, exitCode: p.exit_code ?? null, signal: p.signal ?? null, bytesOut: p.bytes_out });
   const agent = getAgent(store, e.agent_id!);
   if (!agent || agent.session_id !== p.session) return []; // a stale session: recorded, nothing else
+  // Released before this exit was seen (a stop that found the process already gone): recorded, nothing else.
+  if (!agent.hook_bead_id && (agent.status === 'idle' || agent.status === 'dead')) return [];
   const bead = agent.hook_bead_id;
   if (agent.done_bead_id && agent.done_bead_id === bead) {
     releaseAgent(store, agent.id, 'idle', 'done');

@@ -43,6 +43,8 @@ export class Reconciler {
   private readonly o: Required<Omit<ReconcilerOptions, 'log'>> & Pick<ReconcilerOptions, 'log'>;
   private running = false;
   private again = false;
+  /** While a pass writes its own changes: those wake nothing (the pass already saw them). */
+  private writing = false;
   private timer: unknown = null;
   private wakeTimer: unknown = null;
   private unsubscribe: (() => void) | null = null;
@@ -62,7 +64,7 @@ export class Reconciler {
 
   start() {
     this.stopped = false;
-    this.unsubscribe = this.o.store.onPendingEvents(() => this.wake());
+    this.unsubscribe = this.o.store.onEventsWritten(() => this.wake());
     this.scheduleTimer();
     this.wake();
   }
@@ -82,8 +84,12 @@ export class Reconciler {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Asks for a pass soon. Every event written calls this; a burst within the debounce runs
+   * one pass, and a wake during a pass's side effects runs one more after it (never re-entrant).
+   */
   wake() {
-    if (this.stopped || this.wakeTimer) return;
+    if (this.stopped || this.writing || this.wakeTimer) return;
     this.wakeTimer = this.o.clock.setTimeout(() => {
       this.wakeTimer = null;
       void this.tick();
@@ -109,13 +115,18 @@ export class Reconciler {
       }
       return report;
     } finally {
+      this.writing = false;
       this.running = false;
     }
   }
 
   /** Applies pending events without running rules (used at shutdown: no new dispatches). */
   async drainOnly(): Promise<TickReport> {
-    return this.pass({ rules: false });
+    try {
+      return this.pass({ rules: false });
+    } finally {
+      this.writing = false;
+    }
   }
 
   private pass(o: { rules: boolean } = { rules: true }): TickReport {
@@ -126,6 +137,7 @@ export class Reconciler {
     const effects: Effect[] = [];
     let events = 0;
     let poisoned = 0;
+    this.writing = true;
 
     // 1. Drain: each event in its own transaction with its processed mark.
     for (;;) {
@@ -195,7 +207,6 @@ export class Reconciler {
       at: new Date(startedAt).toISOString(), events, poisoned, actions: byType,
       effects: { ok: 0, failed: 0, pending: effects.length }, violations: 0, rule_errors: ruleErrors.length, ms: 0,
     };
-    for (const effect of effects) this.launch(effect, tick);
 
     // 4. Invariants and metrics: a violation is recorded when it appears and when it clears.
     let violations: InvariantViolation[] = [];
@@ -217,6 +228,9 @@ export class Reconciler {
     this.metrics.eventsDrained += events;
     this.metrics.actions += actions.length;
     this.metrics.lastTickMs = ms;
+    // Last: an effect may report at once (a start that fails early), and that report wakes the next pass.
+    this.writing = false;
+    for (const effect of effects) this.launch(effect, tick);
     return { events, poisoned, actions, effects, ruleErrors, violations, ms };
   }
 

@@ -20,6 +20,13 @@ import { probeTerminalRead } from './terminal-wait';
  */
 export const VIEWER_STALL_MS = 10_000;
 
+/**
+ * After the town types into a session (a GUPP nudge), screen changes this soon are the
+ * terminal echoing that text, not the agent's progress. The screen reports at most once a
+ * second, so the window covers one deferred report.
+ */
+export const TOWN_ECHO_MS = 2500;
+
 export interface SpawnSpec {
   sessionId: string;
   agentId: string;
@@ -145,6 +152,8 @@ class LiveSession {
   bytesOut = 0;
   /** When output last arrived (the spawn time until the first). */
   lastOutputAt = 0;
+  /** When the town last typed into the session (see TOWN_ECHO_MS). */
+  townTypedAt = -Infinity;
   paused = false;
   leaderGone = false;
   exited: { exitCode: number; signal: number } | null = null;
@@ -199,7 +208,11 @@ export class SessionHost {
       },
       options.log,
       {
-        progress: (sessionId, lastLines) => this.emit({ kind: 'screen_progress', sessionId, at: this.now(), lastLines }),
+        progress: (sessionId, lastLines) => {
+          const typed = this.sessions.get(sessionId)?.townTypedAt ?? -Infinity;
+          if (this.now() - typed < TOWN_ECHO_MS) return;
+          this.emit({ kind: 'screen_progress', sessionId, at: this.now(), lastLines });
+        },
         notification: (sessionId, source, text, lastLines) => this.emit({ kind: 'notification', sessionId, at: this.now(), source, text, lastLines }),
       },
     );
@@ -281,10 +294,15 @@ export class SessionHost {
     return [...this.sessions.values()].map((s) => s.info);
   }
 
-  write(sessionId: string, data: string): number {
+  /**
+   * Types into the session. What a person types is an `input` signal (it answers a waiting
+   * agent); what the town types (`from: 'town'`, a nudge) is not, nor is its echo progress.
+   */
+  write(sessionId: string, data: string, from: 'person' | 'town' = 'person'): number {
     const s = this.require(sessionId);
+    if (from === 'town') s.townTypedAt = this.now();
     s.proc.write(data);
-    if (isHumanInput(data)) this.emit({ kind: 'input', sessionId, at: this.now() });
+    if (from === 'person' && isHumanInput(data)) this.emit({ kind: 'input', sessionId, at: this.now() });
     return Buffer.byteLength(data);
   }
 

@@ -84,7 +84,8 @@ export function setAgentToken(store: Store, agentId: string, tokenHash: string |
 /** A stop was asked for; the status changes only when the session's exit is seen. */
 export function markStopping(store: Store, agentId: string, reason: string) {
   store.run('UPDATE agents SET stop_reason = ? WHERE id = ?', reason, agentId);
-  store.event({ type: 'agent.stopping', agent: agentId, payload: { reason } });
+  // Names the bead too, so the bead's history shows why its agent was stopped.
+  store.event({ type: 'agent.stopping', agent: agentId, bead: requireAgent(store, agentId).hook_bead_id, payload: { reason } });
   store.touch('agent', agentId);
 }
 

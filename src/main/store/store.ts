@@ -30,7 +30,7 @@ export class Store {
   private listeners = new Set<PatchListener>();
   private eventListeners = new Set<() => void>();
   private rev = 0;
-  private pendingEventAppended = false;
+  private eventAppended = false;
 
   constructor(db: Db, clock: Clock) {
     this.db = db;
@@ -76,7 +76,7 @@ export class Store {
       result = this.db.transaction(fn)();
     } catch (err) {
       this.touched.clear();
-      this.pendingEventAppended = false;
+      this.eventAppended = false;
       throw err;
     } finally {
       this.depth--;
@@ -102,7 +102,7 @@ export class Store {
       now,
       e.pending ? null : now,
     );
-    if (e.pending) this.pendingEventAppended = true;
+    this.eventAppended = true;
     return Number(info.lastInsertRowid);
   }
 
@@ -116,8 +116,11 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called after a commit that appended pending events (wakes the reconciler). */
-  onPendingEvents(listener: () => void): () => void {
+  /**
+   * Called after every commit that appended an event, pending or not (wakes the reconciler:
+   * any change may make a bead ready, so nothing waits for its timer).
+   */
+  onEventsWritten(listener: () => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
   }
@@ -138,8 +141,8 @@ export class Store {
   }
 
   private publish() {
-    const wake = this.pendingEventAppended;
-    this.pendingEventAppended = false;
+    const wake = this.eventAppended;
+    this.eventAppended = false;
     if (this.touched.size > 0) {
       const touched = [...this.touched.values()];
       this.touched.clear();
