@@ -124,6 +124,25 @@ describe('invariants', () => {
     });
   }
 
+  it('give a stray spawned long ago its grace from when its stop was asked, and count it again past that', async () => {
+    const t = await healthyTown();
+    // A late spawn (a laptop asleep between the spawn and the drain): old, but its stop was just asked.
+    t.addSession('s-late', t.agent, t.work);
+    t.clock.advance(2 * 3_600_000);
+    t.sql('UPDATE sessions SET stop_requested_at = ? WHERE id = ?', t.clock.now(), 's-late');
+    expect(checkInvariants(t.store)).toEqual([]);
+    t.clock.advance(ORPHAN_SESSION_GRACE_MS + 1000);
+    const found = checkInvariants(t.store).map((v) => v.message);
+    expect(found).toContainEqual(expect.stringMatching(/live session s-late is not the session of its agent/));
+  });
+
+  it('let an agent that said done keep its hook while its session ends, even when the merge was quicker', async () => {
+    const t = await healthyTown();
+    t.sql(`UPDATE beads SET status = 'closed', closed_at = ? WHERE id = ?`, t.clock.now(), t.work);
+    t.sql('UPDATE agents SET done_bead_id = ? WHERE id = ?', t.work, t.agent);
+    expect(checkInvariants(t.store)).toEqual([]);
+  });
+
   it('leave a session alone while it is being stopped after its launch was superseded (within the grace)', async () => {
     const t = await healthyTown();
     t.addSession('s-late', t.agent, t.work);

@@ -9,7 +9,7 @@ import { raiseEscalation } from '../store/escalations';
 import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import { markPolecatGc, removePolecat } from '../store/polecat-gc';
 import { canTransition } from '../store/status-machine';
-import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
+import { recordSessionEnded, recordSessionStarted, recordSessionStopRequested } from '../store/sessions';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRow } from '../store/views';
 import type { TownConfig } from './config';
@@ -50,6 +50,7 @@ const sessionSpawned: Handler<'session.spawned'> = ({ store }, e, p) => {
   if (!agent || !current || agent.status !== 'starting' || agent.hook_bead_id !== e.bead_id || agent.stop_reason) {
     // The agent moved on while this session started: it must not run unowned.
     if (agent && !current) ignore(store, e, `from launch ${p.launch}; the agent is on ${agent.launch_id ?? 'none'}`);
+    recordSessionStopRequested(store, p.session);
     return [{ type: 'stop_session', agent: agentId, session: p.session, reason: 'superseded' }];
   }
   setAgentStatus(store, agentId, 'working', { session_id: p.session, cause: 'session started' });

@@ -12,7 +12,8 @@ const LIVE_AGENT = `('starting','working','waiting','stalled')`;
 const RUNNING_AGENT = `('working','waiting','stalled')`;
 /**
  * A session spawned for a launch that was superseded is stopped by a side effect; its exit
- * arrives a tick or more later. Only a session unowned for longer than this is a violation.
+ * arrives a tick or more later. Only a session unowned for longer than this (counted from
+ * the stop's request when there was one) is a violation.
  */
 export const ORPHAN_SESSION_GRACE_MS = 60_000;
 
@@ -28,7 +29,10 @@ const oneAgentPerBead: Check = (store) => [
   ...store
     .all<{ bead: string; n: number; agents: string }>(
       `SELECT bead_id AS bead, count(DISTINCT agent_id) AS n, group_concat(DISTINCT agent_id) AS agents FROM sessions
-       WHERE ended_at IS NULL AND kind = 'agent' AND bead_id IS NOT NULL GROUP BY bead_id HAVING n > 1`,
+       WHERE ended_at IS NULL AND kind = 'agent' AND bead_id IS NOT NULL AND (stop_requested_at IS NULL OR stop_requested_at < ?)
+       GROUP BY bead_id HAVING n > 1`,
+      // A stray being stopped is given the same grace as below; past it, it counts again.
+      store.now() - ORPHAN_SESSION_GRACE_MS,
     )
     .map((r) => ({ invariant: 1, key: `1:sessions:${r.bead}`, bead: r.bead, message: `${r.bead} has live sessions of ${r.n} agents (${r.agents})` })),
 ];
@@ -52,7 +56,7 @@ const liveSessionHasOwner: Check = (store) =>
   store
     .all<{ id: string; agent: string; bead: string | null; known: string | null }>(
       `SELECT s.id, s.agent_id AS agent, s.bead_id AS bead, a.id AS known FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id
-       WHERE s.ended_at IS NULL AND s.kind = 'agent' AND s.started_at < ?
+       WHERE s.ended_at IS NULL AND s.kind = 'agent' AND coalesce(s.stop_requested_at, s.started_at) < ?
          AND (a.id IS NULL OR a.session_id IS NOT s.id)`,
       store.now() - ORPHAN_SESSION_GRACE_MS,
     )
@@ -82,13 +86,15 @@ const inReviewHasLiveMergeRequest: Check = (store) =>
     .map((b) => ({ invariant: 4, key: `4:${b.id}`, bead: b.id, message: `${b.id} is in review without a live merge request` }));
 
 // Invariant 5 holds by construction (the bead writer's transition table); what the store
-// can still show is a live agent working on a bead that is already terminal.
+// can still show is a live agent working on a bead that is already terminal. An agent that
+// said `done` on it keeps the hook until its session ends, and the merge may be quicker.
 const terminalBeadHasNoLiveAgent: Check = (store) =>
   store
     .all<{ id: string; status: string; agent: string }>(
       // From the few live agents to their beads (CROSS JOIN keeps that order): closed beads are many.
       `SELECT b.id, b.status, a.id AS agent FROM agents a CROSS JOIN beads b ON b.id = a.hook_bead_id
-       WHERE a.status IN ${LIVE_AGENT} AND b.status IN ('closed','failed')`,
+       WHERE a.status IN ${LIVE_AGENT} AND b.status IN ('closed','failed')
+         AND a.done_bead_id IS NOT b.id`,
     )
     .map((r) => ({ invariant: 5, key: `5:${r.id}`, bead: r.id, agent: r.agent, message: `${r.id} is ${r.status} but ${r.agent} still runs on it` }));
 

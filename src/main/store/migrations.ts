@@ -252,6 +252,9 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE agents ADD COLUMN gc_state TEXT;
       ALTER TABLE agents ADD COLUMN gc_at INTEGER;
       CREATE INDEX sessions_by_end ON sessions(ended_at) WHERE log_path IS NOT NULL;
+      -- A stray session (a late spawn of an earlier launch) is stopped: when that was asked,
+      -- so the invariants give the stop its grace instead of counting from the spawn.
+      ALTER TABLE sessions ADD COLUMN stop_requested_at INTEGER;
     `,
   },
 ];

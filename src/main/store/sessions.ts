@@ -25,6 +25,11 @@ export function recordSessionStarted(store: Store, s: StartedSession) {
   );
 }
 
+/** A stop was asked for a session its agent does not own (it ends when its exit is reported). */
+export function recordSessionStopRequested(store: Store, id: string) {
+  store.run('UPDATE sessions SET stop_requested_at = coalesce(stop_requested_at, ?) WHERE id = ? AND ended_at IS NULL', store.now(), id);
+}
+
 /** Records the end once; a second report of the same exit changes nothing. */
 export function recordSessionEnded(store: Store, id: string, end: { endedAt: number; exitCode: number | null; signal: number | null; bytesOut: number }) {
   store.run(
