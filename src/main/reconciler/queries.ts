@@ -55,14 +55,16 @@ export function storeQueries(store: Store): TownQueries {
         .all<BeadRow & { convoy_pos: number | null }>(
           // Candidates come from what makes a bead dispatchable (slung, an auto-dispatch rig,
           // an active convoy), so beads waiting in staged convoys or the backlog cost little.
-          // CROSS JOIN keeps SQLite from driving the query from all open beads instead.
+          // CROSS JOIN keeps SQLite from driving the query from all open beads instead;
+          // `+status` makes it find the few slung ones through beads_slung; UNION ALL then
+          // DISTINCT, because a merging UNION walks every bead in id order.
           `WITH candidates(id) AS (
-             SELECT id FROM beads WHERE status = 'open' AND slung_to IS NOT NULL
-             UNION SELECT b.id FROM rigs r JOIN beads b ON b.rig_id = r.id AND b.status = 'open' WHERE r.auto_dispatch = 1
-             UNION SELECT m.bead_id FROM convoys c CROSS JOIN convoy_members m ON m.convoy_id = c.id WHERE c.status = 'active')
+             SELECT id FROM beads WHERE slung_to IS NOT NULL AND +status = 'open'
+             UNION ALL SELECT b.id FROM rigs r CROSS JOIN beads b ON b.rig_id = r.id AND b.status = 'open' WHERE r.auto_dispatch = 1
+             UNION ALL SELECT m.bead_id FROM convoys c CROSS JOIN convoy_members m ON m.convoy_id = c.id WHERE c.status = 'active')
            SELECT b.*, (SELECT min(m.position) FROM convoy_members m JOIN convoys c ON c.id = m.convoy_id
                         WHERE m.bead_id = b.id AND c.status = 'active') AS convoy_pos
-           FROM candidates CROSS JOIN beads b ON b.id = candidates.id JOIN rigs r ON r.id = b.rig_id
+           FROM (SELECT DISTINCT id FROM candidates) AS candidates CROSS JOIN beads b ON b.id = candidates.id JOIN rigs r ON r.id = b.rig_id
            WHERE b.status = 'open' AND b.type IN ${WORK_TYPES} AND b.held_at IS NULL
              AND b.labels NOT LIKE '%"escalated"%'
              AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN beads x ON x.id = d.depends_on_id

@@ -255,6 +255,8 @@ export const MIGRATIONS: Migration[] = [
       -- A stray session (a late spawn of an earlier launch) is stopped: when that was asked,
       -- so the invariants give the stop its grace instead of counting from the spawn.
       ALTER TABLE sessions ADD COLUMN stop_requested_at INTEGER;
+      -- Dispatch starts from the slung beads: a few, among thousands of open ones.
+      CREATE INDEX beads_slung ON beads(slung_to) WHERE slung_to IS NOT NULL;
     `,
   },
 ];
