@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { commitsAhead } from '../git/branches';
+import { deleteBranchIfMerged } from '../git/branches';
 import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
@@ -102,6 +103,12 @@ export class TownEffects implements EffectRunner {
       const logPath = path.join(this.paths.logs, `${sessionId}.log`);
       this.sessionBeads.set(sessionId, { bead: beadId, launch });
       const info = this.host.spawn({ sessionId, agentId, file: command.file, args: command.args, cwd: agent.worktree, env: command.env, logPath });
+      // The worktree's previous branch, now free, goes if merged: after the start, not before it.
+      if (wt.freedBranch) {
+        void deleteBranchIfMerged(rig.path, wt.freedBranch, rig.default_branch).catch((err) =>
+          console.error(`could not delete the merged branch ${wt.freedBranch} of ${rig.id}: ${(err as Error).message}`),
+        );
+      }
       this.store.report({
         type: 'session.spawned',
         agent: agentId,

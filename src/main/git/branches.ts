@@ -37,14 +37,21 @@ export async function commitsAhead(repo: string, branch: string, target: string)
  * Another polecat's branch for this bead that holds commits the target lacks: the work
  * of an earlier run, which a new run continues instead of starting over.
  */
-export async function findPriorWorkBranch(repo: string, beadId: string, target: string, except: string): Promise<PriorWork | null> {
-  const out = await git(repo, ['for-each-ref', '--sort=-committerdate', '--format=%(refname:short)', POLECAT_REFS], { allowFail: true });
-  for (const branch of out.split('\n').filter(Boolean)) {
+export async function findPriorWorkBranch(
+  repo: string, beadId: string, target: string, except: string, branches?: string[],
+): Promise<PriorWork | null> {
+  for (const branch of branches ?? (await polecatBranches(repo))) {
     if (branch === except || !branch.endsWith(`/${beadId}`)) continue;
     const work = await commitsAhead(repo, branch, target);
     if (work && work.commits.length > 0) return work;
   }
   return null;
+}
+
+/** Every polecat branch of the repository, the most recently committed first. */
+export async function polecatBranches(repo: string): Promise<string[]> {
+  const out = await git(repo, ['for-each-ref', '--sort=-committerdate', '--format=%(refname:short)', POLECAT_REFS], { allowFail: true });
+  return out.split('\n').filter(Boolean);
 }
 
 /** Branches checked out in some worktree of the repository (git refuses to delete them). */
