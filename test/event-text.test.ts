@@ -18,6 +18,8 @@ describe('event lines for people', () => {
 
   it('shows bead and merge request moves with their cause', () => {
     expect(describeEvent('bead.open', { from: 'in_progress', cause: 'crash restarts used up', reason: 'exit 1' })).toBe('in_progress → open: crash restarts used up: exit 1');
+    expect(describeEvent('bead.closed', { from: 'open', cause: 'merged', reason: 'merged' })).toBe('open → closed: merged');
+    expect(describeEvent('bead.closed', { from: 'open', cause: 'convoy landed', reason: 'landed' })).toBe('open → closed: convoy landed');
     expect(describeEvent('mr.failed', { mr: 'm', from: 'testing', failure: 'gate:test' })).toBe('testing → failed: gate:test');
   });
 

@@ -10,7 +10,8 @@ const evidenceOf = (p: Payload): string | null => {
   const e = p.evidence;
   return e && typeof e === 'object' ? text((e as Payload).summary) : null;
 };
-const joined = (...parts: (string | null)[]) => parts.filter(Boolean).join(': ');
+/** `a: b: c`, leaving out empty parts and a part that only repeats the one before it. */
+const joined = (...parts: (string | null)[]) => parts.filter((p, i) => p && !parts[i - 1]?.endsWith(p)).join(': ');
 const change = (from: unknown, to: string) => (text(from) ? `${text(from)} → ${to}` : to);
 const seconds = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms / 1000)} s` : null);
 
