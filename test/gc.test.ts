@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectPolecat, deleteFiles } from '../src/main/engine/polecat-collector';
-import { preparePolecatWorktree } from '../src/main/git/worktrees';
+import { checkoutDetached, preparePolecatWorktree } from '../src/main/git/worktrees';
 import { createAgent } from '../src/main/store/agents';
 import { gitIn } from './helpers/repo';
 import { ruleTown } from './helpers/rule-town';
@@ -39,6 +39,19 @@ const agentRow = (t: T, id: string) => t.store.get<{ gc_state: string | null }>(
 const escalations = (t: T) => t.store.all<{ severity: string; agent_id: string; body: string }>('SELECT * FROM escalations');
 
 describe('collecting idle polecats', () => {
+  it('keeps an idle polecat that a bead waits for by name, so that bead is not stranded', async () => {
+    const t = await ruleTown();
+    const p = await idlePolecat(t, 'jade');
+    // Slung to jade by name, but blocked, so it stays open while jade idles past the GC age.
+    const blocker = await t.town.call('bead.create', { rig: 'app', title: 'blocker' });
+    const waiting = await t.town.call('bead.create', { rig: 'app', title: 'waits for jade', after: [blocker.id] });
+    await t.town.call('sling', { bead: waiting.id, target: p.id });
+    t.clock.advance(25 * H);
+    expect(await gcRound(t)).toEqual([]);
+    expect(fs.existsSync(p.worktree)).toBe(true);
+    expect(agentRow(t, p.id)).toMatchObject({ gc_state: null });
+  });
+
   it('removes a clean, merged worktree and then the polecat, only after gc.idle_polecat_after', async () => {
     const t = await ruleTown();
     const p = await idlePolecat(t, 'quartz');
@@ -152,5 +165,19 @@ describe('pruning history', () => {
     expect(t.store.get<{ log_path: string | null }>('SELECT log_path FROM sessions WHERE id = ?', 's-old')!.log_path).toBeNull();
     await t.reconciler.tick();
     expect(t.effects.take('delete_files')).toEqual([]);
+  });
+});
+
+describe("the refinery's worktree", () => {
+  it('clears a stale index.lock a killed merge left in its git dir, so the next merge can check out', async () => {
+    const t = await ruleTown();
+    const dir = path.join(t.base, 'refinery', 'app');
+    const head = gitIn(t.repo, 'rev-parse', 'HEAD');
+    await checkoutDetached(t.repo, dir, head);
+    // Where git keeps a linked worktree's index: <repo>/.git/worktrees/<name>/.
+    const lock = path.join(t.repo, '.git', 'worktrees', path.basename(dir), 'index.lock');
+    fs.writeFileSync(lock, '');
+    await checkoutDetached(t.repo, dir, head);
+    expect(fs.existsSync(lock)).toBe(false);
   });
 });

@@ -71,6 +71,7 @@ export class TownEffects implements EffectRunner {
     const agent = getAgent(this.store, agentId);
     const rig = agent?.rig_id ? getRig(this.store, agent.rig_id) : undefined;
     if (!agent || !rig || !agent.worktree || !agent.branch) return void fail('agent or rig missing');
+    let freedBranch: string | undefined;
     try {
       const wt = await preparePolecatWorktree({
         rigPath: rig.path,
@@ -79,6 +80,7 @@ export class TownEffects implements EffectRunner {
         branch: agent.branch,
         setupCommand: rig.setup_command,
       });
+      freedBranch = wt.freedBranch;
       if (wt.stashed) this.store.transaction(() => this.store.event({ type: 'worktree.stashed', agent: agentId, bead: beadId, payload: { worktree: agent.worktree } }));
       if (wt.continuedFrom || wt.removedLocks?.length) {
         this.store.transaction(() =>
@@ -103,12 +105,6 @@ export class TownEffects implements EffectRunner {
       const logPath = path.join(this.paths.logs, `${sessionId}.log`);
       this.sessionBeads.set(sessionId, { bead: beadId, launch });
       const info = this.host.spawn({ sessionId, agentId, file: command.file, args: command.args, cwd: agent.worktree, env: command.env, logPath });
-      // The worktree's previous branch, now free, goes if merged: after the start, not before it.
-      if (wt.freedBranch) {
-        void deleteBranchIfMerged(rig.path, wt.freedBranch, rig.default_branch).catch((err) =>
-          console.error(`could not delete the merged branch ${wt.freedBranch} of ${rig.id}: ${(err as Error).message}`),
-        );
-      }
       this.store.report({
         type: 'session.spawned',
         agent: agentId,
@@ -118,6 +114,14 @@ export class TownEffects implements EffectRunner {
     } catch (err) {
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
+    } finally {
+      // The worktree's previous branch, now free, goes if merged: after the start, not before it.
+      const freed = freedBranch;
+      if (freed) {
+        void deleteBranchIfMerged(rig.path, freed, rig.default_branch).catch((err) =>
+          console.error(`could not delete the merged branch ${freed} of ${rig.id}: ${(err as Error).message}`),
+        );
+      }
     }
   }
 

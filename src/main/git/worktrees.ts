@@ -60,7 +60,7 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
   // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
   const gitDir = worktreeGitDir(w.worktree);
   const removedLocks = removeStaleLocks(gitDir);
-  const onBranch = checkedOutBranch(gitDir);
+  const onBranch = checkedOutBranch(gitDir) ?? (await git(w.worktree, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim();
   let stashed = false;
   if (onBranch !== w.branch && (await isDirty(w.worktree))) {
     await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
@@ -84,10 +84,15 @@ function worktreeGitDir(worktree: string): string {
   return path.resolve(worktree, m[1].trim());
 }
 
-/** The branch HEAD names (`ref: refs/heads/…`), or '' when detached. */
-function checkedOutBranch(gitDir: string): string {
+/**
+ * The branch HEAD names (`ref: refs/heads/…`), '' when detached, or null when the file does
+ * not say (a reftable repository keeps the stub `refs/heads/.invalid`): then ask git.
+ */
+function checkedOutBranch(gitDir: string): string | null {
   const head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
-  return head.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : '';
+  if (!head.startsWith('ref: ')) return '';
+  const ref = head.slice('ref: '.length);
+  return ref.startsWith('refs/heads/') && ref !== 'refs/heads/.invalid' ? ref.slice('refs/heads/'.length) : null;
 }
 
 const GIT_LOCKS = ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock'];
@@ -135,7 +140,7 @@ export async function checkoutDetached(rigPath: string, dir: string, commit: str
     await git(rigPath, ['worktree', 'add', '--detach', dir, commit]);
     return;
   }
-  await removeStaleLocks(dir); // one merge at a time per rig: a lock here is a killed run's
+  removeStaleLocks(worktreeGitDir(dir)); // one merge at a time per rig: a lock here is a killed run's
   await git(dir, ['checkout', '--detach', '--force', commit]);
   await git(dir, ['clean', '-fd']);
 }

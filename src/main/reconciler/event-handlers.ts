@@ -227,7 +227,11 @@ const polecatGcChecked: Handler<'polecat.gc_checked'> = ({ store, config }, e, p
   if (p.outcome === 'removed' || p.outcome === 'missing') {
     const idle = `idle for ${Math.round((e.created_at - (agent.status_since ?? agent.updated_at)) / 3_600_000)} h`;
     const cause = p.outcome === 'removed' ? `${idle}; worktree ${p.worktree} was clean and merged, removed` : `${idle}; its worktree no longer exists`;
-    if (!removePolecat(store, agent.id, cause)) ignore(store, e, 'the polecat took work meanwhile');
+    if (!removePolecat(store, agent.id, cause)) {
+      // It took work, or a bead was slung to it, meanwhile: it stays, and takes work again.
+      markPolecatGc(store, agent.id, null);
+      ignore(store, e, 'the polecat took work, or a bead was slung to it, meanwhile');
+    }
     return [];
   }
   markPolecatGc(store, agent.id, 'kept');

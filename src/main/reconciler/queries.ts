@@ -145,6 +145,7 @@ export function storeQueries(store: Store): TownQueries {
         `SELECT * FROM agents WHERE role = 'polecat' AND status IN ('idle','dead') AND hook_bead_id IS NULL
          AND coalesce(status_since, updated_at) < ?
          AND (gc_state IS NULL OR (gc_state = 'kept' AND gc_at < coalesce(status_since, updated_at)) OR (gc_state = 'checking' AND gc_at < ?))
+         AND NOT EXISTS (SELECT 1 FROM beads b WHERE b.slung_to = agents.id AND b.status NOT IN ('closed','failed'))
          ORDER BY coalesce(status_since, updated_at) LIMIT ?`,
         before, checkCutOffBefore, limit,
       ),

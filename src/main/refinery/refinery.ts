@@ -249,7 +249,8 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
         return;
       }
       timedOut = true;
-      void deps.host.stop(sessionId, 'timeout');
+      // A group that survives the kill is reported by the host (onKillFailed); not an engine crash.
+      deps.host.stop(sessionId, 'timeout').catch(() => {});
     };
     timer = setTimeout(expire, gate.timeout_s * 1000);
   });

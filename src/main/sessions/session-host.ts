@@ -30,6 +30,21 @@ export const VIEWER_STALL_MS = 10_000;
  */
 export const TOWN_ECHO_MS = 2500;
 
+/**
+ * Signals a session's process group; a child spawned a moment ago may not have made its own
+ * group yet (setsid), so then the process itself. Returns the group's error if both fail.
+ */
+function signalSession(info: SessionInfo, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
+  const error = sendGroupSignal(info.pgid, signal);
+  if (!error) return null;
+  try {
+    process.kill(info.pid, signal);
+    return null;
+  } catch {
+    return error;
+  }
+}
+
 class LiveSession {
   readonly info: SessionInfo;
   readonly proc: pty.IPty;
@@ -168,7 +183,7 @@ export class SessionHost {
     this.screens.openScreen(spec.sessionId, { cols, rows, scrollback: this.opts.scrollback }, () => s.ring.toString());
 
     if (this.frozen) {
-      const error = sendGroupSignal(info.pgid, 'SIGSTOP');
+      const error = signalSession(info, 'SIGSTOP');
       if (error) this.log(`could not freeze new session ${info.sessionId}: ${error}`);
     }
     proc.onData((data) => this.receive(s, data));
@@ -324,7 +339,7 @@ export class SessionHost {
   private signalAll(signal: 'SIGSTOP' | 'SIGCONT'): GroupSignalResult[] {
     return [...this.sessions.values()]
       .filter((s) => !s.exited)
-      .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: sendGroupSignal(s.info.pgid, signal) }));
+      .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: signalSession(s.info, signal) }));
   }
 
   /** Kill-then-status: resolves after the whole process group is verified gone. */

@@ -16,6 +16,8 @@ export function removePolecat(store: Store, agentId: string, cause: string): boo
   const a = getAgent(store, agentId);
   if (!a || a.role !== 'polecat' || a.hook_bead_id || !['idle', 'dead'].includes(a.status) || a.gc_state !== 'checking') return false;
   if (store.get('SELECT 1 FROM sessions WHERE agent_id = ? AND ended_at IS NULL', agentId)) return false;
+  // A bead slung to this polecat by name waits for it: removing it would strand that bead.
+  if (store.get(`SELECT 1 FROM beads WHERE slung_to = ? AND status NOT IN ('closed','failed')`, agentId)) return false;
   store.run('DELETE FROM sessions WHERE agent_id = ?', agentId);
   store.run('DELETE FROM agents WHERE id = ?', agentId);
   store.event({ type: 'agent.removed', agent: agentId, payload: { cause } });
