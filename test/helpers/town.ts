@@ -78,10 +78,13 @@ export async function townDiagnosis(dir: string): Promise<string> {
   const beads: any[] = await safe(['bead', 'list']);
   const mrs: any[] = await safe(['mr', 'list']);
   const events: any[] = await safe(['events', '--limit', '10000']);
+  const line = (e: any) => `${e.seq} ${e.type} ${e.bead ?? ''} ${e.agent ?? ''} ${JSON.stringify(e.payload).slice(0, 300)}`;
   return [
     ...beads.map((b) => `bead ${b.id} ${b.status} attempts ${b.dispatch_attempts} ${b.close_reason ?? ''}`),
     ...mrs.map((m) => `mr ${m.id} ${m.bead} ${m.state} ${m.blocked_reason ?? ''} ${m.failure ? JSON.stringify(m.failure).slice(0, 300) : ''}`),
-    ...events.slice(-60).map((e) => `${e.seq} ${e.type} ${e.bead ?? ''} ${e.agent ?? ''} ${JSON.stringify(e.payload).slice(0, 200)}`),
+    ...events.slice(-60).map(line),
+    // The whole story of each bead still not closed, however early it began.
+    ...beads.filter((b) => b.status !== 'closed').flatMap((b) => [`--- ${b.id} from the start ---`, ...events.filter((e) => e.bead === b.id).map(line)]),
   ].join('\n');
 }
 
