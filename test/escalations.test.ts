@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { typedClient, type TypedClient } from '../src/shared/api';
 import { ApiError } from '../src/shared/errors';
-import type { Effect, EffectRunner } from '../src/main/reconciler/effects';
+import type { Effect } from '../src/main/reconciler/effects';
 import { Reconciler } from '../src/main/reconciler/reconciler';
 import { openDatabase } from '../src/main/store/database';
 import { Store } from '../src/main/store/store';
@@ -15,22 +15,11 @@ import { makeRepo } from './helpers/repo';
 import { FakeClock } from './helpers/fake-clock';
 import { removeTempDirs, ServedTown, tempDir, town, townJson } from './helpers/town';
 import { NO_SESSIONS } from './helpers/engine-context';
+import { RecordingEffects } from './helpers/rule-town';
 
 afterEach(() => removeTempDirs());
 
 const MIN = 60_000;
-
-class RecordingEffects implements EffectRunner {
-  effects: Effect[] = [];
-  async run(e: Effect) {
-    this.effects.push(e);
-  }
-  take(type: Effect['type']) {
-    const out = this.effects.filter((e) => e.type === type);
-    this.effects = this.effects.filter((e) => e.type !== type);
-    return out;
-  }
-}
 
 /** A town with one polecat working one bead, and a client for the overseer and one for that agent. */
 async function townWithWorkingAgent() {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { typedClient, type TypedClient } from '../src/shared/api';
-import type { Effect, EffectRunner } from '../src/main/reconciler/effects';
+import type { Effect } from '../src/main/reconciler/effects';
 import { Reconciler } from '../src/main/reconciler/reconciler';
 import { openDatabase } from '../src/main/store/database';
 import { Store } from '../src/main/store/store';
@@ -12,21 +12,9 @@ import { makeRepo } from './helpers/repo';
 import { FakeClock } from './helpers/fake-clock';
 import { removeTempDirs, tempDir } from './helpers/town';
 import { NO_SESSIONS } from './helpers/engine-context';
+import { RecordingEffects } from './helpers/rule-town';
 
 afterEach(() => removeTempDirs());
-
-/** Records effects instead of running them; the test reports their outcomes as events. */
-class RecordingEffects implements EffectRunner {
-  effects: Effect[] = [];
-  async run(e: Effect) {
-    this.effects.push(e);
-  }
-  take(type: Effect['type']) {
-    const out = this.effects.filter((e) => e.type === type);
-    this.effects = this.effects.filter((e) => e.type !== type);
-    return out;
-  }
-}
 
 async function setup(maxPolecats = 2) {
   const base = tempDir('rec');

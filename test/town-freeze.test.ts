@@ -7,7 +7,7 @@ import { typedClient } from '../src/shared/api';
 import { ApiDispatcher } from '../src/main/api/dispatcher';
 import { inMemoryTransport } from '../src/main/api/in-memory-transport';
 import { freezeTown, thawTown } from '../src/main/engine/town-freeze';
-import type { Effect, EffectRunner } from '../src/main/reconciler/effects';
+import type { Effect } from '../src/main/reconciler/effects';
 import { Reconciler } from '../src/main/reconciler/reconciler';
 import { SessionHost } from '../src/main/sessions/session-host';
 import { openDatabase } from '../src/main/store/database';
@@ -16,24 +16,13 @@ import { FakeClock } from './helpers/fake-clock';
 import { makeRepo } from './helpers/repo';
 import { removeTempDirs, tempDir } from './helpers/town';
 import { NO_SESSIONS } from './helpers/engine-context';
+import { RecordingEffects } from './helpers/rule-town';
 
 const hosts: SessionHost[] = [];
 afterEach(async () => {
   for (const h of hosts.splice(0)) await h.dispose();
   removeTempDirs();
 });
-
-class RecordingEffects implements EffectRunner {
-  effects: Effect[] = [];
-  async run(e: Effect) {
-    this.effects.push(e);
-  }
-  take(type: Effect['type']) {
-    const out = this.effects.filter((e) => e.type === type);
-    this.effects = this.effects.filter((e) => e.type !== type);
-    return out;
-  }
-}
 
 const MIN = 60_000;
 
