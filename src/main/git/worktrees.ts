@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { branchExists, findPriorWorkBranch, polecatBranches } from './branches';
+import { branchExists, deleteBranchIfMerged, findPriorWorkBranch, polecatBranches } from './branches';
 import { git } from './git-cli';
 
 export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
@@ -29,11 +29,6 @@ export interface WorktreeResult {
   freshFromTarget: boolean;
   /** Stale git lock files left by a killed run, removed before reuse. */
   removedLocks?: string[];
-  /**
-   * The branch the worktree held before, now free: the caller deletes it if merged
-   * (deleteBranchIfMerged), after the session has started, off the dispatch's path.
-   */
-  freedBranch?: string;
 }
 
 /**
@@ -69,8 +64,11 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
   if (onBranch !== w.branch) {
     if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
     else await git(w.worktree, ['checkout', '-b', w.branch, startPoint]);
+    // The branch this worktree held before is free now: delete it if it is merged. Before the
+    // start: deleting it beside the start coincided with starts failing under load (unexplained).
+    if (onBranch) await deleteBranchIfMerged(w.rigPath, onBranch, w.defaultBranch);
   }
-  return { created: false, stashed, removedLocks, ...(onBranch && onBranch !== w.branch ? { freedBranch: onBranch } : {}), ...continuedFrom };
+  return { created: false, stashed, removedLocks, ...continuedFrom };
 }
 
 // Read from files, not with git processes: each one is ~8 ms on the dispatch's path.
