@@ -119,7 +119,8 @@ export class ServedTown {
     child.stderr!.on('data', (d) => (this.log += d));
     const died = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new ServeExitedError(code ?? signal, this.log))));
     died.catch(() => {});
-    await Promise.race([waitFor('town serve to listen', () => this.log.includes('serving '), 20_000, 25), died]);
+    // Its last line, not "serving ": a notice on stderr ("… serving on port N instead") says that too, and comes first.
+    await Promise.race([waitFor('town serve to listen', () => this.log.includes('stop with Ctrl-C'), 20_000, 25), died]);
   }
 
   /** Resolves when the engine process has exited (killed, crashed or stopped). */
