@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from './helpers/repo';
 import { agentProcessesOf, FAST_AGENTS, removeTempDirs, ServedTown, ServeExitedError, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { mulberry32 as prng } from './helpers/prng';
 
 const served: ServedTown[] = [];
 afterEach(async () => {
@@ -17,17 +18,6 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-/** mulberry32: a small seeded PRNG, so a failing schedule can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KILLS = 22;
 const BEADS = 20;

@@ -18,18 +18,8 @@ import { Store } from '../src/main/store/store';
 import type { AgentRow, BeadRow, MergeRequestRow } from '../src/main/store/views';
 import { FakeClock } from './helpers/fake-clock';
 import { NO_SESSIONS } from './helpers/engine-context';
+import { mulberry32 } from './helpers/prng';
 
-/** mulberry32: a tiny, well-known seeded PRNG. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = ReturnType<typeof mulberry32>;
 const pick = <T>(r: Rand, xs: T[]): T | undefined => (xs.length ? xs[Math.floor(r() * xs.length)] : undefined);
