@@ -12,7 +12,8 @@ import { LogFile } from './log-file';
 import { pidAlive, processStartTime, sendGroupSignal, terminateGroup } from './process-tree';
 import { Screens } from './screens';
 import { isHumanInput, waitingSummary, type SessionSignal, type WaitingEvidence } from './signals';
-import { probeTerminalRead } from './terminal-wait';
+import { probeTerminalRead, type TerminalReadEvidence } from './terminal-wait';
+import { probeTerminalReadPs } from './terminal-wait-ps';
 import type { SpawnSpec, SessionInfo, ExitInfo, GroupSignalResult, KillFailure, Viewer, ScreenView, Attachment, AttachOptions, SessionHostOptions } from './session-types';
 
 export type { SpawnSpec, SessionInfo, ExitInfo, GroupSignalResult, KillFailure, Viewer, ScreenView, Attachment, AttachOptions, SessionHostOptions } from './session-types';
@@ -251,7 +252,7 @@ export class SessionHost {
     const s = this.sessions.get(sessionId);
     // A frozen town's sessions are quiet because they are stopped, not because they wait.
     if (!s || s.exited || this.frozen || this.now() - s.lastOutputAt < quietMs) return null;
-    const reader = probeTerminalRead(s.info.pid);
+    const reader = await foregroundReaderOf(s);
     if (!reader) return null;
     const screen = await this.screens.lines(sessionId, 5);
     const quiet = this.now() - s.lastOutputAt;
@@ -490,4 +491,15 @@ export function lastLines(s: string, n: number): string {
   const lines = s.replace(/\r/g, '').split('\n');
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   return lines.slice(-n).join('\n');
+}
+
+/**
+ * Who in the session's foreground waits for the terminal: through /proc on Linux, through
+ * `ps` on macOS (terminal-wait-ps.ts explains what each can see).
+ */
+async function foregroundReaderOf(s: LiveSession): Promise<TerminalReadEvidence | null> {
+  if (process.platform === 'linux') return probeTerminalRead(s.info.pid);
+  if (process.platform !== 'darwin') return null;
+  const tty = (s.proc as pty.IPty & { ptsName?: string }).ptsName;
+  return tty ? probeTerminalReadPs(tty) : null;
 }

@@ -4,11 +4,9 @@
 // cooperation: plain read() (shells, Python's input()), epoll (Node/libuv, tokio: Claude
 // Code, Codex), poll/select (curses and older tools).
 //
-// Linux only, through /proc. On macOS the same question can be asked of the kernel with
-// proc_pidinfo/proc_pidfdinfo (the terminal's foreground group via tcgetpgrp on the pty
-// master, each thread's wait channel via PROC_PIDTHREADINFO); until that is built this
-// returns null there, and waiting is still detected from terminal notifications (BEL,
-// OSC 9/99/777), which work on every platform.
+// Linux only, through /proc. macOS has no /proc: terminal-wait-ps.ts asks its `ps` for
+// each foreground process's wait channel instead (`ttyin`, `select`), a coarser test.
+// Terminal notifications (BEL, OSC 9/99/777) and `town signal` work on every platform.
 import fs from 'node:fs';
 
 export type TerminalReadHow = 'read' | 'epoll' | 'poll';
