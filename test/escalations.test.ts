@@ -2,6 +2,8 @@
 // twice while unacked, ack-able, rate-limited; nothing an agent does in a loop floods the inbox.
 // A real store and reconciler with a fake clock and a recorded session host.
 import path from 'node:path';
+import type { AttentionAlert } from '../src/shared/attention';
+import { watchAttentionAlerts } from '../src/main/engine/attention-alerts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { typedClient, type TypedClient } from '../src/shared/api';
 import { ApiError } from '../src/shared/errors';
@@ -214,4 +216,29 @@ describe('the `town` commands', () => {
       await served.stop();
     }
   }, 60_000);
+});
+
+describe("the desktop app's notifications", () => {
+  it('announce a waiting agent and an urgent escalation once each, with whose terminal a click opens', async () => {
+    const t = await townWithWorkingAgent();
+    await t.agent.call('escalation.raise', { severity: 'high', reason: 'already there', body: 'raised before the app opened' });
+    const shown: AttentionAlert[] = [];
+    const stop = watchAttentionAlerts(t.store, (a) => shown.push(a));
+    // What was there when the app started is not announced.
+    expect(shown).toEqual([]);
+
+    await t.agent.call('escalation.raise', { severity: 'low', reason: 'a note', body: 'not urgent' });
+    await t.agent.call('escalation.raise', { severity: 'critical', reason: 'disk full', body: 'no space left on device' });
+    await t.agent.call('agent.signal', { state: 'waiting', message: 'Proceed? [y/N]' });
+    await t.reconciler.tick();
+    expect(shown.map((a) => [a.title, a.agent])).toEqual([
+      ['Critical: disk full', t.agentId],
+      [`${t.agentId.split('/').pop()} is waiting for input`, t.agentId],
+    ]);
+    // Nothing new: nothing shown again. After the unsubscribe: nothing at all.
+    await t.reconciler.tick();
+    stop();
+    await t.agent.call('escalation.raise', { severity: 'high', reason: 'after the app closed', body: 'x' });
+    expect(shown).toHaveLength(2);
+  });
 });
