@@ -12,13 +12,14 @@ export const COMMAND_OPTIONS: Options = {
   'max-polecats': { type: 'string' }, runtime: { type: 'string' }, command: { type: 'string' }, 'auto-dispatch': { type: 'boolean' },
   summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
   type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, 'no-hold': { type: 'boolean' },
-  severity: { type: 'string' }, all: { type: 'boolean' },
+  severity: { type: 'string' }, all: { type: 'boolean' }, 'setup-watch': { type: 'string' },
 };
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
 export const FLAGS: Record<string, string[]> = {
   status: [], doctor: [], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
-  'rig add': ['test', 'setup', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch'],
+  'rig add': ['test', 'setup', 'setup-watch', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch'],
+  'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats'],
   'rig list': [],
   'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type'],
   'bead list': ['rig', 'status', 'label', 'assignee'],

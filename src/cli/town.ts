@@ -85,6 +85,11 @@ function overseerToken(paths: TownPaths): string | null {
 }
 
 /** The last word on what reaches the terminal: whatever a formatter missed, no control character passes. */
+/** `--setup-watch a,b`: a list of globs (blank entries dropped). */
+function globList(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(',').map((g) => g.trim()).filter(Boolean);
+}
+
 function print(json: boolean, value: unknown, human: () => string) {
   process.stdout.write((json ? jsonForTerminal(value) : printableLines(human())) + '\n');
 }
@@ -118,8 +123,9 @@ Usage: town [--town DIR] [--json] COMMAND ...
 Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · doctor
             estop [--reason TEXT] (freeze: dispatch paused, every agent and gate stopped) · thaw
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
-Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--branch B] [--prefix P]
+Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--setup-watch GLOB[,GLOB]] [--branch B] [--prefix P]
                 [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
+            rig update NAME [--setup CMD] [--setup-watch GLOB[,GLOB]|default] [--branch B] [--max-polecats N]
             rig list
 Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T] [--scenario S] [--after ID]... [--label L]...
             bead list [--rig R] [--status S] [--label L] · bead show ID
@@ -310,8 +316,19 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         test: str(v.test), setup: str(v.setup), default_branch: str(v.branch), prefix: str(v.prefix),
         max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'), runtime: str(v.runtime) as 'scripted' | undefined,
         command: str(v.command), auto_dispatch: v['auto-dispatch'] === true ? true : undefined,
+        setup_watch: globList(str(v['setup-watch'])) ?? undefined,
       });
       print(json, rig, () => line`added rig ${rig.name} (prefix ${rig.prefix}, branch ${rig.default_branch})`);
+      return 0;
+    }
+    case 'rig update': {
+      const watch = str(v['setup-watch']);
+      const rig = await conn.call('rig.update', {
+        name: need(p0, 'rig update NAME'),
+        setup: str(v.setup), default_branch: str(v.branch), max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'),
+        setup_watch: watch === undefined ? undefined : watch === 'default' ? null : globList(watch),
+      });
+      print(json, rig, () => line`updated rig ${rig.name}: setup ${rig.setup_command ?? 'none'}, re-run in the refinery when ${rig.setup_watch.join(', ') || 'nothing'} changes`);
       return 0;
     }
     case 'rig list': {

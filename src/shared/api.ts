@@ -44,6 +44,11 @@ const gate = z.object({
   timeout_s: z.number().int().min(1).max(86_400).default(600),
 }).strict();
 
+/** A path glob inside the repository: `package-lock.json`, `requirements*.txt`, `services/NAME/go.sum`. */
+const watchGlob = z.string().trim().min(1).max(200)
+  .regex(/^[^\0\n]+$/, 'one line, no NUL')
+  .refine((g) => !g.split('/').includes('..'), 'a path inside the repository (no ..)');
+
 const mailId = z.string().regex(/^mail-[a-f0-9]{4,32}$/, 'expected a mail id like mail-3f9a0c1d2e');
 const escalationId = z.string().regex(/^esc-[a-f0-9]{4,32}$/, 'expected an escalation id like esc-3f9a0c1d2e');
 
@@ -90,6 +95,8 @@ export const api = {
       test: z.string().min(1).max(4000).optional(),
       gates: z.array(gate).max(16).optional(),
       setup: z.string().min(1).max(4000).optional(),
+      /** Files whose change re-runs setup in the refinery's worktree; default: the usual lockfiles. */
+      setup_watch: z.array(watchGlob).max(32).optional(),
       max_polecats: z.number().int().min(1).max(64).default(3),
       runtime: z.enum(RUNTIMES).default('scripted'),
       command: z.string().min(1).max(4000).optional(),
@@ -105,6 +112,8 @@ export const api = {
       default_branch: z.string().min(1).max(255).optional(),
       gates: z.array(gate).max(16).optional(),
       setup: z.string().max(4000).nullable().optional(),
+      /** null: back to the default list. */
+      setup_watch: z.array(watchGlob).max(32).nullable().optional(),
       max_polecats: z.number().int().min(1).max(64).optional(),
       runtime: z.enum(RUNTIMES).optional(),
       command: z.string().max(4000).nullable().optional(),

@@ -57,6 +57,8 @@ export interface RigView {
   prefix: string;
   gates: Gate[];
   setup_command: string | null;
+  /** Files whose change between candidates re-runs the setup in the refinery's worktree. */
+  setup_watch: string[];
   max_polecats: number;
   runtime: RuntimeName;
   command: string | null;

@@ -61,6 +61,8 @@ export const EVENT_PAYLOADS = {
   }),
   'refinery.candidate': z.object({ mr: id, candidate_sha: z.string(), base_sha: maybe(z.string()) }),
   'refinery.testing': z.object({ mr: id }),
+  /** The rig's setup ran in the refinery's worktree before the gates; why (first run, files changed). */
+  'refinery.setup': z.object({ mr: id, reason: z.string(), ok: z.boolean() }),
   'refinery.merged': z.object({ mr: id, merge_sha: maybe(z.string()), backup_ref: maybe(z.string()), already: z.boolean().optional() }),
   'refinery.failed': z.object({ mr: id, failure_type: z.string(), tail: z.string().default(''), exit_code: maybe(z.number()) }),
   'refinery.blocked': z.object({ mr: id, reason: z.string(), retry_after_ms: maybe(z.number()) }),

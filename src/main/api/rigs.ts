@@ -22,7 +22,7 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     if (input.test) gates.unshift({ name: 'test', command: input.test, timeout_s: 600 });
     const rig = store.transaction(() =>
       addRig(store, {
-        name: input.name, path: repo, branch, prefix: input.prefix, gates, setup: input.setup ?? null, maxPolecats: input.max_polecats,
+        name: input.name, path: repo, branch, prefix: input.prefix, gates, setup: input.setup ?? null, setupWatch: input.setup_watch ?? null, maxPolecats: input.max_polecats,
         runtime: input.runtime, command: input.command ?? null, autoDispatch: input.auto_dispatch ?? false,
       }),
     );
@@ -57,6 +57,7 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
           default_branch: input.default_branch ?? rig.default_branch,
           gates: input.gates ? JSON.stringify(input.gates) : rig.gates,
           setup_command: input.setup === undefined ? rig.setup_command : input.setup || null,
+          setup_watch: input.setup_watch === undefined ? rig.setup_watch : input.setup_watch === null ? null : JSON.stringify(input.setup_watch),
           max_polecats: input.max_polecats ?? rig.max_polecats,
           runtime,
           command_template: command,

@@ -140,5 +140,7 @@ export async function checkoutDetached(rigPath: string, dir: string, commit: str
   }
   removeStaleLocks(worktreeGitDir(dir)); // one merge at a time per rig: a lock here is a killed run's
   await git(dir, ['checkout', '--detach', '--force', commit]);
+  // Never -x: ignored build outputs (node_modules, target/, .venv) are the setup's work
+  // and stay for the next candidate; only untracked leftovers of the last gates go.
   await git(dir, ['clean', '-fd']);
 }

@@ -8,7 +8,7 @@ import { deleteBranchIfMerged, pruneBackupRefs } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
 import { buildMergeCandidate, currentBranch } from '../git/merge';
 import { faultPoint } from '../faults/fault-points';
-import { checkoutDetached, isDirty } from '../git/worktrees';
+import { isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import { inheritedEnv } from '../runtimes/runtimes';
 import type { SessionHost } from '../sessions/session-host';
@@ -19,6 +19,7 @@ import type { EventPayloadInput } from '../../shared/events';
 import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../store/views';
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
+import { prepareRefineryWorktree } from './refinery-worktree';
 
 export interface RefineryDeps {
   store: Store;
@@ -31,7 +32,7 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
-type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked';
+type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked';
 
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
@@ -66,8 +67,13 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       if (attempt === 0) report('refinery.candidate', { candidate_sha: candidate.oid, base_sha: candidate.base });
 
       const worktree = path.join(deps.refineryRoot, rig.id);
-      await checkoutDetached(rig.path, worktree, candidate.oid);
       if (attempt === 0) report('refinery.testing', {});
+      const { setup } = await prepareRefineryWorktree(store, rig, worktree, candidate.oid, (s) => runGate(deps, rig, s, worktree, mrId));
+      if (setup) report('refinery.setup', { reason: setup.reason, ok: setup.run.ok });
+      if (setup && !setup.run.ok) {
+        report('refinery.failed', { failure_type: 'setup', tail: setup.run.tail, exit_code: setup.run.exitCode });
+        return;
+      }
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
         const result = await runGate(deps, rig, gate, worktree, mrId);
         if (!result.ok) {

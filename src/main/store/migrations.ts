@@ -259,4 +259,22 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX beads_slung ON beads(slung_to) WHERE slung_to IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'refinery worktree preparation',
+    sql: `
+      -- Which files, when they change between candidates, make the refinery re-run the rig's
+      -- setup in its worktree (JSON list of globs); NULL is the default list of lockfiles.
+      ALTER TABLE rigs ADD COLUMN setup_watch TEXT;
+      -- The refinery's worktree as its setup last left it: the commit it ran at, the command,
+      -- and the watched files' blob ids then. Absent: the next candidate runs setup.
+      CREATE TABLE refinery_worktrees (
+        rig_id TEXT PRIMARY KEY REFERENCES rigs(id),
+        prepared_sha TEXT NOT NULL,
+        setup_command TEXT NOT NULL,
+        watched TEXT NOT NULL,
+        prepared_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

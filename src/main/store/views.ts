@@ -26,6 +26,7 @@ import type {
   SessionView,
   SettingView,
 } from '../../shared/domain';
+import { setupWatchOf } from '../../shared/setup-watch';
 import type { Store } from './store';
 
 export interface RigRow {
@@ -36,6 +37,8 @@ export interface RigRow {
   prefix: string;
   gates: string;
   setup_command: string | null;
+  /** JSON list of globs; null: the default list (setup-watch.ts). */
+  setup_watch: string | null;
   max_polecats: number;
   runtime: RuntimeName;
   command_template: string | null;
@@ -182,6 +185,7 @@ export function rigView(r: RigRow): RigView {
     prefix: r.prefix,
     gates: JSON.parse(r.gates) as Gate[],
     setup_command: r.setup_command,
+    setup_watch: setupWatchOf(r),
     max_polecats: r.max_polecats,
     runtime: r.runtime,
     command: r.command_template,
