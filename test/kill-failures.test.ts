@@ -10,8 +10,13 @@ import { Reconciler } from '../src/main/reconciler/reconciler';
 import { groupAlive, ProcessSurvivedError } from '../src/main/sessions/process-tree';
 import { SessionHost, type KillFailure } from '../src/main/sessions/session-host';
 import { openDatabase } from '../src/main/store/database';
+import { runMergeRequest } from '../src/main/refinery/refinery';
+import { createBead } from '../src/main/store/beads';
+import { queueMergeRequest } from '../src/main/store/merge-requests';
+import { addRig } from '../src/main/store/rigs';
 import { Store } from '../src/main/store/store';
 import { FakeClock } from './helpers/fake-clock';
+import { gitIn, makeRepo } from './helpers/repo';
 import { removeTempDirs, tempDir, waitFor } from './helpers/town';
 
 const groups: number[] = [];
@@ -79,5 +84,51 @@ describe('a kill that fails', () => {
 
     process.kill(-info.pgid, 'SIGKILL');
     await waitFor('the session to end', () => !h.has('s2'), 10_000, 20);
+  });
+});
+
+describe('a gate that survives its timeout kill', () => {
+  it('does not crash the engine: the merge fails as timed out once the gate is gone, main untouched', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const base = tempDir('gate-kill');
+      const repo = makeRepo(path.join(base, 'repo'));
+      gitIn(repo, 'checkout', '-q', '-b', 'polecat/x');
+      gitIn(repo, 'commit', '-q', '--allow-empty', '-m', 'work');
+      gitIn(repo, 'checkout', '-q', 'main');
+      const mainBefore = gitIn(repo, 'rev-parse', 'main');
+      const store = new Store(openDatabase(path.join(base, 'town.db')), new FakeClock());
+      const mr = store.transaction(() => {
+        addRig(store, { name: 'app', path: repo, branch: 'main', prefix: 'ap', gates: [{ name: 'test', command: 'sleep 60', timeout_s: 1 }], setup: null, maxPolecats: 1, runtime: 'shell', command: null, autoDispatch: false });
+        const source = createBead(store, { rig: 'app', type: 'task', title: 'gated', body: '', priority: 2, labels: [], metadata: {}, origin: { kind: 'user', id: 'overseer' } });
+        return queueMergeRequest(store, { sourceBead: source.id, rig: 'app', branch: 'polecat/x', target: 'main', headSha: null, agent: 'app/polecats/x', title: 'gated', priority: 2 });
+      });
+      const h = refusingHost();
+      const failures: KillFailure[] = [];
+      h.onKillFailed((f) => failures.push(f));
+      const gateSessions = new Map<string, string>();
+      const merging = runMergeRequest({ store, host: h, refineryRoot: path.join(base, 'refinery'), logs: base, gateSessions }, mr.id);
+
+      // The timeout's kill is refused: the gate lives on, and the engine with it.
+      await waitFor('the timeout kill to fail', () => failures.some((f) => f.during === 'stop'), 20_000, 20);
+      const gate = store.get<{ pgid: number }>(`SELECT pgid FROM sessions WHERE kind = 'gate'`)!;
+      groups.push(gate.pgid);
+      expect(groupAlive(gate.pgid)).toBe(true);
+      await new Promise((r) => setTimeout(r, 50)); // an unhandled rejection is emitted on a later turn
+      expect(unhandled).toEqual([]);
+
+      // Once the gate does go, the merge ends as a timed-out gate.
+      process.kill(-gate.pgid, 'SIGKILL');
+      await merging;
+      const failed = store.get<{ payload: string }>(`SELECT payload FROM events WHERE type = 'refinery.failed'`)!;
+      expect(JSON.parse(failed.payload)).toMatchObject({ mr: mr.id, failure_type: 'gate:test' });
+      expect(JSON.parse(failed.payload).tail).toContain('test timed out after 1s');
+      expect(gitIn(repo, 'rev-parse', 'main')).toBe(mainBefore);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

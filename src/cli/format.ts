@@ -121,6 +121,16 @@ export function statusText(s: TownStatus): string {
   ].join('\n');
 }
 
+/** Invariant 7's reports, each with the escalation to ack. */
+function targetMovesText(d: DoctorReport): string[] {
+  const moves = d.invariants.target_moves ?? [];
+  if (!moves.length) return [];
+  return [
+    line`  target branches moved outside the refinery (invariant 7): ${moves.length}`,
+    ...moves.flatMap((m) => [line`  ! [7] (${m.severity}) ${m.summary}  ack: town ack ${m.escalation}`, ...m.details.slice(0, 5).map((l) => line`      ${l}`)]),
+  ];
+}
+
 /** `town doctor`: invariants first (what is wrong), then the reconciler's ticks, then each agent's health. */
 export function doctorText(d: DoctorReport): string {
   const t = d.ticks;
@@ -138,6 +148,7 @@ export function doctorText(d: DoctorReport): string {
     d.invariants.violations.length
       ? [line`invariants: ${d.invariants.violations.length} violated`, ...d.invariants.violations.map((v) => line`  ! [${v.invariant}] ${v.message}`)].join('\n')
       : 'invariants: all hold',
+    ...targetMovesText(d),
     '',
     line`reconciler: last ${t.count} ticks, p50 ${t.p50_ms} ms, max ${t.max_ms} ms, ${t.events} events drained`,
     line`  actions:  ${actions}`,

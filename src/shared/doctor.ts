@@ -53,8 +53,18 @@ export interface AgentHealth {
   nudged_at: string | null;
 }
 
+/** Invariant 7: a target branch moved outside the refinery, not yet acked (its escalation). */
+export interface TargetMoveReport {
+  escalation: string;
+  severity: string;
+  reason: string;
+  summary: string;
+  details: string[];
+  at: string;
+}
+
 export interface DoctorReport {
-  invariants: { violations: InvariantViolation[] };
+  invariants: { violations: InvariantViolation[]; target_moves: TargetMoveReport[] };
   ticks: TickSummary;
   agents: AgentHealth[];
 }

@@ -75,6 +75,8 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(p.ok === false ? 'setup failed' : 'setup ran', text(p.reason));
     case 'refinery.failed':
       return joined('failed', text(p.failure_type));
+    case 'rig.target_moved_outside':
+      return targetMovedText(p);
     case 'refinery.blocked':
     case 'refinery.checkout_behind':
       return joined(what, text(p.reason));
@@ -83,4 +85,14 @@ export function describeEvent(type: string, payload: Payload): string {
   if (kind === 'mr' && 'from' in p) return joined(change(p.from, what), text(p.failure), text(p.reason));
   if (kind === 'convoy' && text(p.cause)) return joined(what, text(p.cause));
   return evidenceOf(p) ?? text(p.reason) ?? text(p.cause) ?? '';
+}
+
+/** Invariant 7's report: which branch, from where to where, and what was dropped. */
+export function targetMovedText(p: Record<string, unknown>): string {
+  const short = (v: unknown) => (text(v) ?? '?').slice(0, 10);
+  const where = `${text(p.rig) ?? '?'}/${text(p.target) ?? '?'} moved outside the refinery, ${short(p.from)} → ${short(p.to)}`;
+  if (p.kind === 'fast-forward') return `${where}: fast-forward, ${text(p.added) ?? 0} commit(s) added`;
+  const dropped = Array.isArray(p.dropped) ? (p.dropped as { refinery?: boolean }[]) : [];
+  const merges = dropped.filter((d) => d.refinery).length;
+  return `${where}: rewritten, ${text(p.dropped_count) ?? dropped.length} commit(s) dropped` + (merges ? `, ${merges} of them merges by the refinery` : '');
 }

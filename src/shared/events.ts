@@ -68,6 +68,16 @@ export const EVENT_PAYLOADS = {
   'refinery.blocked': z.object({ mr: id, reason: z.string(), retry_after_ms: maybe(z.number()) }),
   'refinery.checkout_behind': z.object({ mr: id, reason: z.string() }),
   'refinery.checkout_repaired': z.object({ rig: id, from: z.string(), to: z.string(), reason: z.string() }),
+  /**
+   * Invariant 7: a target branch moved, not by the refinery. `fast-forward`: built on the tip
+   * the refinery knew (a user's commit); `rewrite`: commits were dropped (listed, newest first;
+   * `refinery` marks the refinery's own merges).
+   */
+  'rig.target_moved_outside': z.object({
+    rig: id, target: z.string(), from: z.string(), to: z.string(), kind: z.enum(['fast-forward', 'rewrite']),
+    added: z.number().default(0), dropped_count: z.number().default(0),
+    dropped: z.array(z.object({ sha: z.string(), subject: z.string(), refinery: z.boolean() })).default([]),
+  }),
 
   // Written by the writers as they change the town (the feed shows them).
   'bead.created': z.object({ title: z.string(), rig: maybe(z.string()), origin: z.object({ kind: z.string(), id: z.string() }) }),

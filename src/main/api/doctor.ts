@@ -1,6 +1,6 @@
 // `town doctor`: the invariants as the last tick found them, the reconciler's recent
 // ticks, and each agent's health with the evidence it was judged on.
-import type { AgentHealth } from '../../shared/doctor';
+import type { AgentHealth, TargetMoveReport } from '../../shared/doctor';
 import type { AgentEvidence } from '../../shared/domain';
 import type { Store } from '../store/store';
 import { isoOrNull, type AgentRow } from '../store/views';
@@ -36,11 +36,24 @@ export function agentHealth(store: Store): AgentHealth[] {
   }));
 }
 
+/** Outside moves of target branches (invariant 7) the overseer has not acked. */
+function targetMoves(store: Store): TargetMoveReport[] {
+  return store
+    .all<{ id: string; severity: string; reason: string; evidence: string; last_raised_at: number }>(
+      `SELECT id, severity, reason, evidence, last_raised_at FROM escalations
+       WHERE acked_at IS NULL AND json_extract(evidence, '$.source') = 'target-watch' ORDER BY created_at`,
+    )
+    .map((e) => {
+      const ev = JSON.parse(e.evidence) as { summary?: string; last_lines?: string[] };
+      return { escalation: e.id, severity: e.severity, reason: e.reason, summary: ev.summary ?? e.reason, details: ev.last_lines ?? [], at: new Date(e.last_raised_at).toISOString() };
+    });
+}
+
 export const doctorHandlers: Handlers<'town.doctor'> = {
   'town.doctor': (ctx) => {
     const m = ctx.reconcilerMetrics();
     return {
-      invariants: { violations: m.violations },
+      invariants: { violations: m.violations, target_moves: targetMoves(ctx.store) },
       ticks: m.recent.summary(),
       agents: agentHealth(ctx.store),
     };

@@ -7,11 +7,12 @@ import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktr
 import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
 import { runMergeRequest } from '../refinery/refinery';
+import { checkTargets } from '../refinery/target-watch';
 import { launchFor } from '../runtimes/runtimes';
 import { collectPolecat, deleteFiles } from './polecat-collector';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
-import { getAgent, getRig, type RigRow } from '../store/views';
+import { getAgent, getMergeRequest, getRig, type RigRow } from '../store/views';
 import type { TownPaths } from './town-dir';
 
 export class TownEffects implements EffectRunner {
@@ -58,11 +59,18 @@ export class TownEffects implements EffectRunner {
       case 'delete_files':
         return deleteFiles(effect.paths, (line) => console.error(line));
       case 'run_merge_request':
+        // An outside move of the target is reported before the merge builds on it (invariant 7).
+        await this.checkTargetBeforeMerge(effect.mr);
         return runMergeRequest(
           { store: this.store, host: this.host, refineryRoot: this.paths.refinery, logs: this.paths.logs, gateSessions: this.gateSessions },
           effect.mr,
         );
     }
+  }
+
+  private async checkTargetBeforeMerge(mrId: string) {
+    const mr = getMergeRequest(this.store, mrId);
+    if (mr) await checkTargets(this.store, mr.rig_id).catch((err: Error) => console.error(`target watch: ${err.message}`));
   }
 
   private async startSession(agentId: string, beadId: string, token: string, launch: string) {

@@ -12,6 +12,7 @@ import { ControlServer, type StreamHost } from '../control/socket-server';
 import { systemClock, type Clock } from '../reconciler/clock';
 import { Reconciler } from '../reconciler/reconciler';
 import { finishInterruptedMerges } from '../refinery/recovery';
+import { TargetWatch } from '../refinery/target-watch';
 import { SessionHost } from '../sessions/session-host';
 import { killRecordedSurvivor } from '../sessions/process-tree';
 import { markStopping } from '../store/agents';
@@ -55,6 +56,7 @@ export class Engine {
   private readonly log: (line: string) => void;
   private readonly attention: AttentionWatch;
   private readonly gitProgress: GitProgressWatch;
+  private readonly targetWatch: TargetWatch;
   private closed = false;
 
   private constructor(o: EngineOptions, paths: TownPaths, releaseLock: () => void) {
@@ -73,6 +75,7 @@ export class Engine {
     this.effects = new TownEffects(this.store, this.host, paths);
     this.attention = new AttentionWatch(this.store, this.host, clock, this.log);
     this.gitProgress = new GitProgressWatch(this.store, clock, this.log);
+    this.targetWatch = new TargetWatch(this.store, clock, this.log);
     this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
     const token = readOverseerToken(paths);
     if (!token) throw new Error(`${paths.token} is missing or empty`);
@@ -102,6 +105,7 @@ export class Engine {
     this.reconciler.start();
     this.attention.start();
     this.gitProgress.start();
+    this.targetWatch.start();
     if (o.socket !== false) {
       this.control = new ControlServer(this.paths.socket, this.dispatcher, this.streams, this.log);
       await this.control.listen();
@@ -115,6 +119,7 @@ export class Engine {
     await this.control?.close();
     this.attention.stop();
     this.gitProgress.stop();
+    this.targetWatch.stop();
     await this.reconciler.stop();
     await this.host.stopAll('shutdown');
     await this.host.dispose();

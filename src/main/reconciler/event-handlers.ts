@@ -2,6 +2,7 @@
 // that marks its event processed, so each event takes effect exactly once. Payloads
 // arrive parsed (src/shared/events.ts); a report from an earlier launch or session of
 // its agent is recorded as ignored and changes nothing.
+import { targetMovedText } from '../../shared/event-text';
 import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
@@ -206,6 +207,28 @@ const refineryCheckoutBehind: Handler<'refinery.checkout_behind'> = ({ store, co
   return [];
 };
 
+/**
+ * Invariant 7: a target branch moved outside the refinery. A fast-forward (a user's own
+ * commit) is information; a rewrite is medium, high when it dropped the refinery's merges.
+ * Fast-forwards of one branch collapse into one escalation until acked (the events keep
+ * each); every rewrite is its own.
+ */
+const targetMovedOutside: Handler<'rig.target_moved_outside'> = ({ store, config }, e, p) => {
+  const summary = targetMovedText(p);
+  const droppedMerges = p.dropped.filter((d) => d.refinery).length;
+  const severity = p.kind === 'fast-forward' ? 'low' : droppedMerges > 0 ? 'high' : 'medium';
+  const branch = `${p.rig}/${p.target}`;
+  const reason = p.kind === 'fast-forward' ? `${branch} moved outside the refinery` : `${branch} rewritten outside the refinery (${p.from.slice(0, 10)} → ${p.to.slice(0, 10)})`;
+  const lines = p.dropped.map((d) => `${d.sha.slice(0, 10)} ${d.subject}${d.refinery ? ' (merged by the refinery)' : ''}`);
+  const advice = droppedMerges > 0 ? `Merged work is no longer on ${p.target}; the old tip is ${p.from} (git branch rescue ${p.from.slice(0, 10)}).` : '';
+  raiseEscalation(
+    store,
+    { severity, source: 'refinery', agent: e.agent_id, bead: null, reason, body: [summary, advice, ...lines].filter(Boolean).join('\n'), evidence: { summary, last_lines: lines, source: 'target-watch' } },
+    config['escalation.cooldown'],
+  );
+  return [];
+};
+
 /** Processes that survived a kill may still write to a worktree or a branch: the overseer must know. */
 const sessionKillFailed: Handler<'session.kill_failed'> = ({ store, config }, e, p) => {
   const summary = `process group ${p.pgid} of ${p.kind ?? 'agent'} session ${p.session} survived a kill (${p.during}): ${p.error}`;
@@ -264,6 +287,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.failed': refineryFailed,
   'refinery.blocked': refineryBlocked,
   'refinery.checkout_behind': refineryCheckoutBehind,
+  'rig.target_moved_outside': targetMovedOutside,
   'work.recovered': workRecovered,
   'polecat.gc_checked': polecatGcChecked,
   'session.kill_failed': sessionKillFailed,

@@ -1,8 +1,8 @@
 // The invariants of domain.md, checked after every tick against the store alone (no I/O).
 // Each violation has a key that stays the same while the same thing is wrong, so the
 // reconciler can record it once when it appears and once when it clears.
-// Invariant 7 (a target branch moves only by the refinery's compare-and-swap) needs git
-// and is checked by the refinery, not here.
+// Invariant 7 (a target branch moves only by the refinery's compare-and-swap) needs git:
+// refinery/target-watch.ts checks it on a timer and before each merge, not here.
 import type { InvariantViolation } from '../../shared/doctor';
 import type { Store } from '../store/store';
 

@@ -20,6 +20,7 @@ import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../stor
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 import { prepareRefineryWorktree } from './refinery-worktree';
+import { refineryMoveAdoption } from './target-watch';
 
 export interface RefineryDeps {
   store: Store;
@@ -126,7 +127,10 @@ export async function finishMerge(store: Store, rig: RigRow, i: Pick<RefineryInt
     checkoutProblem = `${rig.path} could not follow ${i.target} to ${i.to_sha.slice(0, 10)}: ${(err as Error).message}`;
   }
   faultPoint('refinery.after-checkout-follow');
+  // Invariant 7: the refinery's own move becomes the known tip, in the same transaction.
+  const adoptTip = await refineryMoveAdoption(store, rig.path, rig.id, i.target, i.from_sha, i.to_sha);
   store.transaction(() => {
+    adoptTip();
     store.report({ type: 'refinery.merged', bead, agent, payload: { mr: i.mr_id, merge_sha: i.to_sha, backup_ref: i.backup_ref } });
     if (checkoutProblem) store.report({ type: 'refinery.checkout_behind', bead, agent, payload: { mr: i.mr_id, reason: checkoutProblem } });
     clearIntent(store, rig.id, i.mr_id);

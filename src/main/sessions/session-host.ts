@@ -35,7 +35,7 @@ export const TOWN_ECHO_MS = 2500;
  * Signals a session's process group; a child spawned a moment ago may not have made its own
  * group yet (setsid), so then the process itself. Returns the group's error if both fail.
  */
-function signalSession(info: SessionInfo, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
+export function signalSession(info: SessionInfo, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
   const error = sendGroupSignal(info.pgid, signal);
   if (!error) return null;
   try {

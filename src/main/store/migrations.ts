@@ -277,4 +277,20 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'target tips the refinery knows',
+    sql: `
+      -- Invariant 7: per rig and target branch, the tip the refinery last set (its CAS) or
+      -- acknowledged (an outside move, reported once). A tip that differs was moved outside.
+      CREATE TABLE target_tips (
+        rig_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (rig_id, target)
+      );
+    `,
+  },
 ];
