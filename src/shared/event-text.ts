@@ -71,6 +71,8 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(text(p.severity), text(p.reason));
     case 'config.set':
       return `${text(p.key) ?? '?'} = ${JSON.stringify(p.value)}`;
+    case 'refinery.candidate':
+      return joined(`candidate ${(text(p.candidate_sha) ?? '?').slice(0, 10)}`, text(p.reason));
     case 'refinery.setup':
       return joined(p.ok === false ? 'setup failed' : 'setup ran', text(p.reason));
     case 'refinery.failed':

@@ -59,7 +59,7 @@ export const EVENT_PAYLOADS = {
     commits: z.array(z.object({ sha: z.string(), subject: z.string() })).default([]),
     error: z.string().optional(),
   }),
-  'refinery.candidate': z.object({ mr: id, candidate_sha: z.string(), base_sha: maybe(z.string()) }),
+  'refinery.candidate': z.object({ mr: id, candidate_sha: z.string(), base_sha: maybe(z.string()), reason: z.string().optional() }),
   'refinery.testing': z.object({ mr: id }),
   /** The rig's setup ran in the refinery's worktree before the gates; why (first run, files changed). */
   'refinery.setup': z.object({ mr: id, reason: z.string(), ok: z.boolean() }),

@@ -65,7 +65,12 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
         report('refinery.failed', { failure_type: 'conflict', tail: `merge conflict in:\n${candidate.files.join('\n')}` });
         return;
       }
-      if (attempt === 0) report('refinery.candidate', { candidate_sha: candidate.oid, base_sha: candidate.base });
+      report('refinery.candidate', {
+        candidate_sha: candidate.oid,
+        base_sha: candidate.base,
+        // A rebuild is explained: the gates run again on the new tip.
+        ...(attempt > 0 ? { reason: `${mr.target} moved while the gates ran; rebuilt on ${candidate.base.slice(0, 10)} and testing again` } : {}),
+      });
 
       const worktree = path.join(deps.refineryRoot, rig.id);
       if (attempt === 0) report('refinery.testing', {});
