@@ -77,6 +77,7 @@ export class TownEffects implements EffectRunner {
         worktree: agent.worktree,
         branch: agent.branch,
         setupCommand: rig.setup_command,
+        onSetupStarted: (pgid) => this.host.trackGroup({ label: `setup-${agent.name}`, agentId, pgid }),
       });
       if (wt.stashed) this.store.transaction(() => this.store.event({ type: 'worktree.stashed', agent: agentId, bead: beadId, payload: { worktree: agent.worktree } }));
       if (wt.continuedFrom || wt.removedLocks?.length) {

@@ -11,6 +11,7 @@ import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
 import { pidAlive, processStartTime, sendGroupSignal, terminateGroup } from './process-tree';
 import { Screens } from './screens';
+import { StrayStops } from './stray-stops';
 import { isHumanInput, waitingSummary, type SessionSignal, type WaitingEvidence } from './signals';
 import { probeTerminalRead } from './terminal-wait';
 import type { SpawnSpec, SessionInfo, ExitInfo, GroupSignalResult, KillFailure, Viewer, ScreenView, Attachment, AttachOptions, SessionHostOptions } from './session-types';
@@ -87,6 +88,11 @@ export class SessionHost {
   private frozen = false;
   private frozenSince = 0;
   private frozenBefore = 0;
+  /** Descendants outside the sessions' groups, stopped by the freeze (stray-stops.ts). */
+  private readonly strays = new StrayStops();
+  /** Process groups the town runs outside sessions (a rig's setup command), frozen with them. */
+  private readonly groups = new Map<number, { label: string; agentId: string; pgid: number }>();
+  private thawWaiters: (() => void)[] = [];
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private killFailureListeners = new Set<(failure: KillFailure) => void>();
   private signalListeners = new Set<(signal: SessionSignal) => void>();
@@ -317,18 +323,45 @@ export class SessionHost {
     return this.frozen;
   }
 
-  /** SIGSTOPs every live session's process group (agents and gates); failures are returned, not swallowed. */
+  /**
+   * SIGSTOPs every live session's process group (agents and gates) and every tracked group,
+   * then every descendant that left them; failures are returned, not swallowed.
+   */
   freeze(): GroupSignalResult[] {
     if (!this.frozen) this.frozenSince = this.now();
     this.frozen = true;
-    return this.signalAll('SIGSTOP');
+    const results = this.signalAll('SIGSTOP');
+    this.strays.stopDescendants(this.rootPids());
+    return results;
   }
 
-  /** SIGCONTs every live session's process group. */
+  /** SIGCONTs every live session's process group, every tracked group, and every descendant the freeze stopped. */
   thaw(): GroupSignalResult[] {
     if (this.frozen) this.frozenBefore += this.now() - this.frozenSince;
     this.frozen = false;
-    return this.signalAll('SIGCONT');
+    const results = this.signalAll('SIGCONT');
+    this.strays.continueAll();
+    for (const wake of this.thawWaiters.splice(0)) wake();
+    return results;
+  }
+
+  /** Resolves at once when the town runs, else at the thaw: work that must not advance while frozen awaits it. */
+  whileFrozen(): Promise<void> {
+    if (!this.frozen) return Promise.resolve();
+    return new Promise((resolve) => this.thawWaiters.push(resolve));
+  }
+
+  /**
+   * Freezes and thaws a process group the town started outside a session (its leader's pid
+   * = its pgid) with the sessions; stopped at once if the town is frozen now. Returns the release.
+   */
+  trackGroup(group: { label: string; agentId: string; pgid: number }): () => void {
+    this.groups.set(group.pgid, group);
+    if (this.frozen) {
+      const error = sendGroupSignal(group.pgid, 'SIGSTOP');
+      if (error) this.log(`could not freeze ${group.label}: ${error}`);
+    }
+    return () => void this.groups.delete(group.pgid);
   }
 
   /** How long this host has been frozen in all, now included: timeouts do not count frozen time. */
@@ -337,9 +370,17 @@ export class SessionHost {
   }
 
   private signalAll(signal: 'SIGSTOP' | 'SIGCONT'): GroupSignalResult[] {
-    return [...this.sessions.values()]
-      .filter((s) => !s.exited)
-      .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: signalSession(s.info, signal) }));
+    return [
+      ...[...this.sessions.values()]
+        .filter((s) => !s.exited)
+        .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: signalSession(s.info, signal) })),
+      ...[...this.groups.values()].map((g) => ({ sessionId: g.label, agentId: g.agentId, pgid: g.pgid, signal, error: sendGroupSignal(g.pgid, signal) })),
+    ];
+  }
+
+  /** The leaders whose trees the freeze walks. */
+  private rootPids(): number[] {
+    return [...[...this.sessions.values()].filter((s) => !s.exited).map((s) => s.info.pid), ...this.groups.keys()];
   }
 
   /** Kill-then-status: resolves after the whole process group is verified gone. */
@@ -358,7 +399,9 @@ export class SessionHost {
   }
 
   async stopAll(reason: string): Promise<void> {
-    await Promise.allSettled([...this.sessions.keys()].map((id) => this.stop(id, reason)));
+    // A tracked group left its parent's group, so nothing else ends it at shutdown.
+    const groups = [...this.groups.keys()].map((pgid) => this.killGroup(pgid, this.opts.stopGraceMs));
+    await Promise.allSettled([...[...this.sessions.keys()].map((id) => this.stop(id, reason)), ...groups]);
   }
 
   /** Stops the screen worker; call after stopAll, when no session is left. */
