@@ -54,6 +54,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const title = source ? beadView(store, source).title : mr.source_bead_id;
       // The commit the agent submitted at `town done`, never whatever the branch holds later.
       const head = mr.head_sha ?? `refs/heads/${mr.branch}`;
+      await deps.host.whileFrozen(); // an e-stop holds the refinery's own git steps too
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
         report('refinery.merged', { merge_sha: candidate.base, already: true });
@@ -69,6 +70,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       await checkoutDetached(rig.path, worktree, candidate.oid);
       if (attempt === 0) report('refinery.testing', {});
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
+        await deps.host.whileFrozen();
         const result = await runGate(deps, rig, gate, worktree, mrId);
         if (!result.ok) {
           report('refinery.failed', { failure_type: `gate:${gate.name}`, tail: result.tail, exit_code: result.exitCode });
@@ -79,6 +81,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       // Compare-and-swap: move the target only if it still points at the base we merged
       // onto. The intent is on disk first, so a kill anywhere after this is finished on restart.
       const backupRef = `refs/overseer/backup/${mr.target}/${mrId}`;
+      await deps.host.whileFrozen();
       await git(rig.path, ['update-ref', backupRef, candidate.base]);
       const follow = checkout.state === 'clean';
       store.transaction(() =>
