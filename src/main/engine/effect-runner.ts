@@ -110,6 +110,7 @@ export class TownEffects implements EffectRunner {
         payload: { session: sessionId, launch, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
       });
     } catch (err) {
+      if (this.host.isClosing) return; // a frozen setup abandoned by the engine stopping: recovery restarts it
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
     }

@@ -11,7 +11,7 @@ import { faultPoint } from '../faults/fault-points';
 import { checkoutDetached, isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import { inheritedEnv } from '../runtimes/runtimes';
-import type { SessionHost } from '../sessions/session-host';
+import { TownClosingError, type SessionHost } from '../sessions/session-host';
 import { refineryAgentId } from '../store/rigs';
 import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { EventInput, Store } from '../store/store';
@@ -72,6 +72,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
         await deps.host.whileFrozen();
         const result = await runGate(deps, rig, gate, worktree, mrId);
+        await deps.host.whileFrozen(); // a frozen gate ends only when abandoned: not its failure
         if (!result.ok) {
           report('refinery.failed', { failure_type: `gate:${gate.name}`, tail: result.tail, exit_code: result.exitCode });
           return;
@@ -100,7 +101,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
     report('refinery.failed', { failure_type: 'target-moved', tail: `${mr.target} kept moving during ${MAX_CAS_RETRIES} merge attempts` });
   } catch (err) {
     // Once the target moved, the MR is merged whatever fails next (finishMerge reports it).
-    if (!moved) report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
+    if (!moved && !(err instanceof TownClosingError)) report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
   }
 }
 
@@ -213,7 +214,7 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       deps.gateSessions.delete(agentId);
       deps.store.transaction(() => recordSessionEnded(deps.store, sessionId, { endedAt: deps.store.now(), exitCode: info.exitCode, signal: info.signal, bytesOut: info.bytesOut }));
       resolve({
-        ok: !timedOut && info.exitCode === 0,
+        ok: !timedOut && info.exitCode === 0 && info.signal === null, // killed by a signal is not passed
         exitCode: info.exitCode,
         tail: timedOut ? `${gate.name} timed out after ${gate.timeout_s}s\n${info.tail}` : info.tail,
       });

@@ -31,11 +31,19 @@ export const VIEWER_STALL_MS = 10_000;
  */
 export const TOWN_ECHO_MS = 2500;
 
+/** What work waiting out a freeze gets when the engine stops before the thaw: it is abandoned. */
+export class TownClosingError extends Error {
+  constructor() {
+    super('the engine stopped while the town was frozen: the frozen work is abandoned');
+    this.name = 'TownClosingError';
+  }
+}
+
 /**
  * Signals a session's process group; a child spawned a moment ago may not have made its own
  * group yet (setsid), so then the process itself. Returns the group's error if both fail.
  */
-function signalSession(info: SessionInfo, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
+function signalSession(info: { pid: number; pgid: number }, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
   const error = sendGroupSignal(info.pgid, signal);
   if (!error) return null;
   try {
@@ -92,7 +100,9 @@ export class SessionHost {
   private readonly strays = new StrayStops();
   /** Process groups the town runs outside sessions (a rig's setup command), frozen with them. */
   private readonly groups = new Map<number, { label: string; agentId: string; pgid: number }>();
-  private thawWaiters: (() => void)[] = [];
+  private thawWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** The engine stops while frozen: frozen work is abandoned (see abandonFrozenWork). */
+  private closing = false;
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private killFailureListeners = new Set<(failure: KillFailure) => void>();
   private signalListeners = new Set<(signal: SessionSignal) => void>();
@@ -341,14 +351,35 @@ export class SessionHost {
     this.frozen = false;
     const results = this.signalAll('SIGCONT');
     this.strays.continueAll();
-    for (const wake of this.thawWaiters.splice(0)) wake();
+    for (const w of this.thawWaiters.splice(0)) w.resolve();
     return results;
   }
 
-  /** Resolves at once when the town runs, else at the thaw: work that must not advance while frozen awaits it. */
+  /**
+   * Resolves at once when the town runs, else at the thaw: work that must not advance while
+   * frozen awaits it. Rejects with TownClosingError when the engine stops first.
+   */
   whileFrozen(): Promise<void> {
     if (!this.frozen) return Promise.resolve();
-    return new Promise((resolve) => this.thawWaiters.push(resolve));
+    if (this.closing) return Promise.reject(new TownClosingError());
+    return new Promise((resolve, reject) => this.thawWaiters.push({ resolve, reject }));
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * The engine stops while the town is frozen. Frozen work would never finish (a frozen gate's
+   * timeout does not run), so it is abandoned, as a kill would: what waits for the thaw is
+   * rejected, every session and tracked group is stopped, and the descendants the freeze
+   * stopped are killed. The town stays frozen; the restart's recovery takes over.
+   */
+  async abandonFrozenWork(): Promise<void> {
+    this.closing = true;
+    for (const w of this.thawWaiters.splice(0)) w.reject(new TownClosingError());
+    this.strays.killAll();
+    await this.stopAll('shutdown');
   }
 
   /**
@@ -358,7 +389,7 @@ export class SessionHost {
   trackGroup(group: { label: string; agentId: string; pgid: number }): () => void {
     this.groups.set(group.pgid, group);
     if (this.frozen) {
-      const error = sendGroupSignal(group.pgid, 'SIGSTOP');
+      const error = signalSession({ pid: group.pgid, pgid: group.pgid }, 'SIGSTOP');
       if (error) this.log(`could not freeze ${group.label}: ${error}`);
     }
     return () => void this.groups.delete(group.pgid);
@@ -374,7 +405,7 @@ export class SessionHost {
       ...[...this.sessions.values()]
         .filter((s) => !s.exited)
         .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: signalSession(s.info, signal) })),
-      ...[...this.groups.values()].map((g) => ({ sessionId: g.label, agentId: g.agentId, pgid: g.pgid, signal, error: sendGroupSignal(g.pgid, signal) })),
+      ...[...this.groups.values()].map((g) => ({ sessionId: g.label, agentId: g.agentId, pgid: g.pgid, signal, error: signalSession({ pid: g.pgid, pgid: g.pgid }, signal) })),
     ];
   }
 

@@ -46,4 +46,17 @@ export class StrayStops {
     }
     this.stopped.clear();
   }
+
+  /** SIGKILLs every process stopped here that is still the same process (a stopped one takes no SIGTERM). */
+  killAll(): void {
+    for (const [pid, start] of this.stopped) {
+      if (start !== null && processStartTime(pid) !== start) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    this.stopped.clear();
+  }
 }
