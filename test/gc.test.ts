@@ -166,6 +166,34 @@ describe('pruning history', () => {
     await t.reconciler.tick();
     expect(t.effects.take('delete_files')).toEqual([]);
   });
+
+  it("keeps a removed polecat's session logs until gc.keep_logs, then deletes them", async () => {
+    const t = await ruleTown();
+    const p = await idlePolecat(t, 'opal');
+    const logs = ['opal-1.log', 'opal-2.log'].map((f) => path.join(t.base, f));
+    for (const [i, log] of logs.entries()) {
+      fs.writeFileSync(log, 'work\n');
+      t.store.run(
+        `INSERT INTO sessions (id, agent_id, command, cwd, started_at, ended_at, log_path) VALUES (?, ?, 'x', '/tmp', ?, ?, ?)`,
+        `s-opal-${i}`, p.id, t.clock.now() - 2000, t.clock.now() - 1000, log,
+      );
+    }
+    const deleteAsked = async () => {
+      for (const e of t.effects.take('delete_files')) await deleteFiles(e.paths, () => {});
+    };
+    t.clock.advance(25 * H);
+    expect(await gcRound(t)).toEqual([p.id]);
+    expect(agentRow(t, p.id)).toBeUndefined();
+    await deleteAsked();
+    expect(logs.filter((l) => fs.existsSync(l))).toEqual(logs); // a day old: within gc.keep_logs (7 days)
+
+    t.clock.advance(7 * 24 * H);
+    await t.reconciler.tick();
+    await deleteAsked();
+    expect(logs.filter((l) => fs.existsSync(l))).toEqual([]);
+    await t.reconciler.tick();
+    expect(t.effects.take('delete_files')).toEqual([]); // nothing left to prune
+  });
 });
 
 describe("the refinery's worktree", () => {

@@ -85,6 +85,7 @@ export class TownEffects implements EffectRunner {
         worktree: agent.worktree,
         branch: agent.branch,
         setupCommand: rig.setup_command,
+        onSetupStarted: (pgid) => this.host.trackGroup({ label: `setup-${agent.name}`, agentId, pgid }),
       });
       if (wt.stashed) this.store.transaction(() => this.store.event({ type: 'worktree.stashed', agent: agentId, bead: beadId, payload: { worktree: agent.worktree } }));
       if (wt.continuedFrom || wt.removedLocks?.length) {
@@ -117,6 +118,7 @@ export class TownEffects implements EffectRunner {
         payload: { session: sessionId, launch, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
       });
     } catch (err) {
+      if (this.host.isClosing) return; // a frozen setup abandoned by the engine stopping: recovery restarts it
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
     }

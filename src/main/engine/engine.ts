@@ -120,6 +120,8 @@ export class Engine {
     this.attention.stop();
     this.gitProgress.stop();
     this.targetWatch.stop();
+    // Frozen work would keep the reconciler's side effects in flight forever.
+    if (this.host.isFrozen) await this.host.abandonFrozenWork();
     await this.reconciler.stop();
     await this.host.stopAll('shutdown');
     await this.host.dispose();

@@ -17,6 +17,8 @@ export interface PolecatWorktree {
   worktree: string;
   branch: string;
   setupCommand: string | null;
+  /** Told the setup command's process group (its own) as it starts, so an e-stop can freeze it; returns the release. */
+  onSetupStarted?: (pgid: number) => () => void;
 }
 
 export interface WorktreeResult {
@@ -49,7 +51,7 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
     fs.mkdirSync(path.dirname(w.worktree), { recursive: true });
     if (hasBranch) await git(w.rigPath, ['worktree', 'add', w.worktree, w.branch]);
     else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, startPoint]);
-    const setupOutput = w.setupCommand ? await runSetup(w.setupCommand, w.worktree) : undefined;
+    const setupOutput = w.setupCommand ? await runSetup(w.setupCommand, w.worktree, w.onSetupStarted) : undefined;
     return { created: true, stashed: false, setupOutput, ...continuedFrom };
   }
   // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
@@ -116,17 +118,26 @@ export class SetupFailedError extends Error {
 }
 
 /** The rig's own setup command (configured by the overseer, never bead text). */
-function runSetup(command: string, cwd: string): Promise<string> {
+function runSetup(command: string, cwd: string, onStarted?: (pgid: number) => () => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a process group of its own (pgid = pid), so an e-stop stops all of it and nothing else.
+    const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const release = child.pid !== undefined && onStarted ? onStarted(child.pid) : () => {};
     let out = '';
     const take = (d: Buffer) => {
       out = (out + d.toString()).slice(-64 * 1024);
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    child.on('error', (err) => reject(new SetupFailedError(command, String(err), null)));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new SetupFailedError(command, out, code))));
+    child.on('error', (err) => {
+      release();
+      reject(new SetupFailedError(command, String(err), null));
+    });
+    child.on('close', (code) => {
+      release();
+      if (code === 0) resolve(out);
+      else reject(new SetupFailedError(command, out, code));
+    });
   });
 }
 

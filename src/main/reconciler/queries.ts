@@ -154,7 +154,8 @@ export function storeQueries(store: Store): TownQueries {
       newest: store.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM events')!.seq ?? 0,
     }),
     hasSessionLogsEndedBefore: (before) =>
-      store.get('SELECT 1 FROM sessions WHERE log_path IS NOT NULL AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1', before) !== undefined,
+      store.get('SELECT 1 FROM sessions WHERE log_path IS NOT NULL AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1', before) !== undefined ||
+      store.get('SELECT 1 FROM released_logs WHERE ended_at < ? LIMIT 1', before) !== undefined,
     reviewsWithoutLiveMergeRequest: () =>
       store
         .all<BeadRow & { mr_id: string | null }>(

@@ -11,7 +11,7 @@ import { faultPoint } from '../faults/fault-points';
 import { isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import { inheritedEnv } from '../runtimes/runtimes';
-import type { SessionHost } from '../sessions/session-host';
+import { TownClosingError, type SessionHost } from '../sessions/session-host';
 import { refineryAgentId } from '../store/rigs';
 import { recordSessionEnded, recordSessionStarted } from '../store/sessions';
 import type { EventInput, Store } from '../store/store';
@@ -56,6 +56,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const title = source ? beadView(store, source).title : mr.source_bead_id;
       // The commit the agent submitted at `town done`, never whatever the branch holds later.
       const head = mr.head_sha ?? `refs/heads/${mr.branch}`;
+      await deps.host.whileFrozen(); // an e-stop holds the refinery's own git steps too
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
         report('refinery.merged', { merge_sha: candidate.base, already: true });
@@ -81,7 +82,9 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
         return;
       }
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
+        await deps.host.whileFrozen();
         const result = await runGate(deps, rig, gate, worktree, mrId);
+        await deps.host.whileFrozen(); // a frozen gate ends only when abandoned: not its failure
         if (!result.ok) {
           report('refinery.failed', { failure_type: `gate:${gate.name}`, tail: result.tail, exit_code: result.exitCode });
           return;
@@ -91,6 +94,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       // Compare-and-swap: move the target only if it still points at the base we merged
       // onto. The intent is on disk first, so a kill anywhere after this is finished on restart.
       const backupRef = `refs/overseer/backup/${mr.target}/${mrId}`;
+      await deps.host.whileFrozen();
       await git(rig.path, ['update-ref', backupRef, candidate.base]);
       const follow = checkout.state === 'clean';
       store.transaction(() =>
@@ -109,7 +113,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
     report('refinery.failed', { failure_type: 'target-moved', tail: `${mr.target} kept moving during ${MAX_CAS_RETRIES} merge attempts` });
   } catch (err) {
     // Once the target moved, the MR is merged whatever fails next (finishMerge reports it).
-    if (!moved) report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
+    if (!moved && !(err instanceof TownClosingError)) report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
   }
 }
 
@@ -225,7 +229,7 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       deps.gateSessions.delete(agentId);
       deps.store.transaction(() => recordSessionEnded(deps.store, sessionId, { endedAt: deps.store.now(), exitCode: info.exitCode, signal: info.signal, bytesOut: info.bytesOut }));
       resolve({
-        ok: !timedOut && info.exitCode === 0,
+        ok: !timedOut && info.exitCode === 0 && info.signal === null, // killed by a signal is not passed
         exitCode: info.exitCode,
         tail: timedOut ? `${gate.name} timed out after ${gate.timeout_s}s\n${info.tail}` : info.tail,
       });

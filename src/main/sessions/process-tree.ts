@@ -76,6 +76,51 @@ export function groupAlive(pgid: number): boolean {
   return false;
 }
 
+/**
+ * Every descendant of the given processes, parents before children, from one /proc scan
+ * (ps elsewhere). Finds what left its group (setsid, a detached child), which a group
+ * signal misses; a descendant whose parent already exited (re-parented) is not found.
+ */
+export function descendantsOf(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of parentLinks()) {
+    const list = children.get(ppid);
+    if (list) list.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  const seen = new Set<number>(roots);
+  const out: number[] = [];
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/** [pid, ppid] of every running process. */
+function parentLinks(): [number, number][] {
+  if (hasProc) {
+    const links: [number, number][] = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (entry.charCodeAt(0) > 57) continue;
+      const st = procStat(entry);
+      if (st && running(st)) links.push([Number(entry), st.ppid]);
+    }
+    return links;
+  }
+  try {
+    const out = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  } catch {
+    return [];
+  }
+}
+
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   if (pgid <= 1) return;
   try {

@@ -11,6 +11,7 @@ import { RingBuffer } from './ring-buffer';
 import { LogFile } from './log-file';
 import { pidAlive, processStartTime, sendGroupSignal, terminateGroup } from './process-tree';
 import { Screens } from './screens';
+import { StrayStops } from './stray-stops';
 import { isHumanInput, waitingSummary, type SessionSignal, type WaitingEvidence } from './signals';
 import { probeTerminalRead, type TerminalReadEvidence } from './terminal-wait';
 import { probeTerminalReadPs } from './terminal-wait-ps';
@@ -31,11 +32,19 @@ export const VIEWER_STALL_MS = 10_000;
  */
 export const TOWN_ECHO_MS = 2500;
 
+/** What work waiting out a freeze gets when the engine stops before the thaw: it is abandoned. */
+export class TownClosingError extends Error {
+  constructor() {
+    super('the engine stopped while the town was frozen: the frozen work is abandoned');
+    this.name = 'TownClosingError';
+  }
+}
+
 /**
  * Signals a session's process group; a child spawned a moment ago may not have made its own
  * group yet (setsid), so then the process itself. Returns the group's error if both fail.
  */
-export function signalSession(info: SessionInfo, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
+export function signalSession(info: { pid: number; pgid: number }, signal: 'SIGSTOP' | 'SIGCONT'): string | null {
   const error = sendGroupSignal(info.pgid, signal);
   if (!error) return null;
   try {
@@ -88,6 +97,13 @@ export class SessionHost {
   private frozen = false;
   private frozenSince = 0;
   private frozenBefore = 0;
+  /** Descendants outside the sessions' groups, stopped by the freeze (stray-stops.ts). */
+  private readonly strays = new StrayStops();
+  /** Process groups the town runs outside sessions (a rig's setup command), frozen with them. */
+  private readonly groups = new Map<number, { label: string; agentId: string; pgid: number }>();
+  private thawWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** The engine stops while frozen: frozen work is abandoned (see abandonFrozenWork). */
+  private closing = false;
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private killFailureListeners = new Set<(failure: KillFailure) => void>();
   private signalListeners = new Set<(signal: SessionSignal) => void>();
@@ -318,18 +334,66 @@ export class SessionHost {
     return this.frozen;
   }
 
-  /** SIGSTOPs every live session's process group (agents and gates); failures are returned, not swallowed. */
+  /**
+   * SIGSTOPs every live session's process group (agents and gates) and every tracked group,
+   * then every descendant that left them; failures are returned, not swallowed.
+   */
   freeze(): GroupSignalResult[] {
     if (!this.frozen) this.frozenSince = this.now();
     this.frozen = true;
-    return this.signalAll('SIGSTOP');
+    const results = this.signalAll('SIGSTOP');
+    this.strays.stopDescendants(this.rootPids());
+    return results;
   }
 
-  /** SIGCONTs every live session's process group. */
+  /** SIGCONTs every live session's process group, every tracked group, and every descendant the freeze stopped. */
   thaw(): GroupSignalResult[] {
     if (this.frozen) this.frozenBefore += this.now() - this.frozenSince;
     this.frozen = false;
-    return this.signalAll('SIGCONT');
+    const results = this.signalAll('SIGCONT');
+    this.strays.continueAll();
+    for (const w of this.thawWaiters.splice(0)) w.resolve();
+    return results;
+  }
+
+  /**
+   * Resolves at once when the town runs, else at the thaw: work that must not advance while
+   * frozen awaits it. Rejects with TownClosingError when the engine stops first.
+   */
+  whileFrozen(): Promise<void> {
+    if (!this.frozen) return Promise.resolve();
+    if (this.closing) return Promise.reject(new TownClosingError());
+    return new Promise((resolve, reject) => this.thawWaiters.push({ resolve, reject }));
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * The engine stops while the town is frozen. Frozen work would never finish (a frozen gate's
+   * timeout does not run), so it is abandoned, as a kill would: what waits for the thaw is
+   * rejected, every session and tracked group is stopped, and the descendants the freeze
+   * stopped are killed. The town stays frozen; the restart's recovery takes over.
+   */
+  async abandonFrozenWork(): Promise<void> {
+    this.closing = true;
+    for (const w of this.thawWaiters.splice(0)) w.reject(new TownClosingError());
+    this.strays.killAll();
+    await this.stopAll('shutdown');
+  }
+
+  /**
+   * Freezes and thaws a process group the town started outside a session (its leader's pid
+   * = its pgid) with the sessions; stopped at once if the town is frozen now. Returns the release.
+   */
+  trackGroup(group: { label: string; agentId: string; pgid: number }): () => void {
+    this.groups.set(group.pgid, group);
+    if (this.frozen) {
+      const error = signalSession({ pid: group.pgid, pgid: group.pgid }, 'SIGSTOP');
+      if (error) this.log(`could not freeze ${group.label}: ${error}`);
+    }
+    return () => void this.groups.delete(group.pgid);
   }
 
   /** How long this host has been frozen in all, now included: timeouts do not count frozen time. */
@@ -338,9 +402,17 @@ export class SessionHost {
   }
 
   private signalAll(signal: 'SIGSTOP' | 'SIGCONT'): GroupSignalResult[] {
-    return [...this.sessions.values()]
-      .filter((s) => !s.exited)
-      .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: signalSession(s.info, signal) }));
+    return [
+      ...[...this.sessions.values()]
+        .filter((s) => !s.exited)
+        .map((s) => ({ sessionId: s.info.sessionId, agentId: s.info.agentId, pgid: s.info.pgid, signal, error: signalSession(s.info, signal) })),
+      ...[...this.groups.values()].map((g) => ({ sessionId: g.label, agentId: g.agentId, pgid: g.pgid, signal, error: signalSession({ pid: g.pgid, pgid: g.pgid }, signal) })),
+    ];
+  }
+
+  /** The leaders whose trees the freeze walks. */
+  private rootPids(): number[] {
+    return [...[...this.sessions.values()].filter((s) => !s.exited).map((s) => s.info.pid), ...this.groups.keys()];
   }
 
   /** Kill-then-status: resolves after the whole process group is verified gone. */
@@ -359,7 +431,9 @@ export class SessionHost {
   }
 
   async stopAll(reason: string): Promise<void> {
-    await Promise.allSettled([...this.sessions.keys()].map((id) => this.stop(id, reason)));
+    // A tracked group left its parent's group, so nothing else ends it at shutdown.
+    const groups = [...this.groups.keys()].map((pgid) => this.killGroup(pgid, this.opts.stopGraceMs));
+    await Promise.allSettled([...[...this.sessions.keys()].map((id) => this.stop(id, reason)), ...groups]);
   }
 
   /** Stops the screen worker; call after stopAll, when no session is left. */

@@ -293,4 +293,14 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'log files of removed polecats',
+    sql: `
+      -- A collected polecat's session rows go with it; their log files wait here for
+      -- gc.keep_logs like any other session's, instead of leaking.
+      CREATE TABLE released_logs (path TEXT PRIMARY KEY, ended_at INTEGER NOT NULL);
+      CREATE INDEX released_logs_by_end ON released_logs(ended_at);
+    `,
+  },
 ];

@@ -18,6 +18,11 @@ export function removePolecat(store: Store, agentId: string, cause: string): boo
   if (store.get('SELECT 1 FROM sessions WHERE agent_id = ? AND ended_at IS NULL', agentId)) return false;
   // A bead slung to this polecat by name waits for it: removing it would strand that bead.
   if (store.get(`SELECT 1 FROM beads WHERE slung_to = ? AND status NOT IN ('closed','failed')`, agentId)) return false;
+  // Its sessions' log files outlive the rows until gc.keep_logs (releaseOldSessionLogs).
+  store.run(
+    'INSERT OR IGNORE INTO released_logs (path, ended_at) SELECT log_path, ended_at FROM sessions WHERE agent_id = ? AND log_path IS NOT NULL AND ended_at IS NOT NULL',
+    agentId,
+  );
   store.run('DELETE FROM sessions WHERE agent_id = ?', agentId);
   store.run('DELETE FROM agents WHERE id = ?', agentId);
   store.event({ type: 'agent.removed', agent: agentId, payload: { cause } });
@@ -36,12 +41,17 @@ export function pruneProcessedEvents(store: Store, keep: number, batch: number):
   ).changes;
 }
 
-/** Forgets the log files of up to `batch` sessions that ended before `before`; returns their paths to delete. */
+/**
+ * Forgets the log files of up to `batch` sessions that ended before `before`, those of removed
+ * polecats included; returns their paths to delete.
+ */
 export function releaseOldSessionLogs(store: Store, before: number, batch: number): string[] {
   const rows = store.all<{ id: string; log_path: string }>(
     'SELECT id, log_path FROM sessions WHERE log_path IS NOT NULL AND ended_at IS NOT NULL AND ended_at < ? ORDER BY ended_at LIMIT ?',
     before, batch,
   );
   for (const r of rows) store.run('UPDATE sessions SET log_path = NULL WHERE id = ?', r.id);
-  return rows.map((r) => r.log_path);
+  const released = store.all<{ path: string }>('SELECT path FROM released_logs WHERE ended_at < ? ORDER BY ended_at LIMIT ?', before, batch - rows.length);
+  for (const r of released) store.run('DELETE FROM released_logs WHERE path = ?', r.path);
+  return [...rows.map((r) => r.log_path), ...released.map((r) => r.path)];
 }
