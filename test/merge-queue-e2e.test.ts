@@ -68,6 +68,10 @@ describe('the merge queue', () => {
     const merges = gitIn(t.repo, 'log', '--first-parent', '--reverse', '--format=%s', 'main').split('\n').filter((s) => s.startsWith('Merge '));
     const order = merges.map((s) => s.slice('Merge '.length).split(':')[0]);
     expect(order).toEqual([running.bead, last.bead, queued[0].bead, queued[1].bead]);
+    // its history walks every state, and the gate's output renewed its lease
+    const history = (await townJson<MergeQueueDetail>(t.dir, 'mq', 'show', running.id)).events.map((e) => e.type);
+    expect(history.filter((e) => /^mr\.(queued|claimed|merging|testing|merged)$/.test(e))).toEqual(['mr.queued', 'mr.claimed', 'mr.merging', 'mr.testing', 'mr.merged']);
+    expect(history).toContain('mr.lease_renewed');
   });
 
   it('`town mq retry` sends a failed MR back to the queue and it merges; `town mq reject` fails one as rejected and reopens its bead', async () => {
@@ -127,5 +131,6 @@ describe('the merge queue', () => {
     err(await town(t.dir, ['mq', 'reject', merged.id, '--reason', 'late']), 1, /only a queued, blocked or failed MR can be rejected/);
     err(await town(t.dir, ['mq', 'list', '--rig', 'nope']), 1, /rig nope/);
     expect(b).toBe(merged.bead);
+    expect(await townJson(t.dir, 'mr', 'list')).toEqual(await mq(t.dir)); // the old name stays an alias
   });
 });

@@ -102,6 +102,19 @@ async function main() {
   const minutes = (last - t0) / 60_000;
   const gates = store.get<{ ms: number }>(`SELECT SUM(ended_at - started_at) AS ms FROM sessions WHERE kind = 'gate' AND bead_id IN (${queued.map(() => '?').join(',')})`, ...queued)!.ms;
   line(`MQ2 throughput (${QUEUED} MRs queued at once, gate \`true\`)`, `${(QUEUED / minutes).toFixed(1)} MRs/min (${((last - t0) / 1000).toFixed(1)} s for all; ${((last - t0) / QUEUED).toFixed(0)} ms per MR, of which the gate's PTY ${(gates / QUEUED).toFixed(0)} ms)`);
+  // Where an MR's time goes: claim → candidate built → gate started → gate ended → merged → next claim.
+  const at = (type: string, mr: string) => store.get<{ t: number }>(`SELECT created_at AS t FROM events WHERE type = ? AND json_extract(payload, '$.mr') = ? ORDER BY seq LIMIT 1`, type, mr)?.t ?? NaN;
+  const steps: Record<string, number[]> = { 'claim→candidate': [], 'candidate→gate start': [], gate: [], 'gate end→merged': [], 'merged→next claim': [] };
+  const byClaim = [...queued].sort((a, b) => at('mr.claimed', a) - at('mr.claimed', b));
+  byClaim.forEach((id, i) => {
+    const g = store.get<{ s: number; e: number }>(`SELECT MIN(started_at) AS s, MAX(ended_at) AS e FROM sessions WHERE kind = 'gate' AND bead_id = ?`, id)!;
+    steps['claim→candidate'].push(at('refinery.candidate', id) - at('mr.claimed', id));
+    steps['candidate→gate start'].push(g.s - at('refinery.candidate', id));
+    steps.gate.push(g.e - g.s);
+    steps['gate end→merged'].push(at('mr.merged', id) - g.e);
+    if (i + 1 < byClaim.length) steps['merged→next claim'].push(at('mr.claimed', byClaim[i + 1]) - at('mr.merged', id));
+  });
+  line('MQ2 per-MR steps (median)', Object.entries(steps).map(([k, xs]) => `${k} ${stats(xs.filter((x) => Number.isFinite(x))).median?.toFixed(0) ?? '?'} ms`).join(', '));
   const files = git('ls-tree', '--name-only', 'main').split('\n').filter((f) => f.startsWith('q-'));
   if (files.length !== QUEUED) throw new Error(`main has ${files.length} of the ${QUEUED} queued files`);
   await engine.shutdown();
