@@ -2,7 +2,11 @@
 // its holder is verified gone (no run of this engine holds it). The claim rule takes the
 // queue in the order the views show. Fake clock; real store and reconciler.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ApiDispatcher } from '../src/main/api/dispatcher';
+import { inMemoryTransport } from '../src/main/api/in-memory-transport';
 import { Reconciler } from '../src/main/reconciler/reconciler';
+import { typedClient } from '../src/shared/api';
+import { NO_SESSIONS } from './helpers/engine-context';
 import { createBead, setBeadStatus } from '../src/main/store/beads';
 import { queueMergeRequest } from '../src/main/store/merge-requests';
 import { removeTempDirs } from './helpers/town';
@@ -92,6 +96,21 @@ describe('merge claims are leases', () => {
     await t.reconciler.tick();
     expect(t.effects.take('run_merge_request').map((e) => e.mr)).toEqual([a.mr]);
     expect(mrRow(t, b.mr).state).toBe('queued');
+  });
+});
+
+describe("the overseer's queue commands", () => {
+  it("are refused to an agent: retry, reject and move are the overseer's", async () => {
+    const t = await ruleTown();
+    const { mr } = queued(t, 'mine');
+    const dispatcher = new ApiDispatcher({ store: t.store, townDir: t.base, reconcilerMetrics: () => t.reconciler.metrics, ...NO_SESSIONS }, 'token');
+    const agent = typedClient(inMemoryTransport(dispatcher, { kind: 'agent', agentId: 'app/polecats/x' }));
+    for (const call of [
+      () => agent.call('mr.retry', { mr }),
+      () => agent.call('mr.reject', { mr, reason: 'no' }),
+      () => agent.call('mr.move', { mr, position: 1 }),
+    ]) await expect(call()).rejects.toMatchObject({ code: 'forbidden' });
+    expect(mrRow(t, mr).state).toBe('queued');
   });
 });
 
