@@ -1,7 +1,7 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
 import type { DoctorReport } from '../shared/doctor';
-import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, FreezeReport, MailView, MergeQueueDetail, MergeQueueEntry, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, FreezeReport, MailView, MergeQueueDetail, MergeQueueEntry, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
@@ -64,12 +64,6 @@ export const agentTable = (agents: AgentView[]) =>
   table(
     agents.map((a) => [a.id, a.role, a.status, a.hook ?? '-', a.pid ? String(a.pid) : '-', ago(a.last_output_at)]),
     ['AGENT', 'ROLE', 'STATUS', 'HOOK', 'PID', 'LAST OUTPUT'],
-  );
-
-export const mrTable = (mrs: MergeRequestView[]) =>
-  table(
-    mrs.map((m) => [m.id, m.bead, m.state, m.branch, m.target, m.failure ? m.failure.type : m.blocked_reason ?? '']),
-    ['MR', 'BEAD', 'STATE', 'BRANCH', 'TARGET', 'NOTE'],
   );
 
 /** "12m", "3h": how long, for the queue's wait column. */
