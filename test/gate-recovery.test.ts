@@ -75,6 +75,9 @@ describe('a gate running when the engine is killed', () => {
     const landed = (await townJson(dir, 'mr', 'list')).find((x: any) => x.id === mr.id);
     expect(landed.state).toBe('merged');
     expect(landed.attempts).toBe(2);
+    // The first claim's holder was verified gone (its engine no longer runs): its lease expired on restart.
+    const history = (await townJson(dir, 'mq', 'show', mr.id)).events as { type: string; text: string }[];
+    expect(history.find((e) => e.type === 'mr.lease_expired')?.text).toMatch(/an engine that is no longer running/);
     expect(gitIn(repo, 'log', '--format=%s', 'main')).toContain(`Merge ${b.id}`);
   });
 });

@@ -2,7 +2,7 @@
 import type { Options } from './args';
 
 /** Commands with subcommands: `town bead create`, `town config set`. */
-export const GROUPS = ['rig', 'bead', 'convoy', 'dep', 'mail', 'config', 'mr'];
+export const GROUPS = ['rig', 'bead', 'convoy', 'dep', 'mail', 'config', 'mr', 'mq'];
 
 export const COMMAND_OPTIONS: Options = {
   rig: { type: 'string' }, title: { type: 'string' }, body: { type: 'string' }, priority: { type: 'string' },
@@ -30,6 +30,7 @@ export const FLAGS: Record<string, string[]> = {
   'convoy create': ['title'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
   sling: [], agents: [], stop: ['no-hold'], restart: [], hold: ['reason'], release: [], nudge: [],
   'mr list': ['rig'],
+  'mq list': ['rig'], 'mq show': [], 'mq move': [], 'mq retry': [], 'mq reject': ['reason'],
   events: ['since', 'limit'],
   prime: [], hook: [], done: ['status', 'summary', 'bead'], signal: [],
   'mail send': ['subject', 'body'], 'mail inbox': ['unread'], 'mail read': [], 'mail ack': [],

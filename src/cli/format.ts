@@ -1,7 +1,7 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
 import type { DoctorReport } from '../shared/doctor';
-import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, FreezeReport, MailView, MergeRequestView, RigView, TownStatus } from '../shared/domain';
+import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, FreezeReport, MailView, MergeQueueDetail, MergeQueueEntry, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
@@ -66,11 +66,48 @@ export const agentTable = (agents: AgentView[]) =>
     ['AGENT', 'ROLE', 'STATUS', 'HOOK', 'PID', 'LAST OUTPUT'],
   );
 
-export const mrTable = (mrs: MergeRequestView[]) =>
+/** "12m", "3h": how long, for the queue's wait column. */
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 86400) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+const lastLine = (tail: string) => tail.trimEnd().split('\n').at(-1) ?? '';
+
+/** What an MR waits on, or why it stopped: failure type and the tail's last line, or the blocking reason. */
+function mqNote(m: MergeQueueEntry): string {
+  if (m.failure) return `${m.failure.type}: ${lastLine(m.failure.tail)}`;
+  if (m.blocked_reason) return `blocked: ${m.blocked_reason}`;
+  if (m.moved_to) return `moved to ${m.moved_to}`;
+  return '';
+}
+
+export const mqTable = (mrs: MergeQueueEntry[]) =>
   table(
-    mrs.map((m) => [m.id, m.bead, m.state, m.branch, m.target, m.failure ? m.failure.type : m.blocked_reason ?? '']),
-    ['MR', 'BEAD', 'STATE', 'BRANCH', 'TARGET', 'NOTE'],
+    mrs.map((m) => [
+      m.position === null ? '-' : String(m.position), m.id, m.bead, m.state, duration(m.waiting_ms),
+      m.claimed_by ?? '-', m.gate ? `${m.gate.name} ${m.gate.index}/${m.gate.of}` : '-', mqNote(m),
+    ]),
+    ['#', 'MR', 'BEAD', 'STATE', 'WAIT', 'HOLDER', 'GATE', 'NOTE'],
   );
+
+export function mqDetail(m: MergeQueueDetail): string {
+  return [
+    line`${m.id}  ${m.title}`,
+    line`  state:    ${m.state}` + (m.position !== null ? line` (place ${m.position} in the queue)` : '') + line`    attempts: ${m.attempts}    waiting: ${duration(m.waiting_ms)}`,
+    line`  bead:     ${m.bead}    rig: ${m.rig}    ${m.branch} → ${m.target}`,
+    line`  head:     ${m.head_sha ?? '-'}` + (m.merge_sha ? line`    merged as ${m.merge_sha}` : ''),
+    m.claimed_by ? line`  holder:   ${m.claimed_by}, lease until ${m.lease_until ?? '-'}` : '',
+    m.gate ? line`  gate:     ${m.gate.name} (${m.gate.index}/${m.gate.of}) since ${m.gate.since}` : '',
+    m.blocked_reason ? line`  blocked:  ${m.blocked_reason}` : '',
+    m.failure ? `${line`  failed:   ${m.failure.type}`}\n${printableLines(m.failure.tail.trimEnd()).replace(/^/gm, '    ')}` : '',
+    '  history:',
+    ...m.events.map((e) => line`    ${e.seq}  ${e.at}  ${e.type}  ${e.text}`),
+  ].filter(Boolean).join('\n');
+}
 
 export const mailTable = (mail: MailView[]) =>
   table(

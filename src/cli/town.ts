@@ -137,7 +137,9 @@ Convoys:    convoy create --title T [BEAD...] · convoy add CONVOY BEAD... · co
 Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · nudge AGENT TEXT
             stop AGENT [--no-hold]   (holds its bead out of dispatch; --no-hold lets it be dispatched again)
             restart AGENT · hold BEAD [--reason R] · release BEAD
-            mr list · events [--since SEQ] [--limit N]
+            events [--since SEQ] [--limit N]
+Merge queue: mq list [--rig R] (mr list) · mq show MR · mq move MR POSITION (1 = next)
+            mq retry MR (a failed or blocked MR back to the queue) · mq reject MR --reason S (its bead reopened)
 Problems:   escalations [--all] · ack ID · mail inbox [--unread] · mail read ID · mail ack ID
 In agents:  prime · hook · done [--status completed|escalated|deferred] [--summary S] · signal waiting|working [MESSAGE]
             mail send TO --subject S --body B · mail inbox · mail read ID · mail ack ID · bead create/show/update
@@ -233,7 +235,7 @@ async function run(input: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'escalations', 'ack', 'hold', 'release'].includes(cmd);
+  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'mq', 'escalations', 'ack', 'hold', 'release'].includes(cmd);
   const conn = new Connection(townDirFrom(a.values), planning);
   try {
     return await dispatch(conn, command, a);
@@ -454,9 +456,33 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       print(json, r, () => line`sent ${r.bytes} bytes to ${p0}`);
       return 0;
     }
-    case 'mr list': {
+    case 'mr list':
+    case 'mq list': {
       const mrs = await conn.call('mr.list', { rig: str(v.rig) });
-      print(json, mrs, () => fmt.mrTable(mrs));
+      print(json, mrs, () => fmt.mqTable(mrs));
+      return 0;
+    }
+    case 'mq show': {
+      const mr = await conn.call('mr.show', { mr: need(p0, 'mq show MR') });
+      print(json, mr, () => fmt.mqDetail(mr));
+      return 0;
+    }
+    case 'mq move': {
+      const mr = need(p0, 'mq move MR POSITION');
+      const position = wholeNumber(need(p1, 'mq move MR POSITION'), 'POSITION', { min: 1, max: 100_000 })!;
+      const queue = await conn.call('mr.move', { mr, position });
+      print(json, queue, () => `${line`${mr} moved to place ${queue.findIndex((e) => e.id === mr) + 1}`}\n${fmt.mqTable(queue)}`);
+      return 0;
+    }
+    case 'mq retry': {
+      const mr = await conn.call('mr.retry', { mr: need(p0, 'mq retry MR') });
+      print(json, mr, () => line`${mr.id} is back in the queue at place ${mr.position ?? '?'}; ${mr.bead} is in review again`);
+      return 0;
+    }
+    case 'mq reject': {
+      const reason = str(v.reason);
+      const mr = await conn.call('mr.reject', { mr: need(p0, 'mq reject MR --reason S'), reason: need(reason, 'mq reject MR --reason S') });
+      print(json, mr, () => line`${mr.id} rejected; ${mr.bead} reopened: ${reason}`);
       return 0;
     }
     case 'events': {

@@ -18,6 +18,8 @@ import {
   type FreezeReport,
   type HookView,
   type MailView,
+  type MergeQueueDetail,
+  type MergeQueueEntry,
   type MergeRequestView,
   type PrimeView,
   type RigCheck,
@@ -200,6 +202,13 @@ export const api = {
   'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
   'session.list': method('overseer', z.object({ agent: agentId.optional() }).strict()),
   'mr.list': method('overseer', z.object({ rig: name.optional() }).strict()),
+  'mr.show': method('overseer', z.object({ mr: beadId }).strict()),
+  /** Put a queued MR at a place in its rig's queue: 1 = next. */
+  'mr.move': method('overseer', z.object({ mr: beadId, position: z.number().int().min(1).max(100_000) }).strict()),
+  /** A failed or blocked MR back to the queue (its bead back in review). */
+  'mr.retry': method('overseer', z.object({ mr: beadId }).strict()),
+  /** Fail an MR as `rejected` and reopen its bead with the reason. */
+  'mr.reject': method('overseer', z.object({ mr: beadId, reason: z.string().trim().min(1).max(2000) }).strict()),
 
   'agent.prime': method('agent', empty),
   'agent.hook': method('agent', empty),
@@ -288,7 +297,11 @@ export interface ApiOutputs {
   'agent.restart': AgentView;
   'agent.input': { bytes: number };
   'session.list': SessionView[];
-  'mr.list': MergeRequestView[];
+  'mr.list': MergeQueueEntry[];
+  'mr.show': MergeQueueDetail;
+  'mr.move': MergeQueueEntry[];
+  'mr.retry': MergeQueueEntry;
+  'mr.reject': MergeQueueEntry;
   'agent.prime': PrimeView;
   'agent.hook': HookView;
   'agent.done': { accepted: boolean; merge_request: MergeRequestView | null };

@@ -183,6 +183,27 @@ export interface MergeRequestView {
   merge_sha: string | null;
   created_at: string;
   updated_at: string;
+  /** The claim's lease: who holds it and until when (renewed by gate progress). */
+  claimed_by?: string | null;
+  lease_until?: string | null;
+  /** A place the overseer moved it to (1 = next), while queued. */
+  moved_to?: number | null;
+}
+
+/** One row of a rig's merge queue as the refinery will take it. */
+export interface MergeQueueEntry extends MergeRequestView {
+  /** 1 = next; null when not queued (running, blocked, done). */
+  position: number | null;
+  /** Since it entered its current state, in ms. */
+  waiting_ms: number;
+  /** The gate running now: its name, its place among the rig's gates, since when. */
+  gate: { name: string; index: number; of: number; since: string } | null;
+}
+
+/** `town mq show`: the entry with its full failure tail and its history. */
+export interface MergeQueueDetail extends MergeQueueEntry {
+  title: string;
+  events: { seq: number; type: string; at: string; text: string }[];
 }
 
 export interface MailView {

@@ -33,6 +33,16 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(`done (${text(p.status) ?? 'completed'})`, text(p.summary));
     case 'agent.done_ignored':
       return `a done for a bead it no longer holds (hook: ${text(p.hook) ?? 'none'}), ignored`;
+    case 'mr.lease_expired':
+      return joined(`lease of ${text(p.holder) ?? 'the refinery'} expired, back to the queue`, evidenceOf(p));
+    case 'mr.lease_renewed':
+      return joined('lease renewed', text(p.session) ? `gate ${text(p.session)} made progress` : null);
+    case 'mr.moved':
+      return `moved to place ${text(p.position) ?? '?'} in the queue`;
+    case 'mr.retried':
+      return `sent back to the queue by the overseer (was ${text(p.from) ?? '?'})`;
+    case 'mr.rejected':
+      return joined('rejected by the overseer', text(p.reason));
     case 'bead.held':
       return joined('held out of dispatch', text(p.reason));
     case 'town.frozen':

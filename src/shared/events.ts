@@ -111,6 +111,16 @@ export const EVENT_PAYLOADS = {
   'event.ignored': z.object({ seq: z.number(), type: z.string(), why: z.string() }),
   'mr.queued': mrStateChange.extend({ from: z.enum(MR_STATES).optional(), branch: z.string().optional(), target: z.string().optional() }),
   ...(Object.fromEntries(MR_STATES.filter((s) => s !== 'queued').map((s) => [`mr.${s}`, mrStateChange])) as Record<`mr.${Exclude<(typeof MR_STATES)[number], 'queued'>}`, typeof mrStateChange>),
+  /** A claim whose lease ran out with its holder gone: the MR went back to the queue. */
+  'mr.lease_expired': z.object({ mr: id, holder: maybe(z.string()), evidence }),
+  /** Gate output or a step of the run: the claim's lease goes on. */
+  'mr.lease_renewed': z.object({ mr: id, session: maybe(z.string()) }),
+  /** The overseer put a queued MR at a place in its rig's queue (1 = next). */
+  'mr.moved': z.object({ mr: id, position: z.number() }),
+  /** The overseer sent a failed or blocked MR back to the queue. */
+  'mr.retried': z.object({ mr: id, from: z.enum(MR_STATES) }),
+  /** The overseer rejected an MR: failed as `rejected`, its bead reopened with the reason. */
+  'mr.rejected': z.object({ mr: id, reason: z.string() }),
   'mail.sent': z.object({ id, to: z.string(), subject: z.string(), kind: z.string() }),
   escalation: z.object({ reason: z.string(), id: z.string().optional(), severity: z.string().optional() }),
   'escalation.acked': z.object({ id, by: z.string(), reason: z.string() }),

@@ -19,6 +19,8 @@ export class TownEffects implements EffectRunner {
   /** Which bead and launch each live session was started for (exit events carry them). */
   private sessionBeads = new Map<string, { bead: string; launch: string }>();
   readonly gateSessions = new Map<string, string>();
+  /** MRs whose run is under way in this engine: the holders of their claims are alive. */
+  readonly mergeRunsInFlight = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -59,12 +61,17 @@ export class TownEffects implements EffectRunner {
       case 'delete_files':
         return deleteFiles(effect.paths, (line) => console.error(line));
       case 'run_merge_request':
-        // An outside move of the target is reported before the merge builds on it (invariant 7).
-        await this.checkTargetBeforeMerge(effect.mr);
-        return runMergeRequest(
-          { store: this.store, host: this.host, refineryRoot: this.paths.refinery, logs: this.paths.logs, gateSessions: this.gateSessions },
-          effect.mr,
-        );
+        this.mergeRunsInFlight.add(effect.mr);
+        try {
+          // An outside move of the target is reported before the merge builds on it (invariant 7).
+          await this.checkTargetBeforeMerge(effect.mr);
+          return await runMergeRequest(
+            { store: this.store, host: this.host, refineryRoot: this.paths.refinery, logs: this.paths.logs, gateSessions: this.gateSessions },
+            effect.mr,
+          );
+        } finally {
+          this.mergeRunsInFlight.delete(effect.mr);
+        }
     }
   }
 

@@ -76,7 +76,10 @@ export class Engine {
     this.attention = new AttentionWatch(this.store, this.host, clock, this.log);
     this.gitProgress = new GitProgressWatch(this.store, clock, this.log);
     this.targetWatch = new TargetWatch(this.store, clock, this.log);
-    this.reconciler = new Reconciler({ store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log });
+    this.reconciler = new Reconciler({
+      store: this.store, clock, effects: this.effects, worktreeRoot: paths.worktrees, log: this.log,
+      mergeRunsInFlight: () => this.effects.mergeRunsInFlight,
+    });
     const token = readOverseerToken(paths);
     if (!token) throw new Error(`${paths.token} is missing or empty`);
     this.dispatcher = new ApiDispatcher(this.context(), token, this.log);
@@ -189,6 +192,19 @@ export class Engine {
     if (this.closed) return;
     const agent = this.store.get<{ id: string; hook_bead_id: string | null }>('SELECT id, hook_bead_id FROM agents WHERE session_id = ?', sessionId);
     if (agent) this.store.report({ type: 'session.activity', agent: agent.id, bead: agent.hook_bead_id, payload: { session: sessionId } });
+    else this.noteGateOutput(sessionId, at);
+  }
+
+  private lastLeaseRenewal = new Map<string, number>();
+  /** A gate's output is its MR's progress: the claim's lease is renewed (at most once a minute). */
+  private noteGateOutput(sessionId: string, at: number) {
+    if (at - (this.lastLeaseRenewal.get(sessionId) ?? 0) < 60_000) return;
+    const gate = this.store.get<{ agent_id: string; bead_id: string | null }>(`SELECT agent_id, bead_id FROM sessions WHERE id = ? AND kind = 'gate' AND ended_at IS NULL`, sessionId);
+    if (!gate?.bead_id) return;
+    if (this.lastLeaseRenewal.size > 1000) this.lastLeaseRenewal.clear(); // ids of ended gates, never looked up again
+    this.lastLeaseRenewal.set(sessionId, at);
+    const mr = this.store.get<{ source_bead_id: string }>('SELECT source_bead_id FROM merge_requests WHERE id = ?', gate.bead_id);
+    this.store.report({ type: 'mr.lease_renewed', agent: gate.agent_id, bead: mr?.source_bead_id ?? null, payload: { mr: gate.bead_id, session: sessionId } });
   }
 
   /**
@@ -233,8 +249,11 @@ export class Engine {
     }
     const merged = await finishInterruptedMerges(this.store, this.log);
     this.store.transaction(() => {
-      for (const mr of this.store.all<{ id: string }>(`SELECT id FROM merge_requests WHERE state IN ('claimed','merging','testing')`)) {
+      for (const mr of this.store.all<{ id: string; source_bead_id: string; claimed_by: string | null }>(`SELECT id, source_bead_id, claimed_by FROM merge_requests WHERE state IN ('claimed','merging','testing')`)) {
         if (merged.has(mr.id)) continue;
+        // Its holder is verified gone: the engine that claimed it is not running (this one holds the lock).
+        const evidence = { summary: `held by ${mr.claimed_by ?? 'the refinery'}, an engine that is no longer running`, source: 'recovery' };
+        this.store.event({ type: 'mr.lease_expired', bead: mr.source_bead_id, payload: { mr: mr.id, holder: mr.claimed_by, evidence } });
         setMergeRequestState(this.store, mr.id, 'queued', { claimed_at: null });
       }
       // Hooked but never started (the start was cut off): the run never began.

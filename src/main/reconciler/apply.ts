@@ -7,7 +7,9 @@ import type { TownConfig } from './config';
 import { recordDispatch, refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { landConvoy } from '../store/convoys';
 import { isDispatchPaused, pauseDispatch } from '../store/dispatch-pause';
-import { setMergeRequestState } from '../store/merge-requests';
+import { leaseMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { refineryAgentId } from '../store/rigs';
+import { ACTIVE_MR_STATES } from '../../shared/domain';
 import { markPolecatGc, pruneProcessedEvents, releaseOldSessionLogs } from '../store/polecat-gc';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest } from '../store/views';
@@ -120,7 +122,17 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const mr = getMergeRequest(store, action.mr);
       if (!mr || mr.state !== 'queued') return [];
       setMergeRequestState(store, mr.id, 'claimed', { claimed_at: store.now(), attempt: true, blocked_reason: null, retry_at: null });
+      leaseMergeRequest(store, mr.id, `${refineryAgentId(mr.rig_id)} (engine ${process.pid})`, store.now() + ctx.config['mq.lease']);
+      // The head of the queue left it: every MR moved to a place comes one place nearer.
+      store.run(`UPDATE merge_requests SET position = position - 1 WHERE rig_id = ? AND state = 'queued' AND position > 1`, mr.rig_id);
       return [{ type: 'run_merge_request', mr: mr.id }];
+    }
+    case 'expire_merge_lease': {
+      const mr = getMergeRequest(store, action.mr);
+      if (!mr || !ACTIVE_MR_STATES.includes(mr.state)) return [];
+      store.event({ type: 'mr.lease_expired', bead: mr.source_bead_id, payload: { mr: mr.id, holder: mr.claimed_by, evidence: action.evidence } });
+      setMergeRequestState(store, mr.id, 'queued', { claimed_at: null });
+      return [];
     }
     case 'requeue_merge_request': {
       const mr = getMergeRequest(store, action.mr);

@@ -7,7 +7,7 @@ import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { raiseEscalation } from '../store/escalations';
-import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { MR_TRANSITIONS, queueMergeRequest, renewMergeLease, setMergeRequestState } from '../store/merge-requests';
 import { markPolecatGc, removePolecat } from '../store/polecat-gc';
 import { canTransition } from '../store/status-machine';
 import { recordSessionEnded, recordSessionStarted, recordSessionStopRequested } from '../store/sessions';
@@ -120,14 +120,22 @@ const sessionInput: Handler<'session.input'> = ({ store }, e, p) => {
   return [];
 };
 
-const refineryCandidate: Handler<'refinery.candidate'> = ({ store }, _e, p) => {
+/** Every step of a run and its gates' output renew the claim's lease (see expireMergeLeases). */
+const mergeLeaseRenewed = ({ store, config }: HandlerContext, e: EventRow, p: { mr: string }): Effect[] => {
+  renewMergeLease(store, p.mr, e.created_at + config['mq.lease']);
+  return [];
+};
+
+const refineryCandidate: Handler<'refinery.candidate'> = ({ store, config }, e, p) => {
+  mergeLeaseRenewed({ store, config }, e, p);
   const mr = getMergeRequest(store, p.mr);
   if (!mr || mr.state !== 'claimed') return [];
   setMergeRequestState(store, mr.id, 'merging', { candidate_sha: p.candidate_sha });
   return [];
 };
 
-const refineryTesting: Handler<'refinery.testing'> = ({ store }, _e, p) => {
+const refineryTesting: Handler<'refinery.testing'> = ({ store, config }, e, p) => {
+  mergeLeaseRenewed({ store, config }, e, p);
   const mr = getMergeRequest(store, p.mr);
   if (!mr || mr.state !== 'merging') return [];
   setMergeRequestState(store, mr.id, 'testing');
@@ -287,6 +295,8 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.failed': refineryFailed,
   'refinery.blocked': refineryBlocked,
   'refinery.checkout_behind': refineryCheckoutBehind,
+  'refinery.setup': mergeLeaseRenewed,
+  'mr.lease_renewed': mergeLeaseRenewed,
   'rig.target_moved_outside': targetMovedOutside,
   'work.recovered': workRecovered,
   'polecat.gc_checked': polecatGcChecked,

@@ -3,6 +3,22 @@ import type { EscalationRow } from '../store/escalations';
 import { dispatchFailuresSince, lastDispatchResumeSeq } from '../store/dispatch-pause';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
+import type { QueuedMergeRequest } from './merge-order';
+
+export type QueuedMergeRequestRow = MergeRequestRow & QueuedMergeRequest;
+
+/** A rig's queued MRs with what their order needs (unordered: see orderMergeQueue). */
+export function queuedMergeRequestsOf(store: Store, rigId: string): QueuedMergeRequestRow[] {
+  return store.all<QueuedMergeRequestRow>(
+    `SELECT m.*, b.priority,
+       (SELECT MIN(COALESCE(c.started_at, cb.created_at)) FROM convoy_members cm JOIN convoys c ON c.id = cm.convoy_id
+          JOIN beads cb ON cb.id = c.id WHERE cm.bead_id = m.source_bead_id) AS convoy_since
+     FROM merge_requests m JOIN beads b ON b.id = m.source_bead_id
+     WHERE m.rig_id = ? AND m.state = 'queued'`,
+    rigId,
+  );
+}
+
 
 export interface DispatchCandidate {
   bead: BeadRow;
@@ -20,7 +36,9 @@ export interface TownQueries {
   finishedAgentsStillRunning(doneBefore: number): AgentRow[];
   rigsWithQueuedMergeRequests(): string[];
   activeMergeRequest(rigId: string): MergeRequestRow | undefined;
-  nextQueuedMergeRequest(rigId: string): MergeRequestRow | undefined;
+  queuedMergeRequests(rigId: string): QueuedMergeRequestRow[];
+  /** Claimed, merging or testing, whose lease ran out by `now`. */
+  expiredMergeLeases(now: number, leaseMs: number): MergeRequestRow[];
   blockedMergeRequestsDue(now: number): MergeRequestRow[];
   convoysReadyToLand(): string[];
   orphanedInProgressBeads(): BeadRow[];
@@ -100,11 +118,12 @@ export function storeQueries(store: Store): TownQueries {
     rigsWithQueuedMergeRequests: () => store.all<{ rig_id: string }>(`SELECT DISTINCT rig_id FROM merge_requests WHERE state = 'queued'`).map((r) => r.rig_id),
     activeMergeRequest: (rigId) =>
       store.get<MergeRequestRow>(`SELECT * FROM merge_requests WHERE rig_id = ? AND state IN ('claimed','merging','testing') LIMIT 1`, rigId),
-    nextQueuedMergeRequest: (rigId) =>
-      store.get<MergeRequestRow>(
-        `SELECT m.* FROM merge_requests m JOIN beads b ON b.id = m.source_bead_id
-         WHERE m.rig_id = ? AND m.state = 'queued' ORDER BY b.priority, m.created_at LIMIT 1`,
-        rigId,
+    queuedMergeRequests: (rigId) => queuedMergeRequestsOf(store, rigId),
+    expiredMergeLeases: (now, leaseMs) =>
+      store.all<MergeRequestRow>(
+        `SELECT * FROM merge_requests WHERE state IN ('claimed','merging','testing')
+           AND COALESCE(lease_until, COALESCE(claimed_at, updated_at) + ?) <= ?`,
+        leaseMs, now,
       ),
     blockedMergeRequestsDue: (now) =>
       store.all<MergeRequestRow>(`SELECT * FROM merge_requests WHERE state = 'blocked' AND retry_at IS NOT NULL AND retry_at <= ?`, now),

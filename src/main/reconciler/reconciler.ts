@@ -27,6 +27,8 @@ export interface ReconcilerOptions {
   rules?: Record<string, Rule>;
   debounceMs?: number;
   log?: (line: string) => void;
+  /** MRs whose run this engine holds now (the refinery's leases are verified against it). */
+  mergeRunsInFlight?: () => ReadonlySet<string>;
 }
 
 export interface TickReport {
@@ -40,7 +42,7 @@ export interface TickReport {
 }
 
 export class Reconciler {
-  private readonly o: Required<Omit<ReconcilerOptions, 'log'>> & Pick<ReconcilerOptions, 'log'>;
+  private readonly o: Required<Omit<ReconcilerOptions, 'log' | 'mergeRunsInFlight'>> & Pick<ReconcilerOptions, 'log' | 'mergeRunsInFlight'>;
   private running = false;
   private again = false;
   /** While a pass writes its own changes: those wake nothing (the pass already saw them). */
@@ -180,7 +182,7 @@ export class Reconciler {
 
     // 2. Reconcile: every rule isolated, so one failing rule does not stop the others.
     const frozen = frozenState(store) !== null;
-    const ctx = { q: storeQueries(store), now: store.now(), config, dispatchPaused: this.dispatchPaused || frozen, frozen };
+    const ctx = { q: storeQueries(store), now: store.now(), config, dispatchPaused: this.dispatchPaused || frozen, frozen, mergeRunsInFlight: this.o.mergeRunsInFlight?.() };
     const actions: Action[] = [];
     const ruleErrors: string[] = [];
     for (const [name, rule] of o.rules ? Object.entries(this.o.rules) : []) {

@@ -4,6 +4,7 @@ import type { Evidence } from '../../shared/events';
 import { backoffMs, type TownConfig } from './config';
 import { MAX_RERAISES } from '../store/escalations';
 import { stallEvidence } from './health';
+import { orderMergeQueue } from './merge-order';
 import type { TownQueries } from './queries';
 
 export type Action =
@@ -11,6 +12,7 @@ export type Action =
   | { type: 'retire_finished_session'; agent: string }
   | { type: 'claim_merge_request'; mr: string }
   | { type: 'requeue_merge_request'; mr: string }
+  | { type: 'expire_merge_lease'; mr: string; evidence: Evidence }
   | { type: 'land_convoy'; convoy: string }
   | { type: 'reopen_orphaned_bead'; bead: string; evidence: Evidence }
   | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen'; mr: string | null; evidence: Evidence }
@@ -32,6 +34,8 @@ export interface RuleContext {
   dispatchPaused: boolean;
   /** E-stop: sessions are SIGSTOPped; nothing judges or restarts them until the thaw. */
   frozen?: boolean;
+  /** MRs this engine is running now: their claims' holder is alive, whatever the lease says. */
+  mergeRunsInFlight?: ReadonlySet<string>;
 }
 
 export type Rule = (ctx: RuleContext) => Action[];
@@ -100,15 +104,35 @@ export const retireFinishedSessions: Rule = ({ q, now, config }) =>
   q.finishedAgentsStillRunning(now - config['health.done_exit_grace']).map((a) => ({ type: 'retire_finished_session', agent: a.id }));
 
 /** One MR at a time per rig: claim the best queued one when none is in flight. */
-export const refineMergeQueue: Rule = ({ q, frozen }) => {
+export const refineMergeQueue: Rule = ({ q, frozen, config }) => {
   if (frozen) return []; // an e-stop stops the merge gates too; none starts until the thaw
   const actions: Action[] = [];
   for (const rigId of q.rigsWithQueuedMergeRequests()) {
     if (q.activeMergeRequest(rigId)) continue;
-    const next = q.nextQueuedMergeRequest(rigId);
+    const next = orderMergeQueue(q.queuedMergeRequests(rigId), config['mq.retry_penalty'])[0];
     if (next) actions.push({ type: 'claim_merge_request', mr: next.id });
   }
   return actions;
+};
+
+/**
+ * A claim is a lease renewed by its run's progress. It expires only when it ran out and its
+ * holder is verified gone: no run of this engine holds it (a previous engine's claims are
+ * released by startup recovery; a run cut short without a report leaves one behind).
+ */
+export const expireMergeLeases: Rule = ({ q, now, config, frozen, mergeRunsInFlight }) => {
+  if (frozen) return []; // a frozen gate makes no progress because it is stopped
+  return q
+    .expiredMergeLeases(now, config['mq.lease'])
+    .filter((mr) => !mergeRunsInFlight?.has(mr.id))
+    .map((mr) => ({
+      type: 'expire_merge_lease',
+      mr: mr.id,
+      evidence: {
+        summary: `${mr.state} by ${mr.claimed_by ?? 'the refinery'}, no progress since ${new Date((mr.lease_until ?? now) - config['mq.lease']).toISOString()} and no run holds it; back to the queue`,
+        source: 'health',
+      },
+    }));
 };
 
 export const retryBlockedMergeRequests: Rule = ({ q, now }) =>
@@ -222,6 +246,7 @@ export const RULES: Record<string, Rule> = {
   tripDispatchBreaker,
   dispatchReadyBeads,
   retireFinishedSessions,
+  expireMergeLeases,
   refineMergeQueue,
   retryBlockedMergeRequests,
   landCompleteConvoys,

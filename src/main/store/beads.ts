@@ -105,6 +105,17 @@ export function reopenBead(store: Store, id: string, cause: string) {
   writeStatus(store, bead, { status: 'open', assignee: null, cause });
 }
 
+/**
+ * The overseer retries a failed merge of this bead's work: the work is on its branch, so the
+ * bead is in review again. Like reopen, an explicit overseer act may leave `failed`.
+ */
+export function returnToReview(store: Store, id: string, cause: string) {
+  const bead = requireBead(store, id);
+  if (bead.status === 'in_review') return;
+  if (bead.status !== 'failed' && bead.status !== 'open') throw conflict(`${bead.id} is ${bead.status}; only a failed or open bead goes back to review`, 'mr');
+  writeStatus(store, bead, { status: 'in_review', cause });
+}
+
 function writeStatus(store: Store, bead: BeadRow, change: StatusChange) {
   const id = bead.id;
   const now = store.now();

@@ -1,6 +1,7 @@
 // Merge request writes. An MR is a bead of type merge_request plus its queue row.
-import type { MergeRequestState } from '../../shared/domain';
+import { ACTIVE_MR_STATES, type MergeRequestState } from '../../shared/domain';
 import { createBead, touchBead } from './beads';
+import { conflict } from '../../shared/errors';
 import { assertTransition, type TransitionTable } from './status-machine';
 import type { Store } from './store';
 import { getMergeRequest, type MergeRequestRow } from './views';
@@ -52,11 +53,16 @@ export function setMergeRequestState(
   const mr = getMergeRequest(store, id)!;
   assertTransition('merge request', id, MR_TRANSITIONS, mr.state, state);
   const next = { ...mr, ...fields };
+  // Leaving the run (or the queue) ends the lease; a queued MR keeps the place it was moved to.
+  const running = ACTIVE_MR_STATES.includes(state);
   store.run(
     `UPDATE merge_requests SET state = ?, claimed_at = ?, failure_type = ?, failure_tail = ?, blocked_reason = ?, retry_at = ?,
-       candidate_sha = ?, merge_sha = ?, backup_ref = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`,
+       candidate_sha = ?, merge_sha = ?, backup_ref = ?, attempts = attempts + ?, updated_at = ?,
+       claimed_by = CASE WHEN ? THEN claimed_by END, lease_until = CASE WHEN ? THEN lease_until END,
+       position = CASE WHEN ? THEN position END, moved_at = CASE WHEN ? THEN moved_at END WHERE id = ?`,
     state, next.claimed_at, next.failure_type, next.failure_tail, next.blocked_reason, next.retry_at,
-    next.candidate_sha, next.merge_sha, next.backup_ref, fields.attempt ? 1 : 0, store.now(), id,
+    next.candidate_sha, next.merge_sha, next.backup_ref, fields.attempt ? 1 : 0, store.now(),
+    running ? 1 : 0, running ? 1 : 0, state === 'queued' ? 1 : 0, state === 'queued' ? 1 : 0, id,
   );
   store.event({
     type: `mr.${state}`,
@@ -65,4 +71,56 @@ export function setMergeRequestState(
   });
   store.touch('merge_request', id);
   touchBead(store, mr.source_bead_id);
+}
+
+/** The claim is a lease: held by `holder` until `until`, renewed by the run's progress. */
+export function leaseMergeRequest(store: Store, id: string, holder: string, until: number) {
+  store.run('UPDATE merge_requests SET claimed_by = ?, lease_until = ? WHERE id = ?', holder, until, id);
+  store.touch('merge_request', id);
+}
+
+/** Progress of a running MR pushes its lease on; a finished or released one is left alone. */
+export function renewMergeLease(store: Store, id: string, until: number) {
+  store.run(`UPDATE merge_requests SET lease_until = MAX(COALESCE(lease_until, 0), ?) WHERE id = ? AND state IN ('claimed','merging','testing')`, until, id);
+}
+
+/** Put a queued MR at a place in its rig's queue (1 = next); the order module honours it. */
+export function moveMergeRequest(store: Store, id: string, position: number) {
+  store.run('UPDATE merge_requests SET position = ?, moved_at = ?, updated_at = ? WHERE id = ?', position, store.now(), store.now(), id);
+  const mr = getMergeRequest(store, id)!;
+  store.event({ type: 'mr.moved', bead: mr.source_bead_id, payload: { mr: id, position } });
+  store.touch('merge_request', id);
+}
+
+/**
+ * The overseer sends a failed or blocked MR back to the queue. Leaving `failed` is an explicit
+ * overseer act (like a bead's reopen), so it bypasses the transition table here and only here;
+ * the failure is cleared, its attempts stay (each counts against its place in the queue).
+ */
+export function retryMergeRequest(store: Store, id: string) {
+  const mr = getMergeRequest(store, id)!;
+  if (mr.state !== 'failed' && mr.state !== 'blocked') throw conflict(`${id} is ${mr.state}; only a failed or blocked MR can be retried`, 'mr');
+  store.run(
+    `UPDATE merge_requests SET state = 'queued', failure_type = NULL, failure_tail = NULL, blocked_reason = NULL, retry_at = NULL,
+       claimed_at = NULL, claimed_by = NULL, lease_until = NULL, position = NULL, moved_at = NULL, updated_at = ? WHERE id = ?`,
+    store.now(), id,
+  );
+  store.event({ type: 'mr.retried', bead: mr.source_bead_id, payload: { mr: id, from: mr.state } });
+  store.event({ type: 'mr.queued', bead: mr.source_bead_id, payload: { mr: id, from: mr.state } });
+  store.touch('merge_request', id);
+  touchBead(store, mr.source_bead_id);
+}
+
+/** The overseer rejects an MR that is not running: it fails as `rejected`, with the reason as its tail. */
+export function rejectMergeRequest(store: Store, id: string, reason: string) {
+  const mr = getMergeRequest(store, id)!;
+  if (mr.state === 'failed') {
+    // Already out of the queue: only what it failed as changes.
+    store.run(`UPDATE merge_requests SET failure_type = 'rejected', failure_tail = ?, updated_at = ? WHERE id = ?`, reason, store.now(), id);
+    store.touch('merge_request', id);
+  } else {
+    if (!['queued', 'blocked'].includes(mr.state)) throw conflict(`${id} is ${mr.state}; only a queued, blocked or failed MR can be rejected`, 'mr');
+    setMergeRequestState(store, id, 'failed', { failure_type: 'rejected', failure_tail: reason });
+  }
+  store.event({ type: 'mr.rejected', bead: mr.source_bead_id, payload: { mr: id, reason } });
 }

@@ -303,4 +303,16 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX released_logs_by_end ON released_logs(ended_at);
     `,
   },
+  {
+    version: 8,
+    name: 'merge queue leases and positions',
+    sql: `
+      -- A claim is a lease: who holds it and until when (renewed while its gates make progress).
+      ALTER TABLE merge_requests ADD COLUMN claimed_by TEXT;
+      ALTER TABLE merge_requests ADD COLUMN lease_until INTEGER;
+      -- A place in the queue set by the overseer (1 = next) and when, so the latest move wins a tie.
+      ALTER TABLE merge_requests ADD COLUMN position INTEGER;
+      ALTER TABLE merge_requests ADD COLUMN moved_at INTEGER;
+    `,
+  },
 ];

@@ -136,6 +136,10 @@ export interface MergeRequestRow {
   head_sha: string | null;
   state: MergeRequestState;
   claimed_at: number | null;
+  claimed_by: string | null;
+  lease_until: number | null;
+  position: number | null;
+  moved_at: number | null;
   attempts: number;
   failure_type: string | null;
   failure_tail: string | null;
@@ -293,6 +297,9 @@ export function mergeRequestView(r: MergeRequestRow): MergeRequestView {
     merge_sha: r.merge_sha,
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
+    claimed_by: r.claimed_by,
+    lease_until: isoOrNull(r.lease_until),
+    moved_to: r.state === 'queued' ? r.position : null,
   };
 }
 
