@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { branchExists, deleteBranchIfMerged, findPriorWorkBranch, polecatBranches } from './branches';
+import { branchExists, findPriorWorkBranch, polecatBranches } from './branches';
 import { git } from './git-cli';
+import { withRefWrites } from './ref-writes';
 
 export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
   const out = await git(dir, ['status', '--porcelain', includeUntracked ? '--untracked-files=normal' : '--untracked-files=no']);
@@ -29,6 +30,11 @@ export interface WorktreeResult {
   freshFromTarget: boolean;
   /** Stale git lock files left by a killed run, removed before reuse. */
   removedLocks?: string[];
+  /**
+   * The branch the worktree held before, now free: the caller deletes it if merged
+   * (deleteBranchIfMerged) once the session has started, off the start's path.
+   */
+  freedBranch?: string;
 }
 
 /**
@@ -38,6 +44,13 @@ export interface WorktreeResult {
  * uncommitted work of another bead is stashed, not lost; that of this bead stays in place.
  */
 export async function preparePolecatWorktree(w: PolecatWorktree): Promise<WorktreeResult> {
+  // The git part in turn with the rig's other ref writes; the setup command, however long, outside.
+  const { result, created } = await withRefWrites(w.rigPath, () => switchPolecatWorktree(w));
+  if (!created) return result;
+  return { ...result, setupOutput: w.setupCommand ? await runSetup(w.setupCommand, w.worktree) : undefined };
+}
+
+async function switchPolecatWorktree(w: PolecatWorktree): Promise<{ result: WorktreeResult; created: boolean }> {
   // One listing answers both: does the bead branch exist, and which earlier run's holds work.
   const branches = w.branch.startsWith('polecat/') ? await polecatBranches(w.rigPath) : null;
   const hasBranch = branches ? branches.includes(w.branch) : await branchExists(w.rigPath, w.branch);
@@ -49,8 +62,7 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
     fs.mkdirSync(path.dirname(w.worktree), { recursive: true });
     if (hasBranch) await git(w.rigPath, ['worktree', 'add', w.worktree, w.branch]);
     else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, startPoint]);
-    const setupOutput = w.setupCommand ? await runSetup(w.setupCommand, w.worktree) : undefined;
-    return { created: true, stashed: false, setupOutput, ...continuedFrom };
+    return { created: true, result: { created: true, stashed: false, ...continuedFrom } };
   }
   // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
   const gitDir = worktreeGitDir(w.worktree);
@@ -64,11 +76,9 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
   if (onBranch !== w.branch) {
     if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
     else await git(w.worktree, ['checkout', '-b', w.branch, startPoint]);
-    // The branch this worktree held before is free now: delete it if it is merged. Before the
-    // start: deleting it beside the start coincided with starts failing under load (unexplained).
-    if (onBranch) await deleteBranchIfMerged(w.rigPath, onBranch, w.defaultBranch);
   }
-  return { created: false, stashed, removedLocks, ...continuedFrom };
+  const freed = onBranch && onBranch !== w.branch ? { freedBranch: onBranch } : {};
+  return { created: false, result: { created: false, stashed, removedLocks, ...continuedFrom, ...freed } };
 }
 
 // Read from files, not with git processes: each one is ~8 ms on the dispatch's path.
