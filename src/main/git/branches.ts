@@ -1,6 +1,6 @@
 // Polecat branches: the work they hold for a bead, and their cleanup once merged.
 import { git, gitOk } from './git-cli';
-import { readBranches } from './ref-files';
+import { readBranch, readBranches } from './ref-files';
 import { withRefWrites } from './ref-writes';
 
 export interface BranchCommit {
@@ -25,8 +25,11 @@ export async function branchExists(repo: string, branch: string): Promise<boolea
 
 /** Commits on `branch` that `target` lacks (newest first), or null when either is missing. */
 export async function commitsAhead(repo: string, branch: string, target: string): Promise<PriorWork | null> {
-  const head = (await git(repo, ['rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`], { allowFail: true })).trim();
-  if (!head || !(await gitOk(repo, ['rev-parse', '-q', '--verify', `refs/heads/${target}^{commit}`]))) return null;
+  const known = readBranch(repo, branch);
+  const head = known !== undefined ? known : (await git(repo, ['rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`], { allowFail: true })).trim();
+  if (!head) return null;
+  const targetHead = readBranch(repo, target);
+  if (targetHead === null || (targetHead === undefined && !(await gitOk(repo, ['rev-parse', '-q', '--verify', `refs/heads/${target}^{commit}`])))) return null;
   const out = await git(repo, ['log', '--format=%H %s', `refs/heads/${target}..refs/heads/${branch}`]);
   const commits = out
     .split('\n')

@@ -69,3 +69,13 @@ function readLoose(file: string): string | null {
     return null;
   }
 }
+
+/** The commit a branch names: undefined when the files cannot say (ask git), null when absent. */
+export function readBranch(repo: string, branch: string): string | null | undefined {
+  const common = commonGitDir(repo);
+  if (!common) return undefined;
+  const loose = path.join(common, 'refs', 'heads', ...branch.split('/'));
+  if (fs.existsSync(loose)) return readLoose(loose) ?? undefined; // a symbolic ref: git knows
+  const found = readBranches(repo, branch);
+  return found?.get(branch) ?? null;
+}
