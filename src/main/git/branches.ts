@@ -79,7 +79,8 @@ async function newestFirst(repo: string, branches: string[]): Promise<string[]> 
 export function deleteBranchIfMerged(repo: string, branch: string, target: string): Promise<boolean> {
   if (!branch.startsWith('polecat/')) return Promise.resolve(false);
   return withRefWrites(repo, async () => {
-    if (!(await polecatBranches(repo)).includes(branch)) return false;
+    const head = readBranch(repo, branch);
+    if (head === null || (head === undefined && !(await branchExists(repo, branch)))) return false;
     if (!(await gitOk(repo, ['merge-base', '--is-ancestor', `refs/heads/${branch}`, `refs/heads/${target}`]))) return false;
     return gitOk(repo, ['branch', '-D', branch]);
   });
@@ -89,8 +90,11 @@ export function deleteBranchIfMerged(repo: string, branch: string, target: strin
 export async function pruneBackupRefs(repo: string, target: string, keep = 10): Promise<string[]> {
   const deleted: string[] = [];
   const backups = await git(repo, ['for-each-ref', '--sort=-committerdate', '--format=%(refname)', `refs/overseer/backup/${target}/`], { allowFail: true });
-  for (const ref of backups.split('\n').filter(Boolean).slice(keep)) {
-    if (await gitOk(repo, ['update-ref', '-d', ref])) deleted.push(ref);
-  }
+  const stale = backups.split('\n').filter(Boolean).slice(keep);
+  if (stale.length === 0) return deleted;
+  // Deleting a ref rewrites packed-refs: in turn with the rig's other ref writes.
+  await withRefWrites(repo, async () => {
+    for (const ref of stale) if (await gitOk(repo, ['update-ref', '-d', ref])) deleted.push(ref);
+  });
   return deleted;
 }
