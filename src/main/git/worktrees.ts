@@ -44,41 +44,56 @@ export interface WorktreeResult {
  * uncommitted work of another bead is stashed, not lost; that of this bead stays in place.
  */
 export async function preparePolecatWorktree(w: PolecatWorktree): Promise<WorktreeResult> {
+  const held = fs.existsSync(path.join(w.worktree, '.git')) ? await inspectWorktree(w) : null;
   // The git part in turn with the rig's other ref writes; the setup command, however long, outside.
-  const { result, created } = await withRefWrites(w.rigPath, () => switchPolecatWorktree(w));
+  const { result, created } = await withRefWrites(w.rigPath, () => switchPolecatWorktree(w, held));
   if (!created) return result;
   return { ...result, setupOutput: w.setupCommand ? await runSetup(w.setupCommand, w.worktree) : undefined };
 }
 
-async function switchPolecatWorktree(w: PolecatWorktree): Promise<{ result: WorktreeResult; created: boolean }> {
+interface HeldWork {
+  onBranch: string;
+  /** Uncommitted or untracked files of another branch (this bead's own stay in place). */
+  dirty: boolean;
+  removedLocks: string[];
+}
+
+/**
+ * What a reused worktree holds. Nothing else writes it while its polecat is being dispatched
+ * (no session runs there, and other ref writes never touch a worktree's files), so this is
+ * read before the rig's ref writes are taken in turn: starts on one rig do not wait on each
+ * other's dirty checks.
+ */
+async function inspectWorktree(w: PolecatWorktree): Promise<HeldWork> {
+  // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
+  const gitDir = worktreeGitDir(w.worktree);
+  const removedLocks = removeStaleLocks(gitDir);
+  const onBranch = checkedOutBranch(gitDir) ?? (await git(w.worktree, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim();
+  return { onBranch, dirty: onBranch !== w.branch && (await isDirty(w.worktree)), removedLocks };
+}
+
+async function switchPolecatWorktree(w: PolecatWorktree, held: HeldWork | null): Promise<{ result: WorktreeResult; created: boolean }> {
   // One listing answers both: does the bead branch exist, and which earlier run's holds work.
   const branches = w.branch.startsWith('polecat/') ? await polecatBranches(w.rigPath) : null;
   const hasBranch = branches ? branches.includes(w.branch) : await branchExists(w.rigPath, w.branch);
   const prior = hasBranch ? null : await findPriorWorkBranch(w.rigPath, path.basename(w.branch), w.defaultBranch, w.branch, branches ?? undefined);
   const startPoint = prior ? prior.head : w.defaultBranch;
   const continuedFrom = { freshFromTarget: !hasBranch && !prior, ...(prior ? { continuedFrom: prior.branch } : {}) };
-  if (!fs.existsSync(path.join(w.worktree, '.git'))) {
+  if (!held) {
     await git(w.rigPath, ['worktree', 'prune']);
     fs.mkdirSync(path.dirname(w.worktree), { recursive: true });
     if (hasBranch) await git(w.rigPath, ['worktree', 'add', w.worktree, w.branch]);
     else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, startPoint]);
     return { created: true, result: { created: true, stashed: false, ...continuedFrom } };
   }
-  // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
-  const gitDir = worktreeGitDir(w.worktree);
-  const removedLocks = removeStaleLocks(gitDir);
-  const onBranch = checkedOutBranch(gitDir) ?? (await git(w.worktree, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim();
-  let stashed = false;
-  if (onBranch !== w.branch && (await isDirty(w.worktree))) {
-    await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
-    stashed = true;
-  }
+  const { onBranch, dirty, removedLocks } = held;
+  if (dirty) await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
   if (onBranch !== w.branch) {
     if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
     else await git(w.worktree, ['checkout', '-b', w.branch, startPoint]);
   }
   const freed = onBranch && onBranch !== w.branch ? { freedBranch: onBranch } : {};
-  return { created: false, result: { created: false, stashed, removedLocks, ...continuedFrom, ...freed } };
+  return { created: false, result: { created: false, stashed: dirty, removedLocks, ...continuedFrom, ...freed } };
 }
 
 // Read from files, not with git processes: each one is ~8 ms on the dispatch's path.
