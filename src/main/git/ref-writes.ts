@@ -1,7 +1,10 @@
-// Ref writes of one repository, one at a time. A start lists the rig's branches and then
-// checks one out; a branch deleted between the two (a freed branch going once merged) made
-// that start fail. Every change to a rig's branches or worktrees that can meet a start goes
-// through here: the start's worktree prep, branch deletion, worktree removal.
+// Ref writes of one repository, one at a time. Deleting a freed branch beside the rig's
+// starts made them fail (test/ref-writes reproduces each): a start listed a branch and then
+// found it gone at its checkout; another read a polecat's branch as earlier work and found
+// it gone at its `git log`; and a branch deleted just as a worktree switched onto it left
+// that worktree on an unborn branch, where every later start failed. Every change to a
+// rig's branches or worktrees that can meet a start goes through here: the start's branch
+// listing, stash and checkout, branch and backup-ref deletion, worktree removal.
 import path from 'node:path';
 
 const tails = new Map<string, Promise<unknown>>();
@@ -13,7 +16,7 @@ const tails = new Map<string, Promise<unknown>>();
 export function withRefWrites<T>(repo: string, work: () => Promise<T>): Promise<T> {
   const key = path.resolve(repo);
   const before = tails.get(key) ?? Promise.resolve();
-  const run = before.then(work, work);
+  const run = before.then(work);
   const tail = run.catch(() => undefined);
   tails.set(key, tail);
   // The last one out leaves no entry behind: the map holds only repos with writes under way.
@@ -23,7 +26,3 @@ export function withRefWrites<T>(repo: string, work: () => Promise<T>): Promise<
   return run;
 }
 
-/** Whether some ref write of `repo` is queued or running (for tests and diagnostics). */
-export function refWritesPending(repo: string): boolean {
-  return tails.has(path.resolve(repo));
-}
