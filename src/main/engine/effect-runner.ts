@@ -2,7 +2,7 @@
 // and reports every outcome back as an event.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { commitsAhead } from '../git/branches';
+import { commitsAhead, deleteBranchIfMerged } from '../git/branches';
 import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
@@ -85,6 +85,7 @@ export class TownEffects implements EffectRunner {
     const agent = getAgent(this.store, agentId);
     const rig = agent?.rig_id ? getRig(this.store, agent.rig_id) : undefined;
     if (!agent || !rig || !agent.worktree || !agent.branch) return void fail('agent or rig missing');
+    let freedBranch: string | undefined;
     try {
       const wt = await preparePolecatWorktree({
         rigPath: rig.path,
@@ -94,6 +95,7 @@ export class TownEffects implements EffectRunner {
         setupCommand: rig.setup_command,
         onSetupStarted: (pgid) => this.host.trackGroup({ label: `setup-${agent.name}`, agentId, pgid }),
       });
+      freedBranch = wt.freedBranch;
       if (wt.stashed) this.store.transaction(() => this.store.event({ type: 'worktree.stashed', agent: agentId, bead: beadId, payload: { worktree: agent.worktree } }));
       if (wt.continuedFrom || wt.removedLocks?.length) {
         this.store.transaction(() =>
@@ -128,6 +130,15 @@ export class TownEffects implements EffectRunner {
       if (this.host.isClosing) return; // a frozen setup abandoned by the engine stopping: recovery restarts it
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
+    } finally {
+      // The worktree's previous branch, now free, goes if merged: after the start, not on its
+      // path, in turn with the rig's other ref writes (git/ref-writes).
+      const freed = freedBranch;
+      if (freed) {
+        void deleteBranchIfMerged(rig.path, freed, rig.default_branch).catch((err) =>
+          console.error(`could not delete the merged branch ${freed} of ${rig.id}: ${(err as Error).message}`),
+        );
+      }
     }
   }
 

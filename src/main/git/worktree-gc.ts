@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BranchCommit } from './branches';
 import { deleteBranchIfMerged } from './branches';
 import { git } from './git-cli';
+import { withRefWrites } from './ref-writes';
 
 export type WorktreeCheck =
   | { state: 'missing' }
@@ -34,6 +35,6 @@ export async function checkWorktreeForRemoval(worktree: string, target: string):
  * branch it held goes too when merged.
  */
 export async function removeCleanWorktree(rigPath: string, worktree: string, branch: string | null, target: string): Promise<void> {
-  await git(rigPath, ['worktree', 'remove', worktree]);
+  await withRefWrites(rigPath, () => git(rigPath, ['worktree', 'remove', worktree]));
   if (branch) await deleteBranchIfMerged(rigPath, branch, target);
 }

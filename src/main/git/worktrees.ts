@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { branchExists, deleteBranchIfMerged, findPriorWorkBranch, polecatBranches } from './branches';
+import { branchExists, findPriorWorkBranch, polecatBranches } from './branches';
 import { git } from './git-cli';
+import { withRefWrites } from './ref-writes';
 
 export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
   const out = await git(dir, ['status', '--porcelain', includeUntracked ? '--untracked-files=normal' : '--untracked-files=no']);
@@ -31,6 +32,11 @@ export interface WorktreeResult {
   freshFromTarget: boolean;
   /** Stale git lock files left by a killed run, removed before reuse. */
   removedLocks?: string[];
+  /**
+   * The branch the worktree held before, now free: the caller deletes it if merged
+   * (deleteBranchIfMerged) once the session has started, off the start's path.
+   */
+  freedBranch?: string;
 }
 
 /**
@@ -40,37 +46,56 @@ export interface WorktreeResult {
  * uncommitted work of another bead is stashed, not lost; that of this bead stays in place.
  */
 export async function preparePolecatWorktree(w: PolecatWorktree): Promise<WorktreeResult> {
+  const held = fs.existsSync(path.join(w.worktree, '.git')) ? await inspectWorktree(w) : null;
+  // The git part in turn with the rig's other ref writes; the setup command, however long, outside.
+  const { result, created } = await withRefWrites(w.rigPath, () => switchPolecatWorktree(w, held));
+  if (!created) return result;
+  return { ...result, setupOutput: w.setupCommand ? await runSetup(w.setupCommand, w.worktree, w.onSetupStarted) : undefined };
+}
+
+interface HeldWork {
+  onBranch: string;
+  /** Uncommitted or untracked files of another branch (this bead's own stay in place). */
+  dirty: boolean;
+  removedLocks: string[];
+}
+
+/**
+ * What a reused worktree holds. Nothing else writes it while its polecat is being dispatched
+ * (no session runs there, and other ref writes never touch a worktree's files), so this is
+ * read before the rig's ref writes are taken in turn: starts on one rig do not wait on each
+ * other's dirty checks.
+ */
+async function inspectWorktree(w: PolecatWorktree): Promise<HeldWork> {
+  // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
+  const gitDir = worktreeGitDir(w.worktree);
+  const removedLocks = removeStaleLocks(gitDir);
+  const onBranch = checkedOutBranch(gitDir) ?? (await git(w.worktree, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim();
+  return { onBranch, dirty: onBranch !== w.branch && (await isDirty(w.worktree)), removedLocks };
+}
+
+async function switchPolecatWorktree(w: PolecatWorktree, held: HeldWork | null): Promise<{ result: WorktreeResult; created: boolean }> {
   // One listing answers both: does the bead branch exist, and which earlier run's holds work.
   const branches = w.branch.startsWith('polecat/') ? await polecatBranches(w.rigPath) : null;
   const hasBranch = branches ? branches.includes(w.branch) : await branchExists(w.rigPath, w.branch);
   const prior = hasBranch ? null : await findPriorWorkBranch(w.rigPath, path.basename(w.branch), w.defaultBranch, w.branch, branches ?? undefined);
   const startPoint = prior ? prior.head : w.defaultBranch;
   const continuedFrom = { freshFromTarget: !hasBranch && !prior, ...(prior ? { continuedFrom: prior.branch } : {}) };
-  if (!fs.existsSync(path.join(w.worktree, '.git'))) {
+  if (!held) {
     await git(w.rigPath, ['worktree', 'prune']);
     fs.mkdirSync(path.dirname(w.worktree), { recursive: true });
     if (hasBranch) await git(w.rigPath, ['worktree', 'add', w.worktree, w.branch]);
     else await git(w.rigPath, ['worktree', 'add', '-b', w.branch, w.worktree, startPoint]);
-    const setupOutput = w.setupCommand ? await runSetup(w.setupCommand, w.worktree, w.onSetupStarted) : undefined;
-    return { created: true, stashed: false, setupOutput, ...continuedFrom };
+    return { created: true, result: { created: true, stashed: false, ...continuedFrom } };
   }
-  // No session runs here now (we are dispatching it), so a lock is a killed run's leftover.
-  const gitDir = worktreeGitDir(w.worktree);
-  const removedLocks = removeStaleLocks(gitDir);
-  const onBranch = checkedOutBranch(gitDir) ?? (await git(w.worktree, ['symbolic-ref', '--short', '-q', 'HEAD'], { allowFail: true })).trim();
-  let stashed = false;
-  if (onBranch !== w.branch && (await isDirty(w.worktree))) {
-    await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
-    stashed = true;
-  }
+  const { onBranch, dirty, removedLocks } = held;
+  if (dirty) await git(w.worktree, ['stash', 'push', '--include-untracked', '-m', `overseer: left in ${path.basename(w.worktree)} before ${w.branch}`]);
   if (onBranch !== w.branch) {
     if (hasBranch) await git(w.worktree, ['checkout', w.branch]);
     else await git(w.worktree, ['checkout', '-b', w.branch, startPoint]);
-    // The branch this worktree held before is free now: delete it if it is merged. Before the
-    // start: deleting it beside the start coincided with starts failing under load (unexplained).
-    if (onBranch) await deleteBranchIfMerged(w.rigPath, onBranch, w.defaultBranch);
   }
-  return { created: false, stashed, removedLocks, ...continuedFrom };
+  const freed = onBranch && onBranch !== w.branch ? { freedBranch: onBranch } : {};
+  return { created: false, result: { created: false, stashed: dirty, removedLocks, ...continuedFrom, ...freed } };
 }
 
 // Read from files, not with git processes: each one is ~8 ms on the dispatch's path.
@@ -151,7 +176,5 @@ export async function checkoutDetached(rigPath: string, dir: string, commit: str
   }
   removeStaleLocks(worktreeGitDir(dir)); // one merge at a time per rig: a lock here is a killed run's
   await git(dir, ['checkout', '--detach', '--force', commit]);
-  // Never -x: ignored build outputs (node_modules, target/, .venv) are the setup's work
-  // and stay for the next candidate; only untracked leftovers of the last gates go.
   await git(dir, ['clean', '-fd']);
 }
