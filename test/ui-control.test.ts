@@ -28,7 +28,7 @@ describe('stop and hold in the UI', () => {
         ((await townJson(dir, 'agents')) as any[]).find((a) => a.hook === bead.id && a.status === 'working'),
       );
       const page = await openTown(browser(), served.url);
-      await page.keyboard.press('4');
+      await page.keyboard.press('5');
       const row = page.locator(`tr[data-agent="${agent.id}"]`);
       await row.getByRole('button', { name: 'Stop and hold' }).focus();
       await page.keyboard.press('Enter');

@@ -59,7 +59,7 @@ describe('the control room in a browser', () => {
         const bead = beads.find((b) => b.title.startsWith('Rotate the API keys'))!;
         return agents.find((a) => a.hook === bead.id)?.id;
       });
-      await page.keyboard.press('4');
+      await page.keyboard.press('5');
       await screenshot(page, 'agents');
       await page.locator(`tr[data-agent="${asker}"]`).getByRole('button', { name: 'Attach' }).click();
       const terminal = page.locator(`.term-view[data-agent="${asker}"]`);

@@ -16,7 +16,7 @@ describe('the Settings view', () => {
     await served.start();
     try {
       const page = await openTown(browser(), served.url);
-      await page.keyboard.press('7');
+      await page.keyboard.press('8');
       await page.getByRole('heading', { name: 'Settings' }).waitFor();
       for (const group of ['Dispatch', 'Town', 'Agent health', 'Escalations', 'Clean-up', 'Refinery', 'Agents']) {
         await page.getByRole('region', { name: group, exact: true }).waitFor();

@@ -8,6 +8,7 @@ import { Overview } from './views/Overview';
 import { Board } from './views/Board';
 import { Planner } from './views/Planner';
 import { Agents } from './views/Agents';
+import { MergeQueue } from './views/MergeQueue';
 import { Terminals } from './views/Terminals';
 import { Rigs } from './views/Rigs';
 import { Settings } from './views/Settings';
@@ -139,7 +140,7 @@ export function App() {
           <Terminals />
         ) : (
           <ActionScope>
-            {view === 'overview' ? <Overview /> : view === 'board' ? <Board /> : view === 'planner' ? <Planner /> : view === 'agents' ? <Agents /> : view === 'rigs' ? <Rigs /> : <Settings />}
+            {view === 'overview' ? <Overview /> : view === 'board' ? <Board /> : view === 'planner' ? <Planner /> : view === 'queue' ? <MergeQueue /> : view === 'agents' ? <Agents /> : view === 'rigs' ? <Rigs /> : <Settings />}
           </ActionScope>
         )}
       </main>

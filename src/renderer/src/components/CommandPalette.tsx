@@ -96,7 +96,7 @@ export function CommandPalette() {
               <Command.Item disabled value="shortcut undo">Undo the last change <kbd>Ctrl Z</kbd></Command.Item>
               <Command.Item disabled value="shortcut close">Close the bead panel <kbd>Esc</kbd></Command.Item>
               <Command.Item disabled value="shortcut search">Search the board <kbd>/</kbd></Command.Item>
-              <Command.Item disabled value="shortcut views">Go to a view <kbd>1–7</kbd></Command.Item>
+              <Command.Item disabled value="shortcut views">Go to a view <kbd>1–8</kbd></Command.Item>
               <Command.Item disabled value="shortcut find">Search a terminal <kbd>Ctrl Shift F</kbd></Command.Item>
             </Command.Group>
           </>

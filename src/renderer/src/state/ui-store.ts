@@ -6,10 +6,11 @@ export const VIEWS = [
   { id: 'overview', title: 'Overview', key: '1' },
   { id: 'board', title: 'Board', key: '2' },
   { id: 'planner', title: 'Convoys', key: '3' },
-  { id: 'agents', title: 'Agents', key: '4' },
-  { id: 'terminals', title: 'Terminals', key: '5' },
-  { id: 'rigs', title: 'Rigs', key: '6' },
-  { id: 'settings', title: 'Settings', key: '7' },
+  { id: 'queue', title: 'Merge queue', key: '4' },
+  { id: 'agents', title: 'Agents', key: '5' },
+  { id: 'terminals', title: 'Terminals', key: '6' },
+  { id: 'rigs', title: 'Rigs', key: '7' },
+  { id: 'settings', title: 'Settings', key: '8' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
