@@ -5,6 +5,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { branchExists, deleteBranchIfMerged, findPriorWorkBranch, polecatBranches } from './branches';
 import { git } from './git-cli';
+import { resolveRef } from './merge';
 
 export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
   const out = await git(dir, ['status', '--porcelain', includeUntracked ? '--untracked-files=normal' : '--untracked-files=no']);
@@ -42,7 +43,10 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
   const branches = w.branch.startsWith('polecat/') ? await polecatBranches(w.rigPath) : null;
   const hasBranch = branches ? branches.includes(w.branch) : await branchExists(w.rigPath, w.branch);
   const prior = hasBranch ? null : await findPriorWorkBranch(w.rigPath, path.basename(w.branch), w.defaultBranch, w.branch, branches ?? undefined);
-  const startPoint = prior ? prior.head : w.defaultBranch;
+  // A sha, never the target's name: `git checkout -b B main` reads main twice (the tree it
+  // checks out, then the ref it creates B at), so a merge landing in between put B on the
+  // new tip over the old files, and the agent's next commit deleted the merged work.
+  const startPoint = prior ? prior.head : hasBranch ? '' : await targetTip(w.rigPath, w.defaultBranch);
   const continuedFrom = { freshFromTarget: !hasBranch && !prior, ...(prior ? { continuedFrom: prior.branch } : {}) };
   if (!fs.existsSync(path.join(w.worktree, '.git'))) {
     await git(w.rigPath, ['worktree', 'prune']);
@@ -69,6 +73,12 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
     if (onBranch) await deleteBranchIfMerged(w.rigPath, onBranch, w.defaultBranch);
   }
   return { created: false, stashed, removedLocks, ...continuedFrom };
+}
+
+/** The commit the target names now (in-process; git itself when it cannot tell). */
+async function targetTip(rigPath: string, target: string): Promise<string> {
+  const tip = await resolveRef({ dir: rigPath }, `refs/heads/${target}`);
+  return tip ?? (await git(rigPath, ['rev-parse', '--verify', '-q', `refs/heads/${target}^{commit}`])).trim();
 }
 
 // Read from files, not with git processes: each one is ~8 ms on the dispatch's path.
