@@ -122,6 +122,12 @@ describe('crash safety', () => {
     const missing = ids.filter((id) => !fs.existsSync(path.join(repo, 'work', `${id}.md`)));
     // When a bead's file is missing, show where its work went (seen once, not yet explained).
     const where = missing.length === 0 ? '' : missing.map((id) => `${id}:\n${gitIn(repo, 'log', '--all', '--stat', '--format=%h %p %s', '--', `work/${id}.md`)}`).join('\n');
+    // TOWN_CHAOS_KEEP=DIR keeps the town and the repository (reflogs, stashes) to study.
+    if (missing.length && process.env.TOWN_CHAOS_KEEP) {
+      const keep = path.join(process.env.TOWN_CHAOS_KEEP, `${seed}-${Date.now()}`);
+      fs.cpSync(base, keep, { recursive: true, verbatimSymlinks: true, filter: (src) => { const st = fs.lstatSync(src); return st.isFile() || st.isDirectory() || st.isSymbolicLink(); } });
+      console.log(`kept in ${keep}`);
+    }
     expect(missing, `beads whose file is not in the checkout (seed ${seed})\n${where}\n${missing.length ? await townDiagnosis(dir).catch(String) : ''}`).toEqual([]);
   }, 480_000);
 });
