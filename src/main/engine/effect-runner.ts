@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { commitsAhead } from '../git/branches';
+import { faultPoint } from '../faults/fault-points';
 import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
@@ -108,6 +109,7 @@ export class TownEffects implements EffectRunner {
         bead: beadId,
         payload: { session: sessionId, launch, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
       });
+      faultPoint('engine.after-session-spawned');
     } catch (err) {
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
