@@ -120,8 +120,15 @@ describe('crash safety', () => {
     expect(gitIn(repo, 'status', '--porcelain')).toBe('');
     expect(gitIn(repo, 'rev-parse', 'HEAD')).toBe(gitIn(repo, 'rev-parse', 'main'));
     const missing = ids.filter((id) => !fs.existsSync(path.join(repo, 'work', `${id}.md`)));
-    // When a bead's file is missing, show where its work went (seen once, not yet explained).
+    // When a bead's file is missing, show where its work went: with seed 751139338 another bead's commit
+    // deleted it (its branch started on a merge that landed during its checkout; worktree-start.test.ts).
     const where = missing.length === 0 ? '' : missing.map((id) => `${id}:\n${gitIn(repo, 'log', '--all', '--stat', '--format=%h %p %s', '--', `work/${id}.md`)}`).join('\n');
+    // TOWN_CHAOS_KEEP=DIR keeps the town and the repository (reflogs, stashes) to study.
+    if (missing.length && process.env.TOWN_CHAOS_KEEP) {
+      const keep = path.join(process.env.TOWN_CHAOS_KEEP, `${seed}-${Date.now()}`);
+      fs.cpSync(base, keep, { recursive: true, verbatimSymlinks: true, filter: (src) => { const st = fs.lstatSync(src); return st.isFile() || st.isDirectory() || st.isSymbolicLink(); } });
+      console.log(`kept in ${keep}`);
+    }
     expect(missing, `beads whose file is not in the checkout (seed ${seed})\n${where}\n${missing.length ? await townDiagnosis(dir).catch(String) : ''}`).toEqual([]);
   }, 480_000);
 });

@@ -116,6 +116,18 @@ describe('after a crash', () => {
     expect(inbox.some((m: any) => m.subject.includes('checkout did not follow'))).toBe(false);
   });
 
+  it('ends a session whose start was reported but not yet applied when the engine died, so its bead is worked again', async () => {
+    const { dir, repo } = await newTown(['--test', 'sh check.sh']);
+    const b = await bead(dir, '--title', 'Started as the engine dies');
+    const crashing = await serve(dir, { TOWN_FAULTS: 'engine.after-session-spawned' });
+    await townJson(dir, 'sling', b.id);
+    await crashing.exited();
+    await serve(dir);
+    // Not left "working" on a session that died with the previous run: dispatched again, merged.
+    await waitFor('the bead to close', async () => (await beadStatus(dir, b.id)) === 'closed', 30_000);
+    expect(mergesOf(repo, b.id)).toHaveLength(1);
+  });
+
   it('offers committed but unreported work to the refinery instead of starting the bead over', async () => {
     const { dir, repo } = await newTown(['--test', 'sh check.sh']);
     const work = await bead(dir, '--title', 'Committed before the crash', '--scenario', 'commit-then-work');

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { commitsAhead, deleteBranchIfMerged } from '../git/branches';
+import { faultPoint } from '../faults/fault-points';
 import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
@@ -126,6 +127,7 @@ export class TownEffects implements EffectRunner {
         bead: beadId,
         payload: { session: sessionId, launch, pid: info.pid, pgid: info.pgid, process_start: info.processStart, command: info.command, cwd: agent.worktree, log_path: logPath },
       });
+      faultPoint('engine.after-session-spawned');
     } catch (err) {
       if (this.host.isClosing) return; // a frozen setup abandoned by the engine stopping: recovery restarts it
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;

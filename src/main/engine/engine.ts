@@ -247,6 +247,7 @@ export class Engine {
       }
       this.store.report({ type: 'session.exited', agent: s.agent_id, bead: s.bead_id, payload: { session: s.id, launch: s.launch_id, exit_code: null, signal: null, reason: 'shutdown', bytes_out: s.bytes_out } });
     }
+    await this.endUnappliedStarts();
     const merged = await finishInterruptedMerges(this.store, this.log);
     this.store.transaction(() => {
       for (const mr of this.store.all<{ id: string; source_bead_id: string; claimed_by: string | null }>(`SELECT id, source_bead_id, claimed_by FROM merge_requests WHERE state IN ('claimed','merging','testing')`)) {
@@ -262,6 +263,29 @@ export class Engine {
         if (a.hook_bead_id) refundDispatchAttempt(this.store, a.hook_bead_id);
       }
     });
+  }
+
+  /**
+   * A start reported just before the kill but not yet applied names a session no row holds:
+   * its process is killed like the others and its exit reported after the start, so the
+   * agent is not left "working" on a session that died with the previous run.
+   */
+  private async endUnappliedStarts() {
+    const starts = this.store.all<{ agent_id: string | null; bead_id: string | null; payload: string }>(
+      `SELECT agent_id, bead_id, payload FROM events WHERE type = 'session.spawned' AND processed_at IS NULL AND poisoned_at IS NULL ORDER BY seq`,
+    );
+    for (const e of starts) {
+      const p = JSON.parse(e.payload) as { session: string; launch?: string | null; pid?: number | null; pgid?: number | null; process_start?: string | null };
+      if (this.store.get('SELECT 1 FROM sessions WHERE id = ?', p.session)) continue;
+      if (p.pid && p.pgid) {
+        try {
+          if (await killRecordedSurvivor(p.pid, p.pgid, p.process_start ?? null)) this.log(`killed survivor ${p.pid} of agent session ${p.session}`);
+        } catch (err) {
+          this.survivorNotKilled({ id: p.session, pid: p.pid, pgid: p.pgid, kind: 'agent', agent_id: e.agent_id, bead_id: e.bead_id } as SessionRow, err as Error);
+        }
+      }
+      this.store.report({ type: 'session.exited', agent: e.agent_id, bead: e.bead_id, payload: { session: p.session, launch: p.launch ?? null, exit_code: null, signal: null, reason: 'shutdown', bytes_out: 0 } });
+    }
   }
 
   private streamHost(): StreamHost {

@@ -4,7 +4,7 @@
 // fires once per process; without the variable this is a no-op.
 const armed = new Set((process.env.TOWN_FAULTS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
-export type FaultPoint = 'refinery.before-ref-move' | 'refinery.after-ref-move' | 'refinery.after-checkout-follow';
+export type FaultPoint = 'refinery.before-ref-move' | 'refinery.after-ref-move' | 'refinery.after-checkout-follow' | 'engine.after-session-spawned';
 
 export function faultPoint(name: FaultPoint) {
   if (!armed.delete(name)) return;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
+import { crashSafeFs } from './crash-safe-fs';
 
 export interface RepoRef {
   /** The repository's working directory (the rig path). */
@@ -59,7 +60,7 @@ export async function buildMergeCandidate(r: RepoRef, target: string, source: st
   const who = { name: 'Overseer Refinery', email: REFINERY_EMAIL };
   try {
     const result = await git.merge({
-      fs,
+      fs: crashSafeFs,
       dir: r.dir,
       gitdir: gitdirOf(r),
       ours: base,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { branchExists, findPriorWorkBranch, polecatBranches } from './branches';
 import { git } from './git-cli';
+import { resolveRef } from './merge';
 import { withRefWrites } from './ref-writes';
 
 export async function isDirty(dir: string, includeUntracked = true): Promise<boolean> {
@@ -79,7 +80,10 @@ async function switchPolecatWorktree(w: PolecatWorktree, held: HeldWork | null):
   const branches = w.branch.startsWith('polecat/') ? await polecatBranches(w.rigPath) : null;
   const hasBranch = branches ? branches.includes(w.branch) : await branchExists(w.rigPath, w.branch);
   const prior = hasBranch ? null : await findPriorWorkBranch(w.rigPath, path.basename(w.branch), w.defaultBranch, w.branch, branches ?? undefined);
-  const startPoint = prior ? prior.head : w.defaultBranch;
+  // A sha, never the target's name: `git checkout -b B main` reads main twice (the tree it
+  // checks out, then the ref it creates B at), so a merge landing in between put B on the
+  // new tip over the old files, and the agent's next commit deleted the merged work.
+  const startPoint = prior ? prior.head : hasBranch ? '' : await targetTip(w.rigPath, w.defaultBranch);
   const continuedFrom = { freshFromTarget: !hasBranch && !prior, ...(prior ? { continuedFrom: prior.branch } : {}) };
   if (!held) {
     await git(w.rigPath, ['worktree', 'prune']);
@@ -96,6 +100,12 @@ async function switchPolecatWorktree(w: PolecatWorktree, held: HeldWork | null):
   }
   const freed = onBranch && onBranch !== w.branch ? { freedBranch: onBranch } : {};
   return { created: false, result: { created: false, stashed: dirty, removedLocks, ...continuedFrom, ...freed } };
+}
+
+/** The commit the target names now (in-process; git itself when it cannot tell). */
+async function targetTip(rigPath: string, target: string): Promise<string> {
+  const tip = await resolveRef({ dir: rigPath }, `refs/heads/${target}`);
+  return tip ?? (await git(rigPath, ['rev-parse', '--verify', '-q', `refs/heads/${target}^{commit}`])).trim();
 }
 
 // Read from files, not with git processes: each one is ~8 ms on the dispatch's path.
