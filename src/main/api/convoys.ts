@@ -8,7 +8,7 @@ export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.r
   'convoy.create': (ctx, _c, input) => {
     const { store } = ctx;
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
-    const id = store.transaction(() => createConvoy(store, input.title, input.beads));
+    const id = store.transaction(() => createConvoy(store, input.title, input.beads, input.mode));
     return convoyView(store, id)!;
   },
 

@@ -16,6 +16,7 @@ import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRo
 import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
+import { refineryPushFailed } from './push-handlers';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -287,6 +288,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.failed': refineryFailed,
   'refinery.blocked': refineryBlocked,
   'refinery.checkout_behind': refineryCheckoutBehind,
+  'refinery.push_failed': refineryPushFailed,
   'rig.target_moved_outside': targetMovedOutside,
   'work.recovered': workRecovered,
   'polecat.gc_checked': polecatGcChecked,

@@ -161,6 +161,9 @@ export function storeQueries(store: Store): TownQueries {
           `SELECT b.*, (SELECT m.id FROM merge_requests m WHERE m.source_bead_id = b.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS mr_id
            FROM beads b WHERE b.status = 'in_review'
            AND NOT EXISTS (SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))
+           -- A push that failed waits for the overseer's retry; its bead stays in review.
+           AND NOT EXISTS (SELECT 1 FROM merge_requests m JOIN beads mb ON mb.id = m.id
+                           WHERE m.source_bead_id = b.id AND m.state = 'failed' AND mb.labels LIKE '%"needs-retry"%')
            AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.hook_bead_id = b.id)`,
         )
         .map(({ mr_id, ...bead }) => ({

@@ -20,6 +20,7 @@ import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../stor
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 import { prepareRefineryWorktree } from './refinery-worktree';
+import { pushWithRetry } from './remote-push';
 import { refineryMoveAdoption } from './target-watch';
 
 export interface RefineryDeps {
@@ -33,8 +34,7 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
-type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked';
-
+type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked' | 'refinery.pushed' | 'refinery.push_failed';
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
   const { store } = deps;
@@ -45,6 +45,9 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
     store.report({ type, bead: mr.source_bead_id, agent: refineryAgentId(rig.id), payload: { mr: mrId, ...payload } } as EventInput);
 
   let moved = false;
+  // A candidate already on the remote: a rebuild merges it (not the branch again), so the
+  // next push is a fast-forward of what the remote holds.
+  let pushed: string | null = null;
   try {
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const checkout = await checkoutState(deps, rig, mr.target);
@@ -55,7 +58,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const source = getBead(store, mr.source_bead_id);
       const title = source ? beadView(store, source).title : mr.source_bead_id;
       // The commit the agent submitted at `town done`, never whatever the branch holds later.
-      const head = mr.head_sha ?? `refs/heads/${mr.branch}`;
+      const head = pushed ?? mr.head_sha ?? `refs/heads/${mr.branch}`;
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
         report('refinery.merged', { merge_sha: candidate.base, already: true });
@@ -96,6 +99,22 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       store.transaction(() =>
         recordIntent(store, { rig_id: rig.id, mr_id: mrId, target: mr.target, from_sha: candidate.base, to_sha: candidate.oid, follow_checkout: follow ? 1 : 0, backup_ref: backupRef }),
       );
+      // With a remote, the candidate is pushed first: a push that never succeeds leaves the
+      // local target where it was. The intent is already on disk, so recovery can tell.
+      if (rig.remote) {
+        const config = readConfig(store);
+        const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'] });
+        const where = { remote: rig.remote, target: mr.target, sha: candidate.oid, attempts: push.attempts };
+        if (!push.ok) {
+          store.transaction(() => {
+            clearIntent(store, rig.id, mrId);
+            report('refinery.push_failed', { ...where, tail: push.tail });
+          });
+          return;
+        }
+        pushed = candidate.oid;
+        report('refinery.pushed', where);
+      }
       faultPoint('refinery.before-ref-move');
       moved = await gitOk(rig.path, ['update-ref', '-m', `overseer: merge ${mr.source_bead_id}`, `refs/heads/${mr.target}`, candidate.oid, candidate.base]);
       if (!moved) {

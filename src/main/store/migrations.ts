@@ -293,4 +293,12 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'rig remotes',
+    sql: `
+      -- The git remote the refinery pushes each merged target to (NULL: no push).
+      ALTER TABLE rigs ADD COLUMN remote TEXT;
+    `,
+  },
 ];
