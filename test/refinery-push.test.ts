@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+import { FAST_AGENTS, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 const served: ServedTown[] = [];
 afterEach(async () => {
@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 /** A rig whose repository has `origin`, a bare repository holding main; `hook` becomes its pre-receive hook. */
-async function townWithRemote(label: string, hook?: string) {
+async function townWithRemote(label: string, hook?: string, env: Record<string, string> = {}) {
   const base = tempDir(label);
   const dir = path.join(base, 'town');
   const repo = makeRepo(path.join(base, 'repo'));
@@ -26,10 +26,10 @@ async function townWithRemote(label: string, hook?: string) {
   await town(dir, ['init', dir]);
   await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'sh check.sh', '--prefix', 'ap', '--remote', 'origin');
   await townJson(dir, 'config', 'set', 'mq.push_backoff', '1s');
-  const s = new ServedTown(dir);
+  const s = new ServedTown(dir, { ...FAST_AGENTS, ...env });
   served.push(s);
   await s.start();
-  return { base, dir, repo, bare };
+  return { base, dir, repo, bare, served: s };
 }
 
 async function slingNew(dir: string, title: string) {
@@ -96,5 +96,25 @@ exit 0`);
     await new Promise((r) => setTimeout(r, 2500));
     expect((await townJson(dir, 'bead', 'show', id)).status).toBe('in_review');
     expect((await town(dir, ['events', '--limit', '1000'])).stdout).toContain('push to origin/main failed after 3 attempt(s)');
+  });
+
+  it('finishes a merge whose push landed just before the engine was killed', async () => {
+    // Killed after the push, before the local compare-and-swap: the remote has the merge,
+    // main does not. The restart sees the remote holds the intended commit and moves main.
+    const { dir, repo, bare, served: crashing } = await townWithRemote('push-crash', undefined, { TOWN_FAULTS: 'refinery.before-ref-move' });
+    const mainBefore = gitIn(repo, 'rev-parse', 'main');
+    const id = await slingNew(dir, 'Pushed as the engine dies');
+    await crashing.exited();
+    expect(gitIn(repo, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(gitIn(bare, 'show', `main:work/${id}.md`)).toMatch(/^# /);
+
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+    await waitFor('the bead to merge', async () => (await townJson(dir, 'bead', 'show', id)).status === 'closed');
+    expect(gitIn(repo, 'rev-parse', 'main')).toBe(gitIn(bare, 'rev-parse', 'main'));
+    const merges = gitIn(repo, 'log', '--first-parent', '--format=%s', 'main').split('\n').filter((l) => l.startsWith(`Merge ${id}:`));
+    expect(merges).toHaveLength(1);
+    expect((await townJson(dir, 'mr', 'list'))[0].state).toBe('merged');
   });
 });
