@@ -12,6 +12,7 @@ export type Action =
   | { type: 'claim_merge_request'; mr: string }
   | { type: 'requeue_merge_request'; mr: string }
   | { type: 'land_convoy'; convoy: string }
+  | { type: 'queue_convoy_landing'; convoy: string; rig: string }
   | { type: 'reopen_orphaned_bead'; bead: string; evidence: Evidence }
   | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen'; mr: string | null; evidence: Evidence }
   | { type: 'restart_agent'; agent: string }
@@ -113,6 +114,9 @@ export const refineMergeQueue: Rule = ({ q, frozen }) => {
 
 export const retryBlockedMergeRequests: Rule = ({ q, now }) =>
   q.blockedMergeRequestsDue(now).map((mr) => ({ type: 'requeue_merge_request', mr: mr.id }));
+
+/** Integration mode: every member is in `convoy/<id>`; one landing MR brings it to the default branch. */
+export const queueConvoyLandings: Rule = ({ q }) => q.convoyLandingsDue().map((d) => ({ type: 'queue_convoy_landing', convoy: d.convoy, rig: d.rig }));
 
 export const landCompleteConvoys: Rule = ({ q }) => q.convoysReadyToLand().map((id) => ({ type: 'land_convoy', convoy: id }));
 
@@ -224,6 +228,7 @@ export const RULES: Record<string, Rule> = {
   retireFinishedSessions,
   refineMergeQueue,
   retryBlockedMergeRequests,
+  queueConvoyLandings,
   landCompleteConvoys,
   reopenOrphanedBeads,
   resolveReviewsWithoutMergeRequest,

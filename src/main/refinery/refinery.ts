@@ -20,6 +20,7 @@ import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../stor
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 import { prepareRefineryWorktree } from './refinery-worktree';
+import { ensureConvoyBranch, isConvoyBranch } from './convoy-branch';
 import { pushWithRetry } from './remote-push';
 import { refineryMoveAdoption } from './target-watch';
 
@@ -49,6 +50,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
   // next push is a fast-forward of what the remote holds.
   let pushed: string | null = null;
   try {
+    if (isConvoyBranch(mr.target)) await ensureConvoyBranch(rig, mr.target);
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const checkout = await checkoutState(deps, rig, mr.target);
       if (checkout.state === 'dirty') {

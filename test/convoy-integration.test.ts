@@ -1,0 +1,61 @@
+// Integration-mode convoys: members merge into convoy/<id> through the refinery's usual
+// queue and gates; once all are in, one landing MR merges that branch into main, and the
+// convoy lands only when that has merged.
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gitIn, makeRepo } from './helpers/repo';
+import { removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
+
+const served: ServedTown[] = [];
+afterEach(async () => {
+  for (const s of served.splice(0)) await s.stop();
+  removeTempDirs();
+});
+
+describe('an integration-mode convoy', () => {
+  it('merges its members into convoy/<id> and lands on main through one landing MR', async () => {
+    const base = tempDir('integ');
+    const dir = path.join(base, 'town');
+    const repo = makeRepo(path.join(base, 'repo'));
+    const init = gitIn(repo, 'rev-parse', 'main');
+    await town(dir, ['init', dir]);
+    await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'sh check.sh', '--prefix', 'ap');
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+
+    const beads: string[] = [];
+    for (const title of ['Parser', 'Lexer', 'Printer']) beads.push((await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', title)).id);
+    const convoy = await townJson(dir, 'convoy', 'create', '--integration', '--title', 'Language tools', ...beads);
+    expect(convoy.mode).toBe('integration');
+    await townJson(dir, 'convoy', 'start', convoy.id);
+    // The integration branch starts at main when the convoy starts.
+    expect(gitIn(repo, 'rev-parse', `convoy/${convoy.id}`)).toBe(init);
+
+    await waitFor('the convoy to land', async () => (await townJson(dir, 'convoy', 'show', convoy.id)).status === 'landed', 90_000);
+
+    // main got exactly one commit for the convoy on its first-parent line: the landing merge.
+    const mainLine = gitIn(repo, 'log', '--first-parent', '--format=%H %s', `${init}..main`).split('\n');
+    expect(mainLine).toHaveLength(1);
+    expect(mainLine[0]).toContain(`Merge ${convoy.id}: Language tools`);
+    // Its second parent is convoy/<id>'s tip, whose own first-parent line holds the three member merges.
+    const convoyTip = gitIn(repo, 'rev-parse', 'main^2');
+    const memberMerges = gitIn(repo, 'log', '--first-parent', '--format=%s', `${init}..${convoyTip}`).split('\n');
+    expect(memberMerges.map((m) => m.split(':')[0]).sort()).toEqual(beads.map((b) => `Merge ${b}`).sort());
+    for (const b of beads) expect(gitIn(repo, 'show', `main:work/${b}.md`)).toMatch(/^# /);
+
+    // The MRs: three members into the convoy's branch, and the landing MR shown as the convoy's.
+    const mrs = await townJson(dir, 'mr', 'list');
+    expect(mrs).toHaveLength(4);
+    for (const b of beads) expect(mrs.find((m: any) => m.bead === b)).toMatchObject({ target: `convoy/${convoy.id}`, state: 'merged' });
+    const landing = mrs.find((m: any) => m.bead === convoy.id);
+    expect(landing).toMatchObject({ branch: `convoy/${convoy.id}`, target: 'main', state: 'merged', merge_sha: gitIn(repo, 'rev-parse', 'main') });
+    expect((await town(dir, ['mr', 'list'])).stdout).toContain(convoy.id);
+
+    // It landed when the landing MR merged, not before.
+    const events = await townJson(dir, 'events', '--limit', '10000');
+    const landed = events.find((e: any) => e.type === 'convoy.landed' && e.bead === convoy.id);
+    const landingMerged = events.find((e: any) => e.type === 'mr.merged' && e.payload.mr === landing.id);
+    expect(landed.seq).toBeGreaterThan(landingMerged.seq);
+  }, 120_000);
+});
