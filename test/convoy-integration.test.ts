@@ -1,6 +1,7 @@
 // Integration-mode convoys: members merge into convoy/<id> through the refinery's usual
 // queue and gates; once all are in, one landing MR merges that branch into main, and the
 // convoy lands only when that has merged.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from './helpers/repo';
@@ -57,5 +58,37 @@ describe('an integration-mode convoy', () => {
     const landed = events.find((e: any) => e.type === 'convoy.landed' && e.bead === convoy.id);
     const landingMerged = events.find((e: any) => e.type === 'mr.merged' && e.payload.mr === landing.id);
     expect(landed.seq).toBeGreaterThan(landingMerged.seq);
+  }, 120_000);
+
+  it('lands on a remote too, through a first push the remote refuses', async () => {
+    const base = tempDir('integ-remote');
+    const dir = path.join(base, 'town');
+    const repo = makeRepo(path.join(base, 'repo'));
+    const bare = path.join(base, 'remote.git');
+    gitIn(base, 'init', '-q', '--bare', '-b', 'main', bare);
+    gitIn(repo, 'remote', 'add', 'origin', bare);
+    gitIn(repo, 'push', '-q', 'origin', 'main');
+    const hook = '#!/bin/sh\nif [ ! -e "$GIT_DIR/refused-once" ]; then touch "$GIT_DIR/refused-once"; echo "remote busy" >&2; exit 1; fi\n';
+    fs.writeFileSync(path.join(bare, 'hooks', 'pre-receive'), hook, { mode: 0o755 });
+    await town(dir, ['init', dir]);
+    await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'sh check.sh', '--prefix', 'ap', '--remote', 'origin');
+    await townJson(dir, 'config', 'set', 'mq.push_backoff', '1s');
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+
+    const beads: string[] = [];
+    for (const title of ['One', 'Two', 'Three']) beads.push((await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', title)).id);
+    const convoy = await townJson(dir, 'convoy', 'create', '--integration', '--title', 'Shipped together', ...beads);
+    await townJson(dir, 'convoy', 'start', convoy.id);
+    await waitFor('the convoy to land', async () => (await townJson(dir, 'convoy', 'show', convoy.id)).status === 'landed', 90_000);
+
+    expect(fs.existsSync(path.join(bare, 'refused-once'))).toBe(true);
+    expect(gitIn(bare, 'rev-parse', 'main')).toBe(gitIn(repo, 'rev-parse', 'main'));
+    expect(gitIn(bare, 'log', '-1', '--format=%s', 'main')).toBe(`Merge ${convoy.id}: Shipped together`);
+    for (const b of beads) expect(gitIn(bare, 'show', `main:work/${b}.md`)).toMatch(/^# /);
+    const pushes = (await townJson(dir, 'events', '--limit', '10000')).filter((e: any) => e.type === 'refinery.pushed');
+    expect(pushes.map((e: any) => e.payload.target)).toEqual([...beads.map(() => `convoy/${convoy.id}`), 'main']);
+    expect(pushes[0].payload.attempts).toBe(2);
   }, 120_000);
 });
