@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 /** A rig whose repository has `origin`, a bare repository holding main; `hook` becomes its pre-receive hook. */
-async function townWithRemote(label: string, hook?: string, env: Record<string, string> = {}) {
+async function townWithRemote(label: string, hook?: string | ((repo: string) => string), env: Record<string, string> = {}) {
   const base = tempDir(label);
   const dir = path.join(base, 'town');
   const repo = makeRepo(path.join(base, 'repo'));
@@ -22,7 +22,8 @@ async function townWithRemote(label: string, hook?: string, env: Record<string, 
   gitIn(base, 'init', '-q', '--bare', '-b', 'main', bare);
   gitIn(repo, 'remote', 'add', 'origin', bare);
   gitIn(repo, 'push', '-q', 'origin', 'main');
-  if (hook) fs.writeFileSync(path.join(bare, 'hooks', 'pre-receive'), `#!/bin/sh\n${hook}\n`, { mode: 0o755 });
+  const script = typeof hook === 'function' ? hook(repo) : hook;
+  if (script) fs.writeFileSync(path.join(bare, 'hooks', 'pre-receive'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
   await town(dir, ['init', dir]);
   await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'sh check.sh', '--prefix', 'ap', '--remote', 'origin');
   await townJson(dir, 'config', 'set', 'mq.push_backoff', '1s');
@@ -116,5 +117,25 @@ exit 0`);
     const merges = gitIn(repo, 'log', '--first-parent', '--format=%s', 'main').split('\n').filter((l) => l.startsWith(`Merge ${id}:`));
     expect(merges).toHaveLength(1);
     expect((await townJson(dir, 'mr', 'list'))[0].state).toBe('merged');
+  });
+
+  it('keeps the remote a fast-forward when main moves locally during the push', async () => {
+    // The remote's hook commits on main in the user's checkout while it accepts the first
+    // push: the local compare-and-swap then fails. The rebuild merges the pushed candidate
+    // (not the branch again), so its push fast-forwards the remote and nothing is lost.
+    const outside = (repo: string) =>
+      `[ -e "$GIT_DIR/moved" ] && exit 0; touch "$GIT_DIR/moved"\n` +
+      `env -i PATH="$PATH" HOME="$HOME" sh -c 'cd "${repo}" && echo "from outside" > outside.md && git add outside.md && git -c user.name=u -c user.email=u@u commit -qm "outside commit"'`;
+    const { dir, repo, bare } = await townWithRemote('push-moved', outside);
+    const id = await slingNew(dir, 'Pushed, then main moved');
+    await waitFor('the bead to merge', async () => (await townJson(dir, 'bead', 'show', id)).status === 'closed');
+    expect(gitIn(repo, 'show', 'main:outside.md')).toBe('from outside');
+    expect(gitIn(bare, 'rev-parse', 'main')).toBe(gitIn(repo, 'rev-parse', 'main'));
+    const merges = gitIn(repo, 'log', '--first-parent', '--format=%s', 'main').split('\n').filter((l) => l.startsWith(`Merge ${id}:`));
+    expect(merges).toHaveLength(1);
+    const pushes = await eventsOf(dir, 'refinery.pushed');
+    expect(pushes).toHaveLength(2);
+    // The second push carried the first: the remote never had to be forced.
+    gitIn(bare, 'merge-base', '--is-ancestor', pushes[0].payload.sha, 'main');
   });
 });

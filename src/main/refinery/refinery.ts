@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Gate } from '../../shared/domain';
 import { deleteBranchIfMerged, pruneBackupRefs } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
-import { buildMergeCandidate, currentBranch } from '../git/merge';
+import { buildMergeCandidate, currentBranch, resolveRef } from '../git/merge';
 import { faultPoint } from '../faults/fault-points';
 import { isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
@@ -104,6 +104,11 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       // With a remote, the candidate is pushed first: a push that never succeeds leaves the
       // local target where it was. The intent is already on disk, so recovery can tell.
       if (rig.remote) {
+        // Moved during the gates: rebuild first rather than publish a candidate the CAS will refuse.
+        if ((await resolveRef({ dir: rig.path }, `refs/heads/${mr.target}`)) !== candidate.base) {
+          store.transaction(() => clearIntent(store, rig.id, mrId));
+          continue;
+        }
         const config = readConfig(store);
         const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'] });
         const where = { remote: rig.remote, target: mr.target, sha: candidate.oid, attempts: push.attempts };
