@@ -91,4 +91,28 @@ describe('an integration-mode convoy', () => {
     expect(pushes.map((e: any) => e.payload.target)).toEqual([...beads.map(() => `convoy/${convoy.id}`), 'main']);
     expect(pushes[0].payload.attempts).toBe(2);
   }, 120_000);
+
+  it('starts a member that waits on another from convoy/<id>, so it builds on the merged work', async () => {
+    const base = tempDir('integ-after');
+    const dir = path.join(base, 'town');
+    const repo = makeRepo(path.join(base, 'repo'));
+    await town(dir, ['init', dir]);
+    await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'sh check.sh', '--prefix', 'ap');
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+    const first = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Schema')).id;
+    const second = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Uses the schema', '--after', first)).id;
+    const convoy = await townJson(dir, 'convoy', 'create', '--integration', '--title', 'Schema work', first, second);
+    await townJson(dir, 'convoy', 'start', convoy.id);
+    await waitFor('the convoy to land', async () => (await townJson(dir, 'convoy', 'show', convoy.id)).status === 'landed', 90_000);
+
+    const mrs = await townJson(dir, 'mr', 'list');
+    const firstMerge = mrs.find((m: any) => m.bead === first).merge_sha;
+    const secondHead = mrs.find((m: any) => m.bead === second).head_sha;
+    // The second member's submitted commit already holds the first's merge: its branch
+    // started from convoy/<id>, not from main (which had neither yet).
+    gitIn(repo, 'merge-base', '--is-ancestor', firstMerge, secondHead);
+    expect(gitIn(repo, 'show', `${secondHead}:work/${first}.md`)).toMatch(/^# /);
+  }, 120_000);
 });
