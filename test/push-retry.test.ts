@@ -12,6 +12,7 @@ import { Store } from '../src/main/store/store';
 import { getBead, getMergeRequest, type EventRow } from '../src/main/store/views';
 import { readConfig } from '../src/main/reconciler/config';
 import { refineryPushFailed, retryPush } from '../src/main/reconciler/push-handlers';
+import { checkInvariants } from '../src/main/reconciler/invariants';
 import { storeQueries } from '../src/main/reconciler/queries';
 import { FakeClock } from './helpers/fake-clock';
 import { removeTempDirs, tempDir } from './helpers/town';
@@ -46,6 +47,8 @@ describe('a push that failed', () => {
     expect(getBead(store, source)!.status).toBe('in_review');
     // The health rule does not fail a bead whose merge waits for a push retry.
     expect(storeQueries(store).reviewsWithoutLiveMergeRequest()).toEqual([]);
+    // Nor does invariant 4 count it as in review without a live merge request.
+    expect(checkInvariants(store).filter((v) => v.invariant === 4)).toEqual([]);
     expect(listEscalations(store, false).map((e) => e.reason)).toEqual(['push to origin failed']);
 
     store.transaction(() => retryPush(store, mr));
