@@ -13,13 +13,14 @@ export const COMMAND_OPTIONS: Options = {
   summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
   type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, 'no-hold': { type: 'boolean' },
   severity: { type: 'string' }, all: { type: 'boolean' }, 'setup-watch': { type: 'string' },
+  remote: { type: 'string' }, integration: { type: 'boolean' },
 };
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
 export const FLAGS: Record<string, string[]> = {
   status: [], doctor: [], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
-  'rig add': ['test', 'setup', 'setup-watch', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch'],
-  'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats'],
+  'rig add': ['test', 'setup', 'setup-watch', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch', 'remote'],
+  'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats', 'remote'],
   'rig list': [],
   'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type'],
   'bead list': ['rig', 'status', 'label', 'assignee'],
@@ -27,7 +28,7 @@ export const FLAGS: Record<string, string[]> = {
   'bead update': ['title', 'body', 'priority', 'label', 'unlabel', 'scenario'],
   'bead close': ['reason'], 'bead reopen': [],
   'dep add': [],
-  'convoy create': ['title'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
+  'convoy create': ['title', 'integration'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
   sling: [], agents: [], stop: ['no-hold'], restart: [], hold: ['reason'], release: [], nudge: [],
   'mr list': ['rig'],
   'mq list': ['rig'], 'mq show': [], 'mq move': [], 'mq retry': [], 'mq reject': ['reason'],

@@ -51,12 +51,13 @@ export const rigTable = (rigs: RigView[]) =>
 
 export function convoyLine(c: ConvoyView): string {
   const pct = c.total ? Math.round((100 * c.closed) / c.total) : 0;
-  return line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
+  const mode = c.mode === 'integration' ? ` (integration: convoy/${c.id})` : '';
+  return line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}${mode}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
 }
 
 export const convoyTable = (convoys: ConvoyView[]) =>
   table(
-    convoys.map((c) => [c.id, c.status + (c.stuck ? ' (stuck)' : ''), `${c.closed}/${c.total}`, c.title]),
+    convoys.map((c) => [c.id, c.status + (c.stuck ? ' (stuck)' : '') + (c.mode === 'integration' ? ' (integration)' : ''), `${c.closed}/${c.total}`, c.title]),
     ['ID', 'STATUS', 'DONE', 'TITLE'],
   );
 

@@ -124,15 +124,15 @@ Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · st
             estop [--reason TEXT] (freeze: dispatch paused, every agent and gate stopped) · thaw
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--setup-watch GLOB[,GLOB]] [--branch B] [--prefix P]
-                [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
-            rig update NAME [--setup CMD] [--setup-watch GLOB[,GLOB]|default] [--branch B] [--max-polecats N]
+                [--remote NAME] [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
+            rig update NAME [--setup CMD] [--setup-watch GLOB[,GLOB]|default] [--branch B] [--max-polecats N] [--remote NAME|none]
             rig list
 Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T] [--scenario S] [--after ID]... [--label L]...
             bead list [--rig R] [--status S] [--label L] · bead show ID
             bead update ID [--title T] [--body B] [--priority N] [--label L]... [--unlabel L]... [--scenario S]
             bead close ID [--reason R] · bead reopen ID
             dep add BEAD DEPENDS_ON
-Convoys:    convoy create --title T [BEAD...] · convoy add CONVOY BEAD... · convoy start CONVOY
+Convoys:    convoy create --title T [--integration] [BEAD...] · convoy add CONVOY BEAD... · convoy start CONVOY
             convoy list · convoy show ID
 Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · nudge AGENT TEXT
             stop AGENT [--no-hold]   (holds its bead out of dispatch; --no-hold lets it be dispatched again)
@@ -318,7 +318,7 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         test: str(v.test), setup: str(v.setup), default_branch: str(v.branch), prefix: str(v.prefix),
         max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'), runtime: str(v.runtime) as 'scripted' | undefined,
         command: str(v.command), auto_dispatch: v['auto-dispatch'] === true ? true : undefined,
-        setup_watch: globList(str(v['setup-watch'])) ?? undefined,
+        setup_watch: globList(str(v['setup-watch'])) ?? undefined, remote: str(v.remote),
       });
       print(json, rig, () => line`added rig ${rig.name} (prefix ${rig.prefix}, branch ${rig.default_branch})`);
       return 0;
@@ -329,6 +329,7 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         name: need(p0, 'rig update NAME'),
         setup: str(v.setup), default_branch: str(v.branch), max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'),
         setup_watch: watch === undefined ? undefined : watch === 'default' ? null : globList(watch),
+        remote: str(v.remote) === 'none' ? null : str(v.remote),
       });
       print(json, rig, () => line`updated rig ${rig.name}: setup ${rig.setup_command ?? 'none'}, re-run in the refinery when ${rig.setup_watch.join(', ') || 'nothing'} changes`);
       return 0;
@@ -380,7 +381,7 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       return 0;
     }
     case 'convoy create': {
-      const c = await conn.call('convoy.create', { title: str(v.title) ?? '', beads: a.positionals });
+      const c = await conn.call('convoy.create', { title: str(v.title) ?? '', beads: a.positionals, mode: v.integration === true ? 'integration' : undefined });
       print(json, c, () => line`${c.id}`);
       return 0;
     }

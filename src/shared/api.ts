@@ -51,6 +51,9 @@ const watchGlob = z.string().trim().min(1).max(200)
   .regex(/^[^\0\n]+$/, 'one line, no NUL')
   .refine((g) => !g.split('/').includes('..'), 'a path inside the repository (no ..)');
 
+/** A git remote's name as `git remote` lists it (never an option or a URL). */
+const remoteName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a remote name as `git remote` lists it');
+
 const mailId = z.string().regex(/^mail-[a-f0-9]{4,32}$/, 'expected a mail id like mail-3f9a0c1d2e');
 const escalationId = z.string().regex(/^esc-[a-f0-9]{4,32}$/, 'expected an escalation id like esc-3f9a0c1d2e');
 
@@ -103,6 +106,8 @@ export const api = {
       runtime: z.enum(RUNTIMES).default('scripted'),
       command: z.string().min(1).max(4000).optional(),
       auto_dispatch: z.boolean().default(false),
+      /** A git remote of the repository; the refinery pushes each merged target to it. */
+      remote: remoteName.optional(),
     }).strict(),
   ),
   'rig.list': method('overseer', empty),
@@ -120,6 +125,8 @@ export const api = {
       runtime: z.enum(RUNTIMES).optional(),
       command: z.string().max(4000).nullable().optional(),
       auto_dispatch: z.boolean().optional(),
+      /** null: stop pushing. */
+      remote: remoteName.nullable().optional(),
     }).strict(),
   ),
   /** Checks a folder before it becomes a rig: is it a git repository, which branches it has. */
@@ -182,7 +189,12 @@ export const api = {
 
   'convoy.create': method(
     'overseer',
-    z.object({ title: z.string().trim().min(1).max(500), beads: z.array(beadId).max(1000).default([]) }).strict(),
+    z.object({
+      title: z.string().trim().min(1).max(500),
+      beads: z.array(beadId).max(1000).default([]),
+      /** integration: members merge into convoy/<id>, which lands on the default branch through one landing MR. */
+      mode: z.enum(['direct', 'integration']).default('direct'),
+    }).strict(),
   ),
   'convoy.add': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),
   'convoy.remove': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),

@@ -63,6 +63,8 @@ export interface RigView {
   runtime: RuntimeName;
   command: string | null;
   auto_dispatch: boolean;
+  /** The git remote the refinery pushes merged targets to; null: no push. */
+  remote: string | null;
   created_at: string;
 }
 
@@ -113,6 +115,8 @@ export interface ConvoyView {
   id: string;
   title: string;
   status: ConvoyStatus;
+  /** integration: members merge into convoy/<id>; one landing MR brings it to the default branch. */
+  mode: 'direct' | 'integration';
   stuck: boolean;
   total: number;
   closed: number;

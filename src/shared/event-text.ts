@@ -87,6 +87,10 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(p.ok === false ? 'setup failed' : 'setup ran', text(p.reason));
     case 'refinery.failed':
       return joined('failed', text(p.failure_type));
+    case 'refinery.pushed':
+      return `pushed ${(text(p.sha) ?? '?').slice(0, 10)} to ${text(p.remote) ?? '?'}/${text(p.target) ?? '?'}` + (Number(p.attempts) > 1 ? ` (attempt ${text(p.attempts)})` : '');
+    case 'refinery.push_failed':
+      return joined(`push to ${text(p.remote) ?? '?'}/${text(p.target) ?? '?'} failed after ${text(p.attempts) ?? '?'} attempt(s); ${text(p.target) ?? 'the target'} left as it was`, lastLine(p.tail));
     case 'rig.target_moved_outside':
       return targetMovedText(p);
     case 'refinery.blocked':
@@ -98,6 +102,8 @@ export function describeEvent(type: string, payload: Payload): string {
   if (kind === 'convoy' && text(p.cause)) return joined(what, text(p.cause));
   return evidenceOf(p) ?? text(p.reason) ?? text(p.cause) ?? '';
 }
+
+const lastLine = (v: unknown) => text(v)?.trim().split('\n').pop() ?? null;
 
 /** Invariant 7's report: which branch, from where to where, and what was dropped. */
 export function targetMovedText(p: Record<string, unknown>): string {

@@ -67,6 +67,10 @@ export const EVENT_PAYLOADS = {
   'refinery.failed': z.object({ mr: id, failure_type: z.string(), tail: z.string().default(''), exit_code: maybe(z.number()) }),
   'refinery.blocked': z.object({ mr: id, reason: z.string(), retry_after_ms: maybe(z.number()) }),
   'refinery.checkout_behind': z.object({ mr: id, reason: z.string() }),
+  /** The gated candidate reached the rig's remote (before the local target moved). */
+  'refinery.pushed': z.object({ mr: id, remote: z.string(), target: z.string(), sha: z.string(), attempts: z.number() }),
+  /** Every push attempt failed: the local target was left as it was; `tail` is git's last output. */
+  'refinery.push_failed': z.object({ mr: id, remote: z.string(), target: z.string(), sha: z.string(), attempts: z.number(), tail: z.string().default('') }),
   'refinery.checkout_repaired': z.object({ rig: id, from: z.string(), to: z.string(), reason: z.string() }),
   /**
    * Invariant 7: a target branch moved, not by the refinery. `fast-forward`: built on the tip
@@ -89,7 +93,7 @@ export const EVENT_PAYLOADS = {
   ...(Object.fromEntries(BEAD_STATUSES.map((s) => [`bead.${s}`, beadStatusChange])) as Record<`bead.${(typeof BEAD_STATUSES)[number]}`, typeof beadStatusChange>),
   'dependency.added': z.object({ depends_on: id, type: z.string() }),
   'dependency.removed': z.object({ depends_on: id, type: z.string() }),
-  'convoy.created': z.object({ beads: z.array(id) }),
+  'convoy.created': z.object({ beads: z.array(id), mode: z.enum(['direct', 'integration']).optional() }),
   'convoy.started': z.object({ from: z.enum(CONVOY_STATUSES).optional(), cause: z.string().optional() }),
   'convoy.landed': z.object({ from: z.enum(CONVOY_STATUSES).optional(), cause: z.string().optional() }),
   'convoy.members_removed': z.object({ beads: z.array(id) }),

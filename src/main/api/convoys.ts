@@ -1,14 +1,16 @@
 // Convoy commands: plan, reorder and start groups of beads.
 import { conflict, notFound } from '../../shared/errors';
 import { addConvoyMembers, createConvoy, moveConvoyMember, removeConvoyMembers, requireConvoy, requireConvoyMember, startConvoy } from '../store/convoys';
-import { convoyView } from '../store/views';
+import { ensureConvoyBranch } from '../refinery/convoy-branch';
+import { convoyBranch } from '../store/convoy-branches';
+import { convoyView, type RigRow } from '../store/views';
 import type { Handlers } from './context';
 
 export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.remove' | 'convoy.move' | 'convoy.start' | 'convoy.list' | 'convoy.show'> = {
   'convoy.create': (ctx, _c, input) => {
     const { store } = ctx;
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
-    const id = store.transaction(() => createConvoy(store, input.title, input.beads));
+    const id = store.transaction(() => createConvoy(store, input.title, input.beads, input.mode));
     return convoyView(store, id)!;
   },
 
@@ -42,10 +44,19 @@ export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.r
     return convoyView(store, convoy.id)!;
   },
 
-  'convoy.start': (ctx, _c, input) => {
+  'convoy.start': async (ctx, _c, input) => {
     const { store } = ctx;
     store.transaction(() => startConvoy(store, input.convoy));
-    return convoyView(store, input.convoy)!;
+    const convoy = convoyView(store, input.convoy)!;
+    // Integration mode: convoy/<id> starts at each member rig's default branch now.
+    if (convoy.mode === 'integration') {
+      const rigs = store.all<RigRow>(
+        `SELECT DISTINCT r.* FROM convoy_members m JOIN beads b ON b.id = m.bead_id JOIN rigs r ON r.id = b.rig_id WHERE m.convoy_id = ?`,
+        convoy.id,
+      );
+      for (const rig of rigs) await ensureConvoyBranch(rig, convoyBranch(convoy.id));
+    }
+    return convoy;
   },
 
   'convoy.list': (ctx) =>

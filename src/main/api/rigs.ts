@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Gate } from '../../shared/domain';
 import { conflict, invalid } from '../../shared/errors';
 import { branchExists } from '../git/branches';
+import { gitOk } from '../git/git-cli';
 import { currentBranch } from '../git/merge';
 import { localBranches, rigBranchTips, validateRepository } from '../git/repository';
 import { addRig, requireRig, updateRig } from '../store/rigs';
@@ -18,12 +19,13 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     if (!branch) throw invalid('the repository has a detached HEAD; pass --branch', 'default_branch');
     if (!(await branchExists(repo, branch))) throw invalid(`branch ${branch} does not exist in ${repo} (it needs at least one commit)`, 'default_branch');
     if (input.runtime === 'shell' && !input.command) throw invalid('the shell runtime needs --command', 'command');
+    if (input.remote) await requireRemote(repo, input.remote);
     const gates: Gate[] = [...(input.gates ?? [])];
     if (input.test) gates.unshift({ name: 'test', command: input.test, timeout_s: 600 });
     const rig = store.transaction(() =>
       addRig(store, {
         name: input.name, path: repo, branch, prefix: input.prefix, gates, setup: input.setup ?? null, setupWatch: input.setup_watch ?? null, maxPolecats: input.max_polecats,
-        runtime: input.runtime, command: input.command ?? null, autoDispatch: input.auto_dispatch ?? false,
+        runtime: input.runtime, command: input.command ?? null, autoDispatch: input.auto_dispatch ?? false, remote: input.remote ?? null,
       }),
     );
     return rigView(rig);
@@ -46,6 +48,7 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     if (input.default_branch && !(await branchExists(rig.path, input.default_branch))) {
       throw invalid(`branch ${input.default_branch} does not exist in ${rig.path}`, 'default_branch');
     }
+    if (input.remote) await requireRemote(rig.path, input.remote);
     const runtime = input.runtime ?? rig.runtime;
     const command = input.command === undefined ? rig.command_template : input.command || null;
     if (runtime === 'shell' && !command) throw invalid('the shell runtime needs a command template', 'command');
@@ -62,6 +65,7 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
           runtime,
           command_template: command,
           auto_dispatch: input.auto_dispatch === undefined ? rig.auto_dispatch : input.auto_dispatch ? 1 : 0,
+          remote: input.remote === undefined ? rig.remote : input.remote,
         },
         Object.keys(input).filter((k) => k !== 'name'),
       ),
@@ -89,3 +93,8 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     return result(null, null, branches, current);
   },
 };
+
+/** A remote the repository does not know would fail every push; refused up front instead. */
+async function requireRemote(repo: string, remote: string) {
+  if (!(await gitOk(repo, ['remote', 'get-url', remote]))) throw invalid(`${repo} has no git remote named ${remote} (see \`git -C ${repo} remote -v\`)`, 'remote');
+}

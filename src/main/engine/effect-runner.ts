@@ -7,6 +7,7 @@ import { faultPoint } from '../faults/fault-points';
 import { isDirty, preparePolecatWorktree, SetupFailedError } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
 import type { Effect, EffectRunner } from '../reconciler/effects';
+import { workBaseOf } from '../refinery/convoy-branch';
 import { runMergeRequest } from '../refinery/refinery';
 import { checkTargets } from '../refinery/target-watch';
 import { launchFor } from '../runtimes/runtimes';
@@ -90,7 +91,7 @@ export class TownEffects implements EffectRunner {
     try {
       const wt = await preparePolecatWorktree({
         rigPath: rig.path,
-        defaultBranch: rig.default_branch,
+        defaultBranch: await workBaseOf(this.store, beadId, rig),
         worktree: agent.worktree,
         branch: agent.branch,
         setupCommand: rig.setup_command,

@@ -5,6 +5,7 @@ import { createAgent, hookBead, markStopping, recordHealthEscalation, recordNudg
 import { raiseEscalation, reraiseEscalation } from '../store/escalations';
 import type { TownConfig } from './config';
 import { recordDispatch, refundDispatchAttempt, setBeadStatus } from '../store/beads';
+import { queueLandingMergeRequest } from '../store/convoy-branches';
 import { landConvoy } from '../store/convoys';
 import { isDispatchPaused, pauseDispatch } from '../store/dispatch-pause';
 import { leaseMergeRequest, setMergeRequestState } from '../store/merge-requests';
@@ -138,6 +139,11 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const mr = getMergeRequest(store, action.mr);
       if (!mr || mr.state !== 'blocked') return [];
       setMergeRequestState(store, mr.id, 'queued', { retry_at: null });
+      return [];
+    }
+    case 'queue_convoy_landing': {
+      const c = store.get<{ status: string }>('SELECT status FROM convoys WHERE id = ?', action.convoy);
+      if (c?.status === 'active') queueLandingMergeRequest(store, action.convoy, action.rig);
       return [];
     }
     case 'land_convoy': {

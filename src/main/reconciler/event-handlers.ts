@@ -6,6 +6,7 @@ import { targetMovedText } from '../../shared/event-text';
 import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
+import { mergeTargetOf } from '../store/convoy-branches';
 import { raiseEscalation } from '../store/escalations';
 import { MR_TRANSITIONS, queueMergeRequest, renewMergeLease, setMergeRequestState } from '../store/merge-requests';
 import { markPolecatGc, removePolecat } from '../store/polecat-gc';
@@ -16,6 +17,7 @@ import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRo
 import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
+import { refineryPushFailed } from './push-handlers';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -150,7 +152,8 @@ const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
   if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'closed', reason: 'merged', cause: 'merged' });
   const source = getBead(store, mr.source_bead_id);
   // A terminal source stays as it is (invariant 5); the merge is still on record in its MR.
-  if (source && (source.status === 'in_review' || source.status === 'in_progress' || source.status === 'open')) {
+  // A landing MR's source is its convoy, which lands by its own rule (convoy-branches.ts).
+  if (source && source.type !== 'convoy' && (source.status === 'in_review' || source.status === 'in_progress' || source.status === 'open')) {
     setBeadStatus(store, source.id, { status: 'closed', reason: `merged into ${mr.target} as ${p.merge_sha?.slice(0, 10)}`, cause: 'merged' });
   }
   return [];
@@ -169,6 +172,14 @@ const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) =>
       store,
       { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
         evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
+      config['escalation.cooldown'],
+    );
+  } else if (source?.type === 'convoy') {
+    // A landing MR (integration mode): the convoy waits on it, so the overseer must hear.
+    raiseEscalation(
+      store,
+      { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `convoy landing failed (${type})`, body: p.tail.slice(-4000),
+        evidence: { summary: `${mr.id} (${mr.branch} into ${mr.target}) failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
       config['escalation.cooldown'],
     );
   }
@@ -195,7 +206,7 @@ const workRecovered: Handler<'work.recovered'> = ({ store }, e, p) => {
   const rig = agent.rig_id ? getRig(store, agent.rig_id) : undefined;
   if (!rig) return [];
   queueMergeRequest(store, {
-    sourceBead: bead.id, rig: rig.id, branch: p.branch, target: rig.default_branch, headSha: p.head_sha ?? null,
+    sourceBead: bead.id, rig: rig.id, branch: p.branch, target: mergeTargetOf(store, bead.id, rig), headSha: p.head_sha ?? null,
     agent: agent.id, title: bead.title, priority: bead.priority,
   });
   // The run never started, so it does not count as an attempt.
@@ -297,6 +308,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.checkout_behind': refineryCheckoutBehind,
   'refinery.setup': mergeLeaseRenewed,
   'mr.lease_renewed': mergeLeaseRenewed,
+  'refinery.push_failed': refineryPushFailed,
   'rig.target_moved_outside': targetMovedOutside,
   'work.recovered': workRecovered,
   'polecat.gc_checked': polecatGcChecked,

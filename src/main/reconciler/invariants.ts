@@ -80,8 +80,10 @@ const oneMergeInFlightPerRig: Check = (store) =>
 const inReviewHasLiveMergeRequest: Check = (store) =>
   store
     .all<{ id: string }>(
+      // A merge whose push failed waits for the overseer's retry (push-handlers.ts): still live.
       `SELECT b.id FROM beads b WHERE b.status = 'in_review' AND NOT EXISTS (
-         SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))`,
+         SELECT 1 FROM merge_requests m JOIN beads mb ON mb.id = m.id WHERE m.source_bead_id = b.id
+         AND (m.state NOT IN ('merged','failed') OR (m.state = 'failed' AND mb.labels LIKE '%"needs-retry"%')))`,
     )
     .map((b) => ({ invariant: 4, key: `4:${b.id}`, bead: b.id, message: `${b.id} is in review without a live merge request` }));
 

@@ -41,6 +41,8 @@ export interface TownQueries {
   expiredMergeLeases(now: number, leaseMs: number): MergeRequestRow[];
   blockedMergeRequestsDue(now: number): MergeRequestRow[];
   convoysReadyToLand(): string[];
+  /** Integration convoys whose members are all in `convoy/<id>`, by rig, with no landing MR yet. */
+  convoyLandingsDue(): { convoy: string; rig: string }[];
   orphanedInProgressBeads(): BeadRow[];
   agentsDueForRestart(now: number): AgentRow[];
   /** Live agents (working, stalled; never waiting) whose last progress is before `before`. */
@@ -135,9 +137,24 @@ export function storeQueries(store: Store): TownQueries {
            AND NOT EXISTS (SELECT 1 FROM convoy_members m JOIN beads b ON b.id = m.bead_id
                            WHERE m.convoy_id = c.id AND b.status <> 'closed')
            AND NOT EXISTS (SELECT 1 FROM convoy_members m JOIN merge_requests r ON r.source_bead_id = m.bead_id
-                           WHERE m.convoy_id = c.id AND r.state NOT IN ('merged','failed'))`,
+                           WHERE m.convoy_id = c.id AND r.state NOT IN ('merged','failed'))
+           -- Integration mode: lands when its landing MRs have merged (one per rig that got member merges).
+           AND NOT EXISTS (SELECT 1 FROM merge_requests l WHERE l.source_bead_id = c.id AND l.state <> 'merged')
+           AND NOT EXISTS (SELECT 1 FROM merge_requests r WHERE r.target = 'convoy/' || c.id AND r.state = 'merged'
+                           AND NOT EXISTS (SELECT 1 FROM merge_requests l WHERE l.source_bead_id = c.id AND l.rig_id = r.rig_id))`,
         )
         .map((r) => r.id),
+    convoyLandingsDue: () =>
+      store.all<{ convoy: string; rig: string }>(
+        `SELECT DISTINCT c.id AS convoy, r.rig_id AS rig FROM convoys c
+         JOIN merge_requests r ON r.target = 'convoy/' || c.id AND r.state = 'merged'
+         WHERE c.status = 'active' AND c.merge_mode = 'integration'
+           AND NOT EXISTS (SELECT 1 FROM convoy_members m JOIN beads b ON b.id = m.bead_id
+                           WHERE m.convoy_id = c.id AND b.status <> 'closed')
+           AND NOT EXISTS (SELECT 1 FROM convoy_members m JOIN merge_requests x ON x.source_bead_id = m.bead_id
+                           WHERE m.convoy_id = c.id AND x.state NOT IN ('merged','failed'))
+           AND NOT EXISTS (SELECT 1 FROM merge_requests l WHERE l.source_bead_id = c.id AND l.rig_id = r.rig_id)`,
+      ),
     agentsDueForRestart: (now) =>
       store.all<AgentRow>(`SELECT * FROM agents WHERE status = 'dead' AND hook_bead_id IS NOT NULL AND restart_at IS NOT NULL AND restart_at <= ?`, now),
     agentsWithoutProgressSince: (before) =>
@@ -181,6 +198,9 @@ export function storeQueries(store: Store): TownQueries {
           `SELECT b.*, (SELECT m.id FROM merge_requests m WHERE m.source_bead_id = b.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS mr_id
            FROM beads b WHERE b.status = 'in_review'
            AND NOT EXISTS (SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))
+           -- A push that failed waits for the overseer's retry; its bead stays in review.
+           AND NOT EXISTS (SELECT 1 FROM merge_requests m JOIN beads mb ON mb.id = m.id
+                           WHERE m.source_bead_id = b.id AND m.state = 'failed' AND mb.labels LIKE '%"needs-retry"%')
            AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.hook_bead_id = b.id)`,
         )
         .map(({ mr_id, ...bead }) => ({

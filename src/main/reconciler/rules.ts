@@ -14,6 +14,7 @@ export type Action =
   | { type: 'requeue_merge_request'; mr: string }
   | { type: 'expire_merge_lease'; mr: string; evidence: Evidence }
   | { type: 'land_convoy'; convoy: string }
+  | { type: 'queue_convoy_landing'; convoy: string; rig: string }
   | { type: 'reopen_orphaned_bead'; bead: string; evidence: Evidence }
   | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen'; mr: string | null; evidence: Evidence }
   | { type: 'restart_agent'; agent: string }
@@ -138,6 +139,9 @@ export const expireMergeLeases: Rule = ({ q, now, config, frozen, mergeRunsInFli
 export const retryBlockedMergeRequests: Rule = ({ q, now }) =>
   q.blockedMergeRequestsDue(now).map((mr) => ({ type: 'requeue_merge_request', mr: mr.id }));
 
+/** Integration mode: every member is in `convoy/<id>`; one landing MR brings it to the default branch. */
+export const queueConvoyLandings: Rule = ({ q }) => q.convoyLandingsDue().map((d) => ({ type: 'queue_convoy_landing', convoy: d.convoy, rig: d.rig }));
+
 export const landCompleteConvoys: Rule = ({ q }) => q.convoysReadyToLand().map((id) => ({ type: 'land_convoy', convoy: id }));
 
 /**
@@ -249,6 +253,7 @@ export const RULES: Record<string, Rule> = {
   expireMergeLeases,
   refineMergeQueue,
   retryBlockedMergeRequests,
+  queueConvoyLandings,
   landCompleteConvoys,
   reopenOrphanedBeads,
   resolveReviewsWithoutMergeRequest,

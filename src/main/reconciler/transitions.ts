@@ -6,6 +6,7 @@ import { recordDone, releaseAgent, scheduleRestart } from '../store/agents';
 import { raiseEscalation } from '../store/escalations';
 import { addBeadLabel, assertNotTerminal, refundDispatchAttempt, requireBead, setBeadStatus } from '../store/beads';
 import { sendMail } from '../store/mail';
+import { mergeTargetOf } from '../store/convoy-branches';
 import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getRig, mergeRequestView, type MergeRequestRow } from '../store/views';
@@ -108,7 +109,7 @@ export function acceptDone(
   if (d.status === 'completed') {
     const rig = getRig(store, agent.rig_id!)!;
     const mr = queueMergeRequest(store, {
-      sourceBead: bead.id, rig: rig.id, branch: agent.branch!, target: rig.default_branch, headSha: d.headSha,
+      sourceBead: bead.id, rig: rig.id, branch: agent.branch!, target: mergeTargetOf(store, bead.id, rig), headSha: d.headSha,
       agent: agentId, title: bead.title, priority: bead.priority,
     });
     setBeadStatus(store, bead.id, { status: 'in_review', cause: `done by ${agentId}` });

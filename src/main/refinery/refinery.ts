@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Gate } from '../../shared/domain';
 import { deleteBranchIfMerged, pruneBackupRefs } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
-import { buildMergeCandidate, currentBranch } from '../git/merge';
+import { buildMergeCandidate, currentBranch, resolveRef } from '../git/merge';
 import { faultPoint } from '../faults/fault-points';
 import { isDirty } from '../git/worktrees';
 import { readConfig } from '../reconciler/config';
@@ -20,6 +20,8 @@ import { beadView, getBead, getMergeRequest, getRig, type RigRow } from '../stor
 import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind } from './checkout-follow';
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 import { prepareRefineryWorktree } from './refinery-worktree';
+import { ensureConvoyBranch, isConvoyBranch } from './convoy-branch';
+import { pushWithRetry } from './remote-push';
 import { refineryMoveAdoption } from './target-watch';
 
 export interface RefineryDeps {
@@ -33,8 +35,7 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
-type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked';
-
+type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked' | 'refinery.pushed' | 'refinery.push_failed';
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
   const { store } = deps;
@@ -45,7 +46,11 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
     store.report({ type, bead: mr.source_bead_id, agent: refineryAgentId(rig.id), payload: { mr: mrId, ...payload } } as EventInput);
 
   let moved = false;
+  // A candidate already on the remote: a rebuild merges it (not the branch again), so the
+  // next push is a fast-forward of what the remote holds.
+  let pushed: string | null = null;
   try {
+    if (isConvoyBranch(mr.target)) await ensureConvoyBranch(rig, mr.target);
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const checkout = await checkoutState(deps, rig, mr.target);
       if (checkout.state === 'dirty') {
@@ -55,7 +60,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const source = getBead(store, mr.source_bead_id);
       const title = source ? beadView(store, source).title : mr.source_bead_id;
       // The commit the agent submitted at `town done`, never whatever the branch holds later.
-      const head = mr.head_sha ?? `refs/heads/${mr.branch}`;
+      const head = pushed ?? mr.head_sha ?? `refs/heads/${mr.branch}`;
       await deps.host.whileFrozen(); // an e-stop holds the refinery's own git steps too
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
@@ -100,6 +105,27 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       store.transaction(() =>
         recordIntent(store, { rig_id: rig.id, mr_id: mrId, target: mr.target, from_sha: candidate.base, to_sha: candidate.oid, follow_checkout: follow ? 1 : 0, backup_ref: backupRef }),
       );
+      // With a remote, the candidate is pushed first: a push that never succeeds leaves the
+      // local target where it was. The intent is already on disk, so recovery can tell.
+      if (rig.remote) {
+        // Moved during the gates: rebuild first rather than publish a candidate the CAS will refuse.
+        if ((await resolveRef({ dir: rig.path }, `refs/heads/${mr.target}`)) !== candidate.base) {
+          store.transaction(() => clearIntent(store, rig.id, mrId));
+          continue;
+        }
+        const config = readConfig(store);
+        const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'] });
+        const where = { remote: rig.remote, target: mr.target, sha: candidate.oid, attempts: push.attempts };
+        if (!push.ok) {
+          store.transaction(() => {
+            clearIntent(store, rig.id, mrId);
+            report('refinery.push_failed', { ...where, tail: push.tail });
+          });
+          return;
+        }
+        pushed = candidate.oid;
+        report('refinery.pushed', where);
+      }
       faultPoint('refinery.before-ref-move');
       moved = await gitOk(rig.path, ['update-ref', '-m', `overseer: merge ${mr.source_bead_id}`, `refs/heads/${mr.target}`, candidate.oid, candidate.base]);
       if (!moved) {

@@ -43,14 +43,16 @@ function setConvoyStatus(store: Store, id: string, to: ConvoyStatus, cause: stri
   store.touch('convoy', id);
 }
 
-export function createConvoy(store: Store, title: string, beads: string[]) {
+export type ConvoyMode = 'direct' | 'integration';
+
+export function createConvoy(store: Store, title: string, beads: string[], mode: ConvoyMode = 'direct') {
   const bead = createBead(store, {
     rig: null, type: 'convoy', title, body: '', priority: 2, labels: [], metadata: {},
     origin: { kind: 'user', id: OVERSEER },
   });
-  store.run(`INSERT INTO convoys (id, status) VALUES (?, 'staged')`, bead.id);
+  store.run(`INSERT INTO convoys (id, status, merge_mode) VALUES (?, 'staged', ?)`, bead.id, mode);
   addConvoyMembers(store, bead.id, beads);
-  store.event({ type: 'convoy.created', bead: bead.id, payload: { beads } });
+  store.event({ type: 'convoy.created', bead: bead.id, payload: { beads, ...(mode === 'integration' ? { mode } : {}) } });
   store.touch('convoy', bead.id);
   return bead.id;
 }

@@ -10,7 +10,8 @@ import { getMergeRequest, type MergeRequestRow } from './views';
  * An MR is claimed from the queue, built, tested and merged; a running one may be blocked
  * (retried later), failed, or put back in the queue by startup recovery. `merged` is
  * allowed from every live state because it reports what git already did (a merge
- * recorded before a crash can be applied after recovery requeued its MR).
+ * recorded before a crash can be applied after recovery requeued its MR). A failed MR is
+ * queued again only when the overseer retries it (`retryPush`, `town mq retry`).
  */
 export const MR_TRANSITIONS: TransitionTable<MergeRequestState> = {
   queued: ['claimed', 'merged', 'failed'],
@@ -19,7 +20,7 @@ export const MR_TRANSITIONS: TransitionTable<MergeRequestState> = {
   testing: ['merged', 'blocked', 'failed', 'queued'],
   blocked: ['queued', 'merged', 'failed'],
   merged: [],
-  failed: [],
+  failed: ['queued'],
 };
 
 export function queueMergeRequest(store: Store, m: { sourceBead: string; rig: string; branch: string; target: string; headSha: string | null; agent: string; title: string; priority: number }): MergeRequestRow {

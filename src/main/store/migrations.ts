@@ -315,4 +315,12 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE merge_requests ADD COLUMN moved_at INTEGER;
     `,
   },
+  {
+    version: 9,
+    name: 'rig remotes',
+    sql: `
+      -- The git remote the refinery pushes each merged target to (NULL: no push).
+      ALTER TABLE rigs ADD COLUMN remote TEXT;
+    `,
+  },
 ];

@@ -44,6 +44,8 @@ export interface RigRow {
   command_template: string | null;
   merge_mode: string;
   auto_dispatch: number;
+  /** The git remote merged targets are pushed to; null: none. */
+  remote: string | null;
   created_at: number;
 }
 
@@ -194,6 +196,7 @@ export function rigView(r: RigRow): RigView {
     runtime: r.runtime,
     command: r.command_template,
     auto_dispatch: r.auto_dispatch === 1,
+    remote: r.remote ?? null,
     created_at: iso(r.created_at),
   };
 }
@@ -236,8 +239,8 @@ export function beadView(store: Store, r: BeadRow): BeadView {
 }
 
 export function convoyView(store: Store, id: string): ConvoyView | null {
-  const row = store.get<{ id: string; title: string; status: ConvoyStatus; created_at: number; started_at: number | null; landed_at: number | null }>(
-    `SELECT c.id, b.title, c.status, b.created_at, c.started_at, c.landed_at FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?`,
+  const row = store.get<{ id: string; title: string; status: ConvoyStatus; merge_mode: 'direct' | 'integration'; created_at: number; started_at: number | null; landed_at: number | null }>(
+    `SELECT c.id, b.title, c.status, c.merge_mode, b.created_at, c.started_at, c.landed_at FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?`,
     id,
   );
   if (!row) return null;
@@ -249,6 +252,7 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     id: row.id,
     title: row.title,
     status: row.status,
+    mode: row.merge_mode,
     stuck: row.status === 'active' && members.some((m) => m.status === 'failed'),
     total: members.length,
     closed: members.filter((m) => m.status === 'closed').length,

@@ -227,6 +227,11 @@ function ConvoyPane({
       <div className="convoy-head">
         <h2>{convoy.title}</h2>
         <code className="bead-id">{convoy.id}</code>
+        {convoy.mode === 'integration' && (
+          <span className="muted small" title={`Members merge into convoy/${convoy.id}; one landing merge brings it to the default branch`}>
+            integration
+          </span>
+        )}
         {convoy.status === 'staged' && (
           <button
             className="primary"

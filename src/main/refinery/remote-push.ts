@@ -1,0 +1,60 @@
+// Pushing a gated candidate to the rig's remote. The refinery pushes before it moves the
+// local target, so a push that never succeeds leaves the target untouched and the MR can
+// honestly fail with `needs-retry`. Never a force push: git refuses a push that is not a
+// fast-forward of the remote branch, which is exactly the safety wanted (someone else
+// moved the remote; a human reconciles, the refinery does not overwrite).
+import { execFile } from 'node:child_process';
+
+export interface PushPlan {
+  repo: string;
+  remote: string;
+  target: string;
+  sha: string;
+  /** Attempts after the first. */
+  retries: number;
+  /** Wait before each further attempt; the last repeats. */
+  backoff: number[];
+}
+
+export type PushOutcome = { ok: true; attempts: number } | { ok: false; attempts: number; tail: string };
+
+/** The output of a push, by exit status; the text is kept for humans, never parsed. */
+function pushOnce(repo: string, remote: string, sha: string, target: string): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['push', '--porcelain', remote, `${sha}:refs/heads/${target}`],
+      { cwd: repo, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, timeout: 5 * 60_000 },
+      (err, stdout, stderr) => resolve({ ok: !err, output: `${String(stdout)}${String(stderr)}` }),
+    );
+  });
+}
+
+export const backoffDelay = (backoff: number[], retry: number) => (backoff.length === 0 ? 0 : backoff[Math.min(retry, backoff.length - 1)]);
+
+/** Pushes `sha` to `remote`'s `target`, retrying with the configured backoff. */
+export async function pushWithRetry(plan: PushPlan, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<PushOutcome> {
+  let output = '';
+  for (let attempt = 1; attempt <= plan.retries + 1; attempt++) {
+    if (attempt > 1) await sleep(backoffDelay(plan.backoff, attempt - 2));
+    const r = await pushOnce(plan.repo, plan.remote, plan.sha, plan.target);
+    if (r.ok) return { ok: true, attempts: attempt };
+    output = r.output;
+  }
+  return { ok: false, attempts: plan.retries + 1, tail: output.trim().split('\n').slice(-20).join('\n') };
+}
+
+/**
+ * The remote's tip of `target` (null: no such branch, or the remote is unreachable). Used by
+ * startup recovery to learn whether a push cut off by a kill had landed.
+ */
+export function remoteTip(repo: string, remote: string, target: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['ls-remote', remote, `refs/heads/${target}`],
+      { cwd: repo, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, timeout: 60_000 },
+      (err, stdout) => resolve(err ? null : (String(stdout).split(/\s/)[0] || null)),
+    );
+  });
+}
