@@ -181,6 +181,8 @@ export interface MergeRequestView {
   blocked_reason: string | null;
   head_sha: string | null;
   merge_sha: string | null;
+  /** A gate failed and passed on its single rerun. */
+  flaky: boolean;
   created_at: string;
   updated_at: string;
 }

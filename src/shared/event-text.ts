@@ -77,6 +77,10 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined('failed', text(p.failure_type));
     case 'rig.target_moved_outside':
       return targetMovedText(p);
+    case 'refinery.flaky':
+      return `${text(p.gate) ?? 'a gate'} failed, then passed on its rerun: flaky`;
+    case 'bead.rework':
+      return joined(`back for rework (${text(p.label) ?? '?'}, ${text(p.count) ?? '?'})`, p.resolution ? `resolved in ${text(p.resolution)}` : null, p.to ? `to ${text(p.to)}` : null);
     case 'refinery.blocked':
     case 'refinery.checkout_behind':
       return joined(what, text(p.reason));

@@ -50,6 +50,7 @@ export const CONFIG_SPEC = {
   'gc.keep_events': { kind: 'count', default: 200_000, min: 1000, about: 'processed events kept; older ones are pruned a batch per tick' },
   'gc.keep_logs': { kind: 'duration', default: 7 * 24 * H, about: 'session logs of sessions ended longer ago are deleted' },
   'refinery.blocked_retry': { kind: 'duration', default: 15 * S, about: 'a merge blocked by a dirty checkout is retried after this' },
+  'mq.max_retries': { kind: 'count', default: 5, min: 0, about: 'reworks of one bead after failed merges before the overseer is asked instead' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
 } as const satisfies Record<string, Spec>;
 

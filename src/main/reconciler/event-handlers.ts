@@ -7,7 +7,7 @@ import type { EventPayload, EventType, ParsedEvent } from '../../shared/events';
 import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { raiseEscalation } from '../store/escalations';
-import { MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
+import { markMergeRequestFlaky, MR_TRANSITIONS, queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import { markPolecatGc, removePolecat } from '../store/polecat-gc';
 import { canTransition } from '../store/status-machine';
 import { recordSessionEnded, recordSessionStarted, recordSessionStopRequested } from '../store/sessions';
@@ -16,6 +16,7 @@ import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRo
 import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
+import { blockOnConflict, sendBackForFix } from './rework';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -148,22 +149,43 @@ const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
   return [];
 };
 
+/**
+ * A merge failed, routed by the type the refinery reports (which step failed, never its
+ * output): a conflict blocks the MR on a resolution bead; a failed gate or setup sends the
+ * bead back to its polecat; anything else (the branch gone, an error) fails the bead and
+ * tells the overseer. The target branch was not touched on any of these paths.
+ */
 const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr || !canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
+  if (!mr) return [];
   const type = p.failure_type;
+  if (type === 'conflict' && ['claimed', 'merging', 'testing'].includes(mr.state)) {
+    blockOnConflict(store, config, mr, getBead(store, mr.source_bead_id), p.files ?? [], p.tail);
+    return [];
+  }
+  if (!canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
   setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
   if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
   const source = getBead(store, mr.source_bead_id);
-  if (source && source.status === 'in_review') {
-    setBeadStatus(store, source.id, { status: 'failed', reason: `merge failed: ${type}`, cause: `merge ${type}` });
-    raiseEscalation(
-      store,
-      { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
-        evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
-      config['escalation.cooldown'],
-    );
+  if (!source || source.status !== 'in_review') return [];
+  if (type.startsWith('gate:') || type === 'setup') {
+    sendBackForFix(store, config, mr, source, type, p.tail);
+    return [];
   }
+  setBeadStatus(store, source.id, { status: 'failed', reason: `merge failed: ${type}`, cause: `merge ${type}` });
+  raiseEscalation(
+    store,
+    { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
+      evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
+    config['escalation.cooldown'],
+  );
+  return [];
+};
+
+/** A gate failed, then passed on its rerun: the MR goes on, marked flaky for the views. */
+const refineryFlaky: Handler<'refinery.flaky'> = ({ store }, _e, p) => {
+  if (!getMergeRequest(store, p.mr)) return [];
+  markMergeRequestFlaky(store, p.mr);
   return [];
 };
 
@@ -286,6 +308,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.merged': refineryMerged,
   'refinery.failed': refineryFailed,
   'refinery.blocked': refineryBlocked,
+  'refinery.flaky': refineryFlaky,
   'refinery.checkout_behind': refineryCheckoutBehind,
   'rig.target_moved_outside': targetMovedOutside,
   'work.recovered': workRecovered,

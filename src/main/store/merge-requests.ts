@@ -66,3 +66,9 @@ export function setMergeRequestState(
   store.touch('merge_request', id);
   touchBead(store, mr.source_bead_id);
 }
+
+/** A gate failed and passed on its single rerun: recorded on the MR, shown in the views. */
+export function markMergeRequestFlaky(store: Store, id: string) {
+  store.run('UPDATE merge_requests SET flaky = 1, updated_at = ? WHERE id = ?', store.now(), id);
+  store.touch('merge_request', id);
+}

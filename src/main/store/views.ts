@@ -144,6 +144,8 @@ export interface MergeRequestRow {
   candidate_sha: string | null;
   merge_sha: string | null;
   backup_ref: string | null;
+  /** 1 when a gate failed and passed on its rerun. */
+  flaky: number;
   created_at: number;
   updated_at: number;
 }
@@ -291,6 +293,7 @@ export function mergeRequestView(r: MergeRequestRow): MergeRequestView {
     blocked_reason: r.blocked_reason,
     head_sha: r.head_sha,
     merge_sha: r.merge_sha,
+    flaky: r.flaky === 1,
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
   };
