@@ -33,7 +33,7 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
-type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked';
+type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked' | 'refinery.flaky';
 
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
@@ -56,13 +56,17 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const title = source ? beadView(store, source).title : mr.source_bead_id;
       // The commit the agent submitted at `town done`, never whatever the branch holds later.
       const head = mr.head_sha ?? `refs/heads/${mr.branch}`;
+      if (!(await gitOk(rig.path, ['rev-parse', '-q', '--verify', `${head}^{commit}`]))) {
+        report('refinery.failed', { failure_type: 'branch-missing', tail: `${mr.branch} ${mr.head_sha ? `(submitted as ${mr.head_sha.slice(0, 10)}) ` : ''}no longer exists in ${rig.path}; nothing to merge` });
+        return;
+      }
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
         report('refinery.merged', { merge_sha: candidate.base, already: true });
         return;
       }
       if (candidate.kind === 'conflict') {
-        report('refinery.failed', { failure_type: 'conflict', tail: `merge conflict in:\n${candidate.files.join('\n')}` });
+        report('refinery.failed', { failure_type: 'conflict', tail: `merge conflict in:\n${candidate.files.join('\n')}`, files: candidate.files });
         return;
       }
       if (attempt === 0) report('refinery.candidate', { candidate_sha: candidate.oid, base_sha: candidate.base });
@@ -76,7 +80,13 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
         return;
       }
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
-        const result = await runGate(deps, rig, gate, worktree, mrId);
+        let result = await runGate(deps, rig, gate, worktree, mrId);
+        if (!result.ok && !result.timedOut && result.exitCode !== null) {
+          // One immediate rerun: a gate that passes then is flaky, recorded, not a failure.
+          const rerun = await runGate(deps, rig, gate, worktree, mrId);
+          if (rerun.ok) report('refinery.flaky', { gate: gate.name, tail: result.tail.slice(-2000) });
+          result = rerun;
+        }
         if (!result.ok) {
           report('refinery.failed', { failure_type: `gate:${gate.name}`, tail: result.tail, exit_code: result.exitCode });
           return;
@@ -203,6 +213,8 @@ async function checkoutState(deps: RefineryDeps, rig: RigRow, target: string): P
 
 interface GateResult {
   ok: boolean;
+  /** Killed at its timeout: not rerun (a slow gate is not flaky). */
+  timedOut?: boolean;
   exitCode: number | null;
   tail: string;
 }
@@ -221,6 +233,7 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       deps.store.transaction(() => recordSessionEnded(deps.store, sessionId, { endedAt: deps.store.now(), exitCode: info.exitCode, signal: info.signal, bytesOut: info.bytesOut }));
       resolve({
         ok: !timedOut && info.exitCode === 0,
+        timedOut,
         exitCode: info.exitCode,
         tail: timedOut ? `${gate.name} timed out after ${gate.timeout_s}s\n${info.tail}` : info.tail,
       });
