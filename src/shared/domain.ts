@@ -94,6 +94,8 @@ export interface BeadView {
   labels: string[];
   assignee: string | null;
   scenario: string | null;
+  /** A resolution bead: the merge request it unblocks, the bead it resolves, and the conflicting files. */
+  resolves: { mr: string; bead: string; target: string; files: string[] } | null;
   slung_to: string | null;
   /** Set while the overseer holds the bead out of dispatch (stop and hold, `town hold`). */
   held_at: string | null;

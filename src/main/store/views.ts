@@ -218,6 +218,7 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     labels: JSON.parse(r.labels) as string[],
     assignee: r.assignee,
     scenario: typeof meta.scenario === 'string' ? meta.scenario : null,
+    resolves: meta.resolves && typeof meta.resolves === 'object' ? (meta.resolves as BeadView['resolves']) : null,
     slung_to: r.slung_to,
     held_at: isoOrNull(r.held_at),
     held_reason: r.held_reason,
