@@ -62,14 +62,9 @@ export async function createDemoTown(dir: string): Promise<DemoTown> {
   try {
     const town = typedClient(engine.client());
     await town.call('rig.add', { name: 'sample', path: repo, test: 'sh test.sh', max_polecats: 3, prefix: 'sa' });
-    const health = await town.call('bead.create', { rig: 'sample', title: 'Add a health check endpoint', priority: 1 });
-    const docs = await town.call('bead.create', { rig: 'sample', title: 'Document the health check', after: [health.id] });
-    const typo = await town.call('bead.create', { rig: 'sample', title: 'Fix the typo on the login page', priority: 3 });
-    // In the convoy so that starting it shows, within seconds, an agent waiting for the overseer.
-    const confirm = await town.call('bead.create', { rig: 'sample', title: 'Rotate the API keys (asks first)', priority: 1, scenario: 'needs-input' });
-    const convoy = await town.call('convoy.create', { title: 'First release', beads: [confirm.id, health.id, docs.id, typo.id] });
     // Every failure path of the refinery: two beads that conflict (the second is resolved by its
-    // polecat), one that fails the tests until fixed, one the gate is flaky on, and one that is fine.
+    // polecat), one that fails the tests until fixed, one the gate is flaky on, and one that is
+    // fine. Staged first, so the planner opens on the newer "First release".
     const rework = [
       await town.call('bead.create', { rig: 'sample', title: 'Add the changelog entry for 1.1', scenario: 'conflict' }),
       await town.call('bead.create', { rig: 'sample', title: 'Add the changelog entry for the API', scenario: 'conflict' }),
@@ -78,6 +73,12 @@ export async function createDemoTown(dir: string): Promise<DemoTown> {
       await town.call('bead.create', { rig: 'sample', title: 'Tidy the settings page' }),
     ].map((b) => b.id);
     const second = await town.call('convoy.create', { title: 'Second release (conflicts, failing tests, a flaky gate)', beads: rework });
+    const health = await town.call('bead.create', { rig: 'sample', title: 'Add a health check endpoint', priority: 1 });
+    const docs = await town.call('bead.create', { rig: 'sample', title: 'Document the health check', after: [health.id] });
+    const typo = await town.call('bead.create', { rig: 'sample', title: 'Fix the typo on the login page', priority: 3 });
+    // In the convoy so that starting it shows, within seconds, an agent waiting for the overseer.
+    const confirm = await town.call('bead.create', { rig: 'sample', title: 'Rotate the API keys (asks first)', priority: 1, scenario: 'needs-input' });
+    const convoy = await town.call('convoy.create', { title: 'First release', beads: [confirm.id, health.id, docs.id, typo.id] });
     return { townDir, repo, convoy: convoy.id, beads: [confirm.id, health.id, docs.id, typo.id], rework: { convoy: second.id, beads: rework } };
   } finally {
     engine.closeOffline();
