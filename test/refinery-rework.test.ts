@@ -115,4 +115,27 @@ describe('failed merges are routed by type and come back merged', () => {
     expect(gateOnEveryFirstParent(base, repo).filter((g) => !g.ok)).toEqual([]);
     expect(execFileSync('git', ['log', '--format=%s', 'main'], { cwd: repo, encoding: 'utf8' })).toContain(`${broken.id}: fix the failing test`);
   }, 200_000);
+
+  it('the demo town\'s second convoy shows every path and lands', async () => {
+    const base = tempDir('rework-demo');
+    const dir = path.join(base, 'town');
+    expect((await town(dir, ['demo', dir])).code).toBe(0);
+    const convoy = (await townJson<any[]>(dir, 'convoy', 'list')).find((c) => c.title.startsWith('Second release'));
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+    await townJson(dir, 'convoy', 'start', convoy.id);
+    await waitFor('the second convoy to land', async () => ((await townJson(dir, 'convoy', 'show', convoy.id)).status === 'landed' ? true : null), 150_000, 300)
+      .catch(async (err) => {
+        throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}`);
+      });
+    const mrs = await townJson<any[]>(dir, 'mr', 'list');
+    const beads = await townJson<any[]>(dir, 'bead', 'list');
+    const byScenario = (sc: string) => beads.filter((b) => b.scenario === sc && !b.resolves);
+    expect(beads.filter((b) => b.resolves).map((b) => b.status)).toEqual(['closed']);
+    expect(mrs.filter((m) => m.bead === byScenario('fail-tests')[0].id).map((m) => m.state)).toEqual(['failed', 'merged']);
+    expect(mrs.find((m) => m.bead === byScenario('flaky')[0].id).flaky).toBe(true);
+    const repo = path.join(dir, 'repos', 'sample-app');
+    expect(gateOnEveryFirstParent(base, repo).filter((g) => !g.ok)).toEqual([]);
+  }, 200_000);
 });
