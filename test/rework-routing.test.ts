@@ -20,7 +20,9 @@ async function claimedMerge(title = 'Add the parser') {
   const convoy = (await town.call('convoy.create', { title: 'Release', beads: [bead, spare] })).id;
   await town.call('convoy.start', { convoy });
   await reconciler.tick();
-  const start = effects.take('start_session').find((e) => e.bead === bead)!;
+  const starts = effects.take('start_session');
+  const start = starts.find((e) => e.bead === bead)!;
+  const spareStart = starts.find((e) => e.bead === spare)!;
   const session = t.spawned(start);
   await reconciler.tick();
   store.transaction(() => acceptDone(store, start.agent, bead, { status: 'completed', summary: null, headSha: 'a'.repeat(40) }));
@@ -30,7 +32,7 @@ async function claimedMerge(title = 'Add the parser') {
   expect(mr.state).toBe('claimed');
   effects.effects = [];
   const o = {
-    ...t, bead, convoy, agent: start.agent, mr: mr.id,
+    ...t, bead, spare, spareStart, convoy, agent: start.agent, mr: mr.id,
     /** The refinery reports the (current) MR failed at `failure_type`; one tick applies it. */
     fail: async (failure_type: string, tail: string, files?: string[]) => {
       store.report({ type: 'refinery.failed', bead, agent: refineryAgentId('app'), payload: { mr: o.mr, failure_type, tail, ...(files ? { files } : {}) } });
@@ -64,6 +66,14 @@ describe('failed merges by type', () => {
     expect(convoyStatus(store, t.convoy)).toBe('active');
     expect(mailTo(store, t.agent, 'rework')).toHaveLength(1);
 
+    // The queue moves on meanwhile: the other bead's MR is claimed while this one waits.
+    t.spawned(t.spareStart);
+    await reconciler.tick();
+    store.transaction(() => acceptDone(store, t.spareStart.agent, t.spare, { status: 'completed', summary: null, headSha: 'c'.repeat(40) }));
+    await reconciler.tick();
+    expect(store.get<{ state: string }>('SELECT state FROM merge_requests WHERE source_bead_id = ?', t.spare)!.state).toBe('claimed');
+    expect(getMergeRequest(store, t.mr)!.state).toBe('blocked');
+
     // The same tick dispatched the resolution to the polecat that did the work, on that work's branch.
     const start = effects.take('start_session').find((e) => e.bead === resolution.id)!;
     expect(start.agent).toBe(t.agent);
@@ -79,7 +89,8 @@ describe('failed merges by type', () => {
     expect(getBead(store, resolution.id)!.status).toBe('closed');
     expect(store.all('SELECT id FROM merge_requests WHERE source_bead_id = ?', t.bead)).toHaveLength(1);
     await reconciler.tick();
-    expect(getMergeRequest(store, t.mr)!.state).toBe('claimed');
+    // Queued again, behind the merge in flight (one per rig).
+    expect(getMergeRequest(store, t.mr)!.state).toBe('queued');
     expect(checkInvariants(store)).toEqual([]);
   });
 
