@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { acceptDone } from '../src/main/reconciler/transitions';
 import { checkInvariants } from '../src/main/reconciler/invariants';
 import { refineryAgentId } from '../src/main/store/rigs';
-import { getBead, getMergeRequest, beadView } from '../src/main/store/views';
+import { beadView, convoyView, getBead, getMergeRequest } from '../src/main/store/views';
 import { ruleTown } from './helpers/rule-town';
 import { removeTempDirs } from './helpers/town';
 
@@ -64,6 +64,7 @@ describe('failed merges by type', () => {
     expect(mr.blocked_reason).toContain(resolution.id);
     expect(getBead(store, t.bead)!.status).toBe('in_review');
     expect(convoyStatus(store, t.convoy)).toBe('active');
+    expect(convoyView(store, t.convoy)!.rework).toEqual([{ bead: t.bead, why: `blocked on ${resolution.id}: resolve merge conflict in shared.md` }]);
     expect(mailTo(store, t.agent, 'rework')).toHaveLength(1);
 
     // The queue moves on meanwhile: the other bead's MR is claimed while this one waits.
@@ -104,6 +105,7 @@ describe('failed merges by type', () => {
     expect(mail).toHaveLength(1);
     expect(mail[0].body).toContain('FAIL: work/x.fail');
     expect(convoyStatus(store, t.convoy)).toBe('active');
+    expect(convoyView(store, t.convoy)!.rework).toEqual([{ bead: t.bead, why: 'needs-fix: its merge failed at gate:test' }]);
     // Dispatched again in the same tick, to the same polecat.
     const start = effects.take('start_session').find((e) => e.bead === t.bead)!;
     expect(start.agent).toBe(t.agent);

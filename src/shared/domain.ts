@@ -119,6 +119,8 @@ export interface ConvoyView {
   total: number;
   closed: number;
   beads: string[];
+  /** Members back in rework after a failed merge, and why ("blocked on sa-x1: resolve merge conflict in shared.md"). */
+  rework: { bead: string; why: string }[];
   created_at: string;
   started_at: string | null;
   landed_at: string | null;

@@ -234,6 +234,25 @@ export function beadView(store: Store, r: BeadRow): BeadView {
   };
 }
 
+/**
+ * Members a failed merge sent back: in review behind a blocked MR (a conflict being resolved),
+ * or open / in progress with a rework label, why from their latest MR.
+ */
+function convoyRework(store: Store, convoyId: string): ConvoyView['rework'] {
+  return store
+    .all<{ bead: string; status: BeadStatus; labels: string; state: string | null; blocked_reason: string | null; failure_type: string | null }>(
+      `SELECT b.id AS bead, b.status, b.labels, m.state, m.blocked_reason, m.failure_type FROM convoy_members c JOIN beads b ON b.id = c.bead_id
+       LEFT JOIN merge_requests m ON m.id = (SELECT id FROM merge_requests WHERE source_bead_id = b.id ORDER BY created_at DESC, id DESC LIMIT 1)
+       WHERE c.convoy_id = ? AND b.status IN ('open','in_progress','in_review') ORDER BY c.position`,
+      convoyId,
+    )
+    .flatMap((r) => {
+      if (r.status === 'in_review') return r.state === 'blocked' && r.blocked_reason ? [{ bead: r.bead, why: r.blocked_reason }] : [];
+      const label = (JSON.parse(r.labels) as string[]).find((l) => l === 'needs-fix' || l === 'setup' || l === 'needs-rebase');
+      return label && r.state === 'failed' ? [{ bead: r.bead, why: `${label}: its merge failed at ${r.failure_type ?? 'a gate'}` }] : [];
+    });
+}
+
 export function convoyView(store: Store, id: string): ConvoyView | null {
   const row = store.get<{ id: string; title: string; status: ConvoyStatus; created_at: number; started_at: number | null; landed_at: number | null }>(
     `SELECT c.id, b.title, c.status, b.created_at, c.started_at, c.landed_at FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?`,
@@ -252,6 +271,7 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     total: members.length,
     closed: members.filter((m) => m.status === 'closed').length,
     beads: members.map((m) => m.bead_id),
+    rework: convoyRework(store, id),
     created_at: iso(row.created_at),
     started_at: isoOrNull(row.started_at),
     landed_at: isoOrNull(row.landed_at),
