@@ -6,6 +6,7 @@ import { acceptDone } from '../src/main/reconciler/transitions';
 import { checkInvariants } from '../src/main/reconciler/invariants';
 import { refineryAgentId } from '../src/main/store/rigs';
 import { beadView, convoyView, getBead, getMergeRequest } from '../src/main/store/views';
+import { rolePrompt } from '../src/main/runtimes/role-prompts';
 import { ruleTown } from './helpers/rule-town';
 import { removeTempDirs } from './helpers/town';
 
@@ -162,5 +163,17 @@ describe('failed merges by type', () => {
     expect(labelsOf(store, t.bead)).toContain('needs-fix');
     expect(getBead(store, t.bead)!.status).not.toBe('failed');
     expect(checkInvariants(store)).toEqual([]);
+  });
+
+  it('the prompt of a bead in rework says why it came back and does not tell the agent it is done', async () => {
+    const t = await claimedMerge();
+    await t.fail('gate:test', 'FAIL');
+    const agent = t.store.get<any>('SELECT * FROM agents WHERE id = ?', t.agent);
+    const prior = { branch: 'polecat/quartz/x', target: 'main', commits: [{ sha: 'a'.repeat(40), subject: 'x' }] } as any;
+    const prompt = rolePrompt(agent, beadView(t.store, getBead(t.store, t.bead)!), prior);
+    expect(prompt).toContain('sent this bead back (needs-fix)');
+    expect(prompt).not.toContain('If the work is already complete');
+    const resolution = t.store.get<{ id: string }>(`SELECT id FROM beads WHERE title LIKE 'Resolve merge conflict:%'`);
+    expect(resolution).toBeUndefined();
   });
 });
