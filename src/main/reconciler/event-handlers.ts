@@ -16,7 +16,7 @@ import { getAgent, getBead, getMergeRequest, getRig, type AgentRow, type EventRo
 import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
-import { blockOnConflict, sendBackForFix } from './rework';
+import { routeFailedMerge } from './rework';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -149,36 +149,10 @@ const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
   return [];
 };
 
-/**
- * A merge failed, routed by the type the refinery reports (which step failed, never its
- * output): a conflict blocks the MR on a resolution bead; a failed gate or setup sends the
- * bead back to its polecat; anything else (the branch gone, an error) fails the bead and
- * tells the overseer. The target branch was not touched on any of these paths.
- */
+/** A merge failed: routed by the type the refinery reports (rework.ts). */
 const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr) return [];
-  const type = p.failure_type;
-  if (type === 'conflict' && ['claimed', 'merging', 'testing'].includes(mr.state)) {
-    blockOnConflict(store, config, mr, getBead(store, mr.source_bead_id), p.files ?? [], p.tail);
-    return [];
-  }
-  if (!canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
-  setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
-  if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
-  const source = getBead(store, mr.source_bead_id);
-  if (!source || source.status !== 'in_review') return [];
-  if (type.startsWith('gate:') || type === 'setup') {
-    sendBackForFix(store, config, mr, source, type, p.tail);
-    return [];
-  }
-  setBeadStatus(store, source.id, { status: 'failed', reason: `merge failed: ${type}`, cause: `merge ${type}` });
-  raiseEscalation(
-    store,
-    { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
-      evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
-    config['escalation.cooldown'],
-  );
+  if (mr) routeFailedMerge(store, config, mr, p);
   return [];
 };
 

@@ -6,7 +6,8 @@
 import { createBead, refundDispatchAttempt, setBeadStatus, slingBead, updateBeadFields } from '../store/beads';
 import { raiseEscalation } from '../store/escalations';
 import { sendMail } from '../store/mail';
-import { setMergeRequestState } from '../store/merge-requests';
+import { MR_TRANSITIONS, setMergeRequestState } from '../store/merge-requests';
+import { canTransition } from '../store/status-machine';
 import { refineryAgentId } from '../store/rigs';
 import type { Store } from '../store/store';
 import { beadMetadata, getAgent, getBead, getMergeRequest, type BeadRow, type MergeRequestRow } from '../store/views';
@@ -26,6 +27,36 @@ export interface Resolves {
 export function resolvesOf(bead: Pick<BeadRow, 'metadata'>): Resolves | null {
   const r = beadMetadata(bead).resolves as Resolves | undefined;
   return r && typeof r.mr === 'string' ? r : null;
+}
+
+/**
+ * A merge failed, routed by the type the refinery reports (which step failed, never its
+ * output): a conflict blocks the MR on a resolution bead; a failed gate or setup sends the
+ * bead back to its polecat; anything else (the branch gone, an error) fails the bead and
+ * tells the overseer. The target branch was not touched on any of these paths.
+ */
+export function routeFailedMerge(store: Store, config: TownConfig, mr: MergeRequestRow, p: { failure_type: string; tail: string; files?: string[] }) {
+  const type = p.failure_type;
+  if (type === 'conflict' && ['claimed', 'merging', 'testing'].includes(mr.state)) {
+    blockOnConflict(store, config, mr, getBead(store, mr.source_bead_id), p.files ?? [], p.tail);
+    return;
+  }
+  if (!canTransition(MR_TRANSITIONS, mr.state, 'failed')) return;
+  setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
+  if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
+  const source = getBead(store, mr.source_bead_id);
+  if (!source || source.status !== 'in_review') return;
+  if (type.startsWith('gate:') || type === 'setup') {
+    sendBackForFix(store, config, mr, source, type, p.tail);
+    return;
+  }
+  setBeadStatus(store, source.id, { status: 'failed', reason: `merge failed: ${type}`, cause: `merge ${type}` });
+  raiseEscalation(
+    store,
+    { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
+      evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
+    config['escalation.cooldown'],
+  );
 }
 
 const reworksOf = (bead: BeadRow) => Number(beadMetadata(bead).reworks ?? 0);
