@@ -62,6 +62,10 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       }
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
+        if (await isTargetsOwnCommit(rig.path, mr.target, head)) {
+          report('refinery.failed', { failure_type: 'no-commits', tail: `${mr.branch} has no commits of its own (${head.slice(0, 10)} is a commit of ${mr.target} itself); nothing to merge` });
+          return;
+        }
         report('refinery.merged', { merge_sha: candidate.base, already: true });
         return;
       }
@@ -209,6 +213,16 @@ async function checkoutState(deps: RefineryDeps, rig: RigRow, target: string): P
     state: 'dirty',
     reason: `${rig.path} has uncommitted changes on ${target} (${shown}); the refinery never touches them. Commit or stash your changes and the merge resumes.`,
   };
+}
+
+/**
+ * The submitted commit lies on the target's first-parent line: the branch never held work
+ * of its own. Work the refinery merged is a merge commit's second parent, never on that line.
+ */
+async function isTargetsOwnCommit(repo: string, target: string, head: string): Promise<boolean> {
+  const sha = (await git(repo, ['rev-parse', `${head}^{commit}`])).trim();
+  const line = await git(repo, ['rev-list', '--first-parent', `refs/heads/${target}`]);
+  return line.split('\n').includes(sha);
 }
 
 interface GateResult {
