@@ -27,6 +27,8 @@ async function servedTown(test: string, extra: string[] = []) {
 describe('the refinery', () => {
   it('leaves main untouched when the gate fails, and shows the gate output tail', async () => {
     const { dir, repo } = await servedTown('echo "3 tests, 1 failure: parser_spec"; exit 1');
+    // No rework rounds (test/refinery-rework.test.ts has those): the first failure is final.
+    await townJson(dir, 'config', 'set', 'mq.max_retries', '0');
     const mainBefore = gitIn(repo, 'rev-parse', 'main');
     const bead = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Breaks the build');
     await townJson(dir, 'sling', bead.id);
@@ -59,5 +61,22 @@ describe('the refinery', () => {
     expect(gitIn(repo, 'log', '--format=%s', '-3', 'main')).toContain('user work');
     // The setup command ran once, when the polecat's worktree was created.
     expect(fs.readFileSync(path.join(dir, 'worktrees', 'app', 'setup.log'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('fails a branch with no commits of its own with that reason, and tells the overseer', async () => {
+    const { dir, repo } = await servedTown('true', ['--runtime', 'shell', '--command', 'town done']);
+    const mainBefore = gitIn(repo, 'rev-parse', 'main');
+    const bead = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Does nothing');
+    await townJson(dir, 'sling', bead.id);
+    const failed = await waitFor('the bead to fail', async () => {
+      const b = await townJson(dir, 'bead', 'show', bead.id);
+      return b.status === 'failed' ? b : null;
+    });
+    expect(failed.close_reason).toMatch(/no-commits/);
+    const [mr] = await townJson(dir, 'mr', 'list');
+    expect(mr.failure.type).toBe('no-commits');
+    expect(mr.failure.tail).toMatch(/has no commits of its own/);
+    expect((await townJson(dir, 'escalations')).map((e: any) => e.reason)).toContain('merge failed (no-commits)');
+    expect(gitIn(repo, 'rev-parse', 'main')).toBe(mainBefore);
   });
 });

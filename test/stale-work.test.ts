@@ -35,12 +35,12 @@ function beadInReview(t: T): string {
   });
 }
 
-function mergeRequestFor(t: T, source: string, end: 'merged' | 'failed') {
+function mergeRequestFor(t: T, source: string, end: 'merged' | 'failed', failureType = 'gate:test') {
   t.store.transaction(() => {
     const mr = queueMergeRequest(t.store, { sourceBead: source, rig: 'app', branch: 'polecat/x', target: 'main', headSha: 'abc', agent: 'app/polecats/x', title: 't', priority: 2 });
     setMergeRequestState(t.store, mr.id, 'claimed');
     if (end === 'merged') setMergeRequestState(t.store, mr.id, 'merged', { merge_sha: '0123456789abcdef' });
-    else setMergeRequestState(t.store, mr.id, 'failed', { failure_type: 'gate:test', failure_tail: 'boom' });
+    else setMergeRequestState(t.store, mr.id, 'failed', { failure_type: failureType, failure_tail: 'boom' });
   });
 }
 
@@ -93,13 +93,14 @@ describe('in review without a live merge request', () => {
     expect(bead(t, id).close_reason).toMatch(/already merged it as 0123456789$/);
   });
 
-  it('fails a bead whose merge request failed, rather than queue the same work again', async () => {
+  // A failed gate or setup goes back for a fix instead (test/rework-routing.test.ts).
+  it('fails a bead whose merge request failed for a reason that is not the work\'s, rather than queue the same work again', async () => {
     const t = await ruleTown();
     const id = beadInReview(t);
-    mergeRequestFor(t, id, 'failed');
+    mergeRequestFor(t, id, 'failed', 'target-moved');
     await t.reconciler.tick();
     expect(bead(t, id).status).toBe('failed');
-    expect(lastCause(t, id, 'failed')).toMatch(/its merge request \S+ failed \(gate:test\)/);
+    expect(lastCause(t, id, 'failed')).toMatch(/its merge request \S+ failed \(target-moved\)/);
     expect(t.store.get<{ n: number }>(`SELECT count(*) AS n FROM merge_requests WHERE source_bead_id = ?`, id)!.n).toBe(1);
   });
 });

@@ -36,6 +36,7 @@ describe('the control room in a browser', () => {
       // Planner: drag it into the staged convoy, which already holds the bead that asks first.
       await page.keyboard.press('3');
       const convoyPane = page.locator('[data-pane="convoy"]');
+      await page.getByRole('tab', { name: /First release/ }).click(); // the demo stages a second convoy too
       await member(page, 'Rotate the API keys').waitFor();
       await drag(page, page.locator('[data-pane="backlog"] .plan-item').filter({ hasText: 'Add a changelog entry' }), convoyPane);
       await member(page, 'Add a changelog entry').waitFor();

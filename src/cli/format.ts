@@ -52,7 +52,8 @@ export const rigTable = (rigs: RigView[]) =>
 export function convoyLine(c: ConvoyView): string {
   const pct = c.total ? Math.round((100 * c.closed) / c.total) : 0;
   const mode = c.mode === 'integration' ? ` (integration: convoy/${c.id})` : '';
-  return line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}${mode}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
+  const head = line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}${mode}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
+  return [head, ...(c.rework ?? []).map((r) => line`  ${r.bead} in rework: ${r.why}`)].join('\n');
 }
 
 export const convoyTable = (convoys: ConvoyView[]) =>

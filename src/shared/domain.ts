@@ -96,6 +96,8 @@ export interface BeadView {
   labels: string[];
   assignee: string | null;
   scenario: string | null;
+  /** A resolution bead: the merge request it unblocks, the bead it resolves, and the conflicting files. */
+  resolves: { mr: string; bead: string; target: string; files: string[] } | null;
   slung_to: string | null;
   /** Set while the overseer holds the bead out of dispatch (stop and hold, `town hold`). */
   held_at: string | null;
@@ -121,6 +123,8 @@ export interface ConvoyView {
   total: number;
   closed: number;
   beads: string[];
+  /** Members back in rework after a failed merge, and why ("blocked on sa-x1: resolve merge conflict in shared.md"). */
+  rework: { bead: string; why: string }[];
   created_at: string;
   started_at: string | null;
   landed_at: string | null;
@@ -185,6 +189,8 @@ export interface MergeRequestView {
   blocked_reason: string | null;
   head_sha: string | null;
   merge_sha: string | null;
+  /** A gate failed and passed on its single rerun. */
+  flaky: boolean;
   created_at: string;
   updated_at: string;
   /** The claim's lease: who holds it and until when (renewed by gate progress). */

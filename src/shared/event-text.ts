@@ -93,6 +93,10 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(`push to ${text(p.remote) ?? '?'}/${text(p.target) ?? '?'} failed after ${text(p.attempts) ?? '?'} attempt(s); ${text(p.target) ?? 'the target'} left as it was`, lastLine(p.tail));
     case 'rig.target_moved_outside':
       return targetMovedText(p);
+    case 'refinery.flaky':
+      return `${text(p.gate) ?? 'a gate'} failed, then passed on its rerun: flaky`;
+    case 'bead.rework':
+      return joined(`back for rework (${text(p.label) ?? '?'}, ${text(p.count) ?? '?'})`, p.resolution ? `resolved in ${text(p.resolution)}` : null, p.to ? `to ${text(p.to)}` : null);
     case 'refinery.blocked':
     case 'refinery.checkout_behind':
       return joined(what, text(p.reason));

@@ -64,7 +64,10 @@ export const EVENT_PAYLOADS = {
   /** The rig's setup ran in the refinery's worktree before the gates; why (first run, files changed). */
   'refinery.setup': z.object({ mr: id, reason: z.string(), ok: z.boolean() }),
   'refinery.merged': z.object({ mr: id, merge_sha: maybe(z.string()), backup_ref: maybe(z.string()), already: z.boolean().optional() }),
-  'refinery.failed': z.object({ mr: id, failure_type: z.string(), tail: z.string().default(''), exit_code: maybe(z.number()) }),
+  /** `files`: for a conflict, the conflicting paths (from the merge itself, never parsed from output). */
+  'refinery.failed': z.object({ mr: id, failure_type: z.string(), tail: z.string().default(''), exit_code: maybe(z.number()), files: z.array(z.string()).optional() }),
+  /** A gate failed and passed on its single immediate rerun: merged, and recorded as flaky. */
+  'refinery.flaky': z.object({ mr: id, gate: z.string(), tail: z.string().default('') }),
   'refinery.blocked': z.object({ mr: id, reason: z.string(), retry_after_ms: maybe(z.number()) }),
   'refinery.checkout_behind': z.object({ mr: id, reason: z.string() }),
   /** The gated candidate reached the rig's remote (before the local target moved). */
@@ -125,6 +128,11 @@ export const EVENT_PAYLOADS = {
   'mr.retried': z.object({ mr: id, from: z.enum(MR_STATES) }),
   /** The overseer rejected an MR: failed as `rejected`, its bead reopened with the reason. */
   'mr.rejected': z.object({ mr: id, reason: z.string() }),
+  /**
+   * A failed merge sent its bead back for rework (`count`: reworks of this bead so far):
+   * `needs-rebase` through a resolution bead, `needs-fix`/`setup` on the bead itself.
+   */
+  'bead.rework': z.object({ mr: id, label: z.string(), count: z.number(), to: maybe(z.string()), resolution: maybe(id) }),
   'mail.sent': z.object({ id, to: z.string(), subject: z.string(), kind: z.string() }),
   escalation: z.object({ reason: z.string(), id: z.string().optional(), severity: z.string().optional() }),
   'escalation.acked': z.object({ id, by: z.string(), reason: z.string() }),

@@ -17,6 +17,7 @@ import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
 import type { Action } from './rules';
+import { resolvesOf, sendBackForFix } from './rework';
 import { returnBeadAfterFailedRun } from './transitions';
 
 /** Pruning is bounded per tick so a large backlog never makes one tick long. */
@@ -57,7 +58,8 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
         });
       }
       if (!agent || agent.hook_bead_id) return [];
-      const launch = hookBead(store, agent.id, bead.id, polecatBranch(agent.name, bead.id));
+      // A resolution bead works on the branch of the bead it resolves (continued from it on another polecat).
+      const launch = hookBead(store, agent.id, bead.id, polecatBranch(agent.name, resolvesOf(bead)?.bead ?? bead.id));
       // The session's token: only its hash is stored; the plain value goes to the PTY's env.
       const token = newToken();
       setAgentToken(store, agent.id, hashToken(token));
@@ -192,7 +194,10 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const cause = action.evidence.summary;
       if (action.outcome === 'close') setBeadStatus(store, bead.id, { status: 'closed', reason: cause, cause });
       else if (action.outcome === 'fail') setBeadStatus(store, bead.id, { status: 'failed', reason: cause, cause });
-      else {
+      else if (action.outcome === 'rework' && action.mr) {
+        const mr = getMergeRequest(store, action.mr)!;
+        sendBackForFix(store, ctx.config, mr, bead, mr.failure_type ?? 'gate', mr.failure_tail ?? '');
+      } else {
         refundDispatchAttempt(store, bead.id, { clearBackoff: true });
         setBeadStatus(store, bead.id, { status: 'open', assignee: null, cause });
       }

@@ -54,6 +54,7 @@ export const CONFIG_SPEC = {
   'mq.retry_penalty': { kind: 'duration', default: 10 * M, about: 'each retry of an MR counts as this much younger in the queue order' },
   'mq.push_retries': { kind: 'count', default: 3, min: 0, about: 'push attempts after the first before a merge fails with needs-retry' },
   'mq.push_backoff': { kind: 'durations', default: [1 * S, 2 * S, 4 * S, 8 * S], about: 'wait before each further push attempt (the last repeats)' },
+  'mq.max_retries': { kind: 'count', default: 5, min: 0, about: 'reworks of one bead after failed merges before the overseer is asked instead' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
 } as const satisfies Record<string, Spec>;
 

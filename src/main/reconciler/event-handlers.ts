@@ -8,7 +8,7 @@ import { releaseAgent, setAgentStatus } from '../store/agents';
 import { refundDispatchAttempt, setBeadStatus } from '../store/beads';
 import { mergeTargetOf } from '../store/convoy-branches';
 import { raiseEscalation } from '../store/escalations';
-import { MR_TRANSITIONS, queueMergeRequest, renewMergeLease, setMergeRequestState } from '../store/merge-requests';
+import { markMergeRequestFlaky, MR_TRANSITIONS, queueMergeRequest, renewMergeLease, setMergeRequestState } from '../store/merge-requests';
 import { markPolecatGc, removePolecat } from '../store/polecat-gc';
 import { canTransition } from '../store/status-machine';
 import { recordSessionEnded, recordSessionStarted, recordSessionStopRequested } from '../store/sessions';
@@ -18,6 +18,7 @@ import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
 import { refineryPushFailed } from './push-handlers';
+import { routeFailedMerge } from './rework';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -159,30 +160,34 @@ const refineryMerged: Handler<'refinery.merged'> = ({ store }, _e, p) => {
   return [];
 };
 
+/** A merge failed: routed by the type the refinery reports (rework.ts). */
 const refineryFailed: Handler<'refinery.failed'> = ({ store, config }, _e, p) => {
   const mr = getMergeRequest(store, p.mr);
-  if (!mr || !canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
-  const type = p.failure_type;
-  setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
-  if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
+  if (!mr) return [];
   const source = getBead(store, mr.source_bead_id);
-  if (source && source.status === 'in_review') {
-    setBeadStatus(store, source.id, { status: 'failed', reason: `merge failed: ${type}`, cause: `merge ${type}` });
-    raiseEscalation(
-      store,
-      { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `merge failed (${type})`, body: p.tail.slice(-4000),
-        evidence: { summary: `${mr.id} failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
-      config['escalation.cooldown'],
-    );
-  } else if (source?.type === 'convoy') {
-    // A landing MR (integration mode): the convoy waits on it, so the overseer must hear.
+  // A landing MR (integration mode) has no polecat to send work back to: it fails, and the
+  // overseer hears, since the convoy waits on it.
+  if (source?.type === 'convoy') {
+    if (!canTransition(MR_TRANSITIONS, mr.state, 'failed')) return [];
+    const type = p.failure_type;
+    setMergeRequestState(store, mr.id, 'failed', { failure_type: type, failure_tail: p.tail });
+    if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: type, cause: `merge ${type}` });
     raiseEscalation(
       store,
       { severity: 'high', source: 'refinery', agent: null, bead: source.id, reason: `convoy landing failed (${type})`, body: p.tail.slice(-4000),
         evidence: { summary: `${mr.id} (${mr.branch} into ${mr.target}) failed at ${type}`, last_lines: p.tail.split('\n').slice(-10), source: 'refinery' } },
       config['escalation.cooldown'],
     );
+    return [];
   }
+  routeFailedMerge(store, config, mr, p);
+  return [];
+};
+
+/** A gate failed, then passed on its rerun: the MR goes on, marked flaky for the views. */
+const refineryFlaky: Handler<'refinery.flaky'> = ({ store }, _e, p) => {
+  if (!getMergeRequest(store, p.mr)) return [];
+  markMergeRequestFlaky(store, p.mr);
   return [];
 };
 
@@ -305,6 +310,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'refinery.merged': refineryMerged,
   'refinery.failed': refineryFailed,
   'refinery.blocked': refineryBlocked,
+  'refinery.flaky': refineryFlaky,
   'refinery.checkout_behind': refineryCheckoutBehind,
   'refinery.setup': mergeLeaseRenewed,
   'mr.lease_renewed': mergeLeaseRenewed,

@@ -77,6 +77,8 @@ const oneMergeInFlightPerRig: Check = (store) =>
     )
     .map((r) => ({ invariant: 3, key: `3:${r.rig}`, message: `rig ${r.rig} has ${r.n} merge requests in flight (${r.mrs})` }));
 
+// A bead in rework is open or in progress (a failed gate) or still in review behind its
+// blocked MR (a conflict, while its resolution bead runs): either way this holds.
 const inReviewHasLiveMergeRequest: Check = (store) =>
   store
     .all<{ id: string }>(

@@ -16,7 +16,7 @@ export type Action =
   | { type: 'land_convoy'; convoy: string }
   | { type: 'queue_convoy_landing'; convoy: string; rig: string }
   | { type: 'reopen_orphaned_bead'; bead: string; evidence: Evidence }
-  | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen'; mr: string | null; evidence: Evidence }
+  | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen' | 'rework'; mr: string | null; evidence: Evidence }
   | { type: 'restart_agent'; agent: string }
   | { type: 'nudge_agent'; agent: string; evidence: Evidence }
   | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
@@ -156,16 +156,21 @@ export const reopenOrphanedBeads: Rule = ({ q }) =>
   }));
 
 /**
- * In review with no merge request left to run (invariant: done work is queued) is resolved in
- * the tick that sees it, by what its latest MR says: merged → the work is on the target, close;
- * failed → the refinery already judged this work, and queuing it again would repeat that, so the
- * bead fails; none → reopen: the next dispatch finds committed work on the bead's branch and
+ * In review with no merge request left to run (invariant 4: done work is queued; a bead in
+ * rework is open or in progress, never in review) is resolved in the tick that sees it, by what
+ * its latest MR says: merged → the work is on the target, close; failed at a gate or setup →
+ * back to its polecat for a fix, as the refinery's report would have sent it (rework.ts);
+ * failed otherwise → the refinery already judged this work, and queuing it again would repeat
+ * that, so the bead fails; none → reopen: the next dispatch finds committed work on the bead's branch and
  * offers it to the refinery instead of starting over (that needs git, which rules do not do).
  */
 export const resolveReviewsWithoutMergeRequest: Rule = ({ q }) =>
   q.reviewsWithoutLiveMergeRequest().map(({ bead, mr }): Action => {
     if (mr?.state === 'merged') {
       return { type: 'resolve_orphaned_review', bead: bead.id, outcome: 'close', mr: mr.id, evidence: { summary: `in review, and ${mr.id} already merged it${mr.merge_sha ? ` as ${mr.merge_sha.slice(0, 10)}` : ''}`, source: 'health' } };
+    }
+    if (mr?.state === 'failed' && (mr.failure_type?.startsWith('gate:') || mr.failure_type === 'setup')) {
+      return { type: 'resolve_orphaned_review', bead: bead.id, outcome: 'rework', mr: mr.id, evidence: { summary: `in review, but its merge request ${mr.id} failed at ${mr.failure_type}: back for a fix`, source: 'health' } };
     }
     if (mr?.state === 'failed') {
       return { type: 'resolve_orphaned_review', bead: bead.id, outcome: 'fail', mr: mr.id, evidence: { summary: `in review, but its merge request ${mr.id} failed (${mr.failure_type ?? 'unknown'})`, source: 'health' } };

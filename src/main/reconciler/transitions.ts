@@ -4,13 +4,14 @@ import { OVERSEER, type DoneStatus, type MergeRequestView } from '../../shared/d
 import { ApiError, conflict } from '../../shared/errors';
 import { recordDone, releaseAgent, scheduleRestart } from '../store/agents';
 import { raiseEscalation } from '../store/escalations';
-import { addBeadLabel, assertNotTerminal, refundDispatchAttempt, requireBead, setBeadStatus } from '../store/beads';
+import { addBeadLabel, assertNotTerminal, refundDispatchAttempt, requireBead, setBeadStatus, updateBeadFields } from '../store/beads';
 import { sendMail } from '../store/mail';
 import { mergeTargetOf } from '../store/convoy-branches';
 import { queueMergeRequest, setMergeRequestState } from '../store/merge-requests';
 import type { Store } from '../store/store';
 import { getAgent, getBead, getRig, mergeRequestView, type MergeRequestRow } from '../store/views';
 import type { TownConfig } from './config';
+import { acceptResolution, resolvesOf, REWORK_LABELS, type ReworkLabel } from './rework';
 
 /**
  * A run ended without `done`: the bead goes back to open for another attempt, or to
@@ -107,12 +108,20 @@ export function acceptDone(
   const bead = requireBead(store, beadId);
   recordDone(store, agentId, beadId, d.status, d.summary);
   if (d.status === 'completed') {
+    const resolves = resolvesOf(bead);
+    if (resolves) {
+      const resumed = acceptResolution(store, bead, resolves, agent.branch!, d.headSha);
+      return resumed ? mergeRequestView(resumed) : null;
+    }
     const rig = getRig(store, agent.rig_id!)!;
     const mr = queueMergeRequest(store, {
       sourceBead: bead.id, rig: rig.id, branch: agent.branch!, target: mergeTargetOf(store, bead.id, rig), headSha: d.headSha,
       agent: agentId, title: bead.title, priority: bead.priority,
     });
     setBeadStatus(store, bead.id, { status: 'in_review', cause: `done by ${agentId}` });
+    // Reworked and submitted again: the label said why it came back; the MR says what follows.
+    const labels = JSON.parse(bead.labels) as string[];
+    if (labels.some((l) => REWORK_LABELS.includes(l as ReworkLabel))) updateBeadFields(store, bead.id, { labels: labels.filter((l) => !REWORK_LABELS.includes(l as ReworkLabel)) });
     return mergeRequestView(mr);
   }
   if (d.status === 'escalated') {

@@ -35,7 +35,7 @@ export interface RefineryDeps {
 
 const MAX_CAS_RETRIES = 3;
 
-type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked' | 'refinery.pushed' | 'refinery.push_failed';
+type RefineryReport = 'refinery.candidate' | 'refinery.testing' | 'refinery.setup' | 'refinery.merged' | 'refinery.failed' | 'refinery.blocked' | 'refinery.pushed' | 'refinery.push_failed' | 'refinery.flaky';
 
 export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise<void> {
   const { store } = deps;
@@ -62,13 +62,21 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       // The commit the agent submitted at `town done`, never whatever the branch holds later.
       const head = pushed ?? mr.head_sha ?? `refs/heads/${mr.branch}`;
       await deps.host.whileFrozen(); // an e-stop holds the refinery's own git steps too
+      if (!(await gitOk(rig.path, ['rev-parse', '-q', '--verify', `${head}^{commit}`]))) {
+        report('refinery.failed', { failure_type: 'branch-missing', tail: `${mr.branch} ${mr.head_sha ? `(submitted as ${mr.head_sha.slice(0, 10)}) ` : ''}no longer exists in ${rig.path}; nothing to merge` });
+        return;
+      }
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
+        if (await isTargetsOwnCommit(rig.path, mr.target, head)) {
+          report('refinery.failed', { failure_type: 'no-commits', tail: `${mr.branch} has no commits of its own (${head.slice(0, 10)} is a commit of ${mr.target} itself); nothing to merge` });
+          return;
+        }
         report('refinery.merged', { merge_sha: candidate.base, already: true });
         return;
       }
       if (candidate.kind === 'conflict') {
-        report('refinery.failed', { failure_type: 'conflict', tail: `merge conflict in:\n${candidate.files.join('\n')}` });
+        report('refinery.failed', { failure_type: 'conflict', tail: `merge conflict in:\n${candidate.files.join('\n')}`, files: candidate.files });
         return;
       }
       report('refinery.candidate', {
@@ -88,8 +96,15 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       }
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
         await deps.host.whileFrozen();
-        const result = await runGate(deps, rig, gate, worktree, mrId);
+        let result = await runGate(deps, rig, gate, worktree, mrId);
         await deps.host.whileFrozen(); // a frozen gate ends only when abandoned: not its failure
+        if (!result.ok && !result.timedOut && result.exitCode !== null) {
+          // One immediate rerun: a gate that passes then is flaky, recorded, not a failure.
+          const rerun = await runGate(deps, rig, gate, worktree, mrId);
+          await deps.host.whileFrozen();
+          if (rerun.ok) report('refinery.flaky', { gate: gate.name, tail: result.tail.slice(-2000) });
+          result = rerun;
+        }
         if (!result.ok) {
           report('refinery.failed', { failure_type: `gate:${gate.name}`, tail: result.tail, exit_code: result.exitCode });
           return;
@@ -236,8 +251,20 @@ async function checkoutState(deps: RefineryDeps, rig: RigRow, target: string): P
   };
 }
 
+/**
+ * The submitted commit lies on the target's first-parent line: the branch never held work
+ * of its own. Work the refinery merged is a merge commit's second parent, never on that line.
+ */
+async function isTargetsOwnCommit(repo: string, target: string, head: string): Promise<boolean> {
+  const sha = (await git(repo, ['rev-parse', `${head}^{commit}`])).trim();
+  const line = await git(repo, ['rev-list', '--first-parent', `refs/heads/${target}`]);
+  return line.split('\n').includes(sha);
+}
+
 interface GateResult {
   ok: boolean;
+  /** Killed at its timeout: not rerun (a slow gate is not flaky). */
+  timedOut?: boolean;
   exitCode: number | null;
   tail: string;
 }
@@ -256,6 +283,7 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       deps.store.transaction(() => recordSessionEnded(deps.store, sessionId, { endedAt: deps.store.now(), exitCode: info.exitCode, signal: info.signal, bytesOut: info.bytesOut }));
       resolve({
         ok: !timedOut && info.exitCode === 0 && info.signal === null, // killed by a signal is not passed
+        timedOut,
         exitCode: info.exitCode,
         tail: timedOut ? `${gate.name} timed out after ${gate.timeout_s}s\n${info.tail}` : info.tail,
       });

@@ -27,6 +27,8 @@ interface Hooked {
   id: string;
   title: string;
   scenario: string | null;
+  labels?: string[];
+  resolves?: { mr: string; bead: string; target: string; files: string[] } | null;
 }
 
 function town(args: string[]): string {
@@ -68,6 +70,49 @@ function commitWork(bead: Hooked) {
   }
   execFileSync('git', ['commit', '-q', '-m', `${bead.id}: ${bead.title}`], { stdio: 'ignore' });
   out(`${c.green('✔')} committed ${c.bold(`${bead.id}: ${bead.title}`)}\n`);
+}
+
+/** Writes `files` (path → text; null deletes) and commits them in one commit. */
+function commitFiles(files: Record<string, string | null>, message: string) {
+  for (const [file, text] of Object.entries(files)) {
+    if (text === null) {
+      execFileSync('git', ['rm', '-q', '--ignore-unmatch', file], { stdio: 'ignore' });
+      continue;
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    execFileSync('git', ['add', file], { stdio: 'ignore' });
+  }
+  if (spawnSync('git', ['diff', '--cached', '--quiet']).status === 0) return;
+  execFileSync('git', ['commit', '-q', '-m', message], { stdio: 'ignore' });
+  out(`${c.green('✔')} committed ${c.bold(message)}\n`);
+}
+
+/**
+ * `conflict`, on its resolution bead (`needs-rebase`): merges the target into the branch and
+ * resolves `shared.md` by keeping both sides' lines, sorted (the same result whichever side
+ * merged first); any other conflicted file keeps the branch's version.
+ */
+function resolveConflict(target: string) {
+  out(`${c.dim('rebase:')} merging ${target} into my branch\n`);
+  if (spawnSync('git', ['merge', '--no-edit', '-q', target], { stdio: 'ignore' }).status === 0) {
+    out(`${c.green('✔')} merged ${target} cleanly\n`);
+    return;
+  }
+  const conflicted = execFileSync('git', ['diff', '--name-only', '--diff-filter=U'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const file of conflicted) {
+    if (file === 'shared.md') {
+      const side = (stage: number) => spawnSync('git', ['show', `:${stage}:${file}`], { encoding: 'utf8' }).stdout ?? '';
+      const lines = [...new Set([...side(2).split('\n'), ...side(3).split('\n')].filter(Boolean))].sort();
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    } else {
+      execFileSync('git', ['checkout', '--ours', '--', file], { stdio: 'ignore' });
+    }
+    execFileSync('git', ['add', file], { stdio: 'ignore' });
+    out(`${c.green('✔')} resolved ${c.bold(file)}\n`);
+  }
+  execFileSync('git', ['commit', '-q', '--no-edit'], { stdio: 'ignore' });
+  out(`${c.green('✔')} committed the merge of ${target}\n`);
 }
 
 function finish(bead: Hooked, status = 'completed') {
@@ -148,6 +193,13 @@ async function main() {
     for (const commit of hook.prior_work.commits.slice(0, 5)) out(`  ${c.dim(commit.subject)}\n`);
   }
   await progress(bead);
+  const labels = bead.labels ?? [];
+  if (bead.resolves) {
+    // A resolution bead: the branch already holds the work; bring it up to the target.
+    resolveConflict(bead.resolves.target);
+    finish(bead);
+    return 0;
+  }
   switch (scenario) {
     case 'crash':
       out(c.red('✖ fatal: the scripted agent crashed (scenario crash)\n'));
@@ -186,6 +238,21 @@ async function main() {
       commitWork(bead);
       await doneTwice(bead);
       return 0;
+    case 'conflict':
+      // Every conflict bead writes the same file: the second to merge conflicts with the first.
+      commitWork(bead);
+      commitFiles({ 'shared.md': `${bead.id}\n` }, `${bead.id}: claim shared.md`);
+      break;
+    case 'fail-tests':
+      commitWork(bead);
+      // The demo gate fails while any work/*.fail exists; told needs-fix, the agent removes it.
+      if (labels.includes('needs-fix')) commitFiles({ [`work/${bead.id}.fail`]: null }, `${bead.id}: fix the failing test`);
+      else commitFiles({ [`work/${bead.id}.fail`]: 'this change breaks the tests\n' }, `${bead.id}: a change that fails the gate`);
+      break;
+    case 'flaky':
+      commitWork(bead);
+      commitFiles({ [`work/${bead.id}.flaky`]: 'the gate fails the first time it sees this file\n' }, `${bead.id}: a change the gate is flaky on`);
+      break;
     case 'ok':
       break;
     default:

@@ -125,3 +125,8 @@ export function rejectMergeRequest(store: Store, id: string, reason: string) {
   }
   store.event({ type: 'mr.rejected', bead: mr.source_bead_id, payload: { mr: id, reason } });
 }
+/** A gate failed and passed on its single rerun: recorded on the MR, shown in the views. */
+export function markMergeRequestFlaky(store: Store, id: string) {
+  store.run('UPDATE merge_requests SET flaky = 1, updated_at = ? WHERE id = ?', store.now(), id);
+  store.touch('merge_request', id);
+}

@@ -323,4 +323,12 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE rigs ADD COLUMN remote TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'flaky merge requests',
+    sql: `
+      -- A gate of this MR failed and passed on its single rerun (shown in the queue views).
+      ALTER TABLE merge_requests ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

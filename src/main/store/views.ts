@@ -150,6 +150,8 @@ export interface MergeRequestRow {
   candidate_sha: string | null;
   merge_sha: string | null;
   backup_ref: string | null;
+  /** 1 when a gate failed and passed on its rerun. */
+  flaky: number;
   created_at: number;
   updated_at: number;
 }
@@ -223,6 +225,7 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     labels: JSON.parse(r.labels) as string[],
     assignee: r.assignee,
     scenario: typeof meta.scenario === 'string' ? meta.scenario : null,
+    resolves: meta.resolves && typeof meta.resolves === 'object' ? (meta.resolves as BeadView['resolves']) : null,
     slung_to: r.slung_to,
     held_at: isoOrNull(r.held_at),
     held_reason: r.held_reason,
@@ -236,6 +239,25 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     started_at: isoOrNull(r.started_at),
     closed_at: isoOrNull(r.closed_at),
   };
+}
+
+/**
+ * Members a failed merge sent back: in review behind a blocked MR (a conflict being resolved),
+ * or open / in progress with a rework label, why from their latest MR.
+ */
+function convoyRework(store: Store, convoyId: string): ConvoyView['rework'] {
+  return store
+    .all<{ bead: string; status: BeadStatus; labels: string; state: string | null; blocked_reason: string | null; failure_type: string | null }>(
+      `SELECT b.id AS bead, b.status, b.labels, m.state, m.blocked_reason, m.failure_type FROM convoy_members c JOIN beads b ON b.id = c.bead_id
+       LEFT JOIN merge_requests m ON m.id = (SELECT id FROM merge_requests WHERE source_bead_id = b.id ORDER BY created_at DESC, id DESC LIMIT 1)
+       WHERE c.convoy_id = ? AND b.status IN ('open','in_progress','in_review') ORDER BY c.position`,
+      convoyId,
+    )
+    .flatMap((r) => {
+      if (r.status === 'in_review') return r.state === 'blocked' && r.blocked_reason ? [{ bead: r.bead, why: r.blocked_reason }] : [];
+      const label = (JSON.parse(r.labels) as string[]).find((l) => l === 'needs-fix' || l === 'setup' || l === 'needs-rebase');
+      return label && r.state === 'failed' ? [{ bead: r.bead, why: `${label}: its merge failed at ${r.failure_type ?? 'a gate'}` }] : [];
+    });
 }
 
 export function convoyView(store: Store, id: string): ConvoyView | null {
@@ -257,6 +279,7 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     total: members.length,
     closed: members.filter((m) => m.status === 'closed').length,
     beads: members.map((m) => m.bead_id),
+    rework: convoyRework(store, id),
     created_at: iso(row.created_at),
     started_at: isoOrNull(row.started_at),
     landed_at: isoOrNull(row.landed_at),
@@ -299,6 +322,7 @@ export function mergeRequestView(r: MergeRequestRow): MergeRequestView {
     blocked_reason: r.blocked_reason,
     head_sha: r.head_sha,
     merge_sha: r.merge_sha,
+    flaky: r.flaky === 1,
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     claimed_by: r.claimed_by,

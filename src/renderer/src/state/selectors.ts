@@ -101,8 +101,14 @@ function computeProblems(entities: Entities, status: TownStatus | null): Problem
     });
   }
   out.push(...entities.bead.select(failedBeadProblems, (b): Problem | undefined => (b.status === 'failed' && isWorkBead(b) ? { key: `bead:${b.id}`, severity: 'medium', title: `${b.id} failed`, detail: b.close_reason ?? b.title, target: { bead: b.id }, actions: ['reopen'] } : undefined)));
+  // A failed merge whose bead was submitted again (a rework) is history, not a problem.
+  const latest = new Map<string, string>();
   for (const mr of entities.merge_request.list()) {
-    if (mr.state === 'failed' && mr.failure?.type !== 'cancelled') {
+    const seen = latest.get(mr.bead);
+    if (!seen || seen < mr.created_at) latest.set(mr.bead, mr.created_at);
+  }
+  for (const mr of entities.merge_request.list()) {
+    if (mr.state === 'failed' && mr.failure?.type !== 'cancelled' && latest.get(mr.bead) === mr.created_at) {
       out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} failed`, detail: mr.failure ? `${mr.failure.type}: ${lastLine(mr.failure.tail)}` : mr.branch, target: { bead: mr.bead }, actions: [] });
     } else if (mr.state === 'blocked') {
       out.push({ key: `mr:${mr.id}`, severity: 'medium', title: `Merge of ${mr.bead} is blocked`, detail: mr.blocked_reason ?? '', target: { bead: mr.bead }, actions: [] });

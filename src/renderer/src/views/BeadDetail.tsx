@@ -100,6 +100,7 @@ export function BeadDetail({ id }: { id: string }) {
             <h3>Merge request <Pill tone={mrTone(mr.state)}>{mr.state}</Pill></h3>
             <div className="muted small"><code>{mr.branch}</code> → <code>{mr.target}</code> · attempts {mr.attempts}{mr.merge_sha ? ` · merged as ${mr.merge_sha.slice(0, 10)}` : ''}</div>
             {mr.blocked_reason && <div className="warn small">{mr.blocked_reason}</div>}
+            {mr.flaky && <div className="warn small">flaky: a gate failed, then passed on its single rerun</div>}
             {mr.failure && <pre className="tail">{mr.failure.type}{'\n'}{mr.failure.tail}</pre>}
           </section>
         )}

@@ -109,6 +109,9 @@ export function Overview() {
                     <Pill tone={c.status === 'landed' ? 'ok' : c.stuck ? 'bad' : c.status === 'active' ? 'info' : 'muted'}>{c.stuck ? 'stuck' : c.status}</Pill>
                   </div>
                   <Progress done={c.closed} total={c.total} label={`${c.title} progress`} />
+                  {(c.rework ?? []).map((r) => (
+                    <div key={r.bead} className="muted small" data-rework={r.bead}>{r.bead} in rework: {r.why}</div>
+                  ))}
                 </li>
               ))}
             </ul>
