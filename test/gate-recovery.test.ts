@@ -80,4 +80,40 @@ describe('a gate running when the engine is killed', () => {
     expect(history.find((e) => e.type === 'mr.lease_expired')?.text).toMatch(/an engine that is no longer running/);
     expect(gitIn(repo, 'log', '--format=%s', 'main')).toContain(`Merge ${b.id}`);
   });
+
+  it('does not hold up a clean stop: the gate is stopped, the MR is not failed, and it lands after the restart', async () => {
+    const base = tempDir('gate-stop');
+    const dir = path.join(base, 'town');
+    const repo = makeRepo(path.join(base, 'repo'));
+    const hold = path.join(base, 'hold');
+    fs.writeFileSync(hold, '');
+    // A long gate: it waits while `hold` exists.
+    await town(dir, ['init', dir]);
+    await townJson(dir, 'rig', 'add', 'app', repo, '--prefix', 'ap', '--test', `while [ -e '${hold}' ]; do sleep 0.05; done; sh check.sh`);
+    const b = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Gated work');
+    const first = new ServedTown(dir, FAST_AGENTS);
+    served.push(first);
+    await first.start();
+    await townJson(dir, 'sling', b.id);
+    const mr = await waitFor('the gate to run', async () => {
+      const m = (await townJson(dir, 'mr', 'list')).find((x: any) => x.bead === b.id);
+      return m?.state === 'testing' && gateProcesses(m.id).length > 0 ? m : null;
+    }, 60_000, 100);
+
+    // Ctrl-C: the engine stops now, not when the gate would have finished.
+    expect(await first.stop()).toBe(0);
+    expect(gateProcesses(mr.id)).toEqual([]);
+    const stopped = (await townJson(dir, 'mr', 'list')).find((x: any) => x.id === mr.id);
+    expect(stopped.state).not.toBe('failed');
+    expect((await townJson(dir, 'bead', 'show', b.id)).status).toBe('in_review');
+
+    fs.rmSync(hold);
+    const second = new ServedTown(dir, FAST_AGENTS);
+    served.push(second);
+    await second.start();
+    await waitFor('the bead to land', async () => (await townJson(dir, 'bead', 'show', b.id)).status === 'closed', 60_000, 200).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${second.log.slice(-2000)}`);
+    });
+    expect((await townJson(dir, 'mr', 'list')).find((x: any) => x.id === mr.id).state).toBe('merged');
+  }, 120_000);
 });

@@ -123,10 +123,11 @@ export class Engine {
     this.attention.stop();
     this.gitProgress.stop();
     this.targetWatch.stop();
-    // Frozen work would keep the reconciler's side effects in flight forever.
-    if (this.host.isFrozen) await this.host.abandonFrozenWork();
-    await this.reconciler.stop();
-    await this.host.stopAll('shutdown');
+    // No new passes; then the work in flight is abandoned, as a kill would: a gate or a setup
+    // can run for many minutes (or, frozen, for ever), and the restart's recovery takes over.
+    await this.reconciler.halt();
+    await this.host.abandonWork();
+    await this.reconciler.settled();
     await this.host.dispose();
     // Apply the exits just recorded so the store is consistent on disk, without dispatching.
     await this.reconciler.drainOnly();

@@ -73,12 +73,17 @@ export class Reconciler {
 
   /** Stops ticking; side effects already running are awaited. */
   async stop() {
+    await this.halt();
+    await this.settled();
+  }
+
+  /** No new passes; a pass running now ends, side effects in flight go on (see settled). */
+  async halt() {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) this.o.clock.clearTimeout(this.timer);
     if (this.wakeTimer) this.o.clock.clearTimeout(this.wakeTimer);
     while (this.running) await new Promise((r) => setTimeout(r, 5));
-    await this.settled();
   }
 
   /** Resolves when no side effect is in flight. */

@@ -272,7 +272,7 @@ interface GateResult {
 function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId: string): Promise<GateResult> {
   const agentId = refineryAgentId(rig.id);
   const sessionId = `gate-${mrId}-${gate.name}-${Date.now().toString(36)}`;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const off = deps.host.onExit((info) => {
@@ -281,6 +281,11 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       clearTimeout(timer);
       deps.gateSessions.delete(agentId);
       deps.store.transaction(() => recordSessionEnded(deps.store, sessionId, { endedAt: deps.store.now(), exitCode: info.exitCode, signal: info.signal, bytesOut: info.bytesOut }));
+      // Stopped because the engine stops: not the gate's failure; the restart tries the MR again.
+      if (deps.host.isClosing) {
+        reject(new TownClosingError());
+        return;
+      }
       resolve({
         ok: !timedOut && info.exitCode === 0 && info.signal === null, // killed by a signal is not passed
         timedOut,

@@ -102,7 +102,7 @@ export class SessionHost {
   /** Process groups the town runs outside sessions (a rig's setup command), frozen with them. */
   private readonly groups = new Map<number, { label: string; agentId: string; pgid: number }>();
   private thawWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
-  /** The engine stops while frozen: frozen work is abandoned (see abandonFrozenWork). */
+  /** The engine stops: work in flight is abandoned (see abandonWork). */
   private closing = false;
   private exitListeners = new Set<(info: ExitInfo) => void>();
   private killFailureListeners = new Set<(failure: KillFailure) => void>();
@@ -174,6 +174,7 @@ export class SessionHost {
   }
 
   spawn(spec: SpawnSpec): SessionInfo {
+    if (this.closing) throw new TownClosingError();
     if (this.sessions.has(spec.sessionId)) throw new Error(`session ${spec.sessionId} already exists`);
     if (!fs.existsSync(spec.cwd)) throw new Error(`working directory ${spec.cwd} does not exist`);
     const cols = spec.cols ?? 120;
@@ -371,12 +372,13 @@ export class SessionHost {
   }
 
   /**
-   * The engine stops while the town is frozen. Frozen work would never finish (a frozen gate's
-   * timeout does not run), so it is abandoned, as a kill would: what waits for the thaw is
-   * rejected, every session and tracked group is stopped, and the descendants the freeze
-   * stopped are killed. The town stays frozen; the restart's recovery takes over.
+   * The engine stops. Work in flight would hold it up (a gate or a setup for minutes; frozen,
+   * for ever: a frozen gate's timeout does not run), so it is abandoned, as a kill would: no
+   * new session starts, what waits for the thaw is rejected, every session and tracked group
+   * is stopped, and the descendants a freeze stopped are killed. A frozen town stays frozen;
+   * the restart's recovery takes over.
    */
-  async abandonFrozenWork(): Promise<void> {
+  async abandonWork(): Promise<void> {
     this.closing = true;
     for (const w of this.thawWaiters.splice(0)) w.reject(new TownClosingError());
     this.strays.killAll();
