@@ -21,6 +21,8 @@ describe('the merge queue view', () => {
     expect((await town(dir, ['init', dir])).code).toBe(0);
     const gate = `while [ -e '${hold}' ]; do sleep 0.05; done; if [ -e '${fail}' ]; then echo "2 tests, 1 failure: merge_spec"; exit 1; fi; sh check.sh`;
     await townJson(dir, 'rig', 'add', 'app', repo, '--test', gate, '--max-polecats', '4', '--prefix', 'ap');
+    // A failed gate fails the bead at once (no rework loop), so Retry and Reject have failed MRs to act on.
+    await townJson(dir, 'config', 'set', 'mq.max_retries', '0');
     fs.writeFileSync(hold, '');
     const served = new ServedTown(dir);
     await served.start();
@@ -67,7 +69,7 @@ describe('the merge queue view', () => {
       fs.rmSync(fail);
       const attention = page.getByRole('region', { name: 'Blocked and failed' });
       const failedRow = attention.locator(`li[data-mr="${running.id}"]`);
-      await failedRow.getByText('1 failure: merge_spec').waitFor();
+      await failedRow.locator('summary', { hasText: '1 failure: merge_spec' }).waitFor();
       await screenshot(page, 'merge-queue-failed');
       await failedRow.getByRole('button', { name: 'Retry' }).click();
       await failedRow.getByRole('button', { name: `Retry ${running.bead}?` }).click();
@@ -88,7 +90,7 @@ describe('the merge queue view', () => {
       const tried = (await townJson<{ type: string; payload: { mr?: string } }[]>(dir, 'events', '--limit', '1000'))
         .filter((e) => e.type === 'refinery.candidate').map((e) => e.payload.mr);
       expect(tried.indexOf(last.id)).toBeLessThan(tried.indexOf(queued[0].id));
-      expect(gitIn(repo, 'log', '--first-parent', '--format=%s', '-1', 'main')).toContain(running.bead);
+      expect(gitIn(repo, 'log', '--first-parent', '--format=%s', 'main')).toContain(`Merge ${running.bead}`);
     } finally {
       await served.stop();
     }

@@ -65,16 +65,15 @@ export function MergeQueue() {
   const attention = all.filter((m) => m.state === 'blocked' || m.state === 'failed').sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
   const merged = all.filter((m) => m.state === 'merged').sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1)).slice(0, MERGED_SHOWN);
 
-  const move = async (mr: string, position: number) => {
-    const ok = await attempt(async () => setEntries(await getBackend().call('mr.move', { mr, position })), `Moved ${mr} to place ${position}`);
-    return ok;
-  };
+  const move = (mr: MergeQueueEntry, position: number) =>
+    attempt(async () => setEntries(await getBackend().call('mr.move', { mr: mr.id, position })), `${mr.bead} is now ${position === 1 ? 'next' : `number ${position}`} in the queue`);
   const onDragEnd = (e: DragEndEvent) => {
     const over = e.over ? String(e.over.id) : null;
     const from = String(e.active.id);
     if (!over || over === from) return;
     const position = queued.findIndex((m) => m.id === over) + 1;
-    if (position > 0) void move(from, position);
+    const moving = queued.find((m) => m.id === from);
+    if (moving && position > 0) void move(moving, position);
   };
 
   return (
@@ -112,7 +111,7 @@ export function MergeQueue() {
                 <SortableContext items={queued.map((m) => m.id)} strategy={verticalListSortingStrategy}>
                   <ol className="rows mq-queued">
                     {queued.map((m) => (
-                      <QueuedRow key={m.id} mr={m} onTop={() => void move(m.id, 1)} />
+                      <QueuedRow key={m.id} mr={m} onTop={() => void move(m, 1)} />
                     ))}
                   </ol>
                 </SortableContext>
@@ -120,7 +119,7 @@ export function MergeQueue() {
             )}
           </section>
 
-          <section className="panel" aria-label="Needs you">
+          <section className="panel" aria-label="Blocked and failed">
             <h2>Blocked and failed</h2>
             {attention.length === 0 ? <Empty>Nothing blocked or failed.</Empty> : <ul className="rows">{attention.map((m) => <AttentionRow key={m.id} mr={m} />)}</ul>}
           </section>
@@ -132,7 +131,7 @@ export function MergeQueue() {
             ) : (
               <ul className="rows">
                 {merged.map((m) => (
-                  <li key={m.id} className="row" data-mr={m.id}>
+                  <li key={m.id} className="row member-row" data-mr={m.id}>
                     <BeadLink mr={m} />
                     <Pill tone="ok">merged</Pill>
                     <code className="muted">{m.merge_sha?.slice(0, 10)}</code>
@@ -162,7 +161,7 @@ function BeadLink({ mr }: { mr: MergeQueueEntry }) {
 
 function RunningRow({ mr }: { mr: MergeQueueEntry }) {
   return (
-    <li className="row" data-mr={mr.id}>
+    <li className="row member-row" data-mr={mr.id}>
       <BeadLink mr={mr} />
       <Pill tone={mrTone(mr.state)}>{mr.state}</Pill>
       {mr.gate ? (
@@ -184,7 +183,7 @@ function QueuedRow({ mr, onTop }: { mr: MergeQueueEntry; onTop: () => void }) {
   const sortable = useSortable({ id: mr.id });
   const style = { transform: CSS.Transform.toString(sortable.transform), transition: sortable.transition };
   return (
-    <li ref={sortable.setNodeRef} style={style} className={`row ${sortable.isDragging ? 'dragging' : ''}`} data-mr={mr.id}>
+    <li ref={sortable.setNodeRef} style={style} className={`row member-row ${sortable.isDragging ? 'dragging' : ''}`} data-mr={mr.id}>
       <button className="handle" aria-label={`Move ${mr.bead} in the queue`} {...sortable.listeners} {...sortable.attributes}>
         ☰
       </button>
