@@ -134,6 +134,11 @@ export function MergeQueue() {
                   <li key={m.id} className="row member-row" data-mr={m.id}>
                     <BeadLink mr={m} />
                     <Pill tone="ok">merged</Pill>
+                    {m.flaky && (
+                      <span title="a gate failed, then passed on its single rerun">
+                        <Pill tone="warn">flaky</Pill>
+                      </span>
+                    )}
                     <code className="muted">{m.merge_sha?.slice(0, 10)}</code>
                     <span className="muted right">
                       <Ago at={m.updated_at} />
