@@ -3,7 +3,9 @@
 import type { Gate, MergeQueueEntry } from '../../shared/domain';
 import { describeEvent } from '../../shared/event-text';
 import { conflict, notFound } from '../../shared/errors';
+import { resolveRef } from '../git/merge';
 import { readConfig } from '../reconciler/config';
+import { awaitsPushRetry, retryPush } from '../reconciler/push-handlers';
 import { orderMergeQueue } from '../reconciler/merge-order';
 import { queuedMergeRequestsOf } from '../reconciler/queries';
 import { reopenBead, returnToReview, setBeadStatus } from '../store/beads';
@@ -84,7 +86,7 @@ export const mergeQueueHandlers: Handlers<'mr.list' | 'mr.show' | 'mr.move' | 'm
     return mergeQueueOf(store, mr.rig_id).filter((e) => e.state === 'queued');
   },
 
-  'mr.retry': (ctx, _c, input) => {
+  'mr.retry': async (ctx, _c, input) => {
     const { store } = ctx;
     const mr = requireMergeRequest(store, input.mr);
     const live = store.get<{ id: string }>(
@@ -94,10 +96,16 @@ export const mergeQueueHandlers: Handlers<'mr.list' | 'mr.show' | 'mr.move' | 'm
     if (live) throw conflict(`${mr.source_bead_id} already has ${live.id} in the queue`, 'mr');
     const source = getBead(store, mr.source_bead_id);
     if (source?.status === 'in_progress') throw conflict(`${source.id} is being reworked; its next \`town done\` queues a new MR`, 'mr');
+    // A landing MR merges what its convoy branch holds now: a fix may have been committed there.
+    const landing = source?.type === 'convoy';
+    const tip = landing ? await resolveRef({ dir: getRig(store, mr.rig_id)!.path }, `refs/heads/${mr.branch}`) : null;
     store.transaction(() => {
-      retryMergeRequest(store, mr.id);
+      if (awaitsPushRetry(store, mr.id)) retryPush(store, mr.id);
+      else retryMergeRequest(store, mr.id);
+      if (tip) store.run('UPDATE merge_requests SET head_sha = ? WHERE id = ?', tip, mr.id);
       if (getBead(store, mr.id)?.status === 'failed') reopenBead(store, mr.id, 'merge retried by overseer');
-      if (source) returnToReview(store, source.id, `merge ${mr.id} retried by overseer`);
+      // The convoy's own bead is not work in review: its MR is tracked by the convoy.
+      if (source && !landing) returnToReview(store, source.id, `merge ${mr.id} retried by overseer`);
     });
     ctx.wake();
     return entryById(store, mr.id);

@@ -196,7 +196,7 @@ export function storeQueries(store: Store): TownQueries {
       store
         .all<BeadRow & { mr_id: string | null }>(
           `SELECT b.*, (SELECT m.id FROM merge_requests m WHERE m.source_bead_id = b.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS mr_id
-           FROM beads b WHERE b.status = 'in_review'
+           FROM beads b WHERE b.status = 'in_review' AND b.type != 'convoy'
            AND NOT EXISTS (SELECT 1 FROM merge_requests m WHERE m.source_bead_id = b.id AND m.state NOT IN ('merged','failed'))
            -- A push that failed waits for the overseer's retry; its bead stays in review.
            AND NOT EXISTS (SELECT 1 FROM merge_requests m JOIN beads mb ON mb.id = m.id

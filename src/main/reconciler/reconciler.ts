@@ -199,10 +199,20 @@ export class Reconciler {
       }
     }
 
-    // 3. Apply in one transaction; side effects only after it committed.
+    // 3. Apply in one transaction, each action in its own savepoint: one that throws is rolled
+    // back and reported, the others still apply. Side effects only after the commit.
     if (actions.length > 0) {
+      const applyOne = (a: Action) => {
+        try {
+          return store.savepoint(() => applyAction({ store, config, worktreeRoot: this.o.worktreeRoot }, a));
+        } catch (err) {
+          ruleErrors.push(`apply ${a.type}: ${(err as Error).message}`);
+          this.o.log?.(`applying ${a.type} failed: ${(err as Error).message}`);
+          return [];
+        }
+      };
       try {
-        effects.push(...store.transaction(() => actions.flatMap((a) => applyAction({ store, config, worktreeRoot: this.o.worktreeRoot }, a))));
+        effects.push(...store.transaction(() => actions.flatMap(applyOne)));
       } catch (err) {
         ruleErrors.push(`apply: ${(err as Error).message}`);
         this.o.log?.(`applying actions failed: ${(err as Error).message}`);

@@ -37,7 +37,10 @@ export function resolvesOf(bead: Pick<BeadRow, 'metadata'>): Resolves | null {
  */
 export function routeFailedMerge(store: Store, config: TownConfig, mr: MergeRequestRow, p: { failure_type: string; tail: string; files?: string[] }) {
   const type = p.failure_type;
-  if (type === 'conflict' && ['claimed', 'merging', 'testing'].includes(mr.state)) {
+  // Only a run that holds the MR reports on it: one put back in the queue meanwhile (an
+  // expired lease, a restart) is judged by its next run, not by this stale report.
+  if (!['claimed', 'merging', 'testing'].includes(mr.state)) return;
+  if (type === 'conflict') {
     blockOnConflict(store, config, mr, getBead(store, mr.source_bead_id), p.files ?? [], p.tail);
     return;
   }

@@ -129,7 +129,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
           continue;
         }
         const config = readConfig(store);
-        const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'] });
+        const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'], stopping: () => deps.host.isClosing });
         const where = { remote: rig.remote, target: mr.target, sha: candidate.oid, attempts: push.attempts };
         if (!push.ok) {
           store.transaction(() => {
@@ -313,6 +313,11 @@ function runGate(deps: RefineryDeps, rig: RigRow, gate: Gate, cwd: string, mrId:
       );
     } catch (err) {
       off();
+      // The engine is stopping: not the gate's failure (the restart runs it).
+      if (err instanceof TownClosingError) {
+        reject(err);
+        return;
+      }
       resolve({ ok: false, exitCode: null, tail: `could not start gate ${gate.name}: ${(err as Error).message}` });
       return;
     }

@@ -3,6 +3,7 @@
 // honestly fail with `needs-retry`. Never a force push: git refuses a push that is not a
 // fast-forward of the remote branch, which is exactly the safety wanted (someone else
 // moved the remote; a human reconciles, the refinery does not overwrite).
+import { TownClosingError } from '../sessions/session-host';
 import { execFile } from 'node:child_process';
 
 export interface PushPlan {
@@ -14,6 +15,8 @@ export interface PushPlan {
   retries: number;
   /** Wait before each further attempt; the last repeats. */
   backoff: number[];
+  /** True once the engine stops: no further attempt (the intent on disk lets recovery tell). */
+  stopping?: () => boolean;
 }
 
 export type PushOutcome = { ok: true; attempts: number } | { ok: false; attempts: number; tail: string };
@@ -37,6 +40,7 @@ export async function pushWithRetry(plan: PushPlan, sleep = (ms: number) => new 
   let output = '';
   for (let attempt = 1; attempt <= plan.retries + 1; attempt++) {
     if (attempt > 1) await sleep(backoffDelay(plan.backoff, attempt - 2));
+    if (plan.stopping?.()) throw new TownClosingError();
     const r = await pushOnce(plan.repo, plan.remote, plan.sha, plan.target);
     if (r.ok) return { ok: true, attempts: attempt };
     output = r.output;

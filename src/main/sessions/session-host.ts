@@ -362,8 +362,8 @@ export class SessionHost {
    * frozen awaits it. Rejects with TownClosingError when the engine stops first.
    */
   whileFrozen(): Promise<void> {
-    if (!this.frozen) return Promise.resolve();
     if (this.closing) return Promise.reject(new TownClosingError());
+    if (!this.frozen) return Promise.resolve();
     return new Promise((resolve, reject) => this.thawWaiters.push({ resolve, reject }));
   }
 

@@ -85,6 +85,12 @@ export class Store {
     return result;
   }
 
+  /** Inside a transaction, `fn`'s writes roll back alone when it throws (a SAVEPOINT); outside, a transaction. */
+  savepoint<T>(fn: () => T): T {
+    if (this.depth === 0) return this.transaction(fn);
+    return this.db.transaction(fn)();
+  }
+
   touch(kind: EntityKind, id: string) {
     this.touched.set(`${kind}:${id}`, { kind, id });
   }
