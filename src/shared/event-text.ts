@@ -59,6 +59,11 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(`could not kill process group ${text(p.pgid) ?? '?'} (${text(p.during) ?? '?'})`, text(p.error));
     case 'history.pruned':
       return `pruned ${text(p.events) ?? 0} old event(s) and ${text(p.logs) ?? 0} log(s)`;
+    case 'refs.pruned': {
+      const refs = Array.isArray(p.refs) ? p.refs.map(String) : [];
+      const names = refs.slice(0, 5).map((r) => r.replace(/^refs\/heads\//, '')).join(', ') + (refs.length > 5 ? ` (and ${refs.length - 5} more)` : '');
+      return `pruned ${refs.length} merged branch(es) and old backup ref(s) of ${text(p.rig) ?? '?'}: ${names}`;
+    }
     case 'escalation.reraised':
       return joined(`raised again (×${text(p.count) ?? '?'})`, text(p.reason));
     case 'session.progress':

@@ -112,6 +112,8 @@ export const EVENT_PAYLOADS = {
   /** An idle polecat collected: its worktree is gone, and so is its row. */
   'agent.removed': z.object({ cause: z.string() }),
   'history.pruned': z.object({ events: z.number(), logs: z.number() }),
+  /** The periodic ref sweep deleted merged branches or old backup refs of a rig (full ref names). */
+  'refs.pruned': z.object({ rig: id, refs: z.array(z.string()) }),
   'agent.nudged': z.object({ text: z.string(), evidence }),
   'agent.respawn': z.object({ launch, cause: z.string(), after_ms: z.number() }),
   /** A report that belonged to an earlier launch (or session) of its agent: kept, not applied. */

@@ -12,6 +12,7 @@ import { runMergeRequest } from '../refinery/refinery';
 import { checkTargets } from '../refinery/target-watch';
 import { launchFor } from '../runtimes/runtimes';
 import { collectPolecat, deleteFiles } from './polecat-collector';
+import { sweepRefs } from './ref-collector';
 import type { SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { getAgent, getMergeRequest, getRig, type RigRow } from '../store/views';
@@ -60,6 +61,9 @@ export class TownEffects implements EffectRunner {
         return;
       case 'collect_polecat':
         return collectPolecat(this.store, effect.agent);
+      case 'sweep_refs':
+        await sweepRefs(this.store, effect.rig, effect.before).catch((err) => console.error(`ref sweep of ${effect.rig}: ${(err as Error).message}`));
+        return;
       case 'delete_files':
         return deleteFiles(effect.paths, (line) => console.error(line));
       case 'run_merge_request':

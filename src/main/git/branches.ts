@@ -85,16 +85,3 @@ export function deleteBranchIfMerged(repo: string, branch: string, target: strin
     return gitOk(repo, ['branch', '-D', branch]);
   });
 }
-
-/** Keeps the newest `keep` backup refs of a target (by the date of the commit they hold). */
-export async function pruneBackupRefs(repo: string, target: string, keep = 10): Promise<string[]> {
-  const deleted: string[] = [];
-  const backups = await git(repo, ['for-each-ref', '--sort=-committerdate', '--format=%(refname)', `refs/overseer/backup/${target}/`], { allowFail: true });
-  const stale = backups.split('\n').filter(Boolean).slice(keep);
-  if (stale.length === 0) return deleted;
-  // Deleting a ref rewrites packed-refs: in turn with the rig's other ref writes.
-  await withRefWrites(repo, async () => {
-    for (const ref of stale) if (await gitOk(repo, ['update-ref', '-d', ref])) deleted.push(ref);
-  });
-  return deleted;
-}

@@ -16,6 +16,7 @@ import type { Store } from '../store/store';
 import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
+import { REF_SWEEP_SETTING } from './queries';
 import type { Action } from './rules';
 import { resolvesOf, sendBackForFix } from './rework';
 import { returnBeadAfterFailedRun } from './transitions';
@@ -180,6 +181,11 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       if (events + paths.length === 0) return [];
       store.event({ type: 'history.pruned', payload: { events, logs: paths.length } });
       return paths.length ? [{ type: 'delete_files', paths }] : [];
+    }
+    case 'sweep_refs': {
+      // Noted before it runs: a sweep cut off by a restart waits for the next hour, not the next tick.
+      store.setSetting(REF_SWEEP_SETTING + action.rig, store.now());
+      return [{ type: 'sweep_refs', rig: action.rig, before: store.now() - ctx.config['mq.keep_refs_for'] }];
     }
     case 'reopen_orphaned_bead': {
       const bead = getBead(store, action.bead);

@@ -55,6 +55,7 @@ export const CONFIG_SPEC = {
   'mq.push_retries': { kind: 'count', default: 3, min: 0, about: 'push attempts after the first before a merge fails with needs-retry' },
   'mq.push_backoff': { kind: 'durations', default: [1 * S, 2 * S, 4 * S, 8 * S], about: 'wait before each further push attempt (the last repeats)' },
   'mq.max_retries': { kind: 'count', default: 5, min: 0, about: 'reworks of one bead after failed merges before the overseer is asked instead' },
+  'mq.keep_refs_for': { kind: 'duration', default: 7 * 24 * H, about: 'merged polecat branches, landed convoy branches and merge backup refs are deleted this long after; never a branch with unmerged commits' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
 } as const satisfies Record<string, Spec>;
 

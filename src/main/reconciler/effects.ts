@@ -10,7 +10,9 @@ export type Effect =
   /** Inspects an idle polecat's worktree and removes it only when clean (reports polecat.gc_checked). */
   | { type: 'collect_polecat'; agent: string }
   /** Deletes files the store already forgot (pruned session logs). */
-  | { type: 'delete_files'; paths: string[] };
+  | { type: 'delete_files'; paths: string[] }
+  /** Deletes the rig's branches and backup refs done with before `before` (reports refs.pruned). */
+  | { type: 'sweep_refs'; rig: string; before: number };
 
 export interface EffectRunner {
   /** Must not throw: failures are reported as events. */

@@ -60,11 +60,20 @@ export interface TownQueries {
   eventSeqRange(): { oldestProcessed: number | null; newest: number };
   /** Whether some session that ended before `before` still has its log file. */
   hasSessionLogsEndedBefore(before: number): boolean;
+  /**
+   * Rigs whose refs were last swept at or before `sweptBefore` (or never) and that hold
+   * something that ended before `endedBefore` (an MR, a bead, a landed convoy): a young town
+   * has nothing old enough to sweep, and is not swept.
+   */
+  rigsDueForRefSweep(sweptBefore: number, endedBefore: number): string[];
   /** In review, no agent holding it, and no merge request still to run; with its latest MR if any. */
   reviewsWithoutLiveMergeRequest(): { bead: BeadRow; mr: MergeRequestRow | null }[];
   /** Dispatch failures since `since` that came after the overseer last resumed dispatch. */
   recentDispatchFailures(since: number): { count: number; lastError: string | null };
 }
+
+/** Setting `gc.refs_swept_at.<rig>`: when the rig's refs were last swept (rule sweepOldRefs). */
+export const REF_SWEEP_SETTING = 'gc.refs_swept_at.';
 
 const WORK_TYPES = `('task','bug','feature','chore')`;
 
@@ -192,6 +201,18 @@ export function storeQueries(store: Store): TownQueries {
     hasSessionLogsEndedBefore: (before) =>
       store.get('SELECT 1 FROM sessions WHERE log_path IS NOT NULL AND ended_at IS NOT NULL AND ended_at < ? LIMIT 1', before) !== undefined ||
       store.get('SELECT 1 FROM released_logs WHERE ended_at < ? LIMIT 1', before) !== undefined,
+    rigsDueForRefSweep: (sweptBefore, endedBefore) =>
+      store
+        .all<{ id: string }>(
+          `SELECT r.id FROM rigs r LEFT JOIN settings s ON s.key = '${REF_SWEEP_SETTING}' || r.id
+           WHERE (s.key IS NULL OR CAST(s.value AS INTEGER) <= ?)
+             AND (EXISTS (SELECT 1 FROM merge_requests m WHERE m.rig_id = r.id AND m.state IN ('merged','failed') AND m.updated_at < ?)
+               OR EXISTS (SELECT 1 FROM beads b WHERE b.rig_id = r.id AND b.status IN ('closed','failed') AND b.updated_at < ?)
+               OR EXISTS (SELECT 1 FROM convoys c WHERE c.status = 'landed' AND c.landed_at < ?))
+           ORDER BY r.id`,
+          sweptBefore, endedBefore, endedBefore, endedBefore,
+        )
+        .map((r) => r.id),
     reviewsWithoutLiveMergeRequest: () =>
       store
         .all<BeadRow & { mr_id: string | null }>(

@@ -25,7 +25,8 @@ export type Action =
   | { type: 'reraise_escalation'; escalation: string }
   | { type: 'trip_dispatch_breaker'; evidence: Evidence }
   | { type: 'collect_polecat'; agent: string }
-  | { type: 'prune_history'; events: boolean; logs: boolean };
+  | { type: 'prune_history'; events: boolean; logs: boolean }
+  | { type: 'sweep_refs'; rig: string };
 
 export interface RuleContext {
   q: TownQueries;
@@ -250,6 +251,17 @@ export const pruneHistory: Rule = ({ q, now, config }) => {
   return events || logs ? [{ type: 'prune_history', events, logs }] : [];
 };
 
+/** How often each rig's refs are swept; the sweep itself judges ages by mq.keep_refs_for. */
+export const REF_SWEEP_EVERY = 60 * 60_000;
+
+/**
+ * GC of refs: each rig's merged branches and old backup refs are swept at most once an hour
+ * (ref-collector.ts), once it holds something that ended longer than mq.keep_refs_for ago.
+ */
+export const sweepOldRefs: Rule = ({ q, now, config, frozen }) =>
+  // An e-stop holds the town's own ref writes too: the sweep waits for the thaw.
+  frozen ? [] : q.rigsDueForRefSweep(now - REF_SWEEP_EVERY, now - config['mq.keep_refs_for']).map((rig) => ({ type: 'sweep_refs', rig }));
+
 // The breaker goes first: its pause applies before this tick's dispatches, which then stand down.
 export const RULES: Record<string, Rule> = {
   tripDispatchBreaker,
@@ -268,4 +280,5 @@ export const RULES: Record<string, Rule> = {
   reraiseUnackedEscalations,
   collectIdlePolecats,
   pruneHistory,
+  sweepOldRefs,
 };

@@ -4,7 +4,7 @@
 // its intent before moving a branch (intents.ts), so a restart can finish what a kill cut.
 import path from 'node:path';
 import type { Gate } from '../../shared/domain';
-import { deleteBranchIfMerged, pruneBackupRefs } from '../git/branches';
+import { deleteBranchIfMerged } from '../git/branches';
 import { git, gitOk } from '../git/git-cli';
 import { buildMergeCandidate, currentBranch, resolveRef } from '../git/merge';
 import { faultPoint } from '../faults/fault-points';
@@ -185,9 +185,12 @@ export async function finishMerge(store: Store, rig: RigRow, i: Pick<RefineryInt
     if (checkoutProblem) store.report({ type: 'refinery.checkout_behind', bead, agent, payload: { mr: i.mr_id, reason: checkoutProblem } });
     clearIntent(store, rig.id, i.mr_id);
   });
-  // Done with: the merged branch (unless a polecat's worktree still holds it) and old backups.
+  // The merged branch goes now rather than after mq.keep_refs_for: every commit of it is on
+  // the target, the MR keeps its head_sha and the backup ref the target's old tip, so
+  // nothing to inspect is lost, and a short branch list keeps starts quick. One a polecat's
+  // worktree still holds stays, and the hourly ref sweep (ref-collector.ts) takes it once
+  // it has been merged that long. Backup refs go by age in the same sweep.
   if (mr) await deleteBranchIfMerged(rig.path, mr.branch, i.target).catch(() => false);
-  await pruneBackupRefs(rig.path, i.target).catch(() => []);
 }
 
 /**
