@@ -60,6 +60,32 @@ describe('an integration-mode convoy', () => {
     expect(landed.seq).toBeGreaterThan(landingMerged.seq);
   }, 120_000);
 
+  it('refuses more members once its landing MR exists, so no member is left off the landing', async () => {
+    const base = tempDir('integ-add');
+    const dir = path.join(base, 'town');
+    const repo = makeRepo(path.join(base, 'repo'));
+    const hold = path.join(base, 'hold');
+    await town(dir, ['init', dir]);
+    await townJson(dir, 'rig', 'add', 'app', repo, '--test', `while [ -e '${hold}' ]; do sleep 0.05; done; sh check.sh`, '--prefix', 'ap');
+    const s = new ServedTown(dir);
+    served.push(s);
+    await s.start();
+    const member = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Parser')).id;
+    const convoy = await townJson(dir, 'convoy', 'create', '--integration', '--title', 'Language tools', member);
+    await townJson(dir, 'convoy', 'start', convoy.id);
+    await waitFor('the member merged', async () => (await townJson(dir, 'mr', 'list')).some((m: any) => m.bead === member && m.state === 'merged'), 90_000);
+    fs.writeFileSync(hold, '');
+    await waitFor('the landing MR queued', async () => (await townJson(dir, 'mr', 'list')).some((m: any) => m.bead === convoy.id), 60_000);
+
+    const late = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Late addition')).id;
+    const refused = await town(dir, ['convoy', 'add', convoy.id, late]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/is landing .*new convoy/);
+    expect((await townJson(dir, 'convoy', 'show', convoy.id)).beads).toEqual([member]);
+    fs.rmSync(hold);
+    await waitFor('the convoy to land', async () => (await townJson(dir, 'convoy', 'show', convoy.id)).status === 'landed', 90_000);
+  }, 120_000);
+
   it('lands on a remote too, through a first push the remote refuses', async () => {
     const base = tempDir('integ-remote');
     const dir = path.join(base, 'town');

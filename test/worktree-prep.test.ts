@@ -50,4 +50,22 @@ describe('a reused polecat worktree', () => {
     expect(fs.readFileSync(path.join(worktree, 'draft.md'), 'utf8')).toBe('mine\n');
     expect(gitIn(worktree, 'stash', 'list')).toBe('');
   });
+
+  it('runs the setup again when it never finished there (cut off, or failed), and not once it has', async () => {
+    const { rig, worktree } = setup();
+    const runs = path.join(path.dirname(rig), 'setup-runs');
+    const ok = path.join(path.dirname(rig), 'setup-may-finish');
+    // Each run is counted; it fails until `ok` exists (as an install cut off by a stop would).
+    const setupCommand = `echo run >> '${runs}'; [ -e '${ok}' ]`;
+    const start = (bead: string) => preparePolecatWorktree({ rigPath: rig, defaultBranch: 'main', worktree, branch: `polecat/p1/${bead}`, setupCommand });
+    await expect(start('b1')).rejects.toThrow(/setup command failed/);
+    fs.writeFileSync(ok, '');
+    const again = await start('b1');
+    expect(again.created).toBe(false);
+    expect(fs.readFileSync(runs, 'utf8').trim().split('\n')).toHaveLength(2);
+    await start('b2');
+    expect(fs.readFileSync(runs, 'utf8').trim().split('\n')).toHaveLength(2);
+    // Nothing of it in the tree itself.
+    expect(gitIn(worktree, 'status', '--porcelain')).toBe('');
+  });
 });

@@ -18,6 +18,9 @@ export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.r
     const { store } = ctx;
     const convoy = requireConvoy(store, input.convoy, 'convoy');
     if (convoy.status === 'landed') throw conflict(`${convoy.id} has landed; create a new convoy`, 'convoy');
+    // An integration convoy's landing merges convoy/<id> as it was: work added after it would never land.
+    const landing = store.get<{ id: string }>('SELECT id FROM merge_requests WHERE source_bead_id = ? LIMIT 1', convoy.id);
+    if (landing) throw conflict(`${convoy.id} is landing (${landing.id}); put more work in a new convoy`, 'convoy');
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
     store.transaction(() => addConvoyMembers(store, convoy.id, input.beads));
     ctx.wake();

@@ -42,7 +42,8 @@ export interface WorktreeResult {
 
 /**
  * Puts the polecat's worktree on its bead branch. Creating it runs the rig's setup
- * command once; reusing it never does. A new branch starts from an earlier run's branch
+ * command; reusing it runs it only if it never finished there (cut off by a stop or a kill,
+ * or the rig's setup command changed). A new branch starts from an earlier run's branch
  * for the same bead when one holds commits, so committed work is never redone. Leftover
  * uncommitted work of another bead is stashed, not lost; that of this bead stays in place.
  */
@@ -50,8 +51,21 @@ export async function preparePolecatWorktree(w: PolecatWorktree): Promise<Worktr
   const held = fs.existsSync(path.join(w.worktree, '.git')) ? await inspectWorktree(w) : null;
   // The git part in turn with the rig's other ref writes; the setup command, however long, outside.
   const { result, created } = await withRefWrites(w.rigPath, () => switchPolecatWorktree(w, held));
-  if (!created) return result;
-  return { ...result, setupOutput: w.setupCommand ? await runSetup(w.setupCommand, w.worktree, w.onSetupStarted) : undefined };
+  if (!w.setupCommand || (!created && setupFinished(w.worktree, w.setupCommand))) return result;
+  const setupOutput = await runSetup(w.setupCommand, w.worktree, w.onSetupStarted);
+  fs.writeFileSync(setupMarker(w.worktree), w.setupCommand);
+  return { ...result, setupOutput };
+}
+
+/** Written once the setup command finished in a worktree, in its own git dir (never in the tree). */
+const setupMarker = (worktree: string) => path.join(worktreeGitDir(worktree), 'overseer-setup-done');
+
+function setupFinished(worktree: string, command: string): boolean {
+  try {
+    return fs.readFileSync(setupMarker(worktree), 'utf8') === command;
+  } catch {
+    return false;
+  }
 }
 
 interface HeldWork {
