@@ -77,6 +77,8 @@ describe('the merge queue', () => {
   it('`town mq retry` sends a failed MR back to the queue and it merges; `town mq reject` fails one as rejected and reopens its bead', async () => {
     const t = await queueTown();
     fs.writeFileSync(t.fail, '');
+    // A failed gate fails the bead at once (no rework loop): the overseer's retry and reject act on that.
+    await townJson(t.dir, 'config', 'set', 'mq.max_retries', '0');
     await t.serve();
     const x = await slung(t.dir, 'retry me');
     const y = await slung(t.dir, 'reject me');

@@ -49,7 +49,9 @@ function gateOnEveryFirstParent(base: string, repo: string): { sha: string; ok: 
   });
 }
 
-const mrsOf = async (dir: string, bead: string) => (await townJson<any[]>(dir, 'mr', 'list')).filter((m) => m.bead === bead);
+// A bead's MRs, oldest first (the list itself is in queue order).
+const byAge = (a: { created_at: string }, b: { created_at: string }) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);
+const mrsOf = async (dir: string, bead: string) => (await townJson<any[]>(dir, 'mr', 'list')).filter((m) => m.bead === bead).sort(byAge);
 
 describe('failed merges are routed by type and come back merged', () => {
   it('two conflicting beads: the second MR blocks on a resolution bead, its polecat resolves it, both land', async () => {
@@ -133,7 +135,7 @@ describe('failed merges are routed by type and come back merged', () => {
     const beads = await townJson<any[]>(dir, 'bead', 'list');
     const byScenario = (sc: string) => beads.filter((b) => b.scenario === sc && !b.resolves);
     expect(beads.filter((b) => b.resolves).map((b) => b.status)).toEqual(['closed']);
-    expect(mrs.filter((m) => m.bead === byScenario('fail-tests')[0].id).map((m) => m.state)).toEqual(['failed', 'merged']);
+    expect(mrs.filter((m) => m.bead === byScenario('fail-tests')[0].id).sort(byAge).map((m) => m.state)).toEqual(['failed', 'merged']);
     expect(mrs.find((m) => m.bead === byScenario('flaky')[0].id).flaky).toBe(true);
     const repo = path.join(dir, 'repos', 'sample-app');
     expect(gateOnEveryFirstParent(base, repo).filter((g) => !g.ok)).toEqual([]);
