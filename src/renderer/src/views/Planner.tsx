@@ -19,11 +19,11 @@ import {
 } from '@dnd-kit/core';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import type { BeadView, ConvoyView } from '../../../shared/domain';
-import { beadTone, Empty, Pill, Priority, Progress } from '../components/bits';
+import type { BeadView, ConvoyView, MergeRequestView } from '../../../shared/domain';
+import { beadTone, Empty, mrTone, Pill, Priority, Progress } from '../components/bits';
 import { Ago } from '../components/time';
 import { getBackend, useTown } from '../state/town-store';
-import { isWorkBead } from '../state/selectors';
+import { isWorkBead, mergeRequestOf } from '../state/selectors';
 import { attempt, errorText, openBead } from '../state/ui-store';
 import { NO_DRAG, useOnline } from '../components/Connection';
 
@@ -305,6 +305,7 @@ function Member({
   const linkDrop = useDroppable({ id: `link:${bead.id}` });
   const style = { transform: CSS.Transform.toString(sortable.transform), transition: sortable.transition };
   const waitsOn = bead.depends_on.filter((d) => members.includes(d) || bead.blocked_by.includes(d));
+  const mr = useTown((s) => mergeRequestOf(s.entities, bead.id));
   return (
     <li
       ref={(el) => {
@@ -332,6 +333,7 @@ function Member({
           ×
         </button>
       </div>
+      {mr && bead.status !== 'closed' && <MemberMerge mr={mr} />}
       {waitsOn.length > 0 && (
         <div className="member-deps">
           waits on{' '}
@@ -354,5 +356,16 @@ function Member({
         </div>
       )}
     </li>
+  );
+}
+
+/** Where a member's merge stands, and why it waits (blocked on its resolution, or what failed). */
+function MemberMerge({ mr }: { mr: MergeRequestView }) {
+  const why = mr.blocked_reason ?? (mr.failure ? `${mr.failure.type}: ${mr.failure.tail.trim().split('\n').pop() ?? ''}` : null);
+  return (
+    <div className="member-deps" data-merge={mr.id}>
+      merge <Pill tone={mrTone(mr.state)}>{mr.state}</Pill>
+      {why && <span>{why}</span>}
+    </div>
   );
 }
