@@ -86,6 +86,10 @@ describe('the merge queue view', () => {
       await waitFor('the MR rejected', async () => (await townJson<MergeQueueEntry[]>(dir, 'mq', 'list')).find((m) => m.id === last.id && m.failure?.type === 'rejected'));
       const events = await townJson<{ type: string; bead: string | null; payload: unknown }[]>(dir, 'events', '--limit', '1000');
       expect(JSON.stringify(events.filter((e) => e.bead === last.bead))).toContain('duplicates the fourth change');
+      // Its bead, back at work, is submitted and merges: the rejected MR is history, no longer shown as failed.
+      await waitFor('the rejected bead merged by a new MR', async () => (await townJson<MergeQueueEntry[]>(dir, 'mq', 'list')).some((m) => m.bead === last.bead && m.state === 'merged'), 90_000, 200);
+      await attention.locator(`li[data-mr="${last.id}"]`).waitFor({ state: 'detached' });
+
       // main: the moved MR was tried before the ones it was moved ahead of.
       const tried = (await townJson<{ type: string; payload: { mr?: string } }[]>(dir, 'events', '--limit', '1000'))
         .filter((e) => e.type === 'refinery.candidate').map((e) => e.payload.mr);

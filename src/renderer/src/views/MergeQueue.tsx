@@ -62,7 +62,13 @@ export function MergeQueue() {
   const all = (entries ?? []).filter((m) => m.rig === rig);
   const running = all.filter((m) => RUNNING.has(m.state));
   const queued = all.filter((m) => m.state === 'queued').sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
-  const attention = all.filter((m) => m.state === 'blocked' || m.state === 'failed').sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+  // A failed MR whose bead was submitted again since (a rework) is history, not a problem.
+  const newest = new Map<string, string>();
+  for (const m of all) if ((newest.get(m.bead) ?? '') < m.created_at) newest.set(m.bead, m.created_at);
+  const superseded = (m: MergeQueueEntry) => m.state === 'failed' && newest.get(m.bead)! > m.created_at;
+  const attention = all
+    .filter((m) => (m.state === 'blocked' || m.state === 'failed') && !superseded(m))
+    .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
   const merged = all.filter((m) => m.state === 'merged').sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1)).slice(0, MERGED_SHOWN);
 
   const move = (mr: MergeQueueEntry, position: number) =>
