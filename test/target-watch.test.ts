@@ -4,7 +4,7 @@
 // the dropped commits as evidence, in `town doctor` and as an escalation to ack.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readBranchTip } from '../src/main/git/branch-tip';
+import { readBranchTip } from '../src/main/git/ref-files';
 import { gitIn, makeRepo } from './helpers/repo';
 import { FAST_AGENTS, removeTempDirs, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 

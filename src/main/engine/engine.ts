@@ -121,8 +121,7 @@ export class Engine {
     this.closed = true;
     await this.control?.close();
     this.attention.stop();
-    this.gitProgress.stop();
-    this.targetWatch.stop();
+    await Promise.all([this.gitProgress.stop(), this.targetWatch.stop()]);
     // No new passes; then the work in flight is abandoned, as a kill would: a gate or a setup
     // can run for many minutes (or, frozen, for ever), and the restart's recovery takes over.
     await this.reconciler.halt();

@@ -3,6 +3,7 @@
 // session.progress with source 'git'. An agent that commits or edits files while its
 // screen sits still is working, not stalled.
 import type { Clock } from '../reconciler/clock';
+import { Repeating } from './repeating';
 import { describeWorktreeChange, readWorktreeState, type WorktreeState } from '../git/worktree-state';
 import type { Store } from '../store/store';
 
@@ -21,27 +22,24 @@ interface RunningAgent {
 export class GitProgressWatch {
   /** Last sample per session (a new launch starts from a new baseline). */
   private samples = new Map<string, { at: number; state: WorktreeState }>();
-  private timer: unknown = null;
   private sampling = false;
+
+  private readonly rounds: Repeating;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: (line: string) => void,
-  ) {}
-
-  start() {
-    const next = () => {
-      this.timer = this.clock.setTimeout(() => {
-        void this.sampleDue().finally(() => this.timer !== null && next());
-      }, ROUND_MS);
-    };
-    next();
+  ) {
+    this.rounds = new Repeating(clock, ROUND_MS, () => this.sampleDue());
   }
 
-  stop() {
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    this.timer = null;
+  start() {
+    this.rounds.start();
+  }
+
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** Samples the worktrees that are due; reports each that changed since its last sample. */

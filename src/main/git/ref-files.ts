@@ -4,6 +4,7 @@
 // caller asks git.
 import fs from 'node:fs';
 import path from 'node:path';
+import { git } from './git-cli';
 
 /** The git dir shared by every worktree of the repository at `repo` (its `.git`), or null. */
 export function commonGitDir(repo: string): string | null {
@@ -78,4 +79,14 @@ export function readBranch(repo: string, branch: string): string | null | undefi
   if (fs.existsSync(loose)) return readLoose(loose) ?? undefined; // a symbolic ref: git knows
   const found = readBranches(repo, branch);
   return found?.get(branch) ?? null;
+}
+
+/**
+ * The commit a branch names, from the files when they can say, else from git (a reftable
+ * repository, a symbolic ref); null when the branch does not exist. Cheap enough to poll.
+ */
+export async function readBranchTip(repo: string, branch: string): Promise<string | null> {
+  const tip = readBranch(repo, branch);
+  if (tip !== undefined) return tip;
+  return (await git(repo, ['rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`], { allowFail: true })).trim() || null;
 }

@@ -6,9 +6,10 @@
 // then adopted as known. A move the refinery is in the middle of (its intent is on disk)
 // is never reported: finishMerge, or recovery after a kill, adopts it.
 import type { EventPayloadInput } from '../../shared/events';
-import { readBranchTip } from '../git/branch-tip';
+import { readBranchTip } from '../git/ref-files';
 import { git, gitOk } from '../git/git-cli';
 import { REFINERY_EMAIL } from '../git/merge';
+import { Repeating } from '../engine/repeating';
 import type { Clock } from '../reconciler/clock';
 import { refineryAgentId } from '../store/rigs';
 import type { Store } from '../store/store';
@@ -102,27 +103,17 @@ export async function refineryMoveAdoption(store: Store, repo: string, rigId: st
 
 /** The timer: every TARGET_WATCH_MS, all rigs. */
 export class TargetWatch {
-  private timer: unknown = null;
+  private readonly rounds: Repeating;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly log: (line: string) => void,
-  ) {}
-
-  start() {
-    const next = () => {
-      this.timer = this.clock.setTimeout(() => {
-        void checkTargets(this.store)
-          .catch((err: Error) => this.log(`target watch: ${err.message}`))
-          .finally(() => this.timer !== null && next());
-      }, TARGET_WATCH_MS);
-    };
-    next();
+  constructor(store: Store, clock: Clock, log: (line: string) => void) {
+    this.rounds = new Repeating(clock, TARGET_WATCH_MS, () => checkTargets(store).catch((err: Error) => log(`target watch: ${err.message}`)));
   }
 
-  stop() {
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    this.timer = null;
+  start() {
+    this.rounds.start();
+  }
+
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }
