@@ -1,9 +1,8 @@
 // The `ps` terminal-read probe (macOS's, where there is no /proc): the decision on rows
 // as macOS's ps prints them, then the same code on real processes in real PTYs here,
 // with Linux's names for the same wait channels.
-import * as pty from 'node-pty';
 import { spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DARWIN_WAIT_CHANNELS,
   foregroundReader,
@@ -11,7 +10,8 @@ import {
   probeTerminalReadPs,
 } from '../src/main/sessions/terminal-wait-ps';
 import type { TerminalReadHow } from '../src/main/sessions/terminal-wait';
-import { removeTempDirs, tempDir, waitFor } from './helpers/town';
+import { ptyProcs } from './helpers/pty-procs';
+import { waitFor } from './helpers/town';
 
 // As `ps -t ttys004 -o pid=,pgid=,tpgid=,stat=,wchan=,comm=` prints them on macOS: comm is
 // the executable's path there, and a login shell's has a leading dash.
@@ -52,25 +52,8 @@ describe('the ps probe decides from what ps printed', () => {
 // session host uses /proc, which also checks the awaited fd is the terminal.
 const LINUX_CHANNELS: Record<string, TerminalReadHow> = { wait_woken: 'read' };
 const hasPs = spawnSync('ps', ['-o', 'pid=', '-p', String(process.pid)]).status === 0;
-const procs: pty.IPty[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  removeTempDirs();
-});
-
-function run(script: string) {
-  const p = pty.spawn('bash', ['-c', script], { cols: 80, rows: 24, cwd: tempDir('ps-probe'), env: process.env as Record<string, string> });
-  procs.push(p);
-  const out = { text: '' };
-  p.onData((d) => (out.text += d));
-  return { p, out, tty: (p as pty.IPty & { ptsName: string }).ptsName };
-}
+const start = ptyProcs('ps-probe');
+const run = (script: string) => start('bash', ['-c', script]);
 
 describe.runIf(process.platform === 'linux' && hasPs)('the ps probe on real terminals (needs ps)', () => {
   it('finds the shell reading its terminal, and lets go once answered', async () => {

@@ -3,33 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import * as pty from 'node-pty';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { probeTerminalRead, type TerminalReadEvidence } from '../src/main/sessions/terminal-wait';
-import { removeTempDirs, tempDir, waitFor } from './helpers/town';
+import { ptyProcs } from './helpers/pty-procs';
+import { waitFor } from './helpers/town';
 
 const linux = process.platform === 'linux';
 const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
 const hasBwrap = spawnSync('bwrap', ['--version']).status === 0;
-const procs: pty.IPty[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  removeTempDirs();
-});
-
-/** A process in a fresh PTY; `output` collects what it printed. */
-function run(file: string, args: string[]) {
-  const p = pty.spawn(file, args, { cols: 80, rows: 24, cwd: tempDir('probe'), env: process.env as Record<string, string> });
-  procs.push(p);
-  const out = { text: '' };
-  p.onData((d) => (out.text += d));
-  return { p, out };
-}
+const run = ptyProcs('probe');
 
 const waitingOf = (p: pty.IPty) => waitFor(`pid ${p.pid} reading its terminal`, () => probeTerminalRead(p.pid), 15_000, 50);
 
