@@ -80,3 +80,12 @@ export function wholeNumber(v: unknown, flag: string, range: { min?: number; max
   }
   return n;
 }
+
+/** A dollar amount: `--budget 25` or `--budget 2.50`. */
+export function dollars(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const text = String(v).replace(/^\$/, '');
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0)) throw new UsageError(`${flag} expects an amount in US dollars such as 25 or 2.50, got "${String(v)}"`);
+  return n;
+}

@@ -13,16 +13,17 @@ export const COMMAND_OPTIONS: Options = {
   summary: { type: 'string' }, bead: { type: 'string' }, subject: { type: 'string' }, unread: { type: 'boolean' },
   type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, 'no-hold': { type: 'boolean' },
   severity: { type: 'string' }, all: { type: 'boolean' }, 'setup-watch': { type: 'string' },
-  remote: { type: 'string' }, integration: { type: 'boolean' },
+  remote: { type: 'string' }, integration: { type: 'boolean' }, permissions: { type: 'string' }, model: { type: 'string' },
+  budget: { type: 'string' }, by: { type: 'string' },
 };
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
 export const FLAGS: Record<string, string[]> = {
   status: [], doctor: [], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
-  'rig add': ['test', 'setup', 'setup-watch', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch', 'remote'],
-  'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats', 'remote'],
+  'rig add': ['test', 'setup', 'setup-watch', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch', 'remote', 'permissions', 'model', 'budget'],
+  'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats', 'remote', 'runtime', 'command', 'permissions', 'model', 'budget'],
   'rig list': [],
-  'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type'],
+  'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type', 'runtime'],
   'bead list': ['rig', 'status', 'label', 'assignee'],
   'bead show': [],
   'bead update': ['title', 'body', 'priority', 'label', 'unlabel', 'scenario'],

@@ -43,9 +43,16 @@ export function beadDetail(b: BeadView): string {
     .join('\n');
 }
 
+/** `claude (bypass, model claude-sonnet-4-5, budget $25)`: how the rig's agents run. */
+export function runtimeSummary(r: RigView): string {
+  const cli = r.runtime === 'claude' || r.runtime === 'codex';
+  const parts = [...(cli ? [r.permissions] : []), ...(r.model ? [`model ${r.model}`] : []), ...(r.budget_usd !== null ? [`budget $${r.budget_usd}`] : [])];
+  return parts.length ? `${r.runtime} (${parts.join(', ')})` : r.runtime;
+}
+
 export const rigTable = (rigs: RigView[]) =>
   table(
-    rigs.map((r) => [r.name, r.prefix, r.default_branch, r.runtime, String(r.max_polecats), r.gates.map((g) => g.name).join(',') || '-', r.path]),
+    rigs.map((r) => [r.name, r.prefix, r.default_branch, runtimeSummary(r), String(r.max_polecats), r.gates.map((g) => g.name).join(',') || '-', r.path]),
     ['NAME', 'PREFIX', 'BRANCH', 'RUNTIME', 'MAX', 'GATES', 'PATH'],
   );
 

@@ -15,7 +15,7 @@ import { rendererDir } from '../main/engine/resources';
 import { WebHost } from '../main/hosts/web-host';
 import { lastWebPort, rememberWebPort, webPortsToTry } from '../main/hosts/web-address';
 import { isLoopbackBind } from '../main/hosts/bind-address';
-import { list, parse as parseWith, str, wholeNumber, type Options, type Parsed } from './args';
+import { dollars, list, parse as parseWith, str, wholeNumber, type Options, type Parsed } from './args';
 import { attach } from './attach';
 import { COMMAND_OPTIONS, FLAGS, GROUPS } from './commands';
 import { CliError, EXIT, failure, systemReason, UsageError } from './errors';
@@ -124,10 +124,12 @@ Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · st
             estop [--reason TEXT] (freeze: dispatch paused, every agent and gate stopped) · thaw
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--setup-watch GLOB[,GLOB]] [--branch B] [--prefix P]
-                [--remote NAME] [--max-polecats N] [--runtime scripted|shell] [--command TEMPLATE]
+                [--remote NAME] [--max-polecats N] [--runtime claude|codex|scripted|shell] [--command TEMPLATE]
+                [--permissions ask|auto|bypass] [--model M] [--budget USD]
             rig update NAME [--setup CMD] [--setup-watch GLOB[,GLOB]|default] [--branch B] [--max-polecats N] [--remote NAME|none]
+                [--runtime R] [--command TEMPLATE] [--permissions ask|auto|bypass] [--model M|default] [--budget USD|none]
             rig list
-Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T] [--scenario S] [--after ID]... [--label L]...
+Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T] [--scenario S] [--after ID]... [--label L]... [--runtime R]
             bead list [--rig R] [--status S] [--label L] · bead show ID
             bead update ID [--title T] [--body B] [--priority N] [--label L]... [--unlabel L]... [--scenario S]
             bead close ID [--reason R] · bead reopen ID
@@ -319,8 +321,9 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'), runtime: str(v.runtime) as 'scripted' | undefined,
         command: str(v.command), auto_dispatch: v['auto-dispatch'] === true ? true : undefined,
         setup_watch: globList(str(v['setup-watch'])) ?? undefined, remote: str(v.remote),
+        permissions: str(v.permissions) as 'ask' | undefined, model: str(v.model), budget_usd: dollars(v.budget, '--budget'),
       });
-      print(json, rig, () => line`added rig ${rig.name} (prefix ${rig.prefix}, branch ${rig.default_branch})`);
+      print(json, rig, () => line`added rig ${rig.name} (prefix ${rig.prefix}, branch ${rig.default_branch}, runtime ${fmt.runtimeSummary(rig)})`);
       return 0;
     }
     case 'rig update': {
@@ -330,8 +333,17 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
         setup: str(v.setup), default_branch: str(v.branch), max_polecats: wholeNumber(v['max-polecats'], '--max-polecats'),
         setup_watch: watch === undefined ? undefined : watch === 'default' ? null : globList(watch),
         remote: str(v.remote) === 'none' ? null : str(v.remote),
+        runtime: str(v.runtime) as 'scripted' | undefined, command: str(v.command),
+        permissions: str(v.permissions) as 'ask' | undefined,
+        model: str(v.model) === 'default' ? null : str(v.model),
+        budget_usd: str(v.budget) === 'none' ? null : dollars(v.budget, '--budget'),
       });
-      print(json, rig, () => line`updated rig ${rig.name}: setup ${rig.setup_command ?? 'none'}, re-run in the refinery when ${rig.setup_watch.join(', ') || 'nothing'} changes`);
+      print(json, rig, () =>
+        [
+          line`updated rig ${rig.name}: runtime ${fmt.runtimeSummary(rig)}`,
+          line`setup ${rig.setup_command ?? 'none'}, re-run in the refinery when ${rig.setup_watch.join(', ') || 'nothing'} changes`,
+        ].join('\n'),
+      );
       return 0;
     }
     case 'rig list': {
@@ -343,6 +355,7 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       const b = await conn.call('bead.create', {
         rig: str(v.rig), title: str(v.title) ?? '', body: str(v.body), priority: wholeNumber(v.priority, '--priority'),
         scenario: str(v.scenario), after: list(v.after), labels: list(v.label), type: str(v.type) as 'task' | undefined,
+        runtime: str(v.runtime) as 'claude' | undefined,
       });
       print(json, b, () => line`${b.id}`);
       return 0;

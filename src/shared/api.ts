@@ -7,13 +7,17 @@ import {
   BEAD_STATUSES,
   DEPENDENCY_TYPES,
   DONE_STATUSES,
+  AGENT_CLIS,
   MAIL_PRIORITIES,
+  PERMISSION_MODES,
+  RUNTIME_EVENTS,
   RUNTIMES,
   SEVERITIES,
   type EscalationView,
   type AgentView,
   type BeadView,
   type ConvoyView,
+  type CostReport,
   type EventView,
   type FreezeReport,
   type HookView,
@@ -53,6 +57,12 @@ const watchGlob = z.string().trim().min(1).max(200)
 
 /** A git remote's name as `git remote` lists it (never an option or a URL). */
 const remoteName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a remote name as `git remote` lists it');
+
+/** A model name as the runtime takes it (`claude-sonnet-4-5`, `gpt-5-codex`): passed as one argument, never through a shell. */
+const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/@-]{0,99}$/, 'a model name: letters, digits and . _ : / @ -');
+const tokens = z.number().int().min(0).max(1e12);
+/** A spend limit in US dollars. */
+const budgetUsd = z.number().positive().max(1_000_000);
 
 const mailId = z.string().regex(/^mail-[a-f0-9]{4,32}$/, 'expected a mail id like mail-3f9a0c1d2e');
 const escalationId = z.string().regex(/^esc-[a-f0-9]{4,32}$/, 'expected an escalation id like esc-3f9a0c1d2e');
@@ -105,6 +115,9 @@ export const api = {
       max_polecats: z.number().int().min(1).max(64).default(3),
       runtime: z.enum(RUNTIMES).default('scripted'),
       command: z.string().min(1).max(4000).optional(),
+      permissions: z.enum(PERMISSION_MODES).default('bypass'),
+      model: modelName.optional(),
+      budget_usd: budgetUsd.optional(),
       auto_dispatch: z.boolean().default(false),
       /** A git remote of the repository; the refinery pushes each merged target to it. */
       remote: remoteName.optional(),
@@ -124,6 +137,11 @@ export const api = {
       max_polecats: z.number().int().min(1).max(64).optional(),
       runtime: z.enum(RUNTIMES).optional(),
       command: z.string().max(4000).nullable().optional(),
+      permissions: z.enum(PERMISSION_MODES).optional(),
+      /** null: the runtime's default model. */
+      model: modelName.nullable().optional(),
+      /** null: no limit. */
+      budget_usd: budgetUsd.nullable().optional(),
       auto_dispatch: z.boolean().optional(),
       /** null: stop pushing. */
       remote: remoteName.nullable().optional(),
@@ -145,6 +163,8 @@ export const api = {
       priority: priority.default(2),
       labels: z.array(label).max(32).default([]),
       scenario: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
+      /** Runs this bead on another runtime than its rig's. */
+      runtime: z.enum(RUNTIMES).optional(),
       after: z.array(beadId).max(64).default([]),
       parent: beadId.optional(),
     }).strict(),
@@ -240,6 +260,30 @@ export const api = {
     'agent',
     z.object({ state: z.enum(['waiting', 'working']), message: z.string().trim().max(500).optional() }).strict(),
   ),
+  /**
+   * What a real agent CLI's hooks report (runtime-hook.cjs forwards them): its turn, tools,
+   * permission asks, limits and usage. The caller's own session only.
+   */
+  'agent.runtime_event': method(
+    'agent',
+    z.object({
+      runtime: z.enum(AGENT_CLIS),
+      event: z.enum(RUNTIME_EVENTS),
+      /** The runtime's own session (conversation) id, resumed after a restart. */
+      session: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'a runtime session id').optional(),
+      message: z.string().max(2000).optional(),
+      tool: z.string().max(200).optional(),
+      command: z.string().max(4000).optional(),
+      model: modelName.optional(),
+      /** Running totals of the runtime's process. */
+      usage: z.object({
+        input_tokens: tokens, output_tokens: tokens, cache_creation_tokens: tokens, cache_read_tokens: tokens,
+        cost_usd: z.number().min(0).max(1_000_000),
+      }).strict().optional(),
+    }).strict(),
+  ),
+  /** Tokens and spend: the town's, grouped one way, with the budgets they count against. */
+  'costs.report': method('overseer', z.object({ by: z.enum(['agent', 'bead', 'convoy', 'rig']).default('agent') }).strict()),
   'mail.send': method(
     'any',
     z.object({
@@ -318,6 +362,8 @@ export interface ApiOutputs {
   'agent.hook': HookView;
   'agent.done': { accepted: boolean; merge_request: MergeRequestView | null };
   'agent.signal': { recorded: boolean };
+  'agent.runtime_event': { recorded: boolean };
+  'costs.report': CostReport;
   'mail.send': MailView;
   'mail.inbox': MailView[];
   'mail.read': MailView;

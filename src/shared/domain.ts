@@ -25,8 +25,44 @@ export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
 export const DEPENDENCY_TYPES = ['blocks', 'parent-child', 'tracks', 'related', 'discovered-from'] as const;
 export type DependencyType = (typeof DEPENDENCY_TYPES)[number];
 
-export const RUNTIMES = ['scripted', 'shell'] as const;
+export const RUNTIMES = ['scripted', 'shell', 'claude', 'codex'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
+/** Tokens and spend: a session's running totals, or their sum over an agent, bead, convoy or town. */
+export interface UsageTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_tokens: number;
+  cache_read_tokens: number;
+  cost_usd: number;
+}
+
+/** Spend grouped one way (`town costs --by`), against the budgets it counts toward. */
+export interface CostReport {
+  by: 'agent' | 'bead' | 'convoy' | 'rig';
+  town: UsageTotals & { budget_usd: number | null };
+  rows: Array<UsageTotals & { key: string; label: string; budget_usd: number | null }>;
+}
+
+/**
+ * What a runtime's hooks report, in Overseer's words: its session started, a prompt was
+ * submitted, a tool runs or ran, it asks permission, it sits idle at its prompt, it says
+ * something else needs a human, its turn ended, its session ended, it hit a usage limit or
+ * an authentication failure, or only its usage changed.
+ */
+export const RUNTIME_EVENTS = [
+  'session_start', 'prompt', 'tool', 'tool_done', 'permission', 'idle_prompt', 'notification', 'turn_end', 'session_end', 'limit', 'auth_failed', 'usage',
+] as const;
+export type RuntimeEvent = (typeof RUNTIME_EVENTS)[number];
+
+/** The real agent CLIs Overseer launches itself (the others are a stand-in and a command template). */
+export const AGENT_CLIS = ['claude', 'codex'] as const;
+export type AgentCli = (typeof AGENT_CLIS)[number];
+/**
+ * How much an agent may do without asking: `ask` (its permission prompts reach the overseer),
+ * `auto` (file edits accepted, commands asked), `bypass` (nothing asked).
+ */
+export const PERMISSION_MODES = ['ask', 'auto', 'bypass'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export const SCENARIOS = ['ok', 'crash', 'needs-input', 'flood', 'stall', 'exit-without-done', 'late-done'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -62,6 +98,11 @@ export interface RigView {
   max_polecats: number;
   runtime: RuntimeName;
   command: string | null;
+  permissions: PermissionMode;
+  /** The model the runtime is asked for; null: the runtime's own default. */
+  model: string | null;
+  /** Spend limit for the rig's agents in USD; null: none. */
+  budget_usd: number | null;
   auto_dispatch: boolean;
   /** The git remote the refinery pushes merged targets to; null: no push. */
   remote: string | null;
@@ -342,7 +383,7 @@ export interface SettingView {
   value: unknown;
 }
 
-export const CONFIG_KINDS = ['count', 'duration', 'durations', 'choice', 'text'] as const;
+export const CONFIG_KINDS = ['count', 'duration', 'durations', 'choice', 'text', 'path'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 export type ConfigValue = number | number[] | string;
 

@@ -23,6 +23,25 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined(change(p.from, text(p.to) ?? '?'), evidenceOf(p) ?? text(p.cause));
     case 'agent.nudged':
       return joined('nudged', evidenceOf(p));
+    case 'agent.runtime_session':
+      return `${p.resumed ? 'resumed' : 'started'} ${text(p.runtime) ?? 'runtime'} session ${text(p.runtime_session) ?? '?'}`;
+    case 'agent.turn_ended':
+      return joined(`${text(p.runtime) ?? 'the runtime'} ended its turn without town done; it waits at its prompt`, text(p.message));
+    case 'agent.runtime_blocked':
+      return joined(`paused: ${p.kind === 'auth' ? 'authentication failed' : 'usage limit reached'}`, text(p.message));
+    case 'runtime.missing':
+      return joined(`cannot start ${text(p.runtime) ?? 'the runtime'} for rig ${text(p.rig) ?? '?'}; bead held`, text(p.problem));
+    case 'usage.recorded':
+      return `usage: ${text(p.input_tokens) ?? 0} in, ${text(p.output_tokens) ?? 0} out, ${text(p.cache_read_tokens) ?? 0} cache read, $${typeof p.cost_usd === 'number' ? p.cost_usd.toFixed(4) : '?'}`;
+    case 'budget.warning':
+    case 'budget.reached': {
+      const scope = p.scope === 'town' ? 'the town' : `${text(p.scope) ?? ''} ${text(p.id) ?? ''}`.trim();
+      const spent = typeof p.spent_usd === 'number' ? `$${p.spent_usd.toFixed(2)}` : '?';
+      const budget = typeof p.budget_usd === 'number' ? `$${p.budget_usd.toFixed(2)}` : '?';
+      return type === 'budget.reached'
+        ? `${scope} reached its budget (${spent} of ${budget}); dispatch paused`
+        : `${scope} spent ${spent} of its ${budget} budget (80 %)`;
+    }
     case 'agent.released':
       return joined(`released (${text(p.status) ?? 'idle'})`, text(p.cause));
     case 'agent.respawn':

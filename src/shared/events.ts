@@ -115,6 +115,22 @@ export const EVENT_PAYLOADS = {
   /** The periodic ref sweep deleted merged branches or old backup refs of a rig (full ref names). */
   'refs.pruned': z.object({ rig: id, refs: z.array(z.string()) }),
   'agent.nudged': z.object({ text: z.string(), evidence }),
+  /** A runtime's session id seen for the first time (resumed after a restart on the same bead). */
+  'agent.runtime_session': z.object({ session: id, runtime: z.string(), runtime_session: z.string(), resumed: z.boolean().optional() }),
+  /** The runtime's turn ended without `town done`: it sits at its prompt (the GUPP rule reminds it). */
+  'agent.turn_ended': z.object({ session: id, runtime: z.string(), message: z.string().optional() }),
+  /** The runtime hit a usage limit or an authentication failure: the agent is paused, not restarted. */
+  'agent.runtime_blocked': z.object({ session: id, runtime: z.string(), kind: z.enum(['limit', 'auth']), message: z.string() }),
+  /** A rig's runtime CLI is not installed or does not run: its bead is held, not dispatched again. */
+  'runtime.missing': z.object({ runtime: z.string(), rig: id, problem: z.string(), launch }),
+  /** A session's running totals grew. */
+  'usage.recorded': z.object({
+    session: id, runtime: z.string(), model: maybe(z.string()),
+    input_tokens: z.number(), output_tokens: z.number(), cache_creation_tokens: z.number(), cache_read_tokens: z.number(), cost_usd: z.number(),
+  }),
+  /** Spend reached 80 % (warning) or 100 % (reached: dispatch of what it covers pauses) of a budget. */
+  'budget.warning': z.object({ scope: z.enum(['town', 'convoy', 'rig']), id: maybe(id), spent_usd: z.number(), budget_usd: z.number() }),
+  'budget.reached': z.object({ scope: z.enum(['town', 'convoy', 'rig']), id: maybe(id), spent_usd: z.number(), budget_usd: z.number() }),
   'agent.respawn': z.object({ launch, cause: z.string(), after_ms: z.number() }),
   /** A report that belonged to an earlier launch (or session) of its agent: kept, not applied. */
   'event.ignored': z.object({ seq: z.number(), type: z.string(), why: z.string() }),

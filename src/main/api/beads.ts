@@ -61,7 +61,7 @@ export const beadHandlers: Handlers<
         body: input.body,
         priority: input.priority,
         labels: input.labels,
-        metadata: input.scenario ? { scenario: input.scenario } : {},
+        metadata: { ...(input.scenario ? { scenario: input.scenario } : {}), ...(input.runtime ? { runtime: input.runtime } : {}) },
         origin: caller.kind === 'agent' ? { kind: 'agent', id: caller.agentId } : { kind: 'user', id: OVERSEER },
         parent: input.parent,
       });

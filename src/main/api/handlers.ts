@@ -5,11 +5,13 @@ import { beadHandlers } from './beads';
 import { configHandlers } from './config';
 import type { Handlers } from './context';
 import { convoyHandlers } from './convoys';
+import { costHandlers } from './costs';
 import { doctorHandlers } from './doctor';
 import { escalationHandlers } from './escalations';
 import { mailHandlers } from './mail';
 import { mergeQueueHandlers } from './merge-queue';
 import { rigHandlers } from './rigs';
+import { runtimeEventHandlers } from './runtime-events';
 import { townHandlers } from './town';
 
 export type { EngineContext } from './context';
@@ -22,6 +24,8 @@ export const handlers: Handlers = {
   ...beadHandlers,
   ...convoyHandlers,
   ...agentHandlers,
+  ...runtimeEventHandlers,
+  ...costHandlers,
   ...mergeQueueHandlers,
   ...mailHandlers,
   ...escalationHandlers,

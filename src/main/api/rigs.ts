@@ -25,7 +25,7 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     const rig = store.transaction(() =>
       addRig(store, {
         name: input.name, path: repo, branch, prefix: input.prefix, gates, setup: input.setup ?? null, setupWatch: input.setup_watch ?? null, maxPolecats: input.max_polecats,
-        runtime: input.runtime, command: input.command ?? null, autoDispatch: input.auto_dispatch ?? false, remote: input.remote ?? null,
+        runtime: input.runtime, command: input.command ?? null, permissions: input.permissions, model: input.model ?? null, budgetUsd: input.budget_usd ?? null, autoDispatch: input.auto_dispatch ?? false, remote: input.remote ?? null,
       }),
     );
     return rigView(rig);
@@ -64,6 +64,9 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
           max_polecats: input.max_polecats ?? rig.max_polecats,
           runtime,
           command_template: command,
+          permissions: input.permissions ?? rig.permissions,
+          model: input.model === undefined ? rig.model : input.model,
+          budget_usd: input.budget_usd === undefined ? rig.budget_usd : input.budget_usd,
           auto_dispatch: input.auto_dispatch === undefined ? rig.auto_dispatch : input.auto_dispatch ? 1 : 0,
           remote: input.remote === undefined ? rig.remote : input.remote,
         },

@@ -14,7 +14,9 @@ type Spec =
   | { kind: 'durations'; default: number[]; about: string }
   | { kind: 'choice'; default: string; choices: readonly string[]; about: string }
   /** Free text, up to maxLength; each of `needs` must appear in it (template placeholders). */
-  | { kind: 'text'; default: string; maxLength: number; needs: readonly string[]; about: string };
+  | { kind: 'text'; default: string; maxLength: number; needs: readonly string[]; about: string }
+  /** An absolute path to an executable, or '' (found on PATH). */
+  | { kind: 'path'; default: ''; about: string };
 
 const S = 1000;
 const M = 60 * S;
@@ -56,13 +58,17 @@ export const CONFIG_SPEC = {
   'mq.push_backoff': { kind: 'durations', default: [1 * S, 2 * S, 4 * S, 8 * S], about: 'wait before each further push attempt (the last repeats)' },
   'mq.max_retries': { kind: 'count', default: 5, min: 0, about: 'reworks of one bead after failed merges before the overseer is asked instead' },
   'mq.keep_refs_for': { kind: 'duration', default: 7 * 24 * H, about: 'merged polecat branches, landed convoy branches and merge backup refs are deleted this long after; never a branch with unmerged commits' },
+  'agents.idle_nudge_after': { kind: 'duration', default: 1 * M, about: 'an agent whose turn ended without town done is reminded to finish after this' },
+  'runtimes.claude_path': { kind: 'path', default: '', about: 'the claude executable; empty: found on PATH' },
+  'runtimes.codex_path': { kind: 'path', default: '', about: 'the codex executable; empty: found on PATH' },
+  'costs.town_budget': { kind: 'count', default: 0, min: 0, about: 'spend limit of the whole town in US dollars (0: none); dispatch pauses when it is reached' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
 } as const satisfies Record<string, Spec>;
 
 export type ConfigKey = keyof typeof CONFIG_SPEC;
 type ValueOf<K extends ConfigKey> = (typeof CONFIG_SPEC)[K] extends { kind: 'durations' }
   ? number[]
-  : (typeof CONFIG_SPEC)[K] extends { kind: 'choice' | 'text' }
+  : (typeof CONFIG_SPEC)[K] extends { kind: 'choice' | 'text' | 'path' }
     ? string
     : number;
 export type TownConfig = { [K in ConfigKey]: ValueOf<K> } & { 'agents.sandbox': AgentSandbox };
@@ -154,6 +160,14 @@ export function parseConfigValue(key: ConfigKey, raw: unknown, unitMs: number | 
     }
     case 'choice':
       return spec.choices.includes(raw as string) ? { value: raw } : { problem: `expected one of ${spec.choices.join(', ')}` };
+    case 'path': {
+      const text = typeof raw === 'string' ? raw.trim() : null;
+      if (text === '' || text === 'default') return { value: '' };
+      if (text === null || !text.startsWith('/') || text.length > 4096 || /[\u0000-\u001f\u007f]/.test(text)) {
+        return { problem: 'expected an absolute path to an executable, or "default" to find it on PATH' };
+      }
+      return { value: text };
+    }
     case 'text': {
       if (typeof raw !== 'string' || raw.trim() === '' || raw.length > spec.maxLength) return { problem: `expected text of 1 to ${spec.maxLength} characters` };
       // Typed into a terminal: a control character would act as a keystroke.

@@ -84,5 +84,8 @@ function unconfinedLaunch(ctx: LaunchContext): Launch {
       if (!ctx.commandTemplate) throw new Error('the shell runtime needs a command template (town rig add --command)');
       return { file: '/bin/sh', args: ['-c', fillTemplate(ctx.commandTemplate, ctx)], env };
     }
+    case 'claude':
+    case 'codex':
+      throw new Error(`the ${ctx.runtime} runtime is being built`);
   }
 }

@@ -183,3 +183,28 @@ export function releaseAgent(store: Store, agentId: string, status: 'idle' | 'de
   store.event({ type: 'agent.released', agent: agentId, bead: a.hook_bead_id, payload: { status, cause } });
   store.touch('agent', agentId);
 }
+
+/** The newest hook a runtime reported; a prompt or a tool means its turn goes on. */
+export function noteRuntimeHook(store: Store, agentId: string, hook: { event: string; at: number; detail: string | null }) {
+  const goesOn = hook.event === 'prompt' || hook.event === 'tool' || hook.event === 'tool_done' || hook.event === 'session_start';
+  const ended = hook.event === 'turn_end' || hook.event === 'idle_prompt';
+  store.run(
+    `UPDATE agents SET last_hook = ?, turn_ended_at = CASE WHEN ? THEN coalesce(turn_ended_at, ?) WHEN ? THEN NULL ELSE turn_ended_at END WHERE id = ?`,
+    JSON.stringify(hook), ended ? 1 : 0, hook.at, goesOn ? 1 : 0, agentId,
+  );
+  store.touch('agent', agentId);
+}
+
+/**
+ * The runtime's own session id, kept with the bead it worked on: a restart on the same
+ * bead resumes that conversation. Recorded once per session; a change is a new conversation.
+ */
+export function recordRuntimeSession(store: Store, agent: AgentRow, session: string, runtime: string, runtimeSession: string) {
+  const known = store.get<{ runtime_session: string | null }>('SELECT runtime_session FROM sessions WHERE id = ?', session)?.runtime_session;
+  if (known === runtimeSession) return;
+  const resumed = agent.runtime_session === runtimeSession && agent.runtime_session_bead === agent.hook_bead_id;
+  store.run('UPDATE agents SET runtime_session = ?, runtime_session_bead = ? WHERE id = ?', runtimeSession, agent.hook_bead_id, agent.id);
+  store.run('UPDATE sessions SET runtime = ?, runtime_session = ? WHERE id = ?', runtime, runtimeSession, session);
+  store.event({ type: 'agent.runtime_session', agent: agent.id, bead: agent.hook_bead_id, payload: { session, runtime, runtime_session: runtimeSession, resumed } });
+  store.touch('agent', agent.id);
+}

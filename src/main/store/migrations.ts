@@ -331,4 +331,42 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE merge_requests ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 11,
+    name: 'agent runtimes and usage',
+    sql: `
+      -- How the rig's agents run: permission mode (ask, auto, bypass), model, spend limit.
+      ALTER TABLE rigs ADD COLUMN permissions TEXT NOT NULL DEFAULT 'bypass';
+      ALTER TABLE rigs ADD COLUMN model TEXT;
+      ALTER TABLE rigs ADD COLUMN budget_usd REAL;
+      ALTER TABLE convoys ADD COLUMN budget_usd REAL;
+      -- The runtime's own conversation (Claude Code or Codex session id): resumed after a
+      -- restart while the agent still holds the same bead.
+      ALTER TABLE agents ADD COLUMN runtime_session TEXT;
+      ALTER TABLE agents ADD COLUMN runtime_session_bead TEXT;
+      -- The newest hook the runtime reported: {event, at, detail}.
+      ALTER TABLE agents ADD COLUMN last_hook TEXT;
+      -- The runtime's turn ended without \`town done\` (cleared by its next prompt or tool).
+      ALTER TABLE agents ADD COLUMN turn_ended_at INTEGER;
+      ALTER TABLE sessions ADD COLUMN runtime TEXT;
+      ALTER TABLE sessions ADD COLUMN runtime_session TEXT;
+      -- Tokens and cost per session as the runtime reported them (running totals).
+      CREATE TABLE usage (
+        session_id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        bead_id TEXT,
+        rig_id TEXT,
+        runtime TEXT NOT NULL,
+        model TEXT,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX usage_by_bead ON usage(bead_id);
+      CREATE INDEX usage_by_agent ON usage(agent_id);
+    `,
+  },
 ];

@@ -13,6 +13,7 @@ import type {
   ConvoyStatus,
   ConvoyView,
   EntityKind,
+  PermissionMode,
   EntityMap,
   EventView,
   Gate,
@@ -42,6 +43,9 @@ export interface RigRow {
   max_polecats: number;
   runtime: RuntimeName;
   command_template: string | null;
+  permissions: PermissionMode;
+  model: string | null;
+  budget_usd: number | null;
   merge_mode: string;
   auto_dispatch: number;
   /** The git remote merged targets are pushed to; null: none. */
@@ -105,6 +109,12 @@ export interface AgentRow {
   run_respawns: number;
   run_crashes: number;
   restart_at: number | null;
+  /** The runtime's conversation id and the bead it was on (resumed on a restart on that bead). */
+  runtime_session: string | null;
+  runtime_session_bead: string | null;
+  /** JSON {event, at, detail}: the newest hook the runtime reported. */
+  last_hook: string | null;
+  turn_ended_at: number | null;
   /** Collection of an idle polecat: 'checking' while its worktree is inspected, 'kept' when it held work. */
   gc_state: 'checking' | 'kept' | null;
   gc_at: number | null;
@@ -197,6 +207,9 @@ export function rigView(r: RigRow): RigView {
     max_polecats: r.max_polecats,
     runtime: r.runtime,
     command: r.command_template,
+    permissions: r.permissions,
+    model: r.model,
+    budget_usd: r.budget_usd,
     auto_dispatch: r.auto_dispatch === 1,
     remote: r.remote ?? null,
     created_at: iso(r.created_at),
