@@ -85,7 +85,7 @@ describe('the overseer retries or rejects a blocked MR', () => {
       supersedeResolution(store, mr, 'retry');
     });
     expect(getAgent(store, t.agent)!.hook_bead_id).toBe(t.resolution);
-    expect(() => store.transaction(() => acceptDone(store, t.agent, t.resolution, { status: 'completed', summary: null, headSha: 'f'.repeat(40) }))).toThrow(/closed/);
+    expect(() => store.transaction(() => acceptDone(store, t.agent, t.resolution, { status: 'completed', summary: null, headSha: 'f'.repeat(40) }))).toThrow(/is closed \(superseded/);
     expect(getMergeRequest(store, t.mr)).toMatchObject({ state: 'queued', head_sha: 'a'.repeat(40) });
     expect(getBead(store, t.resolution)!.close_reason).toContain('superseded');
   });
