@@ -62,6 +62,13 @@ export function describeEvent(type: string, payload: Payload): string {
       return `sent back to the queue by the overseer (was ${text(p.from) ?? '?'})`;
     case 'mr.rejected':
       return joined('rejected by the overseer', text(p.reason));
+    case 'mr.resolution_superseded':
+      return joined(
+        `${text(p.resolution) ?? 'its resolution bead'} closed as superseded: the overseer ${p.by === 'reject' ? 'rejected' : 'retried'} ${text(p.mr) ?? 'the merge'}`,
+        text(p.agent) ? `${text(p.agent)} stopped` : null,
+      );
+    case 'mr.resolution_failed':
+      return joined(`failed: its resolution bead ${text(p.resolution) ?? '?'} ${text(p.status) ?? 'ended'} without resolving the conflict`, text(p.reason));
     case 'bead.held':
       return joined('held out of dispatch', text(p.reason));
     case 'town.frozen':

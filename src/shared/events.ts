@@ -146,6 +146,10 @@ export const EVENT_PAYLOADS = {
   'mr.retried': z.object({ mr: id, from: z.enum(MR_STATES) }),
   /** The overseer rejected an MR: failed as `rejected`, its bead reopened with the reason. */
   'mr.rejected': z.object({ mr: id, reason: z.string() }),
+  /** The overseer retried or rejected a blocked MR: its resolution bead was closed and its agent stopped. */
+  'mr.resolution_superseded': z.object({ mr: id, resolution: id, by: z.enum(['retry', 'reject']), agent: maybe(z.string()) }),
+  /** The MR's resolution bead ended (failed, or closed by hand) without resolving: the MR failed. */
+  'mr.resolution_failed': z.object({ mr: id, resolution: id, status: z.enum(BEAD_STATUSES), reason: maybe(z.string()) }),
   /**
    * A failed merge sent its bead back for rework (`count`: reworks of this bead so far):
    * `needs-rebase` through a resolution bead, `needs-fix`/`setup` on the bead itself.

@@ -24,7 +24,7 @@ async function priorWorkOf(store: Store, agent: AgentRow): Promise<PriorWorkView
  * Stops the agent (verified). With `hold`, its bead is held before the stop, so the tick
  * that applies the exit cannot hand the bead straight to another agent.
  */
-async function stopAgent(ctx: EngineContext, agentId: string, o: { hold: boolean }) {
+export async function stopAgent(ctx: EngineContext, agentId: string, o: { hold: boolean }) {
   const { store } = ctx;
   const agent = requireAgent(store, agentId);
   if (o.hold && agent.hook_bead_id) {
@@ -111,12 +111,15 @@ export const agentHandlers: Handlers<
   'agent.done': async (ctx, caller, input) => {
     const { store } = ctx;
     const agent = requireCallerAgent(ctx, caller);
-    if (agent.hook_bead_id !== input.bead || agent.done_bead_id === input.bead) {
-      // A late or stray callback: recorded, never applied to whatever the agent holds now.
+    const ended = store.get<{ status: string; close_reason: string | null }>(`SELECT status, close_reason FROM beads WHERE id = ? AND status IN ('closed', 'failed')`, input.bead);
+    if (agent.hook_bead_id !== input.bead || agent.done_bead_id === input.bead || ended) {
+      // A late or stray callback (or one for a bead closed under the agent, e.g. a superseded
+      // resolution): recorded, never applied to whatever the agent holds now.
       store.transaction(() =>
         store.event({ type: 'agent.done_ignored', agent: agent.id, bead: input.bead, payload: { hook: agent.hook_bead_id, status: input.status } }),
       );
-      throw new ApiError('stale', `${agent.id} does not hold ${input.bead} (hook: ${agent.hook_bead_id ?? 'none'}); ignored`, 'bead');
+      const why = ended ? `${input.bead} is ${ended.status}${ended.close_reason ? ` (${ended.close_reason})` : ''}` : `${agent.id} does not hold ${input.bead} (hook: ${agent.hook_bead_id ?? 'none'})`;
+      throw new ApiError('stale', `${why}; ignored`, 'bead');
     }
     requireBead(store, input.bead, 'bead');
     const rig = getRig(store, agent.rig_id!)!;

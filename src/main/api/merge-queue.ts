@@ -12,6 +12,8 @@ import { reopenBead, returnToReview, setBeadStatus } from '../store/beads';
 import { moveMergeRequest, rejectMergeRequest, retryMergeRequest } from '../store/merge-requests';
 import type { Store } from '../store/store';
 import { getBead, getMergeRequest, getRig, iso, mergeRequestView, type MergeRequestRow } from '../store/views';
+import { supersedeResolution } from '../reconciler/resolution-beads';
+import { stopAgent } from './agents';
 import type { Handlers } from './context';
 
 const TERMINAL = new Set(['merged', 'failed']);
@@ -99,29 +101,36 @@ export const mergeQueueHandlers: Handlers<'mr.list' | 'mr.show' | 'mr.move' | 'm
     // A landing MR merges what its convoy branch holds now: a fix may have been committed there.
     const landing = source?.type === 'convoy';
     const tip = landing ? await resolveRef({ dir: getRig(store, mr.rig_id)!.path }, `refs/heads/${mr.branch}`) : null;
-    store.transaction(() => {
+    const holder = store.transaction(() => {
       if (awaitsPushRetry(store, mr.id)) retryPush(store, mr.id);
       else retryMergeRequest(store, mr.id);
+      const superseded = supersedeResolution(store, mr, 'retry');
       if (tip) store.run('UPDATE merge_requests SET head_sha = ? WHERE id = ?', tip, mr.id);
       if (getBead(store, mr.id)?.status === 'failed') reopenBead(store, mr.id, 'merge retried by overseer');
       // The convoy's own bead is not work in review: its MR is tracked by the convoy.
       if (source && !landing) returnToReview(store, source.id, `merge ${mr.id} retried by overseer`);
+      return superseded;
     });
+    if (holder) await stopAgent(ctx, holder, { hold: false });
     ctx.wake();
     return entryById(store, mr.id);
   },
 
-  'mr.reject': (ctx, _c, input) => {
+  'mr.reject': async (ctx, _c, input) => {
     const { store } = ctx;
     const mr = requireMergeRequest(store, input.mr);
-    store.transaction(() => {
+    const holder = store.transaction(() => {
       rejectMergeRequest(store, mr.id, input.reason);
+      const superseded = supersedeResolution(store, mr, 'reject');
       if (getBead(store, mr.id)?.status === 'open') setBeadStatus(store, mr.id, { status: 'failed', reason: 'rejected', cause: `rejected: ${input.reason}` });
       const source = getBead(store, mr.source_bead_id);
       const cause = `merge ${mr.id} rejected by overseer: ${input.reason}`;
       if (source?.status === 'in_review') setBeadStatus(store, source.id, { status: 'open', assignee: null, cause });
       else if (source?.status === 'failed') reopenBead(store, source.id, cause);
+      return superseded;
     });
+    // Stopped like `town stop`: kill verified, then the agent is released; the closed bead is not reopened.
+    if (holder) await stopAgent(ctx, holder, { hold: false });
     ctx.wake();
     return entryById(store, mr.id);
   },

@@ -18,6 +18,7 @@ import type { TownConfig } from './config';
 import type { Effect } from './effects';
 import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
 import { refineryPushFailed } from './push-handlers';
+import { failUnresolvedConflict } from './resolution-beads';
 import { routeFailedMerge } from './rework';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
@@ -297,7 +298,15 @@ const polecatGcChecked: Handler<'polecat.gc_checked'> = ({ store, config }, e, p
   return [];
 };
 
+/** A bead ended while an MR was blocked on it (only then is its status event pending). */
+const resolutionEnded = ({ store, config }: HandlerContext, e: EventRow): Effect[] => {
+  if (e.bead_id) failUnresolvedConflict(store, config, e.bead_id);
+  return [];
+};
+
 export const EVENT_HANDLERS: HandlerTable = {
+  'bead.closed': resolutionEnded,
+  'bead.failed': resolutionEnded,
   'session.spawned': sessionSpawned,
   'session.spawn_failed': sessionSpawnFailed,
   'session.exited': sessionExited,

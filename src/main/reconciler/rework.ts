@@ -12,6 +12,7 @@ import { refineryAgentId } from '../store/rigs';
 import type { Store } from '../store/store';
 import { beadMetadata, getAgent, getBead, getMergeRequest, type BeadRow, type MergeRequestRow } from '../store/views';
 import type { TownConfig } from './config';
+import { awaitsResolution } from './resolution-beads';
 
 export const REWORK_LABELS = ['needs-rebase', 'needs-fix', 'setup'] as const;
 export type ReworkLabel = (typeof REWORK_LABELS)[number];
@@ -143,7 +144,7 @@ export function blockOnConflict(store: Store, config: TownConfig, mr: MergeReque
   });
   updateBeadFields(store, source.id, { metadata: { reworks: count } });
   setMergeRequestState(store, mr.id, 'blocked', {
-    failure_type: 'conflict', failure_tail: tail, retry_at: null,
+    failure_type: 'conflict', failure_tail: tail, retry_at: null, resolution_bead: resolution.id,
     blocked_reason: `blocked on ${resolution.id}: resolve merge conflict in ${files.join(', ') || 'the branch'}`,
   });
   const to = reworkTarget(store, source);
@@ -162,7 +163,9 @@ export function blockOnConflict(store: Store, config: TownConfig, mr: MergeReque
  */
 export function acceptResolution(store: Store, resolution: BeadRow, r: Resolves, branch: string, headSha: string | null): MergeRequestRow | null {
   const mr = getMergeRequest(store, r.mr);
-  const live = mr?.state === 'blocked' && getBead(store, r.bead)?.status === 'in_review';
+  // Only the bead the MR waits on now: one superseded by a retry (and perhaps a newer
+  // conflict's resolution bead) must not re-queue it with its own commit.
+  const live = awaitsResolution(mr, resolution.id) && getBead(store, r.bead)?.status === 'in_review';
   if (live) {
     store.run('UPDATE merge_requests SET branch = ?, head_sha = ? WHERE id = ?', branch, headSha, mr.id);
     setMergeRequestState(store, mr.id, 'queued', { failure_type: null, failure_tail: null, blocked_reason: null, retry_at: null });

@@ -106,6 +106,8 @@ export function acceptDone(
   const agent = getAgent(store, agentId)!;
   if (agent.hook_bead_id !== beadId || agent.done_bead_id) throw new ApiError('stale', `${agentId} no longer holds ${beadId}`, 'bead');
   const bead = requireBead(store, beadId);
+  // Closed or failed under the agent (a superseded resolution bead, stopped meanwhile): its work is no longer wanted.
+  if (bead.status === 'closed' || bead.status === 'failed') throw new ApiError('stale', `${beadId} is ${bead.status}${bead.close_reason ? ` (${bead.close_reason})` : ''}; ignored`, 'bead');
   recordDone(store, agentId, beadId, d.status, d.summary);
   if (d.status === 'completed') {
     const resolves = resolvesOf(bead);

@@ -137,9 +137,16 @@ function writeStatus(store: Store, bead: BeadRow, change: StatusChange) {
     bead: id,
     agent: assignee,
     payload: { from: bead.status, cause: change.cause, ...(change.reason ? { reason: change.reason } : {}) },
+    // A resolution bead that ends while its MR still waits on it ended unresolved: the
+    // reconciler handles this event once (rework.ts), so the MR never stays blocked on it.
+    pending: terminal && endsAwaitedResolution(store, id),
   });
   touchBead(store, id);
 }
+
+/** An MR is blocked on this bead (an index lookup: cheap on every terminal change). */
+const endsAwaitedResolution = (store: Store, id: string) =>
+  store.get(`SELECT 1 FROM merge_requests WHERE resolution_bead = ? AND state = 'blocked'`, id) !== undefined;
 
 /** A dispatch counts against the bead (never the agent): attempts and backoff live here. */
 export function recordDispatch(store: Store, id: string) {

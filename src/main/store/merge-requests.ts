@@ -49,7 +49,7 @@ export function setMergeRequestState(
   store: Store,
   id: string,
   state: MergeRequestState,
-  fields: Partial<Pick<MergeRequestRow, 'claimed_at' | 'failure_type' | 'failure_tail' | 'blocked_reason' | 'retry_at' | 'candidate_sha' | 'merge_sha' | 'backup_ref'>> & { attempt?: boolean } = {},
+  fields: Partial<Pick<MergeRequestRow, 'claimed_at' | 'failure_type' | 'failure_tail' | 'blocked_reason' | 'retry_at' | 'candidate_sha' | 'merge_sha' | 'backup_ref' | 'resolution_bead'>> & { attempt?: boolean } = {},
 ) {
   const mr = getMergeRequest(store, id)!;
   assertTransition('merge request', id, MR_TRANSITIONS, mr.state, state);
@@ -58,11 +58,11 @@ export function setMergeRequestState(
   const running = ACTIVE_MR_STATES.includes(state);
   store.run(
     `UPDATE merge_requests SET state = ?, claimed_at = ?, failure_type = ?, failure_tail = ?, blocked_reason = ?, retry_at = ?,
-       candidate_sha = ?, merge_sha = ?, backup_ref = ?, attempts = attempts + ?, updated_at = ?,
+       candidate_sha = ?, merge_sha = ?, backup_ref = ?, resolution_bead = ?, attempts = attempts + ?, updated_at = ?,
        claimed_by = CASE WHEN ? THEN claimed_by END, lease_until = CASE WHEN ? THEN lease_until END,
        position = CASE WHEN ? THEN position END, moved_at = CASE WHEN ? THEN moved_at END WHERE id = ?`,
     state, next.claimed_at, next.failure_type, next.failure_tail, next.blocked_reason, next.retry_at,
-    next.candidate_sha, next.merge_sha, next.backup_ref, fields.attempt ? 1 : 0, store.now(),
+    next.candidate_sha, next.merge_sha, next.backup_ref, next.resolution_bead, fields.attempt ? 1 : 0, store.now(),
     running ? 1 : 0, running ? 1 : 0, state === 'queued' ? 1 : 0, state === 'queued' ? 1 : 0, id,
   );
   store.event({

@@ -369,4 +369,18 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX usage_by_agent ON usage(agent_id);
     `,
   },
+  {
+    version: 12,
+    name: 'resolution beads of merge requests',
+    sql: `
+      -- The bead that resolves this MR's latest merge conflict: its end without a resolution
+      -- fails the MR (instead of leaving it blocked), and only its done re-queues the MR.
+      ALTER TABLE merge_requests ADD COLUMN resolution_bead TEXT;
+      CREATE INDEX merge_requests_by_resolution ON merge_requests(resolution_bead);
+      -- MRs blocked before this column existed: the newest bead that says it resolves them.
+      UPDATE merge_requests SET resolution_bead = (
+        SELECT b.id FROM beads b WHERE json_extract(b.metadata, '$.resolves.mr') = merge_requests.id ORDER BY b.created_at DESC, b.id DESC LIMIT 1
+      ) WHERE state = 'blocked';
+    `,
+  },
 ];

@@ -162,6 +162,8 @@ export interface MergeRequestRow {
   backup_ref: string | null;
   /** 1 when a gate failed and passed on its rerun. */
   flaky: number;
+  /** The bead resolving its latest conflict (kept after, for the record). */
+  resolution_bead: string | null;
   created_at: number;
   updated_at: number;
 }
