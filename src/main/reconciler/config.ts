@@ -183,6 +183,7 @@ export function displayConfigValue(key: ConfigKey, value: unknown): string {
   const spec: Spec = CONFIG_SPEC[key];
   if (spec.kind === 'duration') return formatDuration(value as number);
   if (spec.kind === 'durations') return (value as number[]).map(formatDuration).join(',');
+  if (spec.kind === 'path' && value === '') return 'default';
   return String(value);
 }
 
