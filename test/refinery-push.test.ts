@@ -138,4 +138,38 @@ exit 0`);
     // The second push carried the first: the remote never had to be forced.
     gitIn(bare, 'merge-base', '--is-ancestor', pushes[0].payload.sha, 'main');
   });
+
+  it('never leaves the remote holding a merge main lacks without saying so, and the retry brings main to it', async () => {
+    // The remote's hook commits on main in the user's checkout at every push (until told to
+    // stop): each compare-and-swap after a landed push loses, three times in a row.
+    const outside = (repo: string) =>
+      `[ -e "$GIT_DIR/calm" ] && exit 0\n` +
+      `n=$(cat "$GIT_DIR/moves" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$GIT_DIR/moves"\n` +
+      `env -i PATH="$PATH" HOME="$HOME" sh -c "cd '${repo}' && echo outside > outside-$n.md && git add outside-$n.md && git -c user.name=u -c user.email=u@u commit -qm 'outside commit $n'"`;
+    const { dir, repo, bare } = await townWithRemote('push-moved-thrice', outside);
+    const id = await slingNew(dir, 'Pushed, then main kept moving');
+    const mr = await waitFor('the MR to fail', async () => (await townJson(dir, 'mr', 'list')).find((m: any) => m.state === 'failed'));
+    const remoteTipSha = gitIn(bare, 'rev-parse', 'main');
+    const localTip = gitIn(repo, 'rev-parse', 'main');
+    // The two disagree, and the failure says so, naming both commits.
+    expect(remoteTipSha).not.toBe(localTip);
+    expect(mr.failure.type).toBe('target-moved');
+    expect(mr.failure.tail).toContain(`origin/main holds the merge ${remoteTipSha.slice(0, 10)}`);
+    expect(mr.failure.tail).toContain(`moved to ${localTip.slice(0, 10)}`);
+    const escalation = (await townJson(dir, 'escalations')).find((e: any) => e.reason === 'merge failed (target-moved)');
+    expect(escalation.severity).toBe('high');
+    expect(escalation.body).toContain(remoteTipSha.slice(0, 10));
+    expect(escalation.body).toContain(localTip.slice(0, 10));
+
+    // Main holds still now: the retry merges what the remote holds onto the local tip and
+    // pushes that as a fast-forward (the remote was never forced), so the two agree again.
+    fs.writeFileSync(path.join(bare, 'calm'), '');
+    await townJson(dir, 'mq', 'retry', mr.id);
+    await waitFor('the MR to merge', async () => (await townJson(dir, 'mq', 'show', mr.id)).state === 'merged');
+    expect(gitIn(bare, 'rev-parse', 'main')).toBe(gitIn(repo, 'rev-parse', 'main'));
+    gitIn(bare, 'merge-base', '--is-ancestor', remoteTipSha, 'main');
+    gitIn(repo, 'merge-base', '--is-ancestor', localTip, 'main');
+    expect(gitIn(repo, 'show', `main:work/${id}.md`)).toMatch(/^# /);
+    expect(gitIn(repo, 'show', 'main:outside-3.md')).toBe('outside');
+  });
 });

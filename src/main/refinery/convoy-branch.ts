@@ -2,14 +2,20 @@
 // branch when the convoy starts (or, if it is missing then, when its first member merges).
 import { branchExists } from '../git/branches';
 import { gitOk } from '../git/git-cli';
+import { withRefWrites } from '../git/ref-writes';
 import { CONVOY_BRANCH_PREFIX, mergeTargetOf } from '../store/convoy-branches';
 import type { Store } from '../store/store';
 import type { RigRow } from '../store/views';
 
-/** Creates `branch` at the default branch's tip unless it exists (never moves an existing one). */
+/**
+ * Creates `branch` at the default branch's tip unless it exists (never moves an existing one).
+ * In turn with the rig's other ref writes, so a start listing branches never meets it half made.
+ */
 export function ensureConvoyBranch(rig: Pick<RigRow, 'path' | 'default_branch'>, branch: string): Promise<boolean> {
   // An empty old value makes update-ref refuse a branch that already exists.
-  return gitOk(rig.path, ['update-ref', '-m', 'overseer: integration branch', `refs/heads/${branch}`, `refs/heads/${rig.default_branch}`, '']);
+  return withRefWrites(rig.path, () =>
+    gitOk(rig.path, ['update-ref', '-m', 'overseer: integration branch', `refs/heads/${branch}`, `refs/heads/${rig.default_branch}`, '']),
+  );
 }
 
 export const isConvoyBranch = (target: string) => target.startsWith(CONVOY_BRANCH_PREFIX);

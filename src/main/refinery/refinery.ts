@@ -21,7 +21,7 @@ import { filesLeftBehind, followCheckout, repairHalfDoneFollow, type LeftBehind 
 import { clearIntent, recordIntent, type RefineryIntent } from './intents';
 import { prepareRefineryWorktree } from './refinery-worktree';
 import { ensureConvoyBranch, isConvoyBranch } from './convoy-branch';
-import { pushWithRetry } from './remote-push';
+import { pushedNotLanded, pushWithRetry } from './remote-push';
 import { refineryMoveAdoption } from './target-watch';
 
 export interface RefineryDeps {
@@ -47,8 +47,23 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
 
   let moved = false;
   // A candidate already on the remote: a rebuild merges it (not the branch again), so the
-  // next push is a fast-forward of what the remote holds.
-  let pushed: string | null = null;
+  // next push is a fast-forward of what the remote holds. Also one an earlier run of this
+  // MR pushed without moving the local target (its compare-and-swap lost, or a kill came):
+  // this run brings the local target to it.
+  let pushed: string | null = await pushedNotLanded(store, rig, mr);
+  // Once the remote holds the merge, any failure leaves the two apart: it is reported as
+  // such (target-moved, both commits named), never as the MR's own failure.
+  const fail = async (type: string, tail: string, extra: { exit_code?: number | null; files?: string[] } = {}) => {
+    if (!pushed) return void report('refinery.failed', { failure_type: type, tail, ...extra });
+    const local = (await resolveRef({ dir: rig.path }, `refs/heads/${mr.target}`)) ?? '(missing)';
+    report('refinery.failed', {
+      failure_type: 'target-moved',
+      tail:
+        `${rig.remote}/${mr.target} holds the merge ${pushed.slice(0, 10)}, but the local ${mr.target} moved to ${local.slice(0, 10)} ` +
+        `without it and could not be brought along (${type}). Retry ${mrId} to merge ${pushed.slice(0, 10)} onto the local tip and push again, ` +
+        `or reconcile by hand (git merge ${pushed.slice(0, 10)} on ${mr.target}).\n${tail}`,
+    });
+  };
   try {
     if (isConvoyBranch(mr.target)) await ensureConvoyBranch(rig, mr.target);
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
@@ -63,20 +78,21 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const head = pushed ?? mr.head_sha ?? `refs/heads/${mr.branch}`;
       await deps.host.whileFrozen(); // an e-stop holds the refinery's own git steps too
       if (!(await gitOk(rig.path, ['rev-parse', '-q', '--verify', `${head}^{commit}`]))) {
-        report('refinery.failed', { failure_type: 'branch-missing', tail: `${mr.branch} ${mr.head_sha ? `(submitted as ${mr.head_sha.slice(0, 10)}) ` : ''}no longer exists in ${rig.path}; nothing to merge` });
+        await fail('branch-missing', `${mr.branch} ${mr.head_sha ? `(submitted as ${mr.head_sha.slice(0, 10)}) ` : ''}no longer exists in ${rig.path}; nothing to merge`);
         return;
       }
       const candidate = await buildMergeCandidate({ dir: rig.path }, mr.target, head, `Merge ${mr.source_bead_id}: ${title}\n\nBranch ${mr.branch} via ${mrId}.`);
       if (candidate.kind === 'already-merged') {
-        if (await isTargetsOwnCommit(rig.path, mr.target, head)) {
+        // A pushed merge the local target took in from outside (e.g. a pull) has landed.
+        if (!pushed && (await isTargetsOwnCommit(rig.path, mr.target, head))) {
           report('refinery.failed', { failure_type: 'no-commits', tail: `${mr.branch} has no commits of its own (${head.slice(0, 10)} is a commit of ${mr.target} itself); nothing to merge` });
           return;
         }
-        report('refinery.merged', { merge_sha: candidate.base, already: true });
+        report('refinery.merged', { merge_sha: pushed ?? candidate.base, already: true });
         return;
       }
       if (candidate.kind === 'conflict') {
-        report('refinery.failed', { failure_type: 'conflict', tail: `merge conflict in:\n${candidate.files.join('\n')}`, files: candidate.files });
+        await fail('conflict', `merge conflict in:\n${candidate.files.join('\n')}`, { files: candidate.files });
         return;
       }
       report('refinery.candidate', {
@@ -91,7 +107,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       const { setup } = await prepareRefineryWorktree(store, rig, worktree, candidate.oid, (s) => runGate(deps, rig, s, worktree, mrId));
       if (setup) report('refinery.setup', { reason: setup.reason, ok: setup.run.ok });
       if (setup && !setup.run.ok) {
-        report('refinery.failed', { failure_type: 'setup', tail: setup.run.tail, exit_code: setup.run.exitCode });
+        await fail('setup', setup.run.tail, { exit_code: setup.run.exitCode });
         return;
       }
       for (const gate of JSON.parse(rig.gates) as Gate[]) {
@@ -106,7 +122,7 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
           result = rerun;
         }
         if (!result.ok) {
-          report('refinery.failed', { failure_type: `gate:${gate.name}`, tail: result.tail, exit_code: result.exitCode });
+          await fail(`gate:${gate.name}`, result.tail, { exit_code: result.exitCode });
           return;
         }
       }
@@ -129,12 +145,14 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
           continue;
         }
         const config = readConfig(store);
-        const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'], stopping: () => deps.host.isClosing });
+        const push = await pushWithRetry({ repo: rig.path, remote: rig.remote, target: mr.target, sha: candidate.oid, retries: config['mq.push_retries'], backoff: config['mq.push_backoff'], stopping: () => deps.host.isClosing, stopped: deps.host.closed });
         const where = { remote: rig.remote, target: mr.target, sha: candidate.oid, attempts: push.attempts };
         if (!push.ok) {
           store.transaction(() => {
             clearIntent(store, rig.id, mrId);
-            report('refinery.push_failed', { ...where, tail: push.tail });
+            // An earlier push of this run landed: say so; the retry starts from it (pushedNotLanded).
+            const earlier = pushed ? `${rig.remote}/${mr.target} already holds this MR's merge ${pushed.slice(0, 10)}; the retry brings ${mr.target} to it.\n` : '';
+            report('refinery.push_failed', { ...where, tail: earlier + push.tail });
           });
           return;
         }
@@ -151,10 +169,10 @@ export async function runMergeRequest(deps: RefineryDeps, mrId: string): Promise
       await finishMerge(store, rig, { mr_id: mrId, target: mr.target, from_sha: candidate.base, to_sha: candidate.oid, follow_checkout: follow ? 1 : 0, backup_ref: backupRef });
       return;
     }
-    report('refinery.failed', { failure_type: 'target-moved', tail: `${mr.target} kept moving during ${MAX_CAS_RETRIES} merge attempts` });
+    await fail('target-moved', `${mr.target} kept moving during ${MAX_CAS_RETRIES} merge attempts`);
   } catch (err) {
     // Once the target moved, the MR is merged whatever fails next (finishMerge reports it).
-    if (!moved && !(err instanceof TownClosingError)) report('refinery.failed', { failure_type: 'error', tail: (err as Error).message });
+    if (!moved && !(err instanceof TownClosingError)) await fail('error', (err as Error).message).catch(() => {});
   }
 }
 

@@ -5,6 +5,9 @@
 // moved the remote; a human reconciles, the refinery does not overwrite).
 import { TownClosingError } from '../sessions/session-host';
 import { execFile } from 'node:child_process';
+import { gitOk } from '../git/git-cli';
+import type { Store } from '../store/store';
+import type { RigRow } from '../store/views';
 
 export interface PushPlan {
   repo: string;
@@ -17,6 +20,8 @@ export interface PushPlan {
   backoff: number[];
   /** True once the engine stops: no further attempt (the intent on disk lets recovery tell). */
   stopping?: () => boolean;
+  /** Settles when the engine stops: a backoff under way ends then, not after its full wait. */
+  stopped?: Promise<unknown>;
 }
 
 export type PushOutcome = { ok: true; attempts: number } | { ok: false; attempts: number; tail: string };
@@ -39,7 +44,7 @@ export const backoffDelay = (backoff: number[], retry: number) => (backoff.lengt
 export async function pushWithRetry(plan: PushPlan, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<PushOutcome> {
   let output = '';
   for (let attempt = 1; attempt <= plan.retries + 1; attempt++) {
-    if (attempt > 1) await sleep(backoffDelay(plan.backoff, attempt - 2));
+    if (attempt > 1) await Promise.race([sleep(backoffDelay(plan.backoff, attempt - 2)), plan.stopped ?? new Promise(() => {})]);
     if (plan.stopping?.()) throw new TownClosingError();
     const r = await pushOnce(plan.repo, plan.remote, plan.sha, plan.target);
     if (r.ok) return { ok: true, attempts: attempt };
@@ -61,4 +66,19 @@ export function remoteTip(repo: string, remote: string, target: string): Promise
       (err, stdout) => resolve(err ? null : (String(stdout).split(/\s/)[0] || null)),
     );
   });
+}
+
+/**
+ * The last candidate this MR pushed, when the local target does not hold it yet: an earlier
+ * run pushed and then lost every compare-and-swap, or was cut off. Null without a remote.
+ */
+export async function pushedNotLanded(store: Store, rig: RigRow, mr: { id: string; source_bead_id: string; target: string }): Promise<string | null> {
+  if (!rig.remote) return null;
+  const e = store.get<{ payload: string }>(
+    `SELECT payload FROM events WHERE bead_id = ? AND type = 'refinery.pushed' AND json_extract(payload, '$.mr') = ? ORDER BY seq DESC LIMIT 1`,
+    mr.source_bead_id, mr.id,
+  );
+  const sha = e ? (JSON.parse(e.payload) as { sha: string }).sha : null;
+  if (!sha || !(await gitOk(rig.path, ['cat-file', '-e', `${sha}^{commit}`]))) return null;
+  return (await gitOk(rig.path, ['merge-base', '--is-ancestor', sha, `refs/heads/${mr.target}`])) ? null : sha;
 }

@@ -371,6 +371,13 @@ export class SessionHost {
     return this.closing;
   }
 
+  // Declared before `closed`, whose initializer replaces it (fields initialize in order).
+  private markClosed: () => void = () => {};
+  /** Settles once the engine stops (abandonWork): waits that must not hold it up race it. */
+  readonly closed = new Promise<void>((resolve) => {
+    this.markClosed = resolve;
+  });
+
   /**
    * The engine stops. Work in flight would hold it up (a gate or a setup for minutes; frozen,
    * for ever: a frozen gate's timeout does not run), so it is abandoned, as a kill would: no
@@ -380,6 +387,7 @@ export class SessionHost {
    */
   async abandonWork(): Promise<void> {
     this.closing = true;
+    this.markClosed();
     for (const w of this.thawWaiters.splice(0)) w.reject(new TownClosingError());
     this.strays.killAll();
     await this.stopAll('shutdown');
