@@ -119,6 +119,7 @@ describe.skipIf(!cliInstalled(CODEX_BIN))(`fake model with Codex${cliInstalled(C
     expect(completed.usage).toMatchObject({
       input_tokens: total.input + total.cacheCreation + total.cacheRead,
       cached_input_tokens: total.cacheRead,
+      cache_write_input_tokens: total.cacheCreation,
       output_tokens: total.output,
     });
   });

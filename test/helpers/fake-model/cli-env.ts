@@ -57,3 +57,42 @@ export function codexEnv(home: string, codexHome: string): NodeJS.ProcessEnv {
 export function cliInstalled(bin: string): boolean {
   return fs.existsSync(bin);
 }
+
+/**
+ * What an interactive (PTY) Claude Code asks on a fresh HOME, answered ahead in the temp HOME: onboarding,
+ * "Do you want to use this API key?", trusting the workspace, and the --dangerously-skip-permissions warning.
+ * `-p` runs need none of it.
+ */
+export function seedClaudeHome(home: string, trustedDirs: string[]): void {
+  const projects = Object.fromEntries(trustedDirs.map((d) => [d, { hasTrustDialogAccepted: true }]));
+  const state = {
+    hasCompletedOnboarding: true,
+    // Claude keeps the last 20 characters of each key the user approved.
+    customApiKeyResponses: { approved: [FAKE_API_KEY.slice(-20)], rejected: [] },
+    projects,
+  };
+  fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify(state, null, 2));
+  fs.mkdirSync(path.join(home, '.claude'), { recursive: true });
+  fs.writeFileSync(path.join(home, '.claude', 'settings.json'), JSON.stringify({ skipDangerousModePermissionPrompt: true }));
+}
+
+/** The Codex TUI asks to trust a folder it has not seen; exec does not. */
+export function trustCodexProject(codexHome: string, dir: string): void {
+  fs.appendFileSync(path.join(codexHome, 'config.toml'), `\n[projects."${dir}"]\ntrust_level = "trusted"\n`);
+}
+
+/**
+ * The Codex TUI (not exec) starts a detached app-server daemon that outlives it; it writes its pids as JSON
+ * ({"pid": N, ...}) under $CODEX_HOME/app-server-daemon. Stops those, and only those.
+ */
+export function stopCodexDaemons(codexHome: string): void {
+  for (const name of ['daemon-updater.pid', 'daemon.pid']) {
+    const file = path.join(codexHome, 'app-server-daemon', name);
+    if (!fs.existsSync(file)) continue;
+    try {
+      process.kill((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }).pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -54,12 +54,12 @@ function outputOf(turn: Turn, seq: number): Record<string, unknown>[] {
   return items;
 }
 
-/** The Responses API has no cache-write count: cache writes are plain input, and input includes cached reads. */
+/** Responses-style usage: input_tokens includes cached reads and cache writes; their details name each. */
 function usageOf(turn: Turn): Record<string, unknown> {
   const input = turn.usage.input + turn.usage.cacheCreation + turn.usage.cacheRead;
   return {
     input_tokens: input,
-    input_tokens_details: { cached_tokens: turn.usage.cacheRead },
+    input_tokens_details: { cached_tokens: turn.usage.cacheRead, cache_write_tokens: turn.usage.cacheCreation },
     output_tokens: turn.usage.output,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: input + turn.usage.output,

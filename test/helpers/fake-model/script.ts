@@ -5,7 +5,7 @@
 export interface TurnUsage {
   input: number;
   output: number;
-  /** Anthropic's cache writes; the Responses API has no such field and counts them as plain input. */
+  /** Cache writes: Anthropic's cache_creation_input_tokens, the Responses API's input_tokens_details.cache_write_tokens. */
   cacheCreation: number;
   cacheRead: number;
 }

@@ -26,13 +26,21 @@ export const SIDE_REQUESTS: readonly SideRequest[] = [
     answer: { status: 200, json: { input_tokens: 1 } },
   },
   {
-    // Interactive sessions only (not -p): a structured-output request for {"title": ...} about the first prompt.
-    why: 'Claude Code names an interactive session from its first prompt',
-    matches: (_method, _path, model) =>
-      model?.api === 'anthropic' && model.userTexts.length === 1 && model.userTexts[0].startsWith('<session>\n'),
+    // Interactive sessions only (not claude -p / codex exec): a structured-output request for {"title": ...}
+    // about the first prompt, with no tools. Claude puts the schema in output_config.format, Codex in text.format.
+    why: 'Claude Code and the Codex TUI name a session from its first prompt',
+    matches: (_method, _path, model) => model !== undefined && asksForTitle(model),
     answer: { turn: { text: '{"title":"Scripted session"}', usage: FREE } },
   },
 ];
+
+type Format = { format?: { schema?: { properties?: Record<string, unknown> } } };
+
+function asksForTitle(model: ModelRequest): boolean {
+  const body = model.body as { output_config?: Format; text?: Format };
+  const format = model.api === 'anthropic' ? body.output_config?.format : body.text?.format;
+  return model.toolNames.length === 0 && format?.schema?.properties?.title !== undefined;
+}
 
 export function findSideRequest(method: string, path: string, model: ModelRequest | undefined): SideRequest | undefined {
   return SIDE_REQUESTS.find((s) => s.matches(method, path, model));
