@@ -74,6 +74,8 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))(`interactive Claude Code on the fake 
     const { out } = startPty(CLAUDE_BIN, ['--dangerously-skip-permissions', 'Do the bead'], repo, claudeEnv(fake.url, home));
     await waitFor('both turns played', () => fake!.unplayedTurns() === 0 && lastCommit(repo) === 'Scripted commit', out);
     expect(fake.turnRequests()[1].toolResults).toHaveLength(1);
+    // Everything it wrote is under its config dir: no URL handler registered in $HOME/.config or .local.
+    expect(fs.readdirSync(home)).toEqual(['.claude']);
   });
 });
 
@@ -87,5 +89,6 @@ describe.skipIf(!cliInstalled(CODEX_BIN))(`interactive Codex on the fake model${
     const { out } = startPty(CODEX_BIN, ['--dangerously-bypass-approvals-and-sandbox', 'Do the bead'], repo, codexEnv(home, codexHome));
     await waitFor('both turns played', () => fake!.unplayedTurns() === 0 && lastCommit(repo) === 'Scripted commit', out);
     expect(fake.turnRequests()[1].toolResults).toHaveLength(1);
+    expect(fs.readdirSync(home)).toEqual([]);
   });
 });

@@ -20,9 +20,15 @@ function baseEnv(home: string): NodeJS.ProcessEnv {
   };
 }
 
+/** Claude's config dir in a temp HOME; CLAUDE_CONFIG_DIR moves ~/.claude.json into it too. */
+export function claudeConfigDir(home: string): string {
+  return path.join(home, '.claude');
+}
+
 export function claudeEnv(fakeUrl: string, home: string): NodeJS.ProcessEnv {
   return {
     ...baseEnv(home),
+    CLAUDE_CONFIG_DIR: claudeConfigDir(home),
     ANTHROPIC_BASE_URL: fakeUrl,
     ANTHROPIC_API_KEY: FAKE_API_KEY,
     // Claude Code refuses --dangerously-skip-permissions as root unless told it runs in a sandbox.
@@ -59,21 +65,22 @@ export function cliInstalled(bin: string): boolean {
 }
 
 /**
- * What an interactive (PTY) Claude Code asks on a fresh HOME, answered ahead in the temp HOME: onboarding,
- * "Do you want to use this API key?", trusting the workspace, and the --dangerously-skip-permissions warning.
- * `-p` runs need none of it.
+ * What an interactive (PTY) Claude Code asks on a fresh config, answered ahead: onboarding, "Do you want to use
+ * this API key?", trusting the workspace, the --dangerously-skip-permissions warning. Also keeps it from
+ * registering a claude-cli:// URL handler under $HOME/.config and $HOME/.local. `-p` runs need none of it.
  */
 export function seedClaudeHome(home: string, trustedDirs: string[]): void {
-  const projects = Object.fromEntries(trustedDirs.map((d) => [d, { hasTrustDialogAccepted: true }]));
+  const dir = claudeConfigDir(home);
+  fs.mkdirSync(dir, { recursive: true });
   const state = {
     hasCompletedOnboarding: true,
     // Claude keeps the last 20 characters of each key the user approved.
     customApiKeyResponses: { approved: [FAKE_API_KEY.slice(-20)], rejected: [] },
-    projects,
+    projects: Object.fromEntries(trustedDirs.map((d) => [d, { hasTrustDialogAccepted: true }])),
   };
-  fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify(state, null, 2));
-  fs.mkdirSync(path.join(home, '.claude'), { recursive: true });
-  fs.writeFileSync(path.join(home, '.claude', 'settings.json'), JSON.stringify({ skipDangerousModePermissionPrompt: true }));
+  fs.writeFileSync(path.join(dir, '.claude.json'), JSON.stringify(state, null, 2));
+  const settings = { skipDangerousModePermissionPrompt: true, disableDeepLinkRegistration: 'disable' };
+  fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
 /** The Codex TUI asks to trust a folder it has not seen; exec does not. */
