@@ -15,6 +15,8 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/town.ts'], outfile: 'out/cli/town.cjs' }),
   build({ ...common, entryPoints: ['src/main/runtimes/scripted-agent.ts'], outfile: 'out/cli/scripted-agent.cjs' }),
+  // Run by a real agent CLI's hooks (claude, codex) on every tool call: the socket client only.
+  build({ ...common, entryPoints: ['src/cli/runtime-hook.ts'], outfile: 'out/cli/runtime-hook.cjs' }),
   // The session host's screen worker (a worker thread; see src/main/sessions/screens.ts).
   build({ ...common, entryPoints: ['src/main/sessions/screen-worker.ts'], outfile: 'out/cli/screen-worker.cjs' }),
 ]);

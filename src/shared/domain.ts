@@ -190,6 +190,13 @@ export interface AgentView {
   evidence: AgentEvidence | null;
   last_progress_at: string | null;
   nudged_at: string | null;
+  /** A real agent CLI's conversation (resumed after a restart on the same bead), and the CLI. */
+  runtime: string | null;
+  runtime_session: string | null;
+  /** The newest hook its runtime reported, and when. */
+  last_hook: { event: string; at: string; detail: string | null } | null;
+  /** Tokens and spend of all its sessions. */
+  usage: UsageTotals;
 }
 
 export interface AgentEvidence {

@@ -1,24 +1,14 @@
 // Agent commands: the overseer's (list, stop, restart, type into) and the agent's own
 // protocol (prime, hook, done).
-import type { PriorWorkView } from '../../shared/domain';
 import { ApiError, conflict } from '../../shared/errors';
-import { commitsAhead } from '../git/branches';
+import { priorWorkOf } from '../runtimes/agent-cli-launch';
 import { resolveRef } from '../git/merge';
 import { acceptDone, returnBeadAfterInterruption } from '../reconciler/transitions';
 import { rolePrompt } from '../runtimes/role-prompts';
 import { releaseAgent, requireAgent } from '../store/agents';
 import { holdBead, requireBead, slingBead } from '../store/beads';
-import type { Store } from '../store/store';
 import { agentView, getAgent, getRig, sessionView, type AgentRow, type SessionRow } from '../store/views';
 import { beadById, requireCallerAgent, type EngineContext, type Handlers } from './context';
-
-/** What the agent's branch already holds beyond its target (an earlier run's commits). */
-async function priorWorkOf(store: Store, agent: AgentRow): Promise<PriorWorkView | null> {
-  const rig = agent.hook_bead_id && agent.branch && agent.rig_id ? getRig(store, agent.rig_id) : undefined;
-  if (!rig || !agent.branch) return null;
-  const work = await commitsAhead(rig.path, agent.branch, rig.default_branch).catch(() => null);
-  return work && work.commits.length > 0 ? work : null;
-}
 
 /**
  * Stops the agent (verified). With `hold`, its bead is held before the stop, so the tick

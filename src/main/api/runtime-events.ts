@@ -24,7 +24,10 @@ function applyRuntimeEvent(store: Store, agent: AgentRow, session: string, input
   noteRuntimeHook(store, agent.id, { event: input.event, at: store.now(), detail });
   if (input.session) recordRuntimeSession(store, agent, session, input.runtime, input.session);
   if (input.usage) {
-    recordUsage(store, { session, agent: agent.id, bead, rig: agent.rig_id, runtime: input.runtime, model: input.model ?? null, totals: input.usage });
+    // A runtime's totals run over its conversation, which a resume continues in a new
+    // session: one row per conversation, so a resumed run is not counted twice.
+    const key = input.session ? `${input.runtime}:${input.session}` : session;
+    recordUsage(store, { session: key, agent: agent.id, bead, rig: agent.rig_id, runtime: input.runtime, model: input.model ?? null, totals: input.usage });
   }
   if (!bead) return;
   const finished = agent.done_bead_id === bead;

@@ -94,7 +94,10 @@ export class AttentionWatch {
     try {
       const quietMs = readConfig(this.store)['health.waiting_after'];
       const live = this.store.all<AgentOfSession & { session_id: string }>(
-        `SELECT id, hook_bead_id, status, session_id FROM agents WHERE status IN ('working','stalled') AND session_id IS NOT NULL AND hook_bead_id IS NOT NULL`,
+        // An agent whose runtime reported its turn ended sits at its own prompt: that is not a
+        // question for the overseer (the finish reminder handles it), whatever the terminal shows.
+        `SELECT id, hook_bead_id, status, session_id FROM agents
+         WHERE status IN ('working','stalled') AND session_id IS NOT NULL AND hook_bead_id IS NOT NULL AND turn_ended_at IS NULL`,
       );
       for (const a of live) {
         if (!this.host.has(a.session_id)) continue;

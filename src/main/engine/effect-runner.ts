@@ -10,7 +10,8 @@ import type { Effect, EffectRunner } from '../reconciler/effects';
 import { workBaseOf } from '../refinery/convoy-branch';
 import { runMergeRequest } from '../refinery/refinery';
 import { checkTargets } from '../refinery/target-watch';
-import { launchFor } from '../runtimes/runtimes';
+import { agentCliLaunch, runtimeOfBead } from '../runtimes/agent-cli-launch';
+import { launchFor, type AgentCliLaunch } from '../runtimes/runtimes';
 import { collectPolecat, deleteFiles } from './polecat-collector';
 import { sweepRefs } from './ref-collector';
 import type { SessionHost } from '../sessions/session-host';
@@ -91,6 +92,17 @@ export class TownEffects implements EffectRunner {
     const agent = getAgent(this.store, agentId);
     const rig = agent?.rig_id ? getRig(this.store, agent.rig_id) : undefined;
     if (!agent || !rig || !agent.worktree || !agent.branch) return void fail('agent or rig missing');
+    const runtime = runtimeOfBead(this.store, beadId, rig);
+    let cli: AgentCliLaunch | undefined;
+    if (runtime === 'claude' || runtime === 'codex') {
+      // A CLI that is not installed is refused before a worktree is made: held, not retried in a loop.
+      const found = await agentCliLaunch(this.store, this.paths.dir, agent, beadId, rig, runtime);
+      if ('problem' in found) {
+        this.store.report({ type: 'runtime.missing', agent: agentId, bead: beadId, payload: { runtime, rig: rig.id, problem: found.problem, launch } });
+        return;
+      }
+      cli = found.launch;
+    }
     let freedBranch: string | undefined;
     try {
       const wt = await preparePolecatWorktree({
@@ -110,7 +122,8 @@ export class TownEffects implements EffectRunner {
       }
       if (!wt.freshFromTarget && (await this.offerFinishedWork(agentId, beadId, launch, rig, agent.worktree, agent.branch))) return;
       const command = launchFor({
-        runtime: rig.runtime,
+        runtime,
+        cli,
         commandTemplate: rig.command_template,
         townDir: this.paths.dir,
         townBin: this.paths.bin,

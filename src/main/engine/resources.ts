@@ -36,6 +36,7 @@ export const rendererDir = () => path.join(productRoot(), 'out', 'renderer');
 
 export const townCliPath = () => builtFile('town.cjs');
 export const scriptedAgentPath = () => builtFile('scripted-agent.cjs');
+export const runtimeHookPath = () => builtFile('runtime-hook.cjs');
 
 /** How to run a Node script from this process (Electron runs as Node when asked). */
 export function nodeLauncher(): { file: string; env: Record<string, string> } {

@@ -1,7 +1,7 @@
 // Applies the rules' actions inside one transaction and returns the side effects to run
 // after it commits.
 import path from 'node:path';
-import { createAgent, hookBead, markStopping, recordHealthEscalation, recordNudge, relaunchAgent, releaseAgent, setAgentStatus, setAgentToken } from '../store/agents';
+import { createAgent, hookBead, markStopping, recordFinishReminder, recordHealthEscalation, recordNudge, relaunchAgent, releaseAgent, setAgentStatus, setAgentToken } from '../store/agents';
 import { raiseEscalation, reraiseEscalation } from '../store/escalations';
 import type { TownConfig } from './config';
 import { recordDispatch, refundDispatchAttempt, setBeadStatus } from '../store/beads';
@@ -17,7 +17,7 @@ import { getAgent, getBead, getMergeRequest } from '../store/views';
 import { hashToken, newToken } from '../engine/town-dir';
 import type { Effect } from './effects';
 import { REF_SWEEP_SETTING } from './queries';
-import type { Action } from './rules';
+import { MAX_FINISH_REMINDERS, type Action } from './rules';
 import { resolvesOf, sendBackForFix } from './rework';
 import { returnBeadAfterFailedRun } from './transitions';
 
@@ -33,6 +33,11 @@ export interface ApplyContext {
 }
 
 export const polecatBranch = (name: string, bead: string) => `polecat/${name}/${bead}`;
+
+/** Typed into the prompt of an agent whose turn ended without `town done`. */
+export const finishReminder = (bead: string) =>
+  `[town] Your turn ended but ${bead} is not done. If the work is complete, commit it and run: town done --summary "what you did". ` +
+  'If not, continue it. If you are blocked, run: town done --status escalated --summary "why".';
 
 /** Typed into a stalled agent's terminal, naming the work on its hook (`health.nudge_text`). */
 export function nudgeText(template: string, bead: string, title: string): string {
@@ -84,6 +89,28 @@ export function applyAction(ctx: ApplyContext, action: Action): Effect[] {
       const evidence = { ...action.evidence, summary: `${action.evidence.summary}; nudged` };
       if (agent.status === 'working') setAgentStatus(store, agent.id, 'stalled', { cause: 'no progress', evidence });
       recordNudge(store, agent.id, text, evidence);
+      return [{ type: 'nudge_session', agent: agent.id, session: agent.session_id, text }];
+    }
+    case 'remind_to_finish': {
+      const agent = getAgent(store, action.agent);
+      if (!agent?.session_id || !agent.hook_bead_id || agent.stop_reason || agent.turn_ended_at === null) return [];
+      if (agent.finish_reminders >= MAX_FINISH_REMINDERS) {
+        if (agent.health_escalated_at !== null) return [];
+        recordHealthEscalation(store, agent.id);
+        recordNudge(store, agent.id, '', { ...action.evidence, summary: `${action.evidence.summary}; reminded ${agent.finish_reminders} times, not again` });
+        raiseEscalation(
+          store,
+          {
+            severity: 'medium', source: 'town', agent: agent.id, bead: agent.hook_bead_id, reason: 'agent does not finish',
+            body: `${agent.id} on ${agent.hook_bead_id} ends its turns without town done (reminded ${agent.finish_reminders} times). Attach to see why.`,
+            evidence: action.evidence,
+          },
+          ctx.config['escalation.cooldown'],
+        );
+        return [];
+      }
+      const text = finishReminder(agent.hook_bead_id);
+      recordFinishReminder(store, agent.id, text, action.evidence);
       return [{ type: 'nudge_session', agent: agent.id, session: agent.session_id, text }];
     }
     case 'escalate_stalled_agent': {

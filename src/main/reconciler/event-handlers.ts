@@ -20,6 +20,7 @@ import { noteAgentInput, noteAgentProgress, noteAgentWaiting } from './health';
 import { refineryPushFailed } from './push-handlers';
 import { failUnresolvedConflict } from './resolution-beads';
 import { routeFailedMerge } from './rework';
+import { runtimeBlocked, runtimeMissing } from './runtime-handlers';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -328,6 +329,8 @@ export const EVENT_HANDLERS: HandlerTable = {
   'work.recovered': workRecovered,
   'polecat.gc_checked': polecatGcChecked,
   'session.kill_failed': sessionKillFailed,
+  'runtime.missing': runtimeMissing,
+  'agent.runtime_blocked': runtimeBlocked,
 };
 
 export function handleEvent(ctx: HandlerContext, e: EventRow, parsed: ParsedEvent): Effect[] {

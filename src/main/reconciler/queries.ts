@@ -47,6 +47,8 @@ export interface TownQueries {
   agentsDueForRestart(now: number): AgentRow[];
   /** Live agents (working, stalled; never waiting) whose last progress is before `before`. */
   agentsWithoutProgressSince(before: number): AgentRow[];
+  /** Agents whose runtime ended its turn at or before `before` without `town done`, not reminded since. */
+  agentsIdleAtPromptSince(before: number): AgentRow[];
   /** Unacked escalations last raised at or before `before` and re-raised fewer than `maxReraises` times. */
   escalationsDueForReraise(before: number, maxReraises: number): EscalationRow[];
   /**
@@ -166,6 +168,13 @@ export function storeQueries(store: Store): TownQueries {
       ),
     agentsDueForRestart: (now) =>
       store.all<AgentRow>(`SELECT * FROM agents WHERE status = 'dead' AND hook_bead_id IS NOT NULL AND restart_at IS NOT NULL AND restart_at <= ?`, now),
+    agentsIdleAtPromptSince: (before) =>
+      store.all<AgentRow>(
+        `SELECT * FROM agents WHERE turn_ended_at IS NOT NULL AND turn_ended_at <= ? AND status IN ('working','stalled')
+         AND hook_bead_id IS NOT NULL AND session_id IS NOT NULL AND done_at IS NULL AND stop_reason IS NULL
+         AND (nudged_at IS NULL OR nudged_at < turn_ended_at)`,
+        before,
+      ),
     agentsWithoutProgressSince: (before) =>
       store.all<AgentRow>(
         `SELECT * FROM agents WHERE status IN ('working','stalled') AND hook_bead_id IS NOT NULL AND session_id IS NOT NULL

@@ -19,6 +19,7 @@ export type Action =
   | { type: 'resolve_orphaned_review'; bead: string; outcome: 'close' | 'fail' | 'reopen' | 'rework'; mr: string | null; evidence: Evidence }
   | { type: 'restart_agent'; agent: string }
   | { type: 'nudge_agent'; agent: string; evidence: Evidence }
+  | { type: 'remind_to_finish'; agent: string; evidence: Evidence }
   | { type: 'escalate_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'stop_stalled_agent'; agent: string; evidence: Evidence }
   | { type: 'release_stale_hook'; agent: string; evidence: Evidence }
@@ -202,6 +203,22 @@ export const watchAgentHealth: Rule = ({ q, now, config, frozen }) => {
   return actions;
 };
 
+/** Reminders to finish before the overseer is asked instead. */
+export const MAX_FINISH_REMINDERS = 3;
+
+/**
+ * GUPP for a real agent CLI: its runtime reported the turn ended, and no `town done` came.
+ * It sits at its prompt; after a short grace it is reminded how to finish (a few times).
+ */
+export const remindIdleAgents: Rule = ({ q, now, config, frozen }) => {
+  if (frozen) return [];
+  return q.agentsIdleAtPromptSince(now - config['agents.idle_nudge_after']).map((a) => ({
+    type: 'remind_to_finish',
+    agent: a.id,
+    evidence: { summary: `its turn ended ${Math.round((now - a.turn_ended_at!) / 1000)} s ago without town done`, source: 'runtime' },
+  }));
+};
+
 /** Hooked but not live (never started, or dead with no restart due) for too long: the hook is released. */
 export const releaseStaleHooks: Rule = ({ q, now, config }) =>
   q.staleHookedAgents(now - config['health.stale_in_progress_after']).map((a) => {
@@ -276,6 +293,7 @@ export const RULES: Record<string, Rule> = {
   resolveReviewsWithoutMergeRequest,
   restartDueAgents,
   watchAgentHealth,
+  remindIdleAgents,
   releaseStaleHooks,
   reraiseUnackedEscalations,
   collectIdlePolecats,

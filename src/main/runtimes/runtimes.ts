@@ -1,6 +1,7 @@
 // A runtime turns (agent, bead, worktree) into a command line and environment.
-import type { RuntimeName } from '../../shared/domain';
-import { nodeLauncher, scriptedAgentPath } from '../engine/resources';
+import type { PermissionMode, RuntimeName } from '../../shared/domain';
+import { nodeLauncher, runtimeHookPath, scriptedAgentPath } from '../engine/resources';
+import { claudeLaunch } from './claude';
 import type { AgentSandbox } from '../reconciler/config';
 import { inBwrap } from './sandbox';
 
@@ -16,6 +17,26 @@ export interface LaunchContext {
   branch: string;
   token: string;
   sandbox: AgentSandbox;
+  /** For a real agent CLI (claude, codex): where it is and how it should run. */
+  cli?: AgentCliLaunch;
+}
+
+export interface AgentCliLaunch {
+  path: string;
+  permissions: PermissionMode;
+  model: string | null;
+  /** The first prompt: the role, the bead, how to finish (`town prime`'s text). */
+  prompt: string;
+  /** The runtime conversation to resume, else null (a new one with `newSession` as its id). */
+  resume: string | null;
+  newSession: string;
+}
+
+/** The command a CLI's hook runs to reach the engine: `'node' 'runtime-hook.cjs' RUNTIME`. */
+export function hookCommand(runtime: string): string {
+  const node = nodeLauncher();
+  const env = Object.entries(node.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+  return `${env}${shellQuote(node.file)} ${shellQuote(runtimeHookPath())} ${runtime}`;
 }
 
 export interface Launch {
@@ -84,8 +105,16 @@ function unconfinedLaunch(ctx: LaunchContext): Launch {
       if (!ctx.commandTemplate) throw new Error('the shell runtime needs a command template (town rig add --command)');
       return { file: '/bin/sh', args: ['-c', fillTemplate(ctx.commandTemplate, ctx)], env };
     }
-    case 'claude':
+    case 'claude': {
+      if (!ctx.cli) throw new Error('the claude runtime needs its CLI (see town doctor)');
+      const c = ctx.cli;
+      const launch = claudeLaunch({
+        cli: c.path, townDir: ctx.townDir, worktree: ctx.worktree, hookCommand: hookCommand('claude'),
+        permissions: c.permissions, model: c.model, prompt: c.prompt, resume: c.resume, newSession: c.newSession,
+      });
+      return { ...launch, env: { ...env, ...launch.env } };
+    }
     case 'codex':
-      throw new Error(`the ${ctx.runtime} runtime is being built`);
+      throw new Error('the codex runtime is not supported yet');
   }
 }

@@ -52,7 +52,8 @@ export function hookBead(store: Store, agentId: string, beadId: string, branch: 
   store.run(
     `UPDATE agents SET hook_bead_id = ?, branch = coalesce(?, branch), status = 'starting', status_since = ?, status_evidence = NULL,
        launch_id = ?, done_bead_id = NULL, done_at = NULL, stop_reason = NULL, session_id = NULL, last_progress_at = ?,
-       nudged_at = NULL, health_escalated_at = NULL, run_respawns = 0, run_crashes = 0, restart_at = NULL, updated_at = ? WHERE id = ?`,
+       nudged_at = NULL, health_escalated_at = NULL, run_respawns = 0, run_crashes = 0, restart_at = NULL,
+       turn_ended_at = NULL, finish_reminders = 0, updated_at = ? WHERE id = ?`,
     beadId, branch, now, launch, now, now, agentId,
   );
   store.event({ type: 'agent.hooked', agent: agentId, bead: beadId, payload: { launch } });
@@ -68,7 +69,7 @@ export function relaunchAgent(store: Store, agentId: string): string {
   const now = store.now();
   store.run(
     `UPDATE agents SET status = 'starting', status_since = ?, status_evidence = NULL, launch_id = ?, stop_reason = NULL, session_id = NULL,
-       restart_at = NULL, last_progress_at = ?, nudged_at = NULL, health_escalated_at = NULL, updated_at = ? WHERE id = ?`,
+       restart_at = NULL, turn_ended_at = NULL, last_progress_at = ?, nudged_at = NULL, health_escalated_at = NULL, updated_at = ? WHERE id = ?`,
     now, launch, now, now, agentId,
   );
   store.event({ type: 'agent.status', agent: agentId, bead: a.hook_bead_id, payload: { from: a.status, to: 'starting' } });
@@ -207,4 +208,11 @@ export function recordRuntimeSession(store: Store, agent: AgentRow, session: str
   store.run('UPDATE sessions SET runtime = ?, runtime_session = ? WHERE id = ?', runtime, runtimeSession, session);
   store.event({ type: 'agent.runtime_session', agent: agent.id, bead: agent.hook_bead_id, payload: { session, runtime, runtime_session: runtimeSession, resumed } });
   store.touch('agent', agent.id);
+}
+
+/** A reminder to finish typed into the agent's prompt (counted per hook). */
+export function recordFinishReminder(store: Store, agentId: string, text: string, evidence: Evidence) {
+  store.run('UPDATE agents SET nudged_at = ?, finish_reminders = finish_reminders + 1 WHERE id = ?', store.now(), agentId);
+  store.event({ type: 'agent.nudged', agent: agentId, bead: requireAgent(store, agentId).hook_bead_id, payload: { text, evidence } });
+  store.touch('agent', agentId);
 }

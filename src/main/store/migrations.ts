@@ -348,6 +348,8 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE agents ADD COLUMN last_hook TEXT;
       -- The runtime's turn ended without \`town done\` (cleared by its next prompt or tool).
       ALTER TABLE agents ADD COLUMN turn_ended_at INTEGER;
+      -- Reminders to finish sent on the current hook (a few, then the overseer hears).
+      ALTER TABLE agents ADD COLUMN finish_reminders INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE sessions ADD COLUMN runtime TEXT;
       ALTER TABLE sessions ADD COLUMN runtime_session TEXT;
       -- Tokens and cost per session as the runtime reported them (running totals).

@@ -1,6 +1,7 @@
 // Rows as stored, and the views the API returns. Derived values (blocked_by, convoy
 // progress) are queries here, never stored copies.
 import type { EscalationRow } from './escalations';
+import { agentUsage } from './usage';
 import type {
   AgentEvidence,
   EscalationView,
@@ -115,6 +116,7 @@ export interface AgentRow {
   /** JSON {event, at, detail}: the newest hook the runtime reported. */
   last_hook: string | null;
   turn_ended_at: number | null;
+  finish_reminders: number;
   /** Collection of an idle polecat: 'checking' while its worktree is inspected, 'kept' when it held work. */
   gc_state: 'checking' | 'kept' | null;
   gc_at: number | null;
@@ -126,6 +128,8 @@ export interface SessionRow {
   bead_id: string | null;
   command: string;
   cwd: string;
+  runtime?: string | null;
+  runtime_session?: string | null;
   pid: number | null;
   pgid: number | null;
   process_start: string | null;
@@ -321,7 +325,17 @@ export function agentView(store: Store, r: AgentRow): AgentView {
     evidence: r.status_evidence ? (JSON.parse(r.status_evidence) as AgentEvidence) : null,
     last_progress_at: isoOrNull(r.last_progress_at),
     nudged_at: isoOrNull(r.nudged_at),
+    runtime: session?.runtime ?? null,
+    runtime_session: r.runtime_session ?? null,
+    last_hook: lastHookOf(r),
+    usage: agentUsage(store, r.id),
   };
+}
+
+function lastHookOf(r: AgentRow): AgentView['last_hook'] {
+  if (!r.last_hook) return null;
+  const h = JSON.parse(r.last_hook) as { event: string; at: number; detail: string | null };
+  return { event: h.event, at: iso(h.at), detail: h.detail };
 }
 
 export function mergeRequestView(r: MergeRequestRow): MergeRequestView {
