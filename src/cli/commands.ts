@@ -19,7 +19,7 @@ export const COMMAND_OPTIONS: Options = {
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
 export const FLAGS: Record<string, string[]> = {
-  status: [], doctor: [], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
+  status: [], doctor: [], costs: ['by'], estop: ['reason'], thaw: [], config: [], 'config list': [], 'config get': [], 'config set': [],
   'rig add': ['test', 'setup', 'setup-watch', 'branch', 'prefix', 'max-polecats', 'runtime', 'command', 'auto-dispatch', 'remote', 'permissions', 'model', 'budget'],
   'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats', 'remote', 'runtime', 'command', 'permissions', 'model', 'budget'],
   'rig list': [],

@@ -1,7 +1,7 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
 import type { DoctorReport } from '../shared/doctor';
-import type { AgentView, BeadView, ConfigSettingView, ConvoyView, EscalationView, FreezeReport, MailView, MergeQueueDetail, MergeQueueEntry, RigView, TownStatus } from '../shared/domain';
+import type { AgentView, BeadView, ConfigSettingView, ConvoyView, CostReport, UsageTotals, EscalationView, FreezeReport, MailView, MergeQueueDetail, MergeQueueEntry, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
 export function table(rows: string[][], header: string[]): string {
@@ -216,3 +216,15 @@ export const configTable = (settings: ConfigSettingView[]) =>
 
 export const settingLine = (c: ConfigSettingView) =>
   line`${c.key} = ${c.display}` + (c.display === c.default_display ? '' : line` (default ${c.default_display})`);
+
+const dollars = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+const tokenCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
+const usageCells = (u: UsageTotals) => [tokenCount(u.input_tokens), tokenCount(u.output_tokens), tokenCount(u.cache_creation_tokens), tokenCount(u.cache_read_tokens), dollars(u.cost_usd)];
+
+/** `town costs`: the town's total against its budget, then one row per agent, bead, convoy or rig. */
+export function costsText(r: CostReport): string {
+  const budget = r.town.budget_usd !== null ? ` of ${dollars(r.town.budget_usd)} budget` : '';
+  const head = line`town: ${dollars(r.town.cost_usd)}${budget} · ${tokenCount(r.town.input_tokens)} in, ${tokenCount(r.town.output_tokens)} out, ${tokenCount(r.town.cache_read_tokens)} cache read`;
+  const rows = r.rows.map((row) => [row.key, row.label, ...usageCells(row), row.budget_usd !== null ? dollars(row.budget_usd) : '-']);
+  return `${head}\n${table(rows, [r.by.toUpperCase(), 'NAME', 'IN', 'OUT', 'CACHE W', 'CACHE R', 'COST', 'BUDGET'])}`;
+}

@@ -120,7 +120,7 @@ const HELP = `town — drive an Overseer town
 Usage: town [--town DIR] [--json] COMMAND ...
   The town is --town DIR, else $TOWN_DIR.
 
-Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · doctor
+Town:       init DIR · demo DIR · serve [--host H] [--port N] [--no-web] · status · doctor · costs [--by agent|bead|convoy|rig]
             estop [--reason TEXT] (freeze: dispatch paused, every agent and gate stopped) · thaw
             config [list] · config get KEY · config set KEY VALUE   (durations 90s, 15m, 2h; lists 0,2m,5m)
 Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--setup-watch GLOB[,GLOB]] [--branch B] [--prefix P]
@@ -277,6 +277,13 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       const d = await conn.call('town.doctor', {});
       print(json, d, () => fmt.doctorText(d));
       return d.invariants.violations.length ? 1 : 0;
+    }
+    case 'costs': {
+      const by = str(v.by) ?? 'agent';
+      if (!['agent', 'bead', 'convoy', 'rig'].includes(by)) throw new UsageError(`--by expects agent, bead, convoy or rig, got "${by}"`);
+      const report = await conn.call('costs.report', { by: by as 'agent' });
+      print(json, report, () => fmt.costsText(report));
+      return 0;
     }
     // Configuration: `town config [list]`, `get KEY`, `set KEY VALUE` (keys or their old aliases).
     case 'config':
