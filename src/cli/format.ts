@@ -190,7 +190,15 @@ export function doctorText(d: DoctorReport): string {
     a.nudged_at ? ago(a.nudged_at) : '-',
     a.evidence?.summary ?? a.last_progress?.summary ?? '',
   ]);
+  const runtimes = d.runtimes.map((r) =>
+    r.problem
+      ? line`  ${r.runtime}: ${r.rigs.length ? '! ' : ''}${r.problem}${r.rigs.length ? ` (rigs ${r.rigs.join(', ')} need it)` : ''}`
+      : line`  ${r.runtime}: ${r.version ?? '?'} at ${r.path ?? '?'} (${r.source === 'bundled' ? "Overseer's own install" : r.source === 'config' ? 'configured' : 'on PATH'})`,
+  );
   return [
+    'runtimes:',
+    ...runtimes,
+    '',
     d.invariants.violations.length
       ? [line`invariants: ${d.invariants.violations.length} violated`, ...d.invariants.violations.map((v) => line`  ! [${v.invariant}] ${v.message}`)].join('\n')
       : 'invariants: all hold',

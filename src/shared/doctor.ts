@@ -63,7 +63,19 @@ export interface TargetMoveReport {
   at: string;
 }
 
+/** A real agent CLI on this machine: where, which version, or why it cannot run. */
+export interface RuntimeReport {
+  runtime: string;
+  path: string | null;
+  source: string | null;
+  version: string | null;
+  problem: string | null;
+  /** Rigs that run on it. */
+  rigs: string[];
+}
+
 export interface DoctorReport {
+  runtimes: RuntimeReport[];
   invariants: { violations: InvariantViolation[]; target_moves: TargetMoveReport[] };
   ticks: TickSummary;
   agents: AgentHealth[];

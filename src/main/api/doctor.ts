@@ -1,7 +1,9 @@
 // `town doctor`: the invariants as the last tick found them, the reconciler's recent
 // ticks, and each agent's health with the evidence it was judged on.
 import type { AgentHealth, TargetMoveReport } from '../../shared/doctor';
-import type { AgentEvidence } from '../../shared/domain';
+import { AGENT_CLIS, type AgentEvidence } from '../../shared/domain';
+import { readConfig } from '../reconciler/config';
+import { findRuntimeCli } from '../runtimes/runtime-cli';
 import type { Store } from '../store/store';
 import { isoOrNull, type AgentRow } from '../store/views';
 import type { Handlers } from './context';
@@ -50,9 +52,17 @@ function targetMoves(store: Store): TargetMoveReport[] {
 }
 
 export const doctorHandlers: Handlers<'town.doctor'> = {
-  'town.doctor': (ctx) => {
+  'town.doctor': async (ctx) => {
     const m = ctx.reconcilerMetrics();
+    const config = readConfig(ctx.store);
+    const runtimes = await Promise.all(
+      AGENT_CLIS.map(async (runtime) => ({
+        ...(await findRuntimeCli(runtime, config[`runtimes.${runtime}_path`])),
+        rigs: ctx.store.all<{ id: string }>('SELECT id FROM rigs WHERE runtime = ? ORDER BY id', runtime).map((r) => r.id),
+      })),
+    );
     return {
+      runtimes,
       invariants: { violations: m.violations, target_moves: targetMoves(ctx.store) },
       ticks: m.recent.summary(),
       agents: agentHealth(ctx.store),

@@ -35,6 +35,9 @@ function resumableSession(townDir: string, agent: AgentRow, beadId: string, runt
   return fs.existsSync(claudeTranscript(townDir, agent.worktree, agent.runtime_session)) ? agent.runtime_session : null;
 }
 
+/** Codex is found and versioned (town doctor), but Overseer does not launch it yet. */
+export const CODEX_NOT_YET = 'the codex runtime is not supported yet: run this rig on claude, scripted or shell';
+
 const RESUME_PROMPT = (bead: string) =>
   `[town] Overseer restarted you (an engine restart or a crash) on ${bead}. Check \`git status\` and your branch, ` +
   'continue the work where it stopped, commit it, then run `town done --summary "what you did"`.';
@@ -42,6 +45,7 @@ const RESUME_PROMPT = (bead: string) =>
 export async function agentCliLaunch(
   store: Store, townDir: string, agent: AgentRow, beadId: string, rig: RigRow, runtime: AgentCli,
 ): Promise<{ launch: AgentCliLaunch } | { problem: string }> {
+  if (runtime === 'codex') return { problem: CODEX_NOT_YET };
   const cli = await findRuntimeCli(runtime, readConfig(store)[`runtimes.${runtime}_path`]);
   if (!cli.path || cli.problem) return { problem: cli.problem ?? `${runtime} was not found` };
   const resume = resumableSession(townDir, agent, beadId, runtime);
