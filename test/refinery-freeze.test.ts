@@ -6,9 +6,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runMergeRequest } from '../src/main/refinery/refinery';
 import { SessionHost } from '../src/main/sessions/session-host';
-import { queueMergeRequest } from '../src/main/store/merge-requests';
 import { gitIn } from './helpers/repo';
-import { ruleTown } from './helpers/rule-town';
+import { queueOneCommitMergeRequest, ruleTown } from './helpers/rule-town';
 import { removeTempDirs, waitFor } from './helpers/town';
 
 const hosts: SessionHost[] = [];
@@ -28,17 +27,7 @@ async function mergeRequestTown(gates: (marks: string) => { name: string; comman
   const t = await ruleTown();
   const marks = path.join(t.base, 'marks');
   await t.town.call('rig.update', { name: 'app', gates: gates(marks) });
-  const bead = await t.town.call('bead.create', { rig: 'app', title: 'work to merge' });
-  const branch = 'polecat/jade/work';
-  gitIn(t.repo, 'checkout', '-q', '-b', branch);
-  fs.writeFileSync(path.join(t.repo, 'work.md'), '# work\n');
-  gitIn(t.repo, 'add', '.');
-  gitIn(t.repo, 'commit', '-q', '-m', `${bead.id}: work`);
-  gitIn(t.repo, 'checkout', '-q', 'main');
-  const mainBefore = gitIn(t.repo, 'rev-parse', 'main');
-  const mr = t.store.transaction(() =>
-    queueMergeRequest(t.store, { sourceBead: bead.id, rig: 'app', branch, target: 'main', headSha: null, agent: 'app/polecats/jade', title: 'work', priority: 2 }),
-  );
+  const { mr, mainBefore } = await queueOneCommitMergeRequest(t);
   const host = new SessionHost({ stopGraceMs: 300 });
   hosts.push(host);
   const logs = fs.mkdirSync(path.join(t.base, 'logs'), { recursive: true })!;

@@ -1,5 +1,6 @@
 // A town for rule tests: a real store and repo, a fake clock, and a session host that only
 // records the effects it is asked for (the test reports their outcomes as events).
+import fs from 'node:fs';
 import path from 'node:path';
 import { typedClient, type TypedClient } from '../../src/shared/api';
 import { ApiDispatcher } from '../../src/main/api/dispatcher';
@@ -9,7 +10,8 @@ import { Reconciler } from '../../src/main/reconciler/reconciler';
 import { openDatabase } from '../../src/main/store/database';
 import { Store } from '../../src/main/store/store';
 import { FakeClock } from './fake-clock';
-import { makeRepo } from './repo';
+import { gitIn, makeRepo } from './repo';
+import { queueMergeRequest } from '../../src/main/store/merge-requests';
 import { tempDir } from './town';
 import { NO_SESSIONS } from './engine-context';
 
@@ -51,3 +53,24 @@ export async function ruleTown(maxPolecats = 2) {
     store.report({ type: 'session.spawn_failed', agent: e.agent, bead: e.bead, payload: { error, launch: e.launch } });
   return { base, repo, store, clock, effects, reconciler, town, worktreeRoot, spawned, spawnFailed };
 }
+
+/**
+ * A merge request of one commit (`work.md` on polecat/jade/work) queued in a rule town,
+ * with `main`'s tip before it.
+ */
+export async function queueOneCommitMergeRequest(t: RuleTown) {
+  const bead = await t.town.call('bead.create', { rig: 'app', title: 'work to merge' });
+  const branch = 'polecat/jade/work';
+  gitIn(t.repo, 'checkout', '-q', '-b', branch);
+  fs.writeFileSync(path.join(t.repo, 'work.md'), '# work\n');
+  gitIn(t.repo, 'add', '.');
+  gitIn(t.repo, 'commit', '-q', '-m', `${bead.id}: work`);
+  gitIn(t.repo, 'checkout', '-q', 'main');
+  const mainBefore = gitIn(t.repo, 'rev-parse', 'main');
+  const mr = t.store.transaction(() =>
+    queueMergeRequest(t.store, { sourceBead: bead.id, rig: 'app', branch, target: 'main', headSha: null, agent: 'app/polecats/jade', title: 'work', priority: 2 }),
+  );
+  return { bead, branch, mainBefore, mr };
+}
+
+export type RuleTown = Awaited<ReturnType<typeof ruleTown>>;

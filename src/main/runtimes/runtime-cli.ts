@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentCli } from '../../shared/domain';
 import { productRoot } from '../engine/resources';
-import { findOnPath } from './sandbox';
+import { findOnPath, isExecutableFile } from './sandbox';
 
 export interface RuntimeCli {
   runtime: AgentCli;
@@ -26,19 +26,10 @@ const BINARIES: Record<AgentCli, { bin: string; pkg: string }> = {
 
 const versions = new Map<string, { mtimeMs: number; version: Promise<string> }>();
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 function bundledPath(bin: string): string | null {
   try {
     const file = path.join(productRoot(), 'node_modules', '.bin', bin);
-    return isExecutable(file) ? file : null;
+    return isExecutableFile(file) ? file : null;
   } catch {
     return null;
   }
@@ -67,7 +58,7 @@ export async function findRuntimeCli(runtime: AgentCli, configured: string): Pro
   let file: string | null;
   let source: RuntimeCli['source'];
   if (configured) {
-    if (!isExecutable(configured)) return none(`runtimes.${runtime}_path is ${configured}, which is not an executable file`);
+    if (!isExecutableFile(configured)) return none(`runtimes.${runtime}_path is ${configured}, which is not an executable file`);
     [file, source] = [configured, 'config'];
   } else {
     file = findOnPath(bin);

@@ -15,17 +15,19 @@ export interface SandboxTarget {
 
 export class SandboxUnavailableError extends Error {}
 
+export function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** `name` on PATH, or null. */
 export function findOnPath(name: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // not here
-    }
+    if (dir && isExecutableFile(path.join(dir, name))) return path.join(dir, name);
   }
   return null;
 }
