@@ -65,8 +65,13 @@ describe('an integration-mode convoy', () => {
     const dir = path.join(base, 'town');
     const repo = makeRepo(path.join(base, 'repo'));
     const hold = path.join(base, 'hold');
+    const runs = path.join(base, 'gate-runs');
+    // The gate counts its runs: the member's MR (run 1) passes at once, the landing MR's (run 2) waits
+    // while the hold file exists, so the landing MR is still open when the late member is added.
+    const gate = `n=$(($(cat '${runs}' 2>/dev/null || echo 0) + 1)); echo $n > '${runs}'; if [ $n -ge 2 ]; then while [ -e '${hold}' ]; do sleep 0.05; done; fi; sh check.sh`;
+    fs.writeFileSync(hold, '');
     await town(dir, ['init', dir]);
-    await townJson(dir, 'rig', 'add', 'app', repo, '--test', `while [ -e '${hold}' ]; do sleep 0.05; done; sh check.sh`, '--prefix', 'ap');
+    await townJson(dir, 'rig', 'add', 'app', repo, '--test', gate, '--prefix', 'ap');
     const s = new ServedTown(dir);
     served.push(s);
     await s.start();
@@ -74,7 +79,6 @@ describe('an integration-mode convoy', () => {
     const convoy = await townJson(dir, 'convoy', 'create', '--integration', '--title', 'Language tools', member);
     await townJson(dir, 'convoy', 'start', convoy.id);
     await waitFor('the member merged', async () => (await townJson(dir, 'mr', 'list')).some((m: any) => m.bead === member && m.state === 'merged'), 90_000);
-    fs.writeFileSync(hold, '');
     await waitFor('the landing MR queued', async () => (await townJson(dir, 'mr', 'list')).some((m: any) => m.bead === convoy.id), 60_000);
 
     const late = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Late addition')).id;
