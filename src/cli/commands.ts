@@ -29,7 +29,7 @@ export const FLAGS: Record<string, string[]> = {
   'bead update': ['title', 'body', 'priority', 'label', 'unlabel', 'scenario'],
   'bead close': ['reason'], 'bead reopen': [],
   'dep add': [],
-  'convoy create': ['title', 'integration'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
+  'convoy create': ['title', 'integration', 'budget'], 'convoy update': ['budget'], 'convoy add': [], 'convoy start': [], 'convoy list': [], 'convoy show': [],
   sling: [], agents: [], stop: ['no-hold'], restart: [], hold: ['reason'], release: [], nudge: [],
   'mr list': ['rig'],
   'mq list': ['rig'], 'mq show': [], 'mq move': [], 'mq retry': [], 'mq reject': ['reason'],

@@ -60,7 +60,9 @@ export function convoyLine(c: ConvoyView): string {
   const pct = c.total ? Math.round((100 * c.closed) / c.total) : 0;
   const mode = c.mode === 'integration' ? ` (integration: convoy/${c.id})` : '';
   const head = line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}${mode}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
-  return [head, ...(c.rework ?? []).map((r) => line`  ${r.bead} in rework: ${r.why}`)].join('\n');
+  const budget = c.budget_usd !== null && c.budget_usd !== undefined ? [line`  spent $${c.spend_usd.toFixed(2)} of $${c.budget_usd.toFixed(2)} budget${c.dispatch_paused ? ` · dispatch ${c.dispatch_paused}` : ''}`]
+    : c.dispatch_paused ? [line`  dispatch ${c.dispatch_paused}`] : [];
+  return [head, ...budget, ...(c.rework ?? []).map((r) => line`  ${r.bead} in rework: ${r.why}`)].join('\n');
 }
 
 export const convoyTable = (convoys: ConvoyView[]) =>

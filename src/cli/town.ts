@@ -134,7 +134,8 @@ Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T]
             bead update ID [--title T] [--body B] [--priority N] [--label L]... [--unlabel L]... [--scenario S]
             bead close ID [--reason R] · bead reopen ID
             dep add BEAD DEPENDS_ON
-Convoys:    convoy create --title T [--integration] [BEAD...] · convoy add CONVOY BEAD... · convoy start CONVOY
+Convoys:    convoy create --title T [--integration] [--budget USD] [BEAD...] · convoy update CONVOY --budget USD|none
+            convoy add CONVOY BEAD... · convoy start CONVOY
             convoy list · convoy show ID
 Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · nudge AGENT TEXT
             stop AGENT [--no-hold]   (holds its bead out of dispatch; --no-hold lets it be dispatched again)
@@ -401,8 +402,17 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       return 0;
     }
     case 'convoy create': {
-      const c = await conn.call('convoy.create', { title: str(v.title) ?? '', beads: a.positionals, mode: v.integration === true ? 'integration' : undefined });
+      const c = await conn.call('convoy.create', {
+        title: str(v.title) ?? '', beads: a.positionals, mode: v.integration === true ? 'integration' : undefined, budget_usd: dollars(v.budget, '--budget'),
+      });
       print(json, c, () => line`${c.id}`);
+      return 0;
+    }
+    case 'convoy update': {
+      const convoy = need(p0, 'convoy update CONVOY --budget USD|none');
+      if (v.budget === undefined) throw new UsageError('convoy update needs --budget USD|none');
+      const c = await conn.call('convoy.update', { convoy, budget_usd: str(v.budget) === 'none' ? null : dollars(v.budget, '--budget')! });
+      print(json, c, () => fmt.convoyLine(c));
       return 0;
     }
     case 'convoy add': {

@@ -214,8 +214,12 @@ export const api = {
       beads: z.array(beadId).max(1000).default([]),
       /** integration: members merge into convoy/<id>, which lands on the default branch through one landing MR. */
       mode: z.enum(['direct', 'integration']).default('direct'),
+      /** Spend limit: at 80 % a warning, at 100 % dispatch of its beads pauses. */
+      budget_usd: budgetUsd.optional(),
     }).strict(),
   ),
+  /** Changes a convoy's budget (null: none); a raise above its spend resumes its dispatch. */
+  'convoy.update': method('overseer', z.object({ convoy: beadId, budget_usd: budgetUsd.nullable() }).strict()),
   'convoy.add': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),
   'convoy.remove': method('overseer', z.object({ convoy: beadId, beads: z.array(beadId).min(1).max(1000) }).strict()),
   /** Moves one member to a new position (0-based) in the convoy's order. */
@@ -341,6 +345,7 @@ export interface ApiOutputs {
   'dep.add': BeadView;
   'dep.remove': BeadView;
   'convoy.create': ConvoyView;
+  'convoy.update': ConvoyView;
   'convoy.add': ConvoyView;
   'convoy.remove': ConvoyView;
   'convoy.move': ConvoyView;

@@ -154,6 +154,8 @@ export interface BeadView {
   closed_at: string | null;
 }
 
+import type { BudgetLevel } from './budget';
+
 export interface ConvoyView {
   id: string;
   title: string;
@@ -166,6 +168,14 @@ export interface ConvoyView {
   beads: string[];
   /** Members back in rework after a failed merge, and why ("blocked on sa-x1: resolve merge conflict in shared.md"). */
   rework: { bead: string; why: string }[];
+  /** Spend limit in US dollars, or null for none. */
+  budget_usd: number | null;
+  /** What its members (and their conflict resolutions) have cost so far. */
+  spend_usd: number;
+  /** Where spend stands against the budget: warning from 80 %, reached at 100 %. */
+  budget_level: BudgetLevel;
+  /** Why its beads do not dispatch for budget reasons ("paused: budget reached"), or null. */
+  dispatch_paused: string | null;
   created_at: string;
   started_at: string | null;
   landed_at: string | null;

@@ -42,6 +42,8 @@ export function describeEvent(type: string, payload: Payload): string {
         ? `${scope} reached its budget (${spent} of ${budget}); dispatch paused`
         : `${scope} spent ${spent} of its ${budget} budget (80 %)`;
     }
+    case 'convoy.budget_set':
+      return typeof p.budget_usd === 'number' ? `budget set to $${p.budget_usd.toFixed(2)}` : 'budget removed';
     case 'agent.released':
       return joined(`released (${text(p.status) ?? 'idle'})`, text(p.cause));
     case 'agent.respawn':

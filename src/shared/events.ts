@@ -97,6 +97,8 @@ export const EVENT_PAYLOADS = {
   'dependency.added': z.object({ depends_on: id, type: z.string() }),
   'dependency.removed': z.object({ depends_on: id, type: z.string() }),
   'convoy.created': z.object({ beads: z.array(id), mode: z.enum(['direct', 'integration']).optional() }),
+  /** The overseer set or removed a convoy's budget (null: none). */
+  'convoy.budget_set': z.object({ budget_usd: z.number().nullable() }),
   'convoy.started': z.object({ from: z.enum(CONVOY_STATUSES).optional(), cause: z.string().optional() }),
   'convoy.landed': z.object({ from: z.enum(CONVOY_STATUSES).optional(), cause: z.string().optional() }),
   'convoy.members_removed': z.object({ beads: z.array(id) }),

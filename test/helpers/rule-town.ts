@@ -51,7 +51,7 @@ export async function ruleTown(maxPolecats = 2) {
   };
   const spawnFailed = (e: StartSession, error: string) =>
     store.report({ type: 'session.spawn_failed', agent: e.agent, bead: e.bead, payload: { error, launch: e.launch } });
-  return { base, repo, store, clock, effects, reconciler, town, worktreeRoot, spawned, spawnFailed };
+  return { base, repo, store, clock, effects, reconciler, dispatcher, town, worktreeRoot, spawned, spawnFailed };
 }
 
 /**

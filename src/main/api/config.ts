@@ -16,6 +16,8 @@ import {
 import { townPrefix } from '../store/beads';
 import { isDispatchPaused, pauseDispatch, resumeDispatch } from '../store/dispatch-pause';
 import type { Store } from '../store/store';
+import { reviewChangedBudget } from '../reconciler/budgets';
+import { TOWN_BUDGET_ID } from '../store/budgets';
 import type { Handlers } from './context';
 
 /** Town-wide values kept outside the config table, under their own names. */
@@ -63,6 +65,7 @@ function writeSettings(store: Store, set: Record<string, unknown>): TownConfigVi
       if ('field' in t && t.field === 'dispatch_paused') setDispatchPaused(store, value as boolean);
       else store.setSetting(storageKey(t), value);
       store.event({ type: 'config.set', payload: { key: shownKey(t), value } });
+      if ('key' in t && t.key === 'costs.town_budget') reviewChangedBudget(store, 'town', TOWN_BUDGET_ID);
       return { key: shownKey(t), was, now: displayNow(store, t) };
     }),
   );

@@ -1,17 +1,34 @@
 // Convoy commands: plan, reorder and start groups of beads.
 import { conflict, notFound } from '../../shared/errors';
-import { addConvoyMembers, createConvoy, moveConvoyMember, removeConvoyMembers, requireConvoy, requireConvoyMember, startConvoy } from '../store/convoys';
+import { addConvoyMembers, createConvoy, moveConvoyMember, removeConvoyMembers, requireConvoy, requireConvoyMember, setConvoyBudget, startConvoy } from '../store/convoys';
+import { reviewChangedBudget } from '../reconciler/budgets';
 import { ensureConvoyBranch } from '../refinery/convoy-branch';
 import { convoyBranch } from '../store/convoy-branches';
 import { convoyView, type RigRow } from '../store/views';
 import type { Handlers } from './context';
 
-export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.remove' | 'convoy.move' | 'convoy.start' | 'convoy.list' | 'convoy.show'> = {
+export const convoyHandlers: Handlers<'convoy.create' | 'convoy.update' | 'convoy.add' | 'convoy.remove' | 'convoy.move' | 'convoy.start' | 'convoy.list' | 'convoy.show'> = {
   'convoy.create': (ctx, _c, input) => {
     const { store } = ctx;
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
-    const id = store.transaction(() => createConvoy(store, input.title, input.beads, input.mode));
+    const id = store.transaction(() => {
+      const created = createConvoy(store, input.title, input.beads, input.mode, input.budget_usd ?? null);
+      // Members may have spent already (reworked beads moved into a new convoy).
+      if (input.budget_usd !== undefined) reviewChangedBudget(store, 'convoy', created);
+      return created;
+    });
     return convoyView(store, id)!;
+  },
+
+  'convoy.update': (ctx, _c, input) => {
+    const { store } = ctx;
+    const convoy = requireConvoy(store, input.convoy, 'convoy');
+    store.transaction(() => {
+      setConvoyBudget(store, convoy.id, input.budget_usd);
+      reviewChangedBudget(store, 'convoy', convoy.id);
+    });
+    ctx.wake();
+    return convoyView(store, convoy.id)!;
   },
 
   'convoy.add': (ctx, _c, input) => {
@@ -22,7 +39,10 @@ export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.r
     const landing = store.get<{ id: string }>('SELECT id FROM merge_requests WHERE source_bead_id = ? LIMIT 1', convoy.id);
     if (landing) throw conflict(`${convoy.id} is landing (${landing.id}); put more work in a new convoy`, 'convoy');
     input.beads.forEach((id, i) => requireConvoyMember(store, id, `beads.${i}`));
-    store.transaction(() => addConvoyMembers(store, convoy.id, input.beads));
+    store.transaction(() => {
+      addConvoyMembers(store, convoy.id, input.beads);
+      reviewChangedBudget(store, 'convoy', convoy.id);
+    });
     ctx.wake();
     return convoyView(store, convoy.id)!;
   },
@@ -36,7 +56,11 @@ export const convoyHandlers: Handlers<'convoy.create' | 'convoy.add' | 'convoy.r
         throw notFound('member', `${id} in ${convoy.id}`, `beads.${i}`);
       }
     });
-    store.transaction(() => removeConvoyMembers(store, convoy.id, input.beads));
+    store.transaction(() => {
+      removeConvoyMembers(store, convoy.id, input.beads);
+      reviewChangedBudget(store, 'convoy', convoy.id);
+    });
+    ctx.wake();
     return convoyView(store, convoy.id)!;
   },
 

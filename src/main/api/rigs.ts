@@ -9,6 +9,7 @@ import { localBranches, rigBranchTips, validateRepository } from '../git/reposit
 import { addRig, requireRig, updateRig } from '../store/rigs';
 import { agentView, getRig, rigView, type AgentRow, type RigRow } from '../store/views';
 import { CODEX_NOT_YET } from '../runtimes/agent-cli-launch';
+import { reviewChangedBudget } from '../reconciler/budgets';
 import type { Handlers } from './context';
 
 export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.update' | 'rig.check'> = {
@@ -76,6 +77,7 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
         Object.keys(input).filter((k) => k !== 'name'),
       ),
     );
+    if (input.budget_usd !== undefined) store.transaction(() => reviewChangedBudget(store, 'rig', rig.id));
     ctx.wake();
     return rigView(updated);
   },

@@ -21,6 +21,7 @@ import { refineryPushFailed } from './push-handlers';
 import { failUnresolvedConflict } from './resolution-beads';
 import { routeFailedMerge } from './rework';
 import { runtimeBlocked, runtimeMissing } from './runtime-handlers';
+import { usageRecorded } from './budgets';
 import { afterRunEnded, returnBeadAfterInterruption } from './transitions';
 
 export interface HandlerContext {
@@ -331,6 +332,7 @@ export const EVENT_HANDLERS: HandlerTable = {
   'session.kill_failed': sessionKillFailed,
   'runtime.missing': runtimeMissing,
   'agent.runtime_blocked': runtimeBlocked,
+  'usage.recorded': usageRecorded,
 };
 
 export function handleEvent(ctx: HandlerContext, e: EventRow, parsed: ParsedEvent): Effect[] {

@@ -1,5 +1,6 @@
 // What the rules may read: narrow, indexed queries over the store. Rules see only this.
 import type { EscalationRow } from '../store/escalations';
+import { beadsCoveredByConvoys, reachedBudgets } from '../store/budgets';
 import { dispatchFailuresSince, lastDispatchResumeSeq } from '../store/dispatch-pause';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
@@ -27,6 +28,8 @@ export interface DispatchCandidate {
 
 export interface TownQueries {
   dispatchableBeads(limit: number): DispatchCandidate[];
+  /** What reached budgets hold back from dispatch: the whole town, rigs, and convoys' beads. */
+  budgetPause(): { town: boolean; rigs: Set<string>; beads: Set<string> };
   rig(id: string): RigRow | undefined;
   agent(id: string): AgentRow | undefined;
   /** Polecats of a rig with no hook and no live session: idle or dead. */
@@ -105,6 +108,10 @@ export function storeQueries(store: Store): TownQueries {
           limit,
         )
         .map(({ convoy_pos, ...bead }) => ({ bead: bead as BeadRow, convoyPosition: convoy_pos }));
+    },
+    budgetPause() {
+      const reached = reachedBudgets(store);
+      return { town: reached.town, rigs: reached.rigs, beads: beadsCoveredByConvoys(store, reached.convoys) };
     },
     rig: (id) => store.get<RigRow>('SELECT * FROM rigs WHERE id = ?', id),
     agent: (id) => store.get<AgentRow>('SELECT * FROM agents WHERE id = ?', id),

@@ -65,8 +65,12 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
   const names = new Map<string, Set<string>>();
   const liveByRig = new Map<string, number>();
   let liveInTown = q.livePolecatCount(null);
+  // A reached budget holds back what it covers; agents already running go on (budgets.ts).
+  const budget = q.budgetPause();
+  if (budget.town) return [];
 
   for (const { bead } of q.dispatchableBeads(500)) {
+    if (budget.beads.has(bead.id) || budget.rigs.has(bead.rig_id!)) continue;
     if (bead.dispatch_attempts >= config['dispatch.max_attempts']) continue;
     if (bead.last_dispatch_at !== null && now < bead.last_dispatch_at + backoffMs(config, bead.dispatch_attempts)) continue;
     const rigId = bead.rig_id!;

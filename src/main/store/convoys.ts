@@ -45,16 +45,24 @@ function setConvoyStatus(store: Store, id: string, to: ConvoyStatus, cause: stri
 
 export type ConvoyMode = 'direct' | 'integration';
 
-export function createConvoy(store: Store, title: string, beads: string[], mode: ConvoyMode = 'direct') {
+export function createConvoy(store: Store, title: string, beads: string[], mode: ConvoyMode = 'direct', budgetUsd: number | null = null) {
   const bead = createBead(store, {
     rig: null, type: 'convoy', title, body: '', priority: 2, labels: [], metadata: {},
     origin: { kind: 'user', id: OVERSEER },
   });
-  store.run(`INSERT INTO convoys (id, status, merge_mode) VALUES (?, 'staged', ?)`, bead.id, mode);
+  store.run(`INSERT INTO convoys (id, status, merge_mode, budget_usd) VALUES (?, 'staged', ?, ?)`, bead.id, mode, budgetUsd);
   addConvoyMembers(store, bead.id, beads);
   store.event({ type: 'convoy.created', bead: bead.id, payload: { beads, ...(mode === 'integration' ? { mode } : {}) } });
   store.touch('convoy', bead.id);
   return bead.id;
+}
+
+/** The budget is the convoy's; what it means for dispatch is reviewed by the caller (reconciler/budgets.ts). */
+export function setConvoyBudget(store: Store, id: string, budgetUsd: number | null) {
+  const c = requireConvoy(store, id, 'convoy');
+  store.run('UPDATE convoys SET budget_usd = ? WHERE id = ?', budgetUsd, c.id);
+  store.event({ type: 'convoy.budget_set', bead: c.id, payload: { budget_usd: budgetUsd } });
+  store.touch('convoy', c.id);
 }
 
 export function addConvoyMembers(store: Store, convoyId: string, beads: string[]) {

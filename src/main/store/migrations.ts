@@ -385,4 +385,22 @@ export const MIGRATIONS: Migration[] = [
       ) WHERE state = 'blocked';
     `,
   },
+  {
+    version: 13,
+    name: 'budget alerts',
+    sql: `
+      -- How far each budget's spend has been announced (warning at 80 %, reached at 100 %), so a
+      -- crossing is announced once; a raised budget lowers it again (re-armed). Reached pauses
+      -- dispatch of what the budget covers. scope: town (id ''), rig, convoy.
+      CREATE TABLE budget_alerts (
+        scope TEXT NOT NULL,
+        id TEXT NOT NULL,
+        level TEXT NOT NULL,
+        spent_usd REAL NOT NULL,
+        budget_usd REAL NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, id)
+      );
+    `,
+  },
 ];

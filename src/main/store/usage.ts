@@ -41,6 +41,8 @@ export function recordUsage(store: Store, r: UsageReport): boolean {
     agent: r.agent,
     bead: r.bead,
     payload: { session: r.session, runtime: r.runtime, model: r.model, ...after },
+    // The reconciler reviews the budgets this spend counts toward (reconciler/budgets.ts).
+    pending: true,
   });
   store.touch('agent', r.agent);
   if (r.bead) {

@@ -1,7 +1,9 @@
 // Rows as stored, and the views the API returns. Derived values (blocked_by, convoy
 // progress) are queries here, never stored copies.
 import type { EscalationRow } from './escalations';
-import { agentUsage } from './usage';
+import { agentUsage, convoyUsage } from './usage';
+import { convoyBudgetPause } from './budgets';
+import { budgetLevel } from '../../shared/budget';
 import type {
   AgentEvidence,
   EscalationView,
@@ -280,8 +282,8 @@ function convoyRework(store: Store, convoyId: string): ConvoyView['rework'] {
 }
 
 export function convoyView(store: Store, id: string): ConvoyView | null {
-  const row = store.get<{ id: string; title: string; status: ConvoyStatus; merge_mode: 'direct' | 'integration'; created_at: number; started_at: number | null; landed_at: number | null }>(
-    `SELECT c.id, b.title, c.status, c.merge_mode, b.created_at, c.started_at, c.landed_at FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?`,
+  const row = store.get<{ id: string; title: string; status: ConvoyStatus; merge_mode: 'direct' | 'integration'; budget_usd: number | null; created_at: number; started_at: number | null; landed_at: number | null }>(
+    `SELECT c.id, b.title, c.status, c.merge_mode, c.budget_usd, b.created_at, c.started_at, c.landed_at FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?`,
     id,
   );
   if (!row) return null;
@@ -289,6 +291,7 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     `SELECT m.bead_id, b.status FROM convoy_members m JOIN beads b ON b.id = m.bead_id WHERE m.convoy_id = ? ORDER BY m.position`,
     id,
   );
+  const spend = convoyUsage(store, id).cost_usd;
   return {
     id: row.id,
     title: row.title,
@@ -299,6 +302,10 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     closed: members.filter((m) => m.status === 'closed').length,
     beads: members.map((m) => m.bead_id),
     rework: convoyRework(store, id),
+    budget_usd: row.budget_usd,
+    spend_usd: spend,
+    budget_level: budgetLevel(spend, row.budget_usd),
+    dispatch_paused: row.status === 'landed' ? null : convoyBudgetPause(store, id),
     created_at: iso(row.created_at),
     started_at: isoOrNull(row.started_at),
     landed_at: isoOrNull(row.landed_at),

@@ -1,0 +1,109 @@
+// Budgets per convoy, rig and town. Recorded usage (and a changed budget) is reviewed against
+// each budget it counts toward: the first crossing of 80 % warns, of 100 % pauses dispatch of
+// what the budget covers, each announced once (the level is remembered in the same transaction
+// as the event that moved it, so a replay announces nothing). Running agents are left alone.
+import { budgetStep } from '../../shared/budget';
+import type { EventPayload } from '../../shared/events';
+import { announcedBudgetLevel, convoysOfBead, setAnnouncedBudgetLevel, TOWN_BUDGET_ID, type BudgetScope } from '../store/budgets';
+import { ackEscalation, latestEscalation, raiseEscalation } from '../store/escalations';
+import type { Store } from '../store/store';
+import { convoyUsage, rigUsage, townUsage } from '../store/usage';
+import type { EventRow } from '../store/views';
+import { readConfig, type TownConfig } from './config';
+import type { HandlerContext } from './event-handlers';
+import type { Effect } from './effects';
+
+interface Budget {
+  label: string;
+  budgetUsd: number | null;
+  spentUsd: number;
+  /** The command that changes it, for the escalation. */
+  change: string;
+}
+
+function budgetOf(store: Store, config: TownConfig, scope: BudgetScope, id: string): Budget | null {
+  switch (scope) {
+    case 'town': {
+      const budget = config['costs.town_budget'];
+      return { label: 'the town', budgetUsd: budget > 0 ? budget : null, spentUsd: townUsage(store).cost_usd, change: 'town config set costs.town_budget DOLLARS (0: none)' };
+    }
+    case 'rig': {
+      const rig = store.get<{ budget_usd: number | null }>('SELECT budget_usd FROM rigs WHERE id = ?', id);
+      if (!rig) return null;
+      return { label: `rig ${id}`, budgetUsd: rig.budget_usd, spentUsd: rigUsage(store, id).cost_usd, change: `town rig update ${id} --budget DOLLARS|none` };
+    }
+    case 'convoy': {
+      const c = store.get<{ title: string; budget_usd: number | null }>('SELECT b.title, c.budget_usd FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?', id);
+      if (!c) return null;
+      return { label: `convoy ${id} "${c.title}"`, budgetUsd: c.budget_usd, spentUsd: convoyUsage(store, id).cost_usd, change: `town convoy update ${id} --budget DOLLARS|none` };
+    }
+  }
+}
+
+const dollars = (n: number) => `$${n.toFixed(2)}`;
+const reasonOf = (label: string, level: 'warning' | 'reached') => (level === 'reached' ? `${label}: budget reached` : `${label}: budget at 80 %`);
+
+/**
+ * Brings one budget's announced level up to date with its spend: announces an upward crossing
+ * (event + escalation), or re-arms after a raise (its open budget escalations are acked: the
+ * overseer's raise answered them).
+ */
+export function reviewBudget(store: Store, config: TownConfig, scope: BudgetScope, id: string) {
+  const b = budgetOf(store, config, scope, id);
+  if (!b) return;
+  const was = announcedBudgetLevel(store, scope, id);
+  const step = budgetStep(was, b.spentUsd, b.budgetUsd);
+  if (step.level === was && !step.announce) return;
+  setAnnouncedBudgetLevel(store, scope, id, step.level, b.spentUsd, b.budgetUsd);
+  const bead = scope === 'convoy' ? id : null;
+  touchCovered(store, scope, id);
+  if (!step.announce) {
+    for (const level of ['warning', 'reached'] as const) {
+      const open = latestEscalation(store, null, bead, reasonOf(b.label, level));
+      if (open && open.acked_at === null) ackEscalation(store, open.id, 'town');
+    }
+    return;
+  }
+  const payload = { scope, id: scope === 'town' ? null : id, spent_usd: b.spentUsd, budget_usd: b.budgetUsd! };
+  store.event({ type: step.announce === 'reached' ? 'budget.reached' : 'budget.warning', bead, payload });
+  const what = `${b.label} has spent ${dollars(b.spentUsd)} of its ${dollars(b.budgetUsd!)} budget`;
+  const body =
+    step.announce === 'reached'
+      ? `${what}.\nDispatch of the beads it covers is paused. Agents already running are not stopped and may spend more.\n` +
+        `To go on, raise the budget or remove it: ${b.change}`
+      : `${what} (80 %).\nAt 100 % dispatch of the beads it covers pauses. To raise it: ${b.change}`;
+  raiseEscalation(
+    store,
+    {
+      severity: step.announce === 'reached' ? 'high' : 'medium', source: 'town', agent: null, bead,
+      reason: reasonOf(b.label, step.announce), body, evidence: { summary: what, source: 'budget' },
+    },
+    // Exactly once per crossing is the level's job; a crossing after a re-arm is news again.
+    0,
+  );
+}
+
+/** A budget's level shows on convoys: its own, or every open one for a rig's or the town's. */
+function touchCovered(store: Store, scope: BudgetScope, id: string) {
+  if (scope === 'convoy') return store.touch('convoy', id);
+  const convoys = store.all<{ id: string }>(`SELECT id FROM convoys WHERE status <> 'landed'`);
+  for (const c of convoys) store.touch('convoy', c.id);
+}
+
+/** Every budget one bead's spend counts toward: its convoys', its rig's, the town's. */
+export function reviewBudgetsOfBead(store: Store, config: TownConfig, bead: string | null, rig: string | null) {
+  if (bead) for (const convoy of convoysOfBead(store, bead)) reviewBudget(store, config, 'convoy', convoy);
+  if (rig) reviewBudget(store, config, 'rig', rig);
+  reviewBudget(store, config, 'town', TOWN_BUDGET_ID);
+}
+
+/** A budget was set or changed outside a tick (an API call): reviewed in the caller's transaction. */
+export function reviewChangedBudget(store: Store, scope: BudgetScope, id: string) {
+  reviewBudget(store, readConfig(store), scope, id);
+}
+
+export function usageRecorded({ store, config }: HandlerContext, e: EventRow, p: EventPayload<'usage.recorded'>): Effect[] {
+  const row = store.get<{ rig_id: string | null }>('SELECT rig_id FROM usage WHERE session_id = ?', p.session);
+  reviewBudgetsOfBead(store, config, e.bead_id, row?.rig_id ?? null);
+  return [];
+}
