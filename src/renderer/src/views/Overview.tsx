@@ -9,6 +9,7 @@ import { ProblemRow } from '../components/ProblemRow';
 import { getBackend, useTown } from '../state/town-store';
 import { problemsOf } from '../state/selectors';
 import { goTo, openBead, openTerminal } from '../state/ui-store';
+import { BudgetBar } from '../components/BudgetBar';
 
 /** The newest events, refetched (at most once a second) when the town changes. */
 export function useRecentEvents(limit: number, bead?: string): EventView[] {
@@ -109,6 +110,7 @@ export function Overview() {
                     <Pill tone={c.status === 'landed' ? 'ok' : c.stuck ? 'bad' : c.status === 'active' ? 'info' : 'muted'}>{c.stuck ? 'stuck' : c.status}</Pill>
                   </div>
                   <Progress done={c.closed} total={c.total} label={`${c.title} progress`} />
+                  <BudgetBar convoy={c} />
                   {(c.rework ?? []).map((r) => (
                     <div key={r.bead} className="muted small" data-rework={r.bead}>{r.bead} in rework: {r.why}</div>
                   ))}

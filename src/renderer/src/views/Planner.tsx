@@ -19,6 +19,7 @@ import {
 } from '@dnd-kit/core';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
+import { BudgetBar } from '../components/BudgetBar';
 import type { BeadView, ConvoyView, MergeRequestView } from '../../../shared/domain';
 import { beadTone, Empty, mrTone, Pill, Priority, Progress } from '../components/bits';
 import { Ago } from '../components/time';
@@ -253,6 +254,7 @@ function ConvoyPane({
         )}
       </div>
       <Progress done={convoy.closed} total={convoy.total} label={`${convoy.title} progress`} />
+      <BudgetBar convoy={convoy} />
       <p className="hint muted small">
         Drag beads here from the left. Drag ☰ to reorder, drag ⤷ onto another member to make it wait on that one.
         {staged ? ' Nothing runs until you start the convoy.' : ''}
