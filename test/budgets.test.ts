@@ -139,4 +139,21 @@ describe('a convoy budget in a town', () => {
     await t.reconciler.tick();
     expect(t.effects.take('start_session').map((s) => s.bead)).toEqual([other.id]);
   });
+
+  it('a rig budget pauses that rig only, and its update re-arms it', async () => {
+    const t = await budgetTown();
+    await t.town.call('convoy.update', { convoy: t.convoy.id, budget_usd: 100 });
+    await t.town.call('rig.update', { name: 'app', budget_usd: 3 });
+    await t.report(3);
+    expect(t.events('budget.reached').map((p) => p.scope)).toEqual(['rig']);
+    expect(t.escalations().find((e) => e.severity === 'high')?.body).toContain('town rig update app --budget');
+    expect((await t.town.call('convoy.show', { id: t.convoy.id })).dispatch_paused).toBe('paused: rig app budget reached');
+    const other = await t.town.call('bead.create', { rig: 'app', title: 'waits' });
+    await t.town.call('sling', { bead: other.id });
+    await t.reconciler.tick();
+    expect(t.effects.take('start_session')).toEqual([]);
+    await t.town.call('rig.update', { name: 'app', budget_usd: null });
+    await t.reconciler.tick();
+    expect(t.effects.take('start_session').map((s) => s.bead)).toEqual([other.id]);
+  });
 });
