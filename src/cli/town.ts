@@ -139,7 +139,7 @@ Convoys:    convoy create --title T [--integration] [--budget USD] [BEAD...] · 
             convoy list · convoy show ID
 Agents:     sling BEAD [RIG|AGENT] · agents · attach AGENT · nudge AGENT TEXT
             stop AGENT [--no-hold]   (holds its bead out of dispatch; --no-hold lets it be dispatched again)
-            restart AGENT · hold BEAD [--reason R] · release BEAD
+            restart AGENT [--fresh] · hold BEAD [--reason R] · release BEAD
             events [--since SEQ] [--limit N]
 Merge queue: mq list [--rig R] (mr list) · mq show MR · mq move MR POSITION (1 = next)
             mq retry MR (a failed or blocked MR back to the queue) · mq reject MR --reason S (its bead reopened)
@@ -467,8 +467,9 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       return r.failed.length > 0 ? 1 : 0;
     }
     case 'restart': {
-      const agent = await conn.call('agent.restart', { agent: need(p0, 'restart AGENT') });
-      print(json, agent, () => line`restarting ${agent.id} on ${agent.hook ?? 'its bead'}`);
+      const fresh = v.fresh === true;
+      const agent = await conn.call('agent.restart', { agent: need(p0, 'restart AGENT [--fresh]'), fresh });
+      print(json, agent, () => line`restarting ${agent.id} on ${agent.hook ?? 'its bead'}${fresh ? ', in a new conversation' : ''}`);
       return 0;
     }
     case 'hold': {

@@ -233,8 +233,11 @@ export const api = {
   'agent.list': method('overseer', empty),
   /** Stops the agent (verified). With hold (the default) its bead stays open but out of dispatch until released. */
   'agent.stop': method('overseer', z.object({ agent: agentId, hold: z.boolean().default(true) }).strict()),
-  /** Stops the agent's session (verified) and starts it again on the same bead. */
-  'agent.restart': method('overseer', z.object({ agent: agentId }).strict()),
+  /**
+   * Stops the agent's session (verified) and starts it again on the same bead, resuming its
+   * runtime's conversation there; `fresh` starts a new conversation instead.
+   */
+  'agent.restart': method('overseer', z.object({ agent: agentId, fresh: z.boolean().default(false) }).strict()),
   'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
   'session.list': method('overseer', z.object({ agent: agentId.optional() }).strict()),
   'mr.list': method('overseer', z.object({ rig: name.optional() }).strict()),

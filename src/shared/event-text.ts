@@ -25,6 +25,8 @@ export function describeEvent(type: string, payload: Payload): string {
       return joined('nudged', evidenceOf(p));
     case 'agent.runtime_session':
       return `${p.resumed ? 'resumed' : 'started'} ${text(p.runtime) ?? 'runtime'} session ${text(p.runtime_session) ?? '?'}`;
+    case 'agent.restart_requested':
+      return p.fresh ? 'restart asked, in a new conversation' : 'restart asked';
     case 'agent.turn_ended':
       return joined(`${text(p.runtime) ?? 'the runtime'} ended its turn without town done; it waits at its prompt`, text(p.message));
     case 'agent.runtime_blocked':

@@ -110,7 +110,7 @@ export const EVENT_PAYLOADS = {
   'agent.released': z.object({ status: z.enum(AGENT_STATUSES), cause: z.string() }),
   'agent.done': z.object({ status: z.string(), summary: maybe(z.string()) }),
   'agent.done_ignored': z.object({ hook: maybe(z.string()), status: z.string() }),
-  'agent.restart_requested': z.object({}),
+  'agent.restart_requested': z.object({ fresh: z.boolean().optional() }),
   /** An idle polecat collected: its worktree is gone, and so is its row. */
   'agent.removed': z.object({ cause: z.string() }),
   'history.pruned': z.object({ events: z.number(), logs: z.number() }),

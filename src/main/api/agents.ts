@@ -5,7 +5,7 @@ import { priorWorkOf } from '../runtimes/agent-cli-launch';
 import { resolveRef } from '../git/merge';
 import { acceptDone, returnBeadAfterInterruption } from '../reconciler/transitions';
 import { rolePrompt } from '../runtimes/role-prompts';
-import { releaseAgent, requireAgent } from '../store/agents';
+import { forgetRuntimeSession, releaseAgent, requireAgent } from '../store/agents';
 import { holdBead, requireBead, slingBead } from '../store/beads';
 import { agentView, getAgent, getRig, sessionView, type AgentRow, type SessionRow } from '../store/views';
 import { beadById, requireCallerAgent, type EngineContext, type Handlers } from './context';
@@ -50,11 +50,13 @@ export const agentHandlers: Handlers<
     if (agent.role !== 'polecat') throw conflict(`${agent.id} is a ${agent.role}; only polecats restart on their bead`, 'agent');
     const bead = agent.hook_bead_id;
     if (!bead) throw conflict(`${agent.id} holds no bead; sling one to it instead`, 'agent');
+    // Before the stop: the bead may be dispatched again while the stop is still awaited.
+    if (input.fresh) store.transaction(() => forgetRuntimeSession(store, agent.id));
     await stopAgent(ctx, agent.id, { hold: false });
     store.transaction(() => {
       // Back on the same polecat: the reconciler dispatches it there as soon as it is idle.
       if (requireBead(store, bead).status === 'open') slingBead(store, bead, agent.id, agent.rig_id, { clearBackoff: true });
-      store.event({ type: 'agent.restart_requested', agent: agent.id, bead, payload: {}, pending: true });
+      store.event({ type: 'agent.restart_requested', agent: agent.id, bead, payload: input.fresh ? { fresh: true } : {}, pending: true });
     });
     return agentView(store, getAgent(store, agent.id)!);
   },

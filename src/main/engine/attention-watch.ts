@@ -1,6 +1,7 @@
 // Turns the session host's attention signals into the events agent health is decided
 // from: screen progress, terminal notifications, typed input, and (probed about once a
 // second for quiet sessions) a foreground process blocked reading its terminal.
+import { AGENT_CLIS } from '../../shared/domain';
 import { readConfig } from '../reconciler/config';
 import type { Clock } from '../reconciler/clock';
 import type { SessionHost } from '../sessions/session-host';
@@ -10,6 +11,13 @@ import type { Store } from '../store/store';
 /** Progress is written at most this often per session while the agent is healthy (not per screen change). */
 const PROGRESS_WRITE_MS = 30_000;
 const PROBE_EVERY_MS = 1000;
+
+/**
+ * Real agent CLIs draw their whole screen and leave the cursor anywhere, so a blank cursor
+ * row says nothing; their spinner moves while a turn runs, so quiet at a terminal read with
+ * the turn not ended is a question on screen (a startup prompt, a dialog), never a stall.
+ */
+const SCREEN_DRAWING_RUNTIMES: ReadonlySet<string> = new Set(AGENT_CLIS);
 
 interface AgentOfSession {
   id: string;
@@ -86,23 +94,26 @@ export class AttentionWatch {
   /**
    * A quiet session whose foreground is reading the terminal, with text before the cursor
    * (a prompt such as `Proceed? [y/N] `), needs a human. A silent agent at a blank line is
-   * not asking anything: that is a stall, left to the GUPP rule.
+   * not asking anything: that is a stall, left to the GUPP rule. A real agent CLI's screen
+   * is its evidence whatever the cursor row holds.
    */
   private async probe() {
     if (this.probing) return;
     this.probing = true;
     try {
       const quietMs = readConfig(this.store)['health.waiting_after'];
-      const live = this.store.all<AgentOfSession & { session_id: string }>(
+      const live = this.store.all<AgentOfSession & { session_id: string; runtime: string | null }>(
         // An agent whose runtime reported its turn ended sits at its own prompt: that is not a
         // question for the overseer (the finish reminder handles it), whatever the terminal shows.
-        `SELECT id, hook_bead_id, status, session_id FROM agents
-         WHERE status IN ('working','stalled') AND session_id IS NOT NULL AND hook_bead_id IS NOT NULL AND turn_ended_at IS NULL`,
+        // The runtime is the bead's own (`bead create --runtime`), else its rig's.
+        `SELECT a.id, a.hook_bead_id, a.status, a.session_id, COALESCE(json_extract(b.metadata, '$.runtime'), r.runtime) AS runtime
+         FROM agents a LEFT JOIN beads b ON b.id = a.hook_bead_id LEFT JOIN rigs r ON r.id = a.rig_id
+         WHERE a.status IN ('working','stalled') AND a.session_id IS NOT NULL AND a.hook_bead_id IS NOT NULL AND a.turn_ended_at IS NULL`,
       );
       for (const a of live) {
         if (!this.host.has(a.session_id)) continue;
         const w = await this.host.probeWaiting(a.session_id, quietMs).catch(() => null);
-        if (!w || !w.beforeCursor.trim()) continue;
+        if (!w || (!w.beforeCursor.trim() && !SCREEN_DRAWING_RUNTIMES.has(a.runtime ?? ''))) continue;
         this.store.report({
           type: 'session.waiting',
           agent: a.id,

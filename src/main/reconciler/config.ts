@@ -61,6 +61,10 @@ export const CONFIG_SPEC = {
   'agents.idle_nudge_after': { kind: 'duration', default: 1 * M, about: 'an agent whose turn ended without town done is reminded to finish after this' },
   'runtimes.claude_path': { kind: 'path', default: '', about: 'the claude executable; empty: found on PATH' },
   'runtimes.codex_path': { kind: 'path', default: '', about: 'the codex executable; empty: found on PATH' },
+  'runtimes.trust_worktrees': {
+    kind: 'choice', default: 'on', choices: ['on', 'off'],
+    about: "mark each agent worktree trusted in the runtime's town-owned config (off: the CLI asks, and the agent shows as waiting)",
+  },
   'costs.town_budget': { kind: 'count', default: 0, min: 0, about: 'spend limit of the whole town in US dollars (0: none); dispatch pauses when it is reached' },
   'agents.sandbox': { kind: 'choice', default: 'none', choices: AGENT_SANDBOXES, about: 'how agent sessions are confined: none, or bwrap (Linux)' },
 } as const satisfies Record<string, Spec>;

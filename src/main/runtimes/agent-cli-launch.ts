@@ -42,6 +42,14 @@ const RESUME_PROMPT = (bead: string) =>
   `[town] Overseer restarted you (an engine restart or a crash) on ${bead}. Check \`git status\` and your branch, ` +
   'continue the work where it stopped, commit it, then run `town done --summary "what you did"`.';
 
+/**
+ * Whether Overseer may mark its own agent worktrees trusted in a runtime's town-owned config
+ * (Claude's folder trust, Codex's project trust). Off: the CLI asks, and the agent waits.
+ */
+export function trustsWorktrees(store: Store): boolean {
+  return readConfig(store)['runtimes.trust_worktrees'] === 'on';
+}
+
 export async function agentCliLaunch(
   store: Store, townDir: string, agent: AgentRow, beadId: string, rig: RigRow, runtime: AgentCli,
 ): Promise<{ launch: AgentCliLaunch } | { problem: string }> {
@@ -51,5 +59,5 @@ export async function agentCliLaunch(
   const resume = resumableSession(townDir, agent, beadId, runtime);
   const bead = getBead(store, beadId);
   const prompt = resume ? RESUME_PROMPT(beadId) : rolePrompt(agent, bead ? beadView(store, bead) : null, await priorWorkOf(store, agent));
-  return { launch: { path: cli.path, permissions: rig.permissions, model: rig.model, prompt, resume, newSession: randomUUID() } };
+  return { launch: { path: cli.path, permissions: rig.permissions, model: rig.model, prompt, resume, newSession: randomUUID(), trustWorktree: trustsWorktrees(store) } };
 }

@@ -19,6 +19,8 @@ export interface ClaudeLaunch {
   /** A conversation to resume (its transcript exists), else a new one with this id. */
   resume: string | null;
   newSession: string;
+  /** Pre-answer "Do you trust the files in this folder?" for the worktree (runtimes.trust_worktrees). */
+  trustWorktree: boolean;
 }
 
 /** Where the town's Claude agents keep their state (config, transcripts): one per town. */
@@ -62,10 +64,10 @@ function sessionSettings(hookCommand: string) {
 
 /**
  * Answers in the town's own Claude config what Claude would otherwise ask on every start:
- * onboarding done, the agent's worktree trusted (only Overseer's own worktrees), and the
- * API key in the environment approved. Written only when something is missing.
+ * onboarding done, the agent's worktree trusted (only Overseer's own worktrees, unless
+ * turned off), and the API key in the environment approved. Written only when something is missing.
  */
-export function seedClaudeConfig(townDir: string, worktree: string, apiKey: string | undefined) {
+export function seedClaudeConfig(townDir: string, worktree: string, apiKey: string | undefined, trustWorktree = true) {
   const file = path.join(claudeConfigDir(townDir), '.claude.json');
   let config: Record<string, unknown> = {};
   try {
@@ -80,7 +82,7 @@ export function seedClaudeConfig(townDir: string, worktree: string, apiKey: stri
   };
   if (config.hasCompletedOnboarding !== true) set(() => (config.hasCompletedOnboarding = true));
   const projects = (config.projects ?? {}) as Record<string, Record<string, unknown>>;
-  if (projects[worktree]?.hasTrustDialogAccepted !== true) {
+  if (trustWorktree && projects[worktree]?.hasTrustDialogAccepted !== true) {
     set(() => (config.projects = { ...projects, [worktree]: { ...projects[worktree], hasTrustDialogAccepted: true } }));
   }
   if (apiKey) {
@@ -99,7 +101,7 @@ export function claudeLaunch(o: ClaudeLaunch): { file: string; args: string[]; e
   const settings = path.join(dir, 'overseer-settings.json');
   const content = `${JSON.stringify(sessionSettings(o.hookCommand), null, 2)}\n`;
   if (readOrNull(settings) !== content) writeFileAtomic(settings, content, 0o600);
-  seedClaudeConfig(o.townDir, o.worktree, process.env.ANTHROPIC_API_KEY);
+  seedClaudeConfig(o.townDir, o.worktree, process.env.ANTHROPIC_API_KEY, o.trustWorktree);
   const args = [
     '--settings', settings,
     ...(o.resume ? ['--resume', o.resume] : ['--session-id', o.newSession]),

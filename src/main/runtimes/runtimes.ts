@@ -30,6 +30,8 @@ export interface AgentCliLaunch {
   /** The runtime conversation to resume, else null (a new one with `newSession` as its id). */
   resume: string | null;
   newSession: string;
+  /** Pre-answer the CLI's folder-trust question for this worktree (`runtimes.trust_worktrees`). */
+  trustWorktree: boolean;
 }
 
 /** The command a CLI's hook runs to reach the engine: `'node' 'runtime-hook.cjs' RUNTIME`. */
@@ -110,7 +112,7 @@ function unconfinedLaunch(ctx: LaunchContext): Launch {
       const c = ctx.cli;
       const launch = claudeLaunch({
         cli: c.path, townDir: ctx.townDir, worktree: ctx.worktree, hookCommand: hookCommand('claude'),
-        permissions: c.permissions, model: c.model, prompt: c.prompt, resume: c.resume, newSession: c.newSession,
+        permissions: c.permissions, model: c.model, prompt: c.prompt, resume: c.resume, newSession: c.newSession, trustWorktree: c.trustWorktree,
       });
       return { ...launch, env: { ...env, ...launch.env } };
     }

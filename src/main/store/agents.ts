@@ -200,6 +200,12 @@ export function noteRuntimeHook(store: Store, agentId: string, hook: { event: st
  * The runtime's own session id, kept with the bead it worked on: a restart on the same
  * bead resumes that conversation. Recorded once per session; a change is a new conversation.
  */
+/** The overseer asked for a fresh start: the next launch on this bead begins a new conversation. */
+export function forgetRuntimeSession(store: Store, agentId: string) {
+  store.run('UPDATE agents SET runtime_session_bead = NULL WHERE id = ?', agentId);
+  store.touch('agent', agentId);
+}
+
 export function recordRuntimeSession(store: Store, agent: AgentRow, session: string, runtime: string, runtimeSession: string) {
   const known = store.get<{ runtime_session: string | null }>('SELECT runtime_session FROM sessions WHERE id = ?', session)?.runtime_session;
   if (known === runtimeSession) return;

@@ -48,6 +48,8 @@ export interface Turn {
   when?: (request: ModelRequest) => boolean;
   /** Assertions on the request this turn answers; a throw fails the test (recorded, answered with HTTP 400). */
   expect?: (request: ModelRequest) => void;
+  /** Answered only once this settles: the CLI waits mid-turn, as on a slow model, until the test lets it go. */
+  hold?: Promise<unknown>;
 }
 
 export function shell(command: string): ShellCall {

@@ -94,7 +94,13 @@ export async function startFakeModel(script: readonly Turn[]): Promise<FakeModel
     } catch (e) {
       return fail(res, record, `turn ${index}: ${(e as Error).message}`);
     }
-    route.write(res, model, script[index], ++seq);
+    const turn = script[index];
+    const n = ++seq;
+    if (!turn.hold) return route.write(res, model, turn, n);
+    // A held request whose client went away (the CLI was killed) is never answered.
+    void turn.hold.then(() => {
+      if (!res.destroyed && !res.writableEnded) route.write(res, model, turn, n);
+    });
   }
 
   const server = http.createServer((req, res) => {

@@ -12,8 +12,10 @@ export function stopAndHold(a: AgentView) {
   return attempt(() => getBackend().call('agent.stop', { agent: a.id, hold: true }), `Stopped ${a.name}${held}`);
 }
 
-export function restartAgent(a: AgentView) {
-  return attempt(() => getBackend().call('agent.restart', { agent: a.id }), `Restarting ${a.name} on ${a.hook}`);
+/** `fresh`: a new conversation instead of resuming the runtime's one on this bead. */
+export function restartAgent(a: AgentView, fresh = false) {
+  const how = fresh ? ', in a new conversation' : '';
+  return attempt(() => getBackend().call('agent.restart', { agent: a.id, fresh }), `Restarting ${a.name} on ${a.hook}${how}`);
 }
 
 export const canStop = (a: AgentView) => isLive(a) || !!a.hook;
@@ -51,9 +53,14 @@ export function AgentControls({ agent: a, small = false }: { agent: AgentView; s
       >
         Stop and hold
       </button>
-      <button className={size} disabled={!canRestart(a)} onClick={() => void restartAgent(a)} title="Stop the agent and start it again on the same bead">
+      <button className={size} disabled={!canRestart(a)} onClick={() => void restartAgent(a)} title="Stop the agent and start it again on the same bead (resuming its conversation there)">
         Restart
       </button>
+      {a.runtime_session && (
+        <button className={size} disabled={!canRestart(a)} onClick={() => void restartAgent(a, true)} title="Stop the agent and start it again on the same bead in a new conversation">
+          Restart fresh
+        </button>
+      )}
     </span>
   );
 }
