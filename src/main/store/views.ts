@@ -1,7 +1,7 @@
 // Rows as stored, and the views the API returns. Derived values (blocked_by, convoy
 // progress) are queries here, never stored copies.
 import type { EscalationRow } from './escalations';
-import { agentUsage } from './usage';
+import { agentModel, agentUsage, beadUsageOrNull } from './usage';
 import type {
   AgentEvidence,
   EscalationView,
@@ -257,6 +257,7 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     updated_at: iso(r.updated_at),
     started_at: isoOrNull(r.started_at),
     closed_at: isoOrNull(r.closed_at),
+    usage: beadUsageOrNull(store, r.id),
   };
 }
 
@@ -327,6 +328,7 @@ export function agentView(store: Store, r: AgentRow): AgentView {
     nudged_at: isoOrNull(r.nudged_at),
     runtime: session?.runtime ?? null,
     runtime_session: r.runtime_session ?? null,
+    model: agentModel(store, r.id),
     last_hook: lastHookOf(r),
     usage: agentUsage(store, r.id),
   };
