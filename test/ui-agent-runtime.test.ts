@@ -4,21 +4,12 @@
 // through the real hook forwarder: its session, model, tokens, cost and last hook, live.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { browserForFile, openTown, screenshot } from './helpers/browser';
 import { makeRepo } from './helpers/repo';
 import { ROOT, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 const browser = browserForFile();
-const SHOTS = '/work/helpers/shots';
-const shot = async (page: Page, name: string) => {
-  await screenshot(page, name);
-  if (fs.existsSync(path.dirname(SHOTS))) {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-  }
-};
 const rigNamed = async (dir: string, name: string) => (await townJson<any[]>(dir, 'rig', 'list')).find((r) => r.name === name);
 
 describe('the rig form and the Agents view with agent runtimes', () => {
@@ -58,7 +49,7 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       await budgetField.getByRole('alert').filter({ hasText: /^budget_usd: / }).waitFor();
       expect(await budget.getAttribute('aria-invalid')).toBe('true');
       expect(await rigNamed(dir, 'webapp')).toBeUndefined();
-      await shot(page, 'rig-form');
+      await screenshot(page, 'rig-form');
       // Not a number at all: refused before it reaches the engine (it must not become "no budget").
       await budget.fill('lots');
       await budget.press('Enter');
@@ -161,7 +152,7 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       const hookLine = (await cell('last-hook').locator('.one-line').boundingBox())!;
       const runtimeLine = (await cell('runtime').boundingBox())!;
       expect(hookLine.height).toBeLessThanOrEqual(runtimeLine.height);
-      await shot(page, 'agents-view');
+      await screenshot(page, 'agents-view');
 
       // The bead panel shows the bead's spend; a second turn's usage reaches both without a reload.
       await row.getByRole('button', { name: bead.id }).click();
