@@ -152,6 +152,8 @@ export interface BeadView {
   updated_at: string;
   started_at: string | null;
   closed_at: string | null;
+  /** Tokens and spend over all its sessions; null while no runtime has reported any. */
+  usage: UsageTotals | null;
 }
 
 import type { BudgetLevel } from './budget';
@@ -203,6 +205,8 @@ export interface AgentView {
   /** A real agent CLI's conversation (resumed after a restart on the same bead), and the CLI. */
   runtime: string | null;
   runtime_session: string | null;
+  /** The model its runtime last reported; null: none reported (the rig's setting or the runtime's default). */
+  model: string | null;
   /** The newest hook its runtime reported, and when. */
   last_hook: { event: string; at: string; detail: string | null } | null;
   /** Tokens and spend of all its sessions. */

@@ -66,6 +66,12 @@ export function sessionUsage(store: Store, session: string): UsageTotals | undef
 
 export const agentUsage = (store: Store, agent: string): UsageTotals => store.get<UsageTotals>(`SELECT ${SUMS} FROM usage WHERE agent_id = ?`, agent)!;
 export const beadUsage = (store: Store, bead: string): UsageTotals => store.get<UsageTotals>(`SELECT ${SUMS} FROM usage WHERE bead_id = ?`, bead)!;
+/** A bead's spend over all its sessions; null while no runtime has reported any. */
+export const beadUsageOrNull = (store: Store, bead: string): UsageTotals | null =>
+  store.get<UsageTotals>(`SELECT ${SUMS} FROM usage WHERE bead_id = ? HAVING count(*) > 0`, bead) ?? null;
+/** The model its runtime last reported, or null when none did. */
+export const agentModel = (store: Store, agent: string): string | null =>
+  store.get<{ model: string }>('SELECT model FROM usage WHERE agent_id = ? AND model IS NOT NULL ORDER BY updated_at DESC LIMIT 1', agent)?.model ?? null;
 export const townUsage = (store: Store): UsageTotals => store.get<UsageTotals>(`SELECT ${SUMS} FROM usage`)!;
 export const rigUsage = (store: Store, rig: string): UsageTotals => store.get<UsageTotals>(`SELECT ${SUMS} FROM usage WHERE rig_id = ?`, rig)!;
 

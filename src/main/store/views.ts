@@ -1,7 +1,7 @@
 // Rows as stored, and the views the API returns. Derived values (blocked_by, convoy
 // progress) are queries here, never stored copies.
 import type { EscalationRow } from './escalations';
-import { agentUsage, convoyUsage } from './usage';
+import { agentModel, agentUsage, beadUsageOrNull, convoyUsage } from './usage';
 import { convoyBudgetPause } from './budgets';
 import { budgetLevel } from '../../shared/budget';
 import type {
@@ -259,6 +259,7 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     updated_at: iso(r.updated_at),
     started_at: isoOrNull(r.started_at),
     closed_at: isoOrNull(r.closed_at),
+    usage: beadUsageOrNull(store, r.id),
   };
 }
 
@@ -334,6 +335,7 @@ export function agentView(store: Store, r: AgentRow): AgentView {
     nudged_at: isoOrNull(r.nudged_at),
     runtime: session?.runtime ?? null,
     runtime_session: r.runtime_session ?? null,
+    model: agentModel(store, r.id),
     last_hook: lastHookOf(r),
     usage: agentUsage(store, r.id),
   };

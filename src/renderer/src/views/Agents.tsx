@@ -1,11 +1,13 @@
-// Agents: the roster with role, status, hooked bead and output age; attach, nudge,
-// stop and hold (confirmed) and restart.
+// Agents: the roster with role, status, hooked bead, runtime (model, session), tokens and
+// cost, the runtime's last hook and output age; attach, nudge, stop and hold (confirmed)
+// and restart. Rows stay one line; exact figures and full texts are in tooltips.
 import { useShallow } from 'zustand/react/shallow';
 import { useState } from 'react';
 import type { AgentView } from '../../../shared/domain';
 import { agentTone, Empty, Pill } from '../components/bits';
 import { AgentControls } from '../components/AgentControls';
 import { Ago } from '../components/time';
+import { RuntimeCells } from '../components/AgentRuntime';
 import { getBackend, useTown } from '../state/town-store';
 import { isLive } from '../state/selectors';
 import { attempt, openBead, openTerminal } from '../state/ui-store';
@@ -22,15 +24,19 @@ export function Agents() {
       {sorted.length === 0 ? (
         <Empty>No agents yet. Polecats appear when a bead is dispatched.</Empty>
       ) : (
-        <table className="table">
+        <div className="table-scroll">
+        <table className="table agents-table">
           <thead>
             <tr>
               <th>Agent</th>
-              <th>Role</th>
               <th>Status</th>
               <th>Hook</th>
+              <th>Runtime</th>
+              <th>Session</th>
+              <th title="input / output / cache tokens">Tokens <span className="muted small">in/out/cache</span></th>
+              <th>Cost</th>
+              <th>Last hook</th>
               <th>Last output</th>
-              <th>Restarts</th>
               <th aria-label="Actions" />
             </tr>
           </thead>
@@ -40,6 +46,7 @@ export function Agents() {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </div>
   );
@@ -52,17 +59,16 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
   const live = isLive(a);
   return (
     <tr data-agent={a.id}>
-      <td>
-        <strong>{a.name}</strong>
-        <div className="muted small">{a.id}</div>
+      <td className="nowrap" title={a.id}>
+        <strong>{a.name}</strong> <span className="muted small">{a.role}</span>
       </td>
-      <td>{a.role}</td>
-      <td>
+      <td className="nowrap">
         <Pill tone={agentTone(a.status)}>{a.status}</Pill>{' '}
         {a.status_since && <span className="muted small"><Ago at={a.status_since} /></span>}
+        {a.restarts > 0 && <span className="muted small" title="restarts on its current work"> · ↻{a.restarts}</span>}
         {a.evidence && <div className="muted small evidence" title={a.evidence.summary}>{a.evidence.summary}</div>}
       </td>
-      <td>
+      <td className="nowrap">
         {a.hook ? (
           <button className="link" onClick={() => openBead(a.hook)}>
             {a.hook}
@@ -71,10 +77,10 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
           <span className="muted">—</span>
         )}
       </td>
-      <td>
+      <RuntimeCells agent={a} />
+      <td className="nowrap">
         <Ago at={a.last_output_at} />
       </td>
-      <td>{a.restarts}</td>
       <td className="actions">
         <button disabled={!a.session} onClick={() => openTerminal(a.id)} title="Open its terminal">
           Attach

@@ -8,6 +8,7 @@ import { agentTone, beadTone, mrTone, Pill, Priority } from '../components/bits'
 import { AgentControls } from '../components/AgentControls';
 import { TerminalView } from '../components/TerminalView';
 import { Ago } from '../components/time';
+import { UsageLine } from '../components/usage';
 import { getBackend, useTown } from '../state/town-store';
 import { agentOf, convoysOf, isLive, mergeRequestOf } from '../state/selectors';
 import { attempt, openBead, openTerminal } from '../state/ui-store';
@@ -77,6 +78,8 @@ export function BeadDetail({ id }: { id: string }) {
           )}
           <dt>Attempts</dt>
           <dd>{bead.dispatch_attempts}</dd>
+          <dt>Cost</dt>
+          <dd data-field="usage"><UsageLine usage={bead.usage} /> {bead.usage && <span className="muted small">over all its sessions</span>}</dd>
           <dt>Created</dt>
           <dd><Ago at={bead.created_at} /> by {bead.origin.kind === 'user' ? 'you' : bead.origin.id}</dd>
           {bead.closed_at && (

@@ -2,12 +2,12 @@
 // exist), edit its settings, see its polecats and branches.
 import { useShallow } from 'zustand/react/shallow';
 import { useEffect, useState } from 'react';
-import type { Gate, RigCheck, RigDetail, RigView, RuntimeName } from '../../../shared/domain';
-import { RUNTIMES } from '../../../shared/domain';
-import { ApiError } from '../../../shared/errors';
+import type { RigDetail, RigView } from '../../../shared/domain';
 import { agentTone, Empty, Pill } from '../components/bits';
+import { money } from '../components/usage';
 import { getBackend, useTown } from '../state/town-store';
-import { errorText, notify, openBead } from '../state/ui-store';
+import { openBead } from '../state/ui-store';
+import { PERMISSION_TEXT, RigForm } from './RigForm';
 
 export function Rigs() {
   const rigs = useTown(useShallow((s) => s.entities.rig.list()));
@@ -23,8 +23,8 @@ export function Rigs() {
         </button>
       </header>
       {adding && <RigForm onDone={(id) => (setAdding(false), id && setSelected(id))} />}
-      {rigs.length === 0 && !adding ? (
-        <Empty>No rigs yet. Add a git repository for agents to work on.</Empty>
+      {rigs.length === 0 ? (
+        !adding && <Empty>No rigs yet. Add a git repository for agents to work on.</Empty>
       ) : (
         <div className="rigs-grid">
           <ul className="rows rig-list" aria-label="Rigs">
@@ -80,6 +80,12 @@ function RigPanel({ rig }: { rig: RigView }) {
           <dd>{rig.max_polecats} polecats</dd>
           <dt>Runtime</dt>
           <dd>{rig.runtime}{rig.command ? <code> {rig.command}</code> : null}</dd>
+          <dt>Permissions</dt>
+          <dd>{rig.permissions} <span className="muted small">· {PERMISSION_TEXT[rig.permissions]}</span></dd>
+          <dt>Model</dt>
+          <dd>{rig.model ?? <span className="muted">runtime default</span>}</dd>
+          <dt>Budget</dt>
+          <dd>{rig.budget_usd !== null ? money(rig.budget_usd) : <span className="muted">none</span>}</dd>
           <dt>Auto-dispatch</dt>
           <dd>{rig.auto_dispatch ? 'on: ready beads start by themselves' : 'off: sling or start a convoy'}</dd>
         </dl>
@@ -114,152 +120,3 @@ function RigPanel({ rig }: { rig: RigView }) {
     </section>
   );
 }
-
-/** Add (no rig) or edit (rig given). Problems are shown next to the field they concern. */
-function RigForm({ rig, onDone }: { rig?: RigView; onDone: (created?: string) => void }) {
-  const [name, setName] = useState(rig?.name ?? '');
-  const [path, setPath] = useState(rig?.path ?? '');
-  const [branch, setBranch] = useState(rig?.default_branch ?? '');
-  const [test, setTest] = useState(rig?.gates.find((g) => g.name === 'test')?.command ?? '');
-  const [setup, setSetup] = useState(rig?.setup_command ?? '');
-  const [capacity, setCapacity] = useState(rig?.max_polecats ?? 3);
-  const [runtime, setRuntime] = useState<RuntimeName>(rig?.runtime ?? 'scripted');
-  const [command, setCommand] = useState(rig?.command ?? '');
-  const [check, setCheck] = useState<RigCheck | null>(null);
-  const [error, setError] = useState<{ field?: string; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const api = getBackend();
-
-  useEffect(() => {
-    if (rig || !path.trim()) return setCheck(null);
-    const t = setTimeout(() => {
-      api.call('rig.check', { path, ...(branch ? { default_branch: branch } : {}) }).then(
-        (c) => {
-          setCheck(c);
-          if (!branch && c.current_branch) setBranch(c.current_branch);
-        },
-        () => {},
-      );
-    }, 250);
-    return () => clearTimeout(t);
-  }, [path, branch]);
-
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    const gates: Gate[] = test.trim() ? [{ name: 'test', command: test.trim(), timeout_s: 600 }] : [];
-    try {
-      if (rig) {
-        const others = rig.gates.filter((g) => g.name !== 'test');
-        await api.call('rig.update', {
-          name: rig.id,
-          default_branch: branch,
-          gates: [...gates, ...others],
-          setup: setup.trim() || null,
-          max_polecats: capacity,
-          runtime,
-          command: command.trim() || null,
-        });
-        notify(`Saved ${rig.name}`);
-        onDone();
-      } else {
-        const r = await api.call('rig.add', {
-          name,
-          path,
-          ...(branch ? { default_branch: branch } : {}),
-          ...(gates.length ? { gates } : {}),
-          ...(setup.trim() ? { setup: setup.trim() } : {}),
-          max_polecats: capacity,
-          runtime,
-          ...(command.trim() ? { command: command.trim() } : {}),
-        });
-        notify(`Added rig ${r.name}`);
-        onDone(r.id);
-      }
-    } catch (err) {
-      setError({ field: err instanceof ApiError ? err.field : undefined, text: errorText(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fieldError = (f: string) =>
-    error?.field === f ? error.text : !rig && check && !check.ok && check.field === f ? check.problem : null;
-
-  return (
-    <form
-      className="panel form"
-      aria-label={rig ? `Edit ${rig.name}` : 'Add a rig'}
-      onSubmit={(e) => {
-        e.preventDefault();
-        void submit();
-      }}
-    >
-      {!rig && (
-        <>
-          <Field label="Name" error={fieldError('name')}>
-            <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="webapp" />
-          </Field>
-          <Field label="Folder (a git repository)" error={fieldError('path')} ok={check?.ok ? `git repository · ${check.branches.length} branch${check.branches.length === 1 ? "" : "es"}` : undefined}>
-            <input required value={path} onChange={(e) => setPath(e.target.value)} placeholder="/home/me/src/webapp" />
-          </Field>
-        </>
-      )}
-      <Field label="Default branch" error={fieldError('default_branch')}>
-        {check?.branches.length || rig ? (
-          <input list="rig-branches" value={branch} onChange={(e) => setBranch(e.target.value)} />
-        ) : (
-          <input value={branch} onChange={(e) => setBranch(e.target.value)} placeholder="main" />
-        )}
-        <datalist id="rig-branches">
-          {(check?.branches ?? []).map((b) => (
-            <option key={b} value={b} />
-          ))}
-        </datalist>
-      </Field>
-      <Field label="Test gate (run on every merge candidate)" error={fieldError('gates.0.command')}>
-        <input value={test} onChange={(e) => setTest(e.target.value)} placeholder="npm test" />
-      </Field>
-      <Field label="Setup (runs once per new worktree)" error={fieldError('setup')}>
-        <input value={setup} onChange={(e) => setSetup(e.target.value)} placeholder="npm install" />
-      </Field>
-      <div className="form-row">
-        <Field label="Capacity" error={fieldError('max_polecats')}>
-          <input type="number" min={1} max={64} value={capacity} onChange={(e) => setCapacity(Number(e.target.value))} />
-        </Field>
-        <Field label="Runtime" error={fieldError('runtime')}>
-          <select value={runtime} onChange={(e) => setRuntime(e.target.value as RuntimeName)}>
-            {RUNTIMES.map((r) => (
-              <option key={r} value={r}>{r}</option>
-            ))}
-          </select>
-        </Field>
-      </div>
-      {runtime === 'shell' && (
-        <Field label="Command template" error={fieldError('command')}>
-          <input value={command} onChange={(e) => setCommand(e.target.value)} placeholder="claude --prompt-file {prompt}" />
-        </Field>
-      )}
-      {error && !error.field && <div className="inline-error" role="alert">{error.text}</div>}
-      <div className="form-row">
-        <button type="submit" className="primary" disabled={busy || (!rig && (!name || !path || (check !== null && !check.ok)))}>
-          {rig ? 'Save' : 'Add rig'}
-        </button>
-        <button type="button" className="ghost" onClick={() => onDone()}>
-          Cancel
-        </button>
-      </div>
-    </form>
-  );
-}
-
-function Field({ label, error, ok, children }: { label: string; error?: string | null; ok?: string; children: React.ReactNode }) {
-  return (
-    <label className={`field ${error ? 'invalid' : ''}`}>
-      <span>{label}</span>
-      {children}
-      {error ? <span className="field-error" role="alert">{error}</span> : ok ? <span className="field-ok">{ok}</span> : null}
-    </label>
-  );
-}
-
