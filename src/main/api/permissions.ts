@@ -1,0 +1,48 @@
+// The overseer's answer to a permission a real agent CLI asks for (ask mode): the keys that
+// pick Allow or Deny in the runtime's own dialog, sent only while that ask is still pending,
+// so a stale button never types into an agent that has moved on.
+import type { AgentEvidence, PermissionAsk } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
+import { claudePermissionKeys } from '../runtimes/claude';
+import { recordProgress, requireAgent, setAgentStatus } from '../store/agents';
+import type { Store } from '../store/store';
+import { agentView, getAgent, type AgentRow, type SessionRow } from '../store/views';
+import type { Handlers } from './context';
+
+const DEFAULT_DENY_REASON = 'The overseer denied this. Do it another way, or if you cannot, run: town escalate --severity high --reason blocked "why"';
+
+/** The ask the agent waits on now, or null (not waiting, or waiting on something else). */
+export function pendingPermission(agent: AgentRow): PermissionAsk | null {
+  if (agent.status !== 'waiting' || !agent.status_evidence || !agent.session_id) return null;
+  try {
+    return (JSON.parse(agent.status_evidence) as AgentEvidence).permission ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function runtimeOf(store: Store, session: string): string | null {
+  return store.get<Pick<SessionRow, 'runtime'>>('SELECT runtime FROM sessions WHERE id = ?', session)?.runtime ?? null;
+}
+
+export const permissionHandlers: Handlers<'agent.answer_permission'> = {
+  'agent.answer_permission': (ctx, _c, input) => {
+    const { store } = ctx;
+    const agent = requireAgent(store, input.agent);
+    const ask = pendingPermission(agent);
+    if (!ask) throw new ApiError('stale', `${agent.id} is not waiting on a permission (it is ${agent.status}); nothing was sent`, 'agent');
+    if (input.command !== undefined && input.command !== ask.command) {
+      throw new ApiError('stale', `${agent.id} now asks about ${ask.tool}: ${ask.command ?? '(no command)'}; nothing was sent`, 'command');
+    }
+    const runtime = runtimeOf(store, agent.session_id!);
+    if (runtime !== 'claude') throw new ApiError('conflict', `${agent.id} runs ${runtime ?? 'no known runtime'}, whose permission dialog Overseer cannot answer; answer it in the terminal`, 'agent');
+    ctx.writeToAgent(agent.id, claudePermissionKeys(input.decision, input.reason ?? DEFAULT_DENY_REASON));
+    // Answered now, not when the next hook arrives: a second click finds nothing to answer.
+    store.transaction(() => {
+      recordProgress(store, agent.id, store.now());
+      setAgentStatus(store, agent.id, 'working', { cause: input.decision === 'allow' ? `overseer allowed ${ask.tool}` : `overseer denied ${ask.tool}` });
+    });
+    ctx.wake();
+    return agentView(store, getAgent(store, agent.id)!);
+  },
+};
