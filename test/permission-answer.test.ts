@@ -36,8 +36,13 @@ describe('answering a permission ask', () => {
     await t.reconciler.tick();
     expect((await t.view()).evidence?.permission?.command).toBe("git commit -qm 'add alpha'");
 
-    const answered = await t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow', command: "git commit -qm 'add alpha'" });
-    expect(answered.status).toBe('working');
+    // Two clicks at once (both wait for the dialog to settle): one answer is typed, the other refused.
+    const [first, second] = await Promise.allSettled([
+      t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow', command: "git commit -qm 'add alpha'" }),
+      t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow' }),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { status: 'working' } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'stale', field: 'agent' } });
     expect(t.typed).toEqual(['1']);
     await expect(t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow' })).rejects.toMatchObject({ code: 'stale', field: 'agent' });
     expect(t.typed).toEqual(['1']);
@@ -66,6 +71,7 @@ describe('answering a permission ask', () => {
   it('Deny picks "No" and tells the agent why, on one line', async () => {
     const t = await askingTown();
     await t.ask('rm -rf build');
+    t.clock.advance(5000); // the dialog has long settled: no pause before the keys
     await t.town.call('agent.answer_permission', { agent: t.agent, decision: 'deny', reason: 'not the build dir;\nclean with npm run clean' });
     expect(t.typed).toEqual(['\x1b[A\tnot the build dir; clean with npm run clean\r']);
     expect((await t.view()).status).toBe('working');

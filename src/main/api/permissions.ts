@@ -25,15 +25,31 @@ function runtimeOf(store: Store, session: string): string | null {
   return store.get<Pick<SessionRow, 'runtime'>>('SELECT runtime FROM sessions WHERE id = ?', session)?.runtime ?? null;
 }
 
+/**
+ * Claude drops keys that arrive within about 0.6 s of its dialog appearing (findings §0
+ * "key-timing"); the ask is recorded after the dialog shows, so a second after it is safe.
+ */
+const DIALOG_SETTLE_MS = 1000;
+
+/** The ask still pending, the one the overseer answers (`command`), or a stale error naming why. */
+function requireAsk(store: Store, agentId: string, command: string | null | undefined): { agent: AgentRow; ask: PermissionAsk } {
+  const agent = requireAgent(store, agentId);
+  const ask = pendingPermission(agent);
+  if (!ask) throw new ApiError('stale', `${agent.id} is not waiting on a permission (it is ${agent.status}); nothing was sent`, 'agent');
+  if (command !== undefined && command !== ask.command) {
+    throw new ApiError('stale', `${agent.id} now asks about ${ask.tool}: ${ask.command ?? '(no command)'}; nothing was sent`, 'command');
+  }
+  return { agent, ask };
+}
+
 export const permissionHandlers: Handlers<'agent.answer_permission'> = {
-  'agent.answer_permission': (ctx, _c, input) => {
+  'agent.answer_permission': async (ctx, _c, input) => {
     const { store } = ctx;
-    const agent = requireAgent(store, input.agent);
-    const ask = pendingPermission(agent);
-    if (!ask) throw new ApiError('stale', `${agent.id} is not waiting on a permission (it is ${agent.status}); nothing was sent`, 'agent');
-    if (input.command !== undefined && input.command !== ask.command) {
-      throw new ApiError('stale', `${agent.id} now asks about ${ask.tool}: ${ask.command ?? '(no command)'}; nothing was sent`, 'command');
-    }
+    const first = requireAsk(store, input.agent, input.command);
+    const settle = (first.agent.status_since ?? 0) + DIALOG_SETTLE_MS - store.now();
+    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+    // Looked at again after the pause: the agent may have moved on meanwhile.
+    const { agent, ask } = requireAsk(store, input.agent, input.command ?? first.ask.command);
     const runtime = runtimeOf(store, agent.session_id!);
     if (runtime !== 'claude') throw new ApiError('conflict', `${agent.id} runs ${runtime ?? 'no known runtime'}, whose permission dialog Overseer cannot answer; answer it in the terminal`, 'agent');
     ctx.writeToAgent(agent.id, claudePermissionKeys(input.decision, input.reason ?? DEFAULT_DENY_REASON));
