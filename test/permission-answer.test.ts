@@ -73,7 +73,7 @@ describe('answering a permission ask', () => {
     await t.ask('rm -rf build');
     t.clock.advance(5000); // the dialog has long settled: no pause before the keys
     await t.town.call('agent.answer_permission', { agent: t.agent, decision: 'deny', reason: 'not the build dir;\nclean with npm run clean' });
-    expect(t.typed).toEqual(['\x1b[A\tnot the build dir; clean with npm run clean\r']);
+    expect(t.typed).toEqual(['\x1b[A', '\t', 'not the build dir; clean with npm run clean', '\r']);
     expect((await t.view()).status).toBe('working');
     await expect(t.town.call('agent.answer_permission', { agent: t.agent, decision: 'deny', reason: '' })).rejects.toMatchObject({ code: 'invalid_input' });
   });

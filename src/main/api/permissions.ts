@@ -30,6 +30,10 @@ function runtimeOf(store: Store, session: string): string | null {
  * "key-timing"); the ask is recorded after the dialog shows, so a second after it is safe.
  */
 const DIALOG_SETTLE_MS = 1000;
+/** Between the keys of one answer: each lets the dialog redraw before the next. */
+const KEY_STEP_MS = 400;
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The ask still pending, the one the overseer answers (`command`), or a stale error naming why. */
 function requireAsk(store: Store, agentId: string, command: string | null | undefined): { agent: AgentRow; ask: PermissionAsk } {
@@ -45,19 +49,24 @@ function requireAsk(store: Store, agentId: string, command: string | null | unde
 export const permissionHandlers: Handlers<'agent.answer_permission'> = {
   'agent.answer_permission': async (ctx, _c, input) => {
     const { store } = ctx;
-    const first = requireAsk(store, input.agent, input.command);
-    const settle = (first.agent.status_since ?? 0) + DIALOG_SETTLE_MS - store.now();
-    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+    const seen = requireAsk(store, input.agent, input.command);
+    const settle = (seen.agent.status_since ?? 0) + DIALOG_SETTLE_MS - store.now();
+    if (settle > 0) await pause(settle);
     // Looked at again after the pause: the agent may have moved on meanwhile.
-    const { agent, ask } = requireAsk(store, input.agent, input.command ?? first.ask.command);
+    const { agent, ask } = requireAsk(store, input.agent, input.command ?? seen.ask.command);
     const runtime = runtimeOf(store, agent.session_id!);
     if (runtime !== 'claude') throw new ApiError('conflict', `${agent.id} runs ${runtime ?? 'no known runtime'}, whose permission dialog Overseer cannot answer; answer it in the terminal`, 'agent');
-    ctx.writeToAgent(agent.id, claudePermissionKeys(input.decision, input.reason ?? DEFAULT_DENY_REASON));
+    const [first, ...rest] = claudePermissionKeys(input.decision, input.reason ?? DEFAULT_DENY_REASON);
+    ctx.writeToAgent(agent.id, first!);
     // Answered now, not when the next hook arrives: a second click finds nothing to answer.
     store.transaction(() => {
       recordProgress(store, agent.id, store.now());
       setAgentStatus(store, agent.id, 'working', { cause: input.decision === 'allow' ? `overseer allowed ${ask.tool}` : `overseer denied ${ask.tool}` });
     });
+    for (const keys of rest) {
+      await pause(KEY_STEP_MS);
+      ctx.writeToAgent(agent.id, keys);
+    }
     ctx.wake();
     return agentView(store, getAgent(store, agent.id)!);
   },

@@ -88,7 +88,7 @@ function computeProblems(entities: Entities, status: TownStatus | null): Problem
     const evidence = a.evidence?.summary;
     const ask = a.status === 'waiting' ? a.evidence?.permission : undefined;
     // A permission ask shows the exact call and is answered in place; the terminal stays one click away.
-    if (ask) out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} asks permission to use ${ask.tool}`, detail: on, evidence: ask.command ?? ask.tool, target: { agent: a.id }, actions: ['allow', 'deny', 'answer'] });
+    if (ask) out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} asks permission to use ${ask.tool}`, detail: on, evidence: ask.command ?? ask.tool, target: { agent: a.id }, actions: ['allow', 'deny', 'open-agent'] });
     else if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: on, evidence, target: { agent: a.id }, actions: ['answer'] });
     else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: on, evidence, target: { agent: a.id }, actions: ['nudge', 'restart'] });
     else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, evidence, target: { agent: a.id }, actions: a.hook ? ['restart'] : [] });
