@@ -11,6 +11,7 @@ import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli
 import { shell, totalUsage, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
+import { snapshot } from './helpers/snapshot';
 import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
 
 const served: ServedTown[] = [];
@@ -22,24 +23,6 @@ afterEach(async () => {
   await server?.close();
   removeTempDirs();
 });
-
-/** Every file under `dir` with its size and mtime: what a run must leave as it was. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== '.git') walk(p);
-      } else {
-        const s = fs.statSync(p);
-        out[path.relative(dir, p)] = `${s.size}:${s.mtimeMs}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => t.includes(bead));
 

@@ -10,6 +10,7 @@ import {
   AGENT_CLIS,
   MAIL_PRIORITIES,
   PERMISSION_MODES,
+  PERMISSION_DECISIONS,
   RUNTIME_EVENTS,
   RUNTIMES,
   SEVERITIES,
@@ -239,6 +240,21 @@ export const api = {
    */
   'agent.restart': method('overseer', z.object({ agent: agentId, fresh: z.boolean().default(false) }).strict()),
   'agent.input': method('overseer', z.object({ agent: agentId, data: z.string().min(1).max(65_536) }).strict()),
+  /**
+   * Answers the permission the agent's runtime waits on (its dialog, via keys). Refused with
+   * nothing typed when it no longer waits on one, or (given `command`) on that one.
+   */
+  'agent.answer_permission': method(
+    'overseer',
+    z.object({
+      agent: agentId,
+      decision: z.enum(PERMISSION_DECISIONS),
+      /** Told to the agent with a deny: what to do instead. */
+      reason: z.string().trim().min(1).max(1000).optional(),
+      /** The command the overseer saw: a different pending ask is not answered. */
+      command: z.string().max(4000).nullable().optional(),
+    }).strict(),
+  ),
   'session.list': method('overseer', z.object({ agent: agentId.optional() }).strict()),
   'mr.list': method('overseer', z.object({ rig: name.optional() }).strict()),
   'mr.show': method('overseer', z.object({ mr: beadId }).strict()),
@@ -360,6 +376,7 @@ export interface ApiOutputs {
   'agent.stop': AgentView;
   'agent.restart': AgentView;
   'agent.input': { bytes: number };
+  'agent.answer_permission': AgentView;
   'session.list': SessionView[];
   'mr.list': MergeQueueEntry[];
   'mr.show': MergeQueueDetail;

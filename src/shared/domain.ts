@@ -218,6 +218,17 @@ export interface AgentEvidence {
   last_lines?: string[];
   process?: { pid: number; name: string } | null;
   source?: string;
+  /** The tool call a runtime asks permission for (answerable with agent.answer_permission). */
+  permission?: PermissionAsk;
+}
+
+/** The overseer's answer to a runtime's permission ask. */
+export const PERMISSION_DECISIONS = ['allow', 'deny'] as const;
+export type PermissionDecision = (typeof PERMISSION_DECISIONS)[number];
+
+export interface PermissionAsk {
+  tool: string;
+  command: string | null;
 }
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;

@@ -17,6 +17,8 @@ const evidence = z.object({
   last_lines: z.array(z.string()).optional(),
   process: maybe(z.object({ pid: z.number(), name: z.string() })),
   source: z.string().optional(),
+  /** The tool call a runtime asks permission for: what Allow and Deny answer. */
+  permission: z.object({ tool: z.string(), command: z.string().nullable() }).optional(),
 });
 
 export const EVENT_PAYLOADS = {

@@ -21,7 +21,7 @@ export class RecordingEffects implements EffectRunner {
 }
 
 /** A town with one agent working on bead `work` (live session s1) and an open bead `spare`. */
-export async function healthyTown() {
+export async function healthyTown(context: Partial<typeof NO_SESSIONS> = {}) {
   const base = tempDir('inv');
   const repo = makeRepo(path.join(base, 'repo'));
   const clock = new FakeClock();
@@ -30,7 +30,7 @@ export async function healthyTown() {
   const logged: string[] = [];
   const reconciler = new Reconciler({ store, clock, effects, worktreeRoot: path.join(base, 'worktrees'), log: (l) => logged.push(l) });
   const dispatcher = new ApiDispatcher(
-    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, ...NO_SESSIONS },
+    { store, townDir: base, reconcilerMetrics: () => reconciler.metrics, ...NO_SESSIONS, ...context },
     'token',
   );
   const town: TypedClient = typedClient(inMemoryTransport(dispatcher, { kind: 'overseer' }));
@@ -57,6 +57,6 @@ export async function healthyTown() {
     sql(`INSERT INTO beads (id, rig_id, type, title, origin_kind, origin_id, created_at, updated_at) VALUES (?, ?, 'merge_request', 'mr', 'system', 'test', ?, ?)`, id, rig, clock.now(), clock.now());
     sql(`INSERT INTO merge_requests (id, source_bead_id, rig_id, branch, target, state, created_at, updated_at) VALUES (?, ?, ?, 'b', 'main', ?, ?, ?)`, id, source, rig, state, clock.now(), clock.now());
   };
-  return { base, repo, store, clock, reconciler, town, work, spare, agent, rig, sql, addAgent, addSession, addMr, logged };
+  return { base, repo, store, clock, reconciler, dispatcher, town, work, spare, agent, rig, sql, addAgent, addSession, addMr, logged };
 }
 export type WorkingTown = Awaited<ReturnType<typeof healthyTown>>;

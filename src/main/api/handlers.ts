@@ -11,6 +11,7 @@ import { escalationHandlers } from './escalations';
 import { mailHandlers } from './mail';
 import { mergeQueueHandlers } from './merge-queue';
 import { rigHandlers } from './rigs';
+import { permissionHandlers } from './permissions';
 import { runtimeEventHandlers } from './runtime-events';
 import { townHandlers } from './town';
 
@@ -25,6 +26,7 @@ export const handlers: Handlers = {
   ...convoyHandlers,
   ...agentHandlers,
   ...runtimeEventHandlers,
+  ...permissionHandlers,
   ...costHandlers,
   ...mergeQueueHandlers,
   ...mailHandlers,

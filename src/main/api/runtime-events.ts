@@ -45,7 +45,9 @@ function applyRuntimeEvent(store: Store, agent: AgentRow, session: string, input
     case 'permission': {
       const what = toolLine(input);
       const summary = what ? `asks permission to use ${what}` : `asks permission${input.message ? `: ${input.message}` : ''}`;
-      store.report({ type: 'session.waiting', agent: agent.id, bead, payload: { session, evidence: { summary, source: 'runtime' } } });
+      // The ask itself, whole, so the overseer sees the exact command and can answer it.
+      const permission = input.tool ? { tool: input.tool, command: input.command ?? null } : undefined;
+      store.report({ type: 'session.waiting', agent: agent.id, bead, payload: { session, evidence: { summary, source: 'runtime', ...(permission ? { permission } : {}) } } });
       return;
     }
     case 'notification':

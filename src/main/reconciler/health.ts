@@ -3,7 +3,7 @@
 // ends `stalled`; a terminal read after quiet, or a terminal notification, is `waiting`
 // (a human is needed); typing into the session answers it.
 import type { Evidence } from '../../shared/events';
-import { recordProgress, setAgentStatus } from '../store/agents';
+import { recordProgress, replaceWaitingEvidence, setAgentStatus } from '../store/agents';
 import type { Store } from '../store/store';
 import { getAgent } from '../store/views';
 
@@ -30,7 +30,11 @@ export function noteAgentWaiting(store: Store, agentId: string, session: string,
   const agent = getAgent(store, agentId);
   if (!agent || agent.session_id !== session || !ANSWERABLE.has(agent.status)) return;
   if (agent.status === 'waiting' && agent.status_evidence === JSON.stringify(evidence)) return;
-  setAgentStatus(store, agentId, 'waiting', { cause: 'needs input', evidence });
+  // A runtime's own ask (a permission dialog, with its command) outranks the terminal's guess
+  // that the same screen waits: replacing it would take the Allow/Deny answer away.
+  if (agent.status === 'waiting' && evidence.source !== 'runtime' && waitingSource(agent.status_evidence) === 'runtime') return;
+  if (agent.status === 'waiting') replaceWaitingEvidence(store, agentId, evidence);
+  else setAgentStatus(store, agentId, 'waiting', { cause: 'needs input', evidence });
 }
 
 export function noteAgentInput(store: Store, agentId: string, session: string, at: number) {

@@ -129,6 +129,14 @@ export function setAgentStatus(store: Store, agentId: string, status: AgentStatu
   store.touch('agent', agentId);
 }
 
+/** A waiting agent asked something newer (another permission, a notification): its evidence, not its status. */
+export function replaceWaitingEvidence(store: Store, agentId: string, evidence: Evidence) {
+  const a = requireAgent(store, agentId);
+  if (a.status !== 'waiting') throw conflict(`${agentId} is ${a.status}, not waiting`, 'status');
+  store.run('UPDATE agents SET status_evidence = ?, updated_at = ? WHERE id = ?', JSON.stringify(evidence), store.now(), agentId);
+  store.touch('agent', agentId);
+}
+
 /** Progress (a screen change, a CLI call, a git change): the GUPP clock starts over. */
 export function recordProgress(store: Store, agentId: string, at: number) {
   store.run('UPDATE agents SET last_progress_at = max(coalesce(last_progress_at, 0), ?), nudged_at = NULL, health_escalated_at = NULL WHERE id = ?', at, agentId);

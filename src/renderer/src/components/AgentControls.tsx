@@ -1,4 +1,4 @@
-// Stop and hold (confirmed) and restart, wherever the UI offers an agent: the Agents view,
+// Allow/Deny a pending permission, stop and hold (confirmed) and restart, wherever the UI offers an agent: the Agents view,
 // a terminal's bar, a bead's detail. Stop means stop: the bead stays open but held out of
 // dispatch until the overseer releases it.
 import { useState } from 'react';
@@ -6,6 +6,7 @@ import type { AgentView } from '../../../shared/domain';
 import { isLive } from '../state/selectors';
 import { getBackend } from '../state/town-store';
 import { attempt } from '../state/ui-store';
+import { PermissionButtons } from './PermissionAnswer';
 
 export function stopAndHold(a: AgentView) {
   const held = a.hook ? `; ${a.hook} is held until you release it` : '';
@@ -45,6 +46,7 @@ export function AgentControls({ agent: a, small = false }: { agent: AgentView; s
   }
   return (
     <span className="agent-controls">
+      <PermissionButtons agent={a} small={small} />
       <button
         className={size}
         disabled={!canStop(a)}

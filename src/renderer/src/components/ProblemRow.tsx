@@ -1,16 +1,17 @@
 // One row of the Overview's Problems: what is wrong, the evidence for it, and the action
-// that deals with it (answer, nudge, restart, reopen, ack), each a plain button.
+// that deals with it (allow or deny a permission, answer, nudge, restart, reopen, ack), each a plain button.
 import type { AgentView } from '../../../shared/domain';
 import { getBackend, useTown } from '../state/town-store';
 import type { Problem, ProblemAction } from '../state/selectors';
 import { attempt, openBead, openTerminal } from '../state/ui-store';
+import { answerPermission } from './PermissionAnswer';
 
 /** Typed into a stalled agent's terminal; `continue` is what a stalled agent waits for. */
 const nudgeText = (a: AgentView) =>
   `[overseer] No progress seen${a.hook ? ` on ${a.hook}` : ''}. If you are blocked, say so with: town escalate --severity high --reason blocked "why". Otherwise continue the work.`;
 
 const LABEL: Record<ProblemAction, string> = {
-  answer: 'Answer', nudge: 'Nudge', restart: 'Restart', reopen: 'Reopen', ack: 'Ack', 'open-agent': 'Open terminal',
+  allow: 'Allow', deny: 'Deny', answer: 'Answer', nudge: 'Nudge', restart: 'Restart', reopen: 'Reopen', ack: 'Ack', 'open-agent': 'Open terminal',
 };
 
 function run(action: ProblemAction, p: Problem, agent: AgentView | undefined) {
@@ -18,6 +19,10 @@ function run(action: ProblemAction, p: Problem, agent: AgentView | undefined) {
   const { agent: agentId, bead, escalation } = p.target;
   const name = agent?.name ?? agentId ?? '';
   switch (action) {
+    case 'allow':
+    case 'deny':
+      if (agent) void answerPermission(agent, action);
+      return;
     case 'answer':
     case 'open-agent':
       // The Terminals view focuses the active terminal once it is live: typing goes to the agent.

@@ -53,7 +53,7 @@ export function agentOf(entities: Entities, bead: BeadView): AgentView | null {
 }
 
 /** What the overseer can do about a problem from its row. */
-export type ProblemAction = 'answer' | 'nudge' | 'restart' | 'reopen' | 'ack' | 'open-agent';
+export type ProblemAction = 'allow' | 'deny' | 'answer' | 'nudge' | 'restart' | 'reopen' | 'ack' | 'open-agent';
 
 export interface Problem {
   key: string;
@@ -86,7 +86,10 @@ function computeProblems(entities: Entities, status: TownStatus | null): Problem
   for (const a of entities.agent.list()) {
     const on = a.hook ? `on ${a.hook}` : a.id;
     const evidence = a.evidence?.summary;
-    if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: on, evidence, target: { agent: a.id }, actions: ['answer'] });
+    const ask = a.status === 'waiting' ? a.evidence?.permission : undefined;
+    // A permission ask shows the exact call and is answered in place; the terminal stays one click away.
+    if (ask) out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} asks permission to use ${ask.tool}`, detail: on, evidence: ask.command ?? ask.tool, target: { agent: a.id }, actions: ['allow', 'deny', 'open-agent'] });
+    else if (a.status === 'waiting') out.push({ key: `wait:${a.id}`, severity: 'high', title: `${a.name} is waiting for input`, detail: on, evidence, target: { agent: a.id }, actions: ['answer'] });
     else if (a.status === 'stalled') out.push({ key: `stall:${a.id}`, severity: 'high', title: `${a.name} has stalled`, detail: on, evidence, target: { agent: a.id }, actions: ['nudge', 'restart'] });
     else if (a.status === 'dead') out.push({ key: `dead:${a.id}`, severity: 'medium', title: `${a.name} crashed`, detail: a.id, evidence, target: { agent: a.id }, actions: a.hook ? ['restart'] : [] });
   }
