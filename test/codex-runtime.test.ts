@@ -158,21 +158,27 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('the codex runtime (skipped only when 
 
     const first = await waitFor('the first turn to end', async () => {
       const [agent] = await polecats(dir);
-      return agent?.runtime_session && agent.last_hook?.event === 'turn_end' ? agent : null;
+      return agent?.last_hook?.event === 'turn_end' ? agent : null;
     }, 90_000, 250);
+    expect(first.runtime_session).toMatch(/^[0-9a-f-]{36}$/);
     await s.stop();
     await s.start();
+
+    // The restarted agent is launched as `codex resume <id>`.
+    const spawned = async () =>
+      (await townJson<Array<{ type: string; payload: { command?: unknown } }>>(dir, 'events', '--limit', '2000'))
+        .filter((e) => e.type === 'session.spawned')
+        .map((e) => JSON.stringify(e.payload.command));
+    const commands = await waitFor('the agent to start again', async () => ((await spawned()).length >= 2 ? spawned() : null), 60_000, 250);
+    expect(commands).toHaveLength(2);
+    expect(commands[0]).not.toMatch(/\/codex resume /);
+    expect(commands[1]).toMatch(new RegExp(`/codex resume .* ${first.runtime_session} `));
 
     await landed(dir, convoy.id, s);
     expect(gitIn(repo, 'log', '--format=%s', 'main')).toContain(`${a.id}: add gamma.txt`);
     const [agent] = await polecats(dir);
     expect(agent.runtime_session).toBe(first.runtime_session);
-    // The restarted agent was launched as `codex resume <id>`, and Codex sent the same session id.
-    const events = await townJson<Array<{ type: string; payload: { command?: unknown } }>>(dir, 'events', '--limit', '2000');
-    const commands = events.filter((e) => e.type === 'session.spawned').map((e) => JSON.stringify(e.payload.command));
-    expect(commands).toHaveLength(2);
-    expect(commands[0]).not.toContain('resume');
-    expect(commands[1]).toMatch(new RegExp(`resume.*${first.runtime_session}`));
+    // Codex went on in the same session: the earlier conversation (checked by the script) under the same id.
     const resumedRequest = fake.requests.find((r) => r.kind === 'turn' && r.model && restarted(r.model));
     expect(resumedRequest?.headers['session-id']).toBe(first.runtime_session);
     expect((await town(dir, ['events', '--limit', '2000'])).stdout).toMatch(/resumed codex session/);
