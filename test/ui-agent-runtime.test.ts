@@ -56,11 +56,11 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       await budgetField.getByRole('alert').filter({ hasText: 'a number of dollars' }).waitFor();
       expect(await rigNamed(dir, 'webapp')).toBeUndefined();
 
-      // codex is offered; until its runtime lands the engine refuses it, beside the runtime.
-      await runtime.selectOption('codex');
+      // The shell runtime needs its command: the engine's refusal shows beside that field.
+      await runtime.selectOption('shell');
       await budget.fill('12.50');
       await budget.press('Enter');
-      await form.locator('label.field', { hasText: 'Runtime' }).getByRole('alert').filter({ hasText: 'codex runtime is not supported yet' }).waitFor();
+      await form.locator('label.field', { hasText: 'Command template' }).getByRole('alert').filter({ hasText: /shell runtime needs/ }).waitFor();
       expect(await rigNamed(dir, 'webapp')).toBeUndefined();
 
       await runtime.selectOption('scripted');

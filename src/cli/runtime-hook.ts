@@ -7,6 +7,7 @@ import path from 'node:path';
 import { typedClient } from '../shared/api';
 import { SocketClient } from '../main/control/socket-client';
 import { claudeHookEvent, claudeStatusCost, transcriptTokens, type RuntimeEventReport } from '../main/runtimes/claude-hooks';
+import { codexHookEvent, rolloutTokens } from '../main/runtimes/codex-hooks';
 
 const MAX_INPUT = 4 * 1024 * 1024;
 
@@ -22,19 +23,35 @@ function readStdin(): Promise<string> {
   });
 }
 
-/** The session's token totals from its transcript, when it lies in the agent's own config dir. */
-function tokensOf(payload: Record<string, unknown>) {
+/** The session's transcript, when it lies in the agent's own config dir (`configDir`). */
+function transcriptOf(payload: Record<string, unknown>, configDir: string | undefined): string | null {
   const file = typeof payload.transcript_path === 'string' ? path.resolve(payload.transcript_path) : null;
-  const configDir = process.env.CLAUDE_CONFIG_DIR;
   if (!file || !configDir || !file.startsWith(path.resolve(configDir) + path.sep)) return null;
   try {
-    return transcriptTokens(fs.readFileSync(file, 'utf8'));
+    return fs.readFileSync(file, 'utf8');
   } catch {
     return null;
   }
 }
 
+function tokensOf(payload: Record<string, unknown>) {
+  const transcript = transcriptOf(payload, process.env.CLAUDE_CONFIG_DIR);
+  return transcript === null ? null : transcriptTokens(transcript);
+}
+
+/** Codex's hooks carry no usage: every turn's tokens are read from its rollout. */
+function codexReports(hook: string, payload: Record<string, unknown>): RuntimeEventReport[] {
+  const report = codexHookEvent(hook, payload);
+  if (!report) return [];
+  if (report.event === 'turn_end' || report.event === 'tool_done' || report.event === 'session_end') {
+    const rollout = transcriptOf(payload, process.env.CODEX_HOME);
+    if (rollout !== null) report.usage = rolloutTokens(rollout);
+  }
+  return [report];
+}
+
 function reportsFor(runtime: string, hook: string, payload: Record<string, unknown>): RuntimeEventReport[] {
+  if (runtime === 'codex') return codexReports(hook, payload);
   if (runtime !== 'claude') return [];
   if (hook === 'status') {
     const tokens = tokensOf(payload);

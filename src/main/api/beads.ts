@@ -8,7 +8,6 @@ import type { Store } from '../store/store';
 import { beadView, getAgent, getBead, getRig, type BeadRow } from '../store/views';
 import type { ApiParsedInput } from '../../shared/api';
 import { beadById, type Handlers } from './context';
-import { CODEX_NOT_YET } from '../runtimes/agent-cli-launch';
 
 // A convoy or merge-request bead is the face of a row its own command writes, and mail has its
 // own table: a bare bead of those types would be a convoy or MR with nothing behind it.
@@ -54,7 +53,6 @@ export const beadHandlers: Handlers<
     input.after.forEach((id, i) => {
       if (!getBead(store, id)) throw notFound('bead', id, `after.${i}`);
     });
-    if (input.runtime === 'codex') throw invalid(CODEX_NOT_YET, 'runtime');
     return store.transaction(() => {
       const bead = createBead(store, {
         rig,

@@ -8,7 +8,6 @@ import { currentBranch } from '../git/merge';
 import { localBranches, rigBranchTips, validateRepository } from '../git/repository';
 import { addRig, requireRig, updateRig } from '../store/rigs';
 import { agentView, getRig, rigView, type AgentRow, type RigRow } from '../store/views';
-import { CODEX_NOT_YET } from '../runtimes/agent-cli-launch';
 import { reviewChangedBudget } from '../reconciler/budgets';
 import type { Handlers } from './context';
 
@@ -21,7 +20,6 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     if (!branch) throw invalid('the repository has a detached HEAD; pass --branch', 'default_branch');
     if (!(await branchExists(repo, branch))) throw invalid(`branch ${branch} does not exist in ${repo} (it needs at least one commit)`, 'default_branch');
     if (input.runtime === 'shell' && !input.command) throw invalid('the shell runtime needs --command', 'command');
-    if (input.runtime === 'codex') throw invalid(CODEX_NOT_YET, 'runtime');
     if (input.remote) await requireRemote(repo, input.remote);
     const gates: Gate[] = [...(input.gates ?? [])];
     if (input.test) gates.unshift({ name: 'test', command: input.test, timeout_s: 600 });
@@ -55,7 +53,6 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     const runtime = input.runtime ?? rig.runtime;
     const command = input.command === undefined ? rig.command_template : input.command || null;
     if (runtime === 'shell' && !command) throw invalid('the shell runtime needs a command template', 'command');
-    if (input.runtime === 'codex') throw invalid(CODEX_NOT_YET, 'runtime');
     const updated = store.transaction(() =>
       updateRig(
         store,

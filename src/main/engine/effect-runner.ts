@@ -11,6 +11,7 @@ import { workBaseOf } from '../refinery/convoy-branch';
 import { runMergeRequest } from '../refinery/refinery';
 import { checkTargets } from '../refinery/target-watch';
 import { agentCliLaunch, runtimeOfBead } from '../runtimes/agent-cli-launch';
+import { stopCodexDaemons } from '../runtimes/codex';
 import { launchFor, type AgentCliLaunch } from '../runtimes/runtimes';
 import { collectPolecat, deleteFiles } from './polecat-collector';
 import { sweepRefs } from './ref-collector';
@@ -19,9 +20,12 @@ import type { Store } from '../store/store';
 import { getAgent, getMergeRequest, getRig, type RigRow } from '../store/views';
 import type { TownPaths } from './town-dir';
 
+/** Codex submits typed text only on an Enter that comes on its own, a moment later. */
+const CODEX_ENTER_AFTER_MS = 400;
+
 export class TownEffects implements EffectRunner {
   /** Which bead and launch each live session was started for (exit events carry them). */
-  private sessionBeads = new Map<string, { bead: string; launch: string }>();
+  private sessionBeads = new Map<string, { bead: string; launch: string; runtime: string }>();
   readonly gateSessions = new Map<string, string>();
   /** MRs whose run is under way in this engine: the holders of their claims are alive. */
   readonly mergeRunsInFlight = new Set<string>();
@@ -39,6 +43,7 @@ export class TownEffects implements EffectRunner {
       const started = this.sessionBeads.get(info.sessionId);
       const bead = started?.bead ?? null;
       this.sessionBeads.delete(info.sessionId);
+      if (started?.runtime === 'codex') stopCodexDaemons(paths.dir);
       store.report({
         type: 'session.exited',
         agent: info.agentId,
@@ -58,7 +63,11 @@ export class TownEffects implements EffectRunner {
       case 'nudge_session':
         // Typed as if at the keyboard, then Enter; a session gone meanwhile needs no nudge.
         // Written as the town's: neither the nudge nor its echo is taken for progress.
-        if (this.host.has(effect.session)) this.host.write(effect.session, `${effect.text}\r`, 'town');
+        if (!this.host.has(effect.session)) return;
+        if (this.sessionBeads.get(effect.session)?.runtime !== 'codex') return void this.host.write(effect.session, `${effect.text}\r`, 'town');
+        // Codex takes text and Enter in one write as a paste and does not submit it.
+        this.host.write(effect.session, effect.text, 'town');
+        setTimeout(() => this.host.has(effect.session) && this.host.write(effect.session, '\r', 'town'), CODEX_ENTER_AFTER_MS);
         return;
       case 'collect_polecat':
         return collectPolecat(this.store, effect.agent);
@@ -137,7 +146,7 @@ export class TownEffects implements EffectRunner {
       });
       const sessionId = `s-${randomBytes(6).toString('hex')}`;
       const logPath = path.join(this.paths.logs, `${sessionId}.log`);
-      this.sessionBeads.set(sessionId, { bead: beadId, launch });
+      this.sessionBeads.set(sessionId, { bead: beadId, launch, runtime });
       const info = this.host.spawn({ sessionId, agentId, file: command.file, args: command.args, cwd: agent.worktree, env: command.env, logPath });
       this.store.report({
         type: 'session.spawned',

@@ -9,6 +9,7 @@ import { readConfig } from '../reconciler/config';
 import type { Store } from '../store/store';
 import { beadView, getBead, getRig, type AgentRow, type RigRow } from '../store/views';
 import { claudeTranscript } from './claude';
+import { codexRollout } from './codex';
 import { rolePrompt } from './role-prompts';
 import { findRuntimeCli } from './runtime-cli';
 import type { AgentCliLaunch } from './runtimes';
@@ -31,12 +32,9 @@ export function runtimeOfBead(store: Store, beadId: string, rig: RigRow) {
 /** The conversation to resume: the agent's own on this bead, if the runtime kept its transcript. */
 function resumableSession(townDir: string, agent: AgentRow, beadId: string, runtime: AgentCli): string | null {
   if (!agent.runtime_session || agent.runtime_session_bead !== beadId || !agent.worktree) return null;
-  if (runtime !== 'claude') return null;
+  if (runtime === 'codex') return codexRollout(townDir, agent.runtime_session) ? agent.runtime_session : null;
   return fs.existsSync(claudeTranscript(townDir, agent.worktree, agent.runtime_session)) ? agent.runtime_session : null;
 }
-
-/** Codex is found and versioned (town doctor), but Overseer does not launch it yet. */
-export const CODEX_NOT_YET = 'the codex runtime is not supported yet: run this rig on claude, scripted or shell';
 
 const RESUME_PROMPT = (bead: string) =>
   `[town] Overseer restarted you (an engine restart or a crash) on ${bead}. Check \`git status\` and your branch, ` +
@@ -53,7 +51,6 @@ export function trustsWorktrees(store: Store): boolean {
 export async function agentCliLaunch(
   store: Store, townDir: string, agent: AgentRow, beadId: string, rig: RigRow, runtime: AgentCli,
 ): Promise<{ launch: AgentCliLaunch } | { problem: string }> {
-  if (runtime === 'codex') return { problem: CODEX_NOT_YET };
   const cli = await findRuntimeCli(runtime, readConfig(store)[`runtimes.${runtime}_path`]);
   if (!cli.path || cli.problem) return { problem: cli.problem ?? `${runtime} was not found` };
   const resume = resumableSession(townDir, agent, beadId, runtime);

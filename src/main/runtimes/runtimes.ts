@@ -2,6 +2,7 @@
 import type { PermissionMode, RuntimeName } from '../../shared/domain';
 import { nodeLauncher, runtimeHookPath, scriptedAgentPath } from '../engine/resources';
 import { claudeLaunch } from './claude';
+import { codexLaunch } from './codex';
 import type { AgentSandbox } from '../reconciler/config';
 import { inBwrap } from './sandbox';
 
@@ -116,7 +117,14 @@ function unconfinedLaunch(ctx: LaunchContext): Launch {
       });
       return { ...launch, env: { ...env, ...launch.env } };
     }
-    case 'codex':
-      throw new Error('the codex runtime is not supported yet');
+    case 'codex': {
+      if (!ctx.cli) throw new Error('the codex runtime needs its CLI (see town doctor)');
+      const c = ctx.cli;
+      const launch = codexLaunch({
+        cli: c.path, townDir: ctx.townDir, worktree: ctx.worktree, hookCommand: hookCommand('codex'),
+        permissions: c.permissions, model: c.model, prompt: c.prompt, resume: c.resume,
+      });
+      return { ...launch, env: { ...env, ...launch.env } };
+    }
   }
 }
