@@ -30,7 +30,7 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       await form.getByText(/git repository · 1 branch$/).waitFor();
 
       // Only the shell runtime takes a command template.
-      const runtime = form.getByLabel('Runtime');
+      const runtime = form.getByLabel('Runtime', { exact: true });
       await runtime.selectOption('shell');
       await form.getByLabel('Command template', { exact: true }).waitFor();
       await runtime.selectOption('scripted');
