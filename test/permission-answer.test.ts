@@ -10,10 +10,10 @@ import { removeTempDirs } from './helpers/town';
 
 afterEach(() => removeTempDirs());
 
-async function askingTown() {
+async function askingTown(runtime = 'claude') {
   const typed: string[] = [];
   const t = await healthyTown({ writeToAgent: (_agent, data) => (typed.push(data), data.length) });
-  t.sql(`UPDATE sessions SET runtime = 'claude' WHERE id = 's1'`);
+  t.sql(`UPDATE sessions SET runtime = ? WHERE id = 's1'`, runtime);
   const hooks = typedClient(inMemoryTransport(t.dispatcher, { kind: 'agent', agentId: t.agent }));
   const ask = async (command: string) => {
     await hooks.call('agent.runtime_event', { runtime: 'claude', event: 'permission', tool: 'Bash', command });
@@ -76,5 +76,17 @@ describe('answering a permission ask', () => {
     expect(t.typed).toEqual(['\x1b[A', '\t', 'not the build dir; clean with npm run clean', '\r']);
     expect((await t.view()).status).toBe('working');
     await expect(t.town.call('agent.answer_permission', { agent: t.agent, decision: 'deny', reason: '' })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it("answers Codex's dialog with its own keys: y allows once; Esc refuses, and the reason follows as the next prompt", async () => {
+    const t = await askingTown('codex');
+    await t.ask('git commit -qm x');
+    t.clock.advance(5000);
+    await t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow' });
+    expect(t.typed).toEqual(['y']);
+    await t.ask('rm -rf build');
+    t.clock.advance(5000);
+    await t.town.call('agent.answer_permission', { agent: t.agent, decision: 'deny', reason: 'not the build dir;\nclean with npm run clean' });
+    expect(t.typed).toEqual(['y', '\x1b', 'not the build dir; clean with npm run clean', '\r']);
   });
 });

@@ -3,7 +3,7 @@
 // so a stale button never types into an agent that has moved on.
 import type { AgentEvidence, PermissionAsk } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
-import { claudePermissionKeys } from '../runtimes/claude';
+import { permissionKeys } from '../runtimes/permission-keys';
 import { recordProgress, requireAgent, setAgentStatus } from '../store/agents';
 import type { Store } from '../store/store';
 import { agentView, getAgent, type AgentRow, type SessionRow } from '../store/views';
@@ -27,7 +27,8 @@ function runtimeOf(store: Store, session: string): string | null {
 
 /**
  * Claude drops keys that arrive within about 0.6 s of its dialog appearing (findings §0
- * "key-timing"); the ask is recorded after the dialog shows, so a second after it is safe.
+ * "key-timing"); the ask is recorded after the dialog shows (Claude's Notification, Codex's
+ * PermissionRequest hook), so a second after it is safe for both.
  */
 const DIALOG_SETTLE_MS = 1000;
 /** Between the keys of one answer: each lets the dialog redraw before the next. */
@@ -55,8 +56,9 @@ export const permissionHandlers: Handlers<'agent.answer_permission'> = {
     // Looked at again after the pause: the agent may have moved on meanwhile.
     const { agent, ask } = requireAsk(store, input.agent, input.command ?? seen.ask.command);
     const runtime = runtimeOf(store, agent.session_id!);
-    if (runtime !== 'claude') throw new ApiError('conflict', `${agent.id} runs ${runtime ?? 'no known runtime'}, whose permission dialog Overseer cannot answer; answer it in the terminal`, 'agent');
-    const [first, ...rest] = claudePermissionKeys(input.decision, input.reason ?? DEFAULT_DENY_REASON);
+    const keys = permissionKeys(runtime, input.decision, input.reason ?? DEFAULT_DENY_REASON);
+    if (!keys) throw new ApiError('conflict', `${agent.id} runs ${runtime ?? 'no known runtime'}, whose permission dialog Overseer cannot answer; answer it in the terminal`, 'agent');
+    const [first, ...rest] = keys;
     ctx.writeToAgent(agent.id, first!);
     // Answered now, not when the next hook arrives: a second click finds nothing to answer.
     store.transaction(() => {

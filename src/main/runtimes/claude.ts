@@ -127,17 +127,3 @@ function readOrNull(file: string): string | null {
     return null;
   }
 }
-
-/**
- * The keys that answer Claude's permission dialog ("Do you want to proceed? ❯ 1. Yes … N. No",
- * see claude-tui-findings.md §6), in steps typed a moment apart: `1` picks Yes at once; Up
- * from the preselected Yes wraps to No, Tab opens "No, and tell Claude what to do
- * differently", and the reason goes back to the model with the refusal, so the turn goes on
- * instead of stopping. Typed in one burst from the engine, the Tab and text were lost.
- */
-export function claudePermissionKeys(decision: 'allow' | 'deny', reason: string): string[] {
-  if (decision === 'allow') return ['1'];
-  // One line: Enter would send it half-typed; control characters would drive the dialog.
-  const line = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return ['\x1b[A', '\t', line, '\r'];
-}

@@ -22,10 +22,17 @@ export interface CodexLaunch {
 /** Where the town's Codex agents keep their state (config, rollouts): one per town. */
 export const codexHome = (townDir: string) => path.join(townDir, 'runtimes', 'codex');
 
-/** Codex 0.169 takes `-a on-request|never` only; `ask` is its default in a trusted folder. */
+/**
+ * Codex 0.169 asks only when a command would leave its sandbox (`-a on-request`; `untrusted`,
+ * which asked for every command, is gone), so the sandbox decides what asks
+ * (codex-tui-findings.md §9). `ask`: a read-only sandbox, so every command that changes
+ * anything asks the overseer; reads run. `auto`: edits inside the worktree run, but a commit
+ * writes the rig's git dir, which Codex keeps read-only, so it asks too: with `-a never` the
+ * agent could never commit.
+ */
 const PERMISSION_FLAGS: Record<PermissionMode, string[]> = {
-  ask: [],
-  auto: ['-s', 'workspace-write', '-a', 'never'],
+  ask: ['-s', 'read-only', '-a', 'on-request'],
+  auto: ['-s', 'workspace-write', '-a', 'on-request'],
   bypass: ['--dangerously-bypass-approvals-and-sandbox'],
 };
 
@@ -158,5 +165,9 @@ export function codexLaunch(o: CodexLaunch, env: NodeJS.ProcessEnv = process.env
     ...(o.resume ? [o.resume] : []),
     o.prompt,
   ];
-  return { file: o.cli, args, env: { CODEX_HOME: home } };
+  // Codex makes no sandbox helpers when CODEX_HOME lies under TMPDIR (a town under /tmp), and
+  // then every sandboxed command fails: its own temp dir, inside the town, keeps it outside.
+  const tmp = path.join(home, 'scratch');
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  return { file: o.cli, args, env: { CODEX_HOME: home, TMPDIR: tmp } };
 }
