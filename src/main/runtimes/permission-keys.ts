@@ -1,6 +1,7 @@
 // The keys that answer a real agent CLI's permission dialog, per runtime, in steps typed a
 // moment apart (each lets the TUI redraw before the next). Pure: the API sends them.
-export type PermissionDecision = 'allow' | 'deny';
+import type { PermissionDecision } from '../../shared/domain';
+
 type KeysFor = (decision: PermissionDecision, reason: string) => string[];
 
 /** One line: Enter would send it half-typed; control characters would drive the dialog. */
