@@ -31,7 +31,7 @@ export function touchBead(store: Store, id: string) {
     `WITH RECURSIVE affected(id) AS (
        SELECT bead_id FROM dependencies WHERE depends_on_id = ? AND type = 'blocks'
        UNION SELECT ?
-       UNION SELECT d.bead_id FROM dependencies d JOIN affected a ON d.depends_on_id = a.id WHERE d.type = 'parent-child'
+       UNION SELECT d.bead_id FROM affected a CROSS JOIN dependencies d ON d.depends_on_id = a.id WHERE d.type = 'parent-child'
      ) SELECT id FROM affected WHERE id <> ?`,
     id, id, id,
   );

@@ -11,15 +11,16 @@ export const WORK_TYPES_SQL = `('task','bug','feature','chore','epic')`;
 /**
  * True for the bead `alias` when it or one of its parent-child ancestors waits on a bead that
  * is not closed. Walks up the (short) parent chain through the dependencies' primary key,
- * so its cost is per bead, never per town.
+ * so its cost is per bead, never per town. CROSS JOIN pins the walk's order: left free, SQLite
+ * scanned every dependency for each step (0.8 ms → 400 ms for the first 50 ready at 100k beads).
  */
 export const blockedSql = (alias: string) => `EXISTS (
   WITH RECURSIVE lineage(id) AS (
     SELECT ${alias}.id
-    UNION SELECT p.depends_on_id FROM dependencies p JOIN lineage l ON p.bead_id = l.id WHERE p.type = 'parent-child'
+    UNION SELECT p.depends_on_id FROM lineage l CROSS JOIN dependencies p ON p.bead_id = l.id WHERE p.type = 'parent-child'
   )
-  SELECT 1 FROM lineage l JOIN dependencies d ON d.bead_id = l.id AND d.type = 'blocks'
-  JOIN beads x ON x.id = d.depends_on_id WHERE x.status <> 'closed'
+  SELECT 1 FROM lineage l CROSS JOIN dependencies d ON d.bead_id = l.id AND d.type = 'blocks'
+  CROSS JOIN beads x ON x.id = d.depends_on_id WHERE x.status <> 'closed'
 )`;
 
 /** The whole rule for the bead `alias`. */
