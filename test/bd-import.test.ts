@@ -42,7 +42,8 @@ describe('bd import', () => {
     expect(s).toMatchObject({ rig: 'gastown', lines: 22, imported: 12, updated: 0, convoys: 2, dependencies: 14, bad_line_count: 1 });
     expect(s.skipped).toEqual({ tombstone: 2, message: 1, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
     expect(s.dependencies_dropped).toEqual({ 'target not imported': 2 });
-    expect(s.bad_lines).toEqual([{ line: 9, error: expect.stringMatching(/not JSON/) }]);
+    // Where the line broke, never its text: the summary does not echo the file.
+    expect(s.bad_lines).toEqual([{ line: 9, error: 'not JSON (at character 69)' }]);
 
     const all = await api.call('bead.list', { all: true });
     expect(all.map((b) => b.id).sort()).toEqual([...WORK, 'gt-cv1', 'gt-cv2'].sort());
@@ -116,6 +117,10 @@ describe('bd import', () => {
     expect((await api.call('bead.show', { id: 'gt-a1' })).rig).toBe('beads');
     const missing = await api.call('bead.import', { path: 'relative/issues.jsonl', rig: 'beads' }).catch((e) => e);
     expect(missing).toMatchObject({ code: 'invalid_input', field: 'path' });
+    const notJsonl = path.join(tempDir('bd-key'), 'id_ed25519');
+    fs.writeFileSync(notJsonl, '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+    const refused = await api.call('bead.import', { path: notJsonl, rig: 'beads' }).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'invalid_input', field: 'path', message: expect.stringMatching(/not a \.jsonl file/) });
   });
 });
 

@@ -83,7 +83,10 @@ export function parseBdLine(text: string): BdLine {
   try {
     r = JSON.parse(text);
   } catch (err) {
-    return { kind: 'bad', error: `not JSON: ${(err as Error).message}` };
+    // Where, never what: the parser's message quotes the line, and the file is the caller's
+    // choice (a summary must not become a way to read other files).
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    return { kind: 'bad', error: `not JSON${at ? ` (at character ${at})` : /end of JSON/.test((err as Error).message) ? ' (the line ends too early)' : ''}` };
   }
   if (!r || typeof r !== 'object' || Array.isArray(r)) return { kind: 'bad', error: 'not a JSON object' };
   const rec = r as Json;

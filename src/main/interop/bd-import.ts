@@ -39,6 +39,8 @@ export function importRig(store: Store, rig: string | undefined): string {
 
 function openFile(file: string): fs.ReadStream {
   if (!path.isAbsolute(file)) throw invalid('give the file as an absolute path', 'path');
+  // bd writes .jsonl; the extension keeps an import from opening whatever file it is pointed at.
+  if (!/\.jsonl?$/i.test(file)) throw invalid(`${path.basename(file)} is not a .jsonl file (bd export, .beads/issues.jsonl)`, 'path');
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
