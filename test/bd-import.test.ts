@@ -124,6 +124,27 @@ describe('bd import', () => {
   });
 });
 
+describe('bd import from the window (a dropped file, sent in chunks)', () => {
+  it('gives the same town and summary as the file import, one import at a time', async () => {
+    const { engine, api } = await openTown();
+    const lines = fs.readFileSync(FIXTURE, 'utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const { import: id, rig } = await api.call('bead.import_begin', { name: 'issues.jsonl' });
+    expect(rig).toBe('gastown');
+    const busy = await api.call('bead.import_begin', { name: 'other.jsonl' }).catch((e) => e);
+    expect(busy).toMatchObject({ code: 'conflict' });
+    for (let i = 0; i < lines.length; i += 5) expect((await api.call('bead.import_lines', { import: id, lines: lines.slice(i, i + 5) })).lines).toBe(Math.min(i + 5, lines.length));
+    const s = await api.call('bead.import_finish', { import: id });
+    expect(s).toMatchObject({ imported: 12, convoys: 2, dependencies: 14, bad_line_count: 1, bad_lines: [{ line: 9 }] });
+    expect(s.skipped).toEqual({ tombstone: 2, message: 1, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
+    expect(deps(engine)).toHaveLength(14);
+    // Finished: its id is spent, and the next import may begin.
+    expect(await api.call('bead.import_lines', { import: id, lines: [] }).catch((e) => e)).toMatchObject({ code: 'not_found', field: 'import' });
+    await api.call('bead.import_begin', { name: 'again.jsonl' });
+    expect(await api.call('bead.import_begin', { name: 'notes.txt' }).catch((e) => e)).toMatchObject({ field: 'path' });
+  });
+});
+
 describe('the ready rule', () => {
   it('is the same list for bead list --ready, each bead\'s ready flag and the dispatcher', async () => {
     const { engine, api } = await openTown({ autoDispatch: true });

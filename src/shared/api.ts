@@ -196,6 +196,16 @@ export const api = {
     'overseer',
     z.object({ path: z.string().min(1).max(4096), rig: name.optional(), strict: z.boolean().default(false) }).strict(),
   ),
+  /**
+   * The window's import of a dropped file, which the engine cannot open by path: begin, then
+   * the lines in order a chunk at a time (the window shows how far it has read), then finish.
+   */
+  'bead.import_begin': method('overseer', z.object({ name: z.string().min(1).max(255), rig: name.optional() }).strict()),
+  'bead.import_lines': method(
+    'overseer',
+    z.object({ import: z.string().uuid(), lines: z.array(z.string().max(900_000)).max(5_000) }).strict(),
+  ),
+  'bead.import_finish': method('overseer', z.object({ import: z.string().uuid() }).strict()),
   /** One page of the town's beads as bd JSONL lines, after the id `after`; `next` pages on. */
   'bead.export': method(
     'overseer',
@@ -378,6 +388,9 @@ export interface ApiOutputs {
   'bead.list': BeadView[];
   'bead.import': ImportSummary;
   'bead.export': { lines: string[]; next: string | null };
+  'bead.import_begin': { import: string; rig: string };
+  'bead.import_lines': { lines: number };
+  'bead.import_finish': ImportSummary;
   'bead.show': BeadView;
   'bead.update': BeadView;
   'bead.close': BeadView;

@@ -2,6 +2,7 @@
 // batch of lines, so memory stays flat and other writers get turns between batches. Links
 // wait in temporary tables until every bead is in: a bead may depend on one further down the
 // file, and a link to a record that never arrives is dropped (it never blocks).
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -12,6 +13,7 @@ import { getRig } from '../store/views';
 import { parseBdLine, type BdLine } from './bd-format';
 
 const BATCH_LINES = 5_000;
+const ABANDONED_AFTER_MS = 60_000;
 /** Bad lines listed in the summary; the count covers them all. */
 const BAD_LINES_LISTED = 100;
 
@@ -20,8 +22,6 @@ export interface ImportOptions {
   rig?: string;
   strict: boolean;
 }
-
-const importing = new WeakSet<Store>();
 
 /** --rig, else the town's only rig; anything else is a question only the overseer answers. */
 export function importRig(store: Store, rig: string | undefined): string {
@@ -37,10 +37,14 @@ export function importRig(store: Store, rig: string | undefined): string {
   );
 }
 
+/** bd writes .jsonl; the extension keeps an import from opening whatever file it is pointed at. */
+export function assertJsonlName(file: string) {
+  if (!/\.jsonl?$/i.test(file)) throw invalid(`${path.basename(file)} is not a .jsonl file (bd export, .beads/issues.jsonl)`, 'path');
+}
+
 function openFile(file: string): fs.ReadStream {
   if (!path.isAbsolute(file)) throw invalid('give the file as an absolute path', 'path');
-  // bd writes .jsonl; the extension keeps an import from opening whatever file it is pointed at.
-  if (!/\.jsonl?$/i.test(file)) throw invalid(`${path.basename(file)} is not a .jsonl file (bd export, .beads/issues.jsonl)`, 'path');
+  assertJsonlName(file);
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -76,43 +80,94 @@ function prepareStaging(store: Store) {
 export async function importBdFile(store: Store, o: ImportOptions): Promise<ImportSummary> {
   const rig = importRig(store, o.rig);
   openFile(o.file).destroy();
-  if (importing.has(store)) throw new ApiError('conflict', 'an import is already running in this town; wait for it to finish', 'path');
-  importing.add(store);
+  if (o.strict) {
+    const bad = await firstBadLine(o.file);
+    if (bad) throw invalid(`line ${bad.line}: ${bad.error} (--strict: nothing imported)`, 'path');
+  }
+  const session = ImportSession.begin(store, rig, o.file);
   try {
-    if (o.strict) {
-      const bad = await firstBadLine(o.file);
-      if (bad) throw invalid(`line ${bad.line}: ${bad.error} (--strict: nothing imported)`, 'path');
+    let batch: string[] = [];
+    for await (const [, text] of numberedLines(o.file)) {
+      batch.push(text);
+      if (batch.length >= BATCH_LINES) (session.addLines(batch), (batch = []));
     }
-    return await importLines(store, rig, o.file);
+    session.addLines(batch);
+    return session.finish();
   } finally {
-    importing.delete(store);
+    session.end();
   }
 }
 
-async function importLines(store: Store, rig: string, file: string): Promise<ImportSummary> {
-  const summary: ImportSummary = {
-    file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, bad_lines: [], bad_line_count: 0,
-  };
-  prepareStaging(store);
-  const origin = `bd:${path.basename(file)}`.slice(0, 200);
-  const now = store.now();
-  const exists = store.sql('SELECT 1 FROM beads WHERE id = ?');
-  // Content follows the file; a status moves only open → closed (a bead Overseer works on, or
-  // one it closed, stays as it is: terminal beads change only by explicit reopen).
-  const upsert = store.sql(
-    `INSERT INTO beads (id, rig_id, type, title, body, status, priority, labels, origin_kind, origin_id, created_at, updated_at, closed_at, close_reason, metadata)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(id) DO UPDATE SET title = excluded.title, body = excluded.body, priority = excluded.priority, labels = excluded.labels,
-       updated_at = excluded.updated_at, metadata = json_set(beads.metadata, '$.bd', json(json_extract(excluded.metadata, '$.bd'))),
-       closed_at = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.closed_at ELSE beads.closed_at END,
-       close_reason = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.close_reason ELSE beads.close_reason END,
-       status = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN 'closed' ELSE beads.status END`,
-  );
-  const convoyRow = store.sql(`INSERT OR IGNORE INTO convoys (id, status) SELECT id, 'staged' FROM beads WHERE id = ? AND type = 'convoy'`);
-  const stage = store.sql('INSERT INTO temp.import_links (bead_id, depends_on_id, type, created_at, ord) VALUES (?, ?, ?, ?, ?)');
-  let ord = 0;
+/**
+ * One import: lines arrive in batches (read from a file here, or sent by the window a chunk at
+ * a time as it reads a dropped file), each applied in its own transaction; `finish` makes the
+ * links. One import per town at a time: the staging table is shared.
+ */
+export class ImportSession {
+  private static open = new WeakMap<Store, ImportSession>();
+  readonly id = randomUUID();
+  readonly summary: ImportSummary;
+  private readonly origin: string;
+  private ord = 0;
+  private ended = false;
+  private lastActivity: number;
 
-  const apply = (n: number, parsed: BdLine) => {
+  static begin(store: Store, rig: string, file: string): ImportSession {
+    const running = ImportSession.open.get(store);
+    // A window that closed mid-import leaves its session behind: after a quiet minute it yields.
+    if (running && store.now() - running.lastActivity < ABANDONED_AFTER_MS) {
+      throw new ApiError('conflict', 'an import is already running in this town; wait for it to finish', 'path');
+    }
+    running?.end();
+    const s = new ImportSession(store, rig, file);
+    ImportSession.open.set(store, s);
+    return s;
+  }
+
+  static current(store: Store, id: string): ImportSession {
+    const s = ImportSession.open.get(store);
+    if (!s || s.id !== id) throw notFound('import', id, 'import');
+    return s;
+  }
+
+  private constructor(private readonly store: Store, private readonly rig: string, file: string) {
+    this.summary = {
+      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, bad_lines: [], bad_line_count: 0,
+    };
+    this.origin = `bd:${path.basename(file)}`.slice(0, 200);
+    this.lastActivity = store.now();
+    prepareStaging(store);
+  }
+
+  /** The next lines of the file, in order: one transaction and one `beads.imported` event. */
+  addLines(lines: string[]) {
+    if (this.ended) throw new ApiError('conflict', 'this import has ended', 'import');
+    this.lastActivity = this.store.now();
+    if (lines.length === 0) return;
+    const first = this.summary.lines + 1;
+    const before = this.summary.imported + this.summary.updated;
+    this.store.transaction(() => {
+      lines.forEach((text, i) => this.apply(first + i, parseBdLine(text)));
+      const beads = this.summary.imported + this.summary.updated - before;
+      if (beads > 0) this.store.event({ type: 'beads.imported', payload: { file: this.origin, rig: this.rig, from_line: first, to_line: first + lines.length - 1, beads } });
+    });
+  }
+
+  finish(): ImportSummary {
+    if (this.ended) throw new ApiError('conflict', 'this import has ended', 'import');
+    this.store.transaction(() => linkImported(this.store, this.summary, this.origin, this.rig));
+    this.end();
+    return this.summary;
+  }
+
+  /** Lets the next import begin (what this one committed stays: a re-import completes it). */
+  end() {
+    this.ended = true;
+    if (ImportSession.open.get(this.store) === this) ImportSession.open.delete(this.store);
+  }
+
+  private apply(n: number, parsed: BdLine) {
+    const { store, summary } = this;
     summary.lines = n;
     switch (parsed.kind) {
       case 'blank':
@@ -126,40 +181,32 @@ async function importLines(store: Store, rig: string, file: string): Promise<Imp
         return;
     }
     const b = parsed.bead;
-    const isNew = exists.get(b.id) === undefined;
-    const created = b.created_at ?? now;
+    const isNew = store.sql('SELECT 1 FROM beads WHERE id = ?').get(b.id) === undefined;
+    const created = b.created_at ?? store.now();
     const updated = b.updated_at ?? created;
-    upsert.run(
-      b.id, b.type === 'convoy' ? null : rig, b.type, b.title, b.body, b.status, b.priority, JSON.stringify(b.labels), origin,
+    store.sql(UPSERT).run(
+      b.id, b.type === 'convoy' ? null : this.rig, b.type, b.title, b.body, b.status, b.priority, JSON.stringify(b.labels), this.origin,
       created, updated, b.status === 'closed' ? b.closed_at ?? updated : null, b.close_reason, JSON.stringify({ bd: b.bd }),
     );
-    if (b.type === 'convoy' && convoyRow.run(b.id).changes > 0) summary.convoys++;
+    if (b.type === 'convoy' && store.sql(CONVOY_ROW).run(b.id).changes > 0) summary.convoys++;
     if (isNew) summary.imported++;
     else summary.updated++;
-    for (const l of parsed.links) stage.run(l.bead, l.dependsOn, l.type, l.created_at ?? created, ord++);
+    const stage = store.sql('INSERT INTO temp.import_links (bead_id, depends_on_id, type, created_at, ord) VALUES (?, ?, ?, ?, ?)');
+    for (const l of parsed.links) stage.run(l.bead, l.dependsOn, l.type, l.created_at ?? created, this.ord++);
     for (const kind of parsed.droppedLinks) summary.dependencies_dropped[kind] = (summary.dependencies_dropped[kind] ?? 0) + 1;
-  };
-
-  let batch: [number, BdLine][] = [];
-  const flush = () => {
-    if (batch.length === 0) return;
-    const lines = batch;
-    batch = [];
-    const before = summary.imported + summary.updated;
-    store.transaction(() => {
-      for (const [n, parsed] of lines) apply(n, parsed);
-      const beads = summary.imported + summary.updated - before;
-      if (beads > 0) store.event({ type: 'beads.imported', payload: { file: origin, rig, from_line: lines[0][0], to_line: lines[lines.length - 1][0], beads } });
-    });
-  };
-  for await (const [n, text] of numberedLines(file)) {
-    batch.push([n, parseBdLine(text)]);
-    if (batch.length >= BATCH_LINES) flush();
   }
-  flush();
-  store.transaction(() => linkImported(store, summary, origin, rig));
-  return summary;
 }
+
+// Content follows the file; a status moves only open → closed (a bead Overseer works on, or
+// one it closed, stays as it is: terminal beads change only by explicit reopen).
+const UPSERT = `INSERT INTO beads (id, rig_id, type, title, body, status, priority, labels, origin_kind, origin_id, created_at, updated_at, closed_at, close_reason, metadata)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET title = excluded.title, body = excluded.body, priority = excluded.priority, labels = excluded.labels,
+    updated_at = excluded.updated_at, metadata = json_set(beads.metadata, '$.bd', json(json_extract(excluded.metadata, '$.bd'))),
+    closed_at = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.closed_at ELSE beads.closed_at END,
+    close_reason = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.close_reason ELSE beads.close_reason END,
+    status = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN 'closed' ELSE beads.status END`;
+const CONVOY_ROW = `INSERT OR IGNORE INTO convoys (id, status) SELECT id, 'staged' FROM beads WHERE id = ? AND type = 'convoy'`;
 
 /** Links whose both ends are in the town become dependencies; a convoy's `tracks`, its members. */
 function linkImported(store: Store, summary: ImportSummary, origin: string, rig: string) {
