@@ -14,7 +14,7 @@ export const COMMAND_OPTIONS: Options = {
   type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, 'no-hold': { type: 'boolean' }, fresh: { type: 'boolean' },
   severity: { type: 'string' }, all: { type: 'boolean' }, 'setup-watch': { type: 'string' },
   remote: { type: 'string' }, integration: { type: 'boolean' }, permissions: { type: 'string' }, model: { type: 'string' },
-  budget: { type: 'string' }, by: { type: 'string' },
+  budget: { type: 'string' }, by: { type: 'string' }, strict: { type: 'boolean' }, out: { type: 'string' }, ready: { type: 'boolean' },
 };
 
 /** Each command's own flags: a flag another command takes (`bead update --status`) is refused, not ignored. */
@@ -24,7 +24,8 @@ export const FLAGS: Record<string, string[]> = {
   'rig update': ['setup', 'setup-watch', 'branch', 'max-polecats', 'remote', 'runtime', 'command', 'permissions', 'model', 'budget'],
   'rig list': [],
   'bead create': ['rig', 'title', 'body', 'priority', 'scenario', 'after', 'label', 'type', 'runtime'],
-  'bead list': ['rig', 'status', 'label', 'assignee'],
+  'bead list': ['rig', 'status', 'label', 'assignee', 'ready', 'all'],
+  import: ['rig', 'strict'], export: ['rig', 'out'],
   'bead show': [],
   'bead update': ['title', 'body', 'priority', 'label', 'unlabel', 'scenario'],
   'bead close': ['reason'], 'bead reopen': [],

@@ -17,6 +17,7 @@ import { lastWebPort, rememberWebPort, webPortsToTry } from '../main/hosts/web-a
 import { isLoopbackBind } from '../main/hosts/bind-address';
 import { dollars, list, parse as parseWith, str, wholeNumber, type Options, type Parsed } from './args';
 import { attach } from './attach';
+import { exportBeads, importFile, importReport } from './interop';
 import { COMMAND_OPTIONS, FLAGS, GROUPS } from './commands';
 import { CliError, EXIT, failure, systemReason, UsageError } from './errors';
 import * as fmt from './format';
@@ -130,7 +131,8 @@ Rigs:       rig add NAME PATH [--test CMD] [--setup CMD] [--setup-watch GLOB[,GL
                 [--runtime R] [--command TEMPLATE] [--permissions ask|auto|bypass] [--model M|default] [--budget USD|none]
             rig list
 Beads:      bead create --rig R --title T [--body B] [--priority 0-4] [--type T] [--scenario S] [--after ID]... [--label L]... [--runtime R]
-            bead list [--rig R] [--status S] [--label L] · bead show ID
+            bead list [--rig R] [--status S] [--label L] [--ready] [--all] · bead show ID
+            import FILE [--rig R] [--strict]   (bd / Gas Town JSONL) · export [--rig R] [--out FILE]
             bead update ID [--title T] [--body B] [--priority N] [--label L]... [--unlabel L]... [--scenario S]
             bead close ID [--reason R] · bead reopen ID
             dep add BEAD DEPENDS_ON
@@ -238,7 +240,7 @@ async function run(input: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const planning = ['rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'mq', 'escalations', 'ack', 'hold', 'release'].includes(cmd);
+  const planning = ['import', 'export', 'rig', 'bead', 'convoy', 'dep', 'config', 'events', 'sling', 'agents', 'mr', 'mq', 'escalations', 'ack', 'hold', 'release'].includes(cmd);
   const conn = new Connection(townDirFrom(a.values), planning);
   try {
     return await dispatch(conn, command, a);
@@ -369,8 +371,20 @@ async function dispatch(conn: Connection, command: string, a: Parsed): Promise<n
       return 0;
     }
     case 'bead list': {
-      const beads = await conn.call('bead.list', { rig: str(v.rig), status: str(v.status) as 'open' | undefined, label: list(v.label)[0], assignee: str(v.assignee) });
+      const beads = await conn.call('bead.list', {
+        rig: str(v.rig), status: str(v.status) as 'open' | undefined, label: list(v.label)[0], assignee: str(v.assignee), ready: !!v.ready, all: !!v.all,
+      });
       print(json, beads, () => fmt.beadTable(beads));
+      return 0;
+    }
+    case 'import': {
+      const summary = await importFile(conn, need(p0, 'import FILE [--rig R] [--strict]'), { rig: str(v.rig), strict: !!v.strict });
+      print(json, summary, () => importReport(summary));
+      return 0;
+    }
+    case 'export': {
+      const beads = await exportBeads(conn, { rig: str(v.rig), out: str(v.out) });
+      if (v.out) print(json, { file: path.resolve(str(v.out)!), beads }, () => line`wrote ${beads} beads to ${str(v.out)}`);
       return 0;
     }
     case 'bead show': {

@@ -22,6 +22,7 @@ import {
   type EventView,
   type FreezeReport,
   type HookView,
+  type ImportSummary,
   type MailView,
   type MergeQueueDetail,
   type MergeQueueEntry,
@@ -40,7 +41,10 @@ import type { DoctorReport } from './doctor';
 /** Who may call a method: the overseer's token, an agent's session token, or either. */
 export type Access = 'overseer' | 'agent' | 'any';
 
-const beadId = z.string().regex(/^[a-z][a-z0-9]{0,15}-[a-z0-9]{3,12}$/, 'expected a bead id like ov-3f9a');
+// Imported bd ids keep their shape (`bd-2oo.1`, `hq-deacon-role`): dot- or dash-separated parts,
+// never `..` nor a trailing `.lock`, so an id stays a valid piece of a git branch name.
+export const BEAD_ID_PATTERN = /^[a-z][a-z0-9]{0,15}-[a-z0-9]+(?:[.-][a-z0-9]+)*$/;
+const beadId = z.string().max(64).regex(BEAD_ID_PATTERN, 'expected a bead id like ov-3f9a').refine((id) => !id.endsWith('.lock'), 'a bead id cannot end in .lock');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, . _ - (max 64)');
 const agentId = z.string().min(1).max(200);
 const priority = z.number().int().min(0).max(4);
@@ -178,7 +182,34 @@ export const api = {
       label: label.optional(),
       assignee: agentId.optional(),
       type: z.enum(BEAD_TYPES).optional(),
+      /** Only beads the ready rule lets work start on (store/ready.ts), most urgent first. */
+      ready: z.boolean().default(false),
+      /** Every bead, convoy and merge-request beads too (by default those two are left out). */
+      all: z.boolean().default(false),
     }).strict(),
+  ),
+  /**
+   * Imports a bd JSONL file (Gas Town's `.beads/issues.jsonl`, `bd export`) that the engine
+   * reads from this machine: the CLI runs beside it and passes the absolute path.
+   */
+  'bead.import': method(
+    'overseer',
+    z.object({ path: z.string().min(1).max(4096), rig: name.optional(), strict: z.boolean().default(false) }).strict(),
+  ),
+  /**
+   * The window's import of a dropped file, which the engine cannot open by path: begin, then
+   * the lines in order a chunk at a time (the window shows how far it has read), then finish.
+   */
+  'bead.import_begin': method('overseer', z.object({ name: z.string().min(1).max(255), rig: name.optional() }).strict()),
+  'bead.import_lines': method(
+    'overseer',
+    z.object({ import: z.string().uuid(), lines: z.array(z.string().max(900_000)).max(5_000) }).strict(),
+  ),
+  'bead.import_finish': method('overseer', z.object({ import: z.string().uuid() }).strict()),
+  /** One page of the town's beads as bd JSONL lines, after the id `after`; `next` pages on. */
+  'bead.export': method(
+    'overseer',
+    z.object({ rig: name.optional(), after: z.string().max(64).optional(), limit: z.number().int().min(1).max(5_000).default(1_000) }).strict(),
   ),
   'bead.show': method('any', z.object({ id: beadId }).strict()),
   'bead.update': method(
@@ -355,6 +386,11 @@ export interface ApiOutputs {
   'rig.check': RigCheck;
   'bead.create': BeadView;
   'bead.list': BeadView[];
+  'bead.import': ImportSummary;
+  'bead.export': { lines: string[]; next: string | null };
+  'bead.import_begin': { import: string; rig: string };
+  'bead.import_lines': { lines: number };
+  'bead.import_finish': ImportSummary;
   'bead.show': BeadView;
   'bead.update': BeadView;
   'bead.close': BeadView;

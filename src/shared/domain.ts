@@ -22,8 +22,15 @@ export const ACTIVE_MR_STATES: readonly MergeRequestState[] = ['claimed', 'mergi
 export const CONVOY_STATUSES = ['staged', 'active', 'landed'] as const;
 export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
 
-export const DEPENDENCY_TYPES = ['blocks', 'parent-child', 'tracks', 'related', 'discovered-from'] as const;
+export const DEPENDENCY_TYPES = [
+  'blocks', 'parent-child', 'tracks', 'related', 'discovered-from', 'relates-to', 'duplicates', 'supersedes', 'replies-to',
+] as const;
 export type DependencyType = (typeof DEPENDENCY_TYPES)[number];
+/**
+ * Only `blocks` holds a bead back (and, through `parent-child`, its descendants); the other
+ * kinds are links a person follows (bd's related, discovered-from, duplicates, ...).
+ */
+export const NON_BLOCKING_DEPENDENCY_TYPES = ['related', 'discovered-from', 'relates-to', 'duplicates', 'supersedes', 'replies-to'] as const satisfies readonly DependencyType[];
 
 export const RUNTIMES = ['scripted', 'shell', 'claude', 'codex'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
@@ -145,6 +152,8 @@ export interface BeadView {
   held_reason: string | null;
   blocked_by: string[];
   depends_on: string[];
+  /** The ready rule (store/ready.ts), computed by the engine: the Board's Ready column shows exactly these. */
+  ready: boolean;
   origin: { kind: OriginKind; id: string };
   dispatch_attempts: number;
   close_reason: string | null;
@@ -443,4 +452,24 @@ export interface TownConfigView {
   changed: { key: string; was: string; now: string }[];
   dispatch_paused: boolean;
   town_prefix: string;
+}
+
+/** What `town import` did with a bd JSONL file. */
+export interface ImportSummary {
+  file: string;
+  rig: string;
+  /** Lines read. */
+  lines: number;
+  /** Beads new to the town, and beads already here that the file updated. */
+  imported: number;
+  updated: number;
+  /** Records not imported, by reason: `tombstone`, or the bd type (`message`, `agent`, `molecule`, ...). */
+  skipped: Record<string, number>;
+  /** Dependencies kept (both ends in the town), and those dropped by reason. */
+  dependencies: number;
+  dependencies_dropped: Record<string, number>;
+  convoys: number;
+  /** The first lines that failed to parse (1-based), and how many failed in all. */
+  bad_lines: { line: number; error: string }[];
+  bad_line_count: number;
 }

@@ -73,6 +73,10 @@ export function describeEvent(type: string, payload: Payload): string {
       );
     case 'mr.resolution_failed':
       return joined(`failed: its resolution bead ${text(p.resolution) ?? '?'} ${text(p.status) ?? 'ended'} without resolving the conflict`, text(p.reason));
+    case 'beads.imported':
+      return p.from_line !== undefined
+        ? `imported ${text(p.beads) ?? 0} beads from ${text(p.file) ?? 'a file'} (lines ${text(p.from_line)}–${text(p.to_line)}) into ${text(p.rig) ?? '?'}`
+        : `import of ${text(p.file) ?? 'a file'} done: ${text(p.dependencies) ?? 0} dependencies, ${text(p.convoys) ?? 0} convoys, ${text(p.skipped) ?? 0} records skipped`;
     case 'bead.held':
       return joined('held out of dispatch', text(p.reason));
     case 'town.frozen':

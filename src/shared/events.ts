@@ -97,6 +97,11 @@ export const EVENT_PAYLOADS = {
   'bead.released': z.object({ cause: z.string() }),
   ...(Object.fromEntries(BEAD_STATUSES.map((s) => [`bead.${s}`, beadStatusChange])) as Record<`bead.${(typeof BEAD_STATUSES)[number]}`, typeof beadStatusChange>),
   'dependency.added': z.object({ depends_on: id, type: z.string() }),
+  /** One per batch of an import (never one per bead), and one when its links are made. */
+  'beads.imported': z.object({
+    file: z.string(), rig: id, beads: z.number(), from_line: z.number().optional(), to_line: z.number().optional(),
+    dependencies: z.number().optional(), convoys: z.number().optional(), skipped: z.number().optional(),
+  }),
   'dependency.removed': z.object({ depends_on: id, type: z.string() }),
   'convoy.created': z.object({ beads: z.array(id), mode: z.enum(['direct', 'integration']).optional() }),
   /** The overseer set or removed a convoy's budget (null: none). */

@@ -4,6 +4,7 @@ import { ApiError, conflict, invalid, notFound } from '../../shared/errors';
 import { closeBeadForOverseer } from '../reconciler/transitions';
 import { requireAgent } from '../store/agents';
 import { addDependency, createBead, holdBead, releaseBead, reopenBead, removeDependency, requireBead, slingBead, updateBeadFields } from '../store/beads';
+import { readySql } from '../store/ready';
 import type { Store } from '../store/store';
 import { beadView, getAgent, getBead, getRig, type BeadRow } from '../store/views';
 import type { ApiParsedInput } from '../../shared/api';
@@ -26,18 +27,16 @@ function assertWorkBeadType(type: BeadType) {
 }
 
 function listBeads(store: Store, f: ApiParsedInput<'bead.list'>) {
-  const where: string[] = [`type NOT IN ('merge_request','convoy')`];
+  const where: string[] = f.all ? [] : [`b.type NOT IN ('merge_request','convoy')`];
   const params: unknown[] = [];
-  if (f.type) {
-    where[0] = 'type = ?';
-    params.push(f.type);
-  }
-  if (f.rig) (where.push('rig_id = ?'), params.push(f.rig));
-  if (f.status) (where.push('status = ?'), params.push(f.status));
-  if (f.assignee) (where.push('assignee = ?'), params.push(f.assignee));
-  if (f.label) (where.push(`EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ?)`), params.push(f.label));
+  if (f.type) (where.push('b.type = ?'), params.push(f.type));
+  if (f.rig) (where.push('b.rig_id = ?'), params.push(f.rig));
+  if (f.status) (where.push('b.status = ?'), params.push(f.status));
+  if (f.assignee) (where.push('b.assignee = ?'), params.push(f.assignee));
+  if (f.label) (where.push(`EXISTS (SELECT 1 FROM json_each(b.labels) WHERE value = ?)`), params.push(f.label));
+  if (f.ready) where.push(readySql('b'));
   return store
-    .all<BeadRow>(`SELECT * FROM beads WHERE ${where.join(' AND ')} ORDER BY priority, created_at, id`, ...params)
+    .all<BeadRow>(`SELECT b.* FROM beads b ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.priority, b.created_at, b.id`, ...params)
     .map((r) => beadView(store, r));
 }
 

@@ -8,6 +8,7 @@ import { convoyHandlers } from './convoys';
 import { costHandlers } from './costs';
 import { doctorHandlers } from './doctor';
 import { escalationHandlers } from './escalations';
+import { interopHandlers } from './interop';
 import { mailHandlers } from './mail';
 import { mergeQueueHandlers } from './merge-queue';
 import { rigHandlers } from './rigs';
@@ -23,6 +24,7 @@ export const handlers: Handlers = {
   ...configHandlers,
   ...rigHandlers,
   ...beadHandlers,
+  ...interopHandlers,
   ...convoyHandlers,
   ...agentHandlers,
   ...runtimeEventHandlers,

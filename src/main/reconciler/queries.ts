@@ -2,6 +2,7 @@
 import type { EscalationRow } from '../store/escalations';
 import { beadsCoveredByConvoys, reachedBudgets } from '../store/budgets';
 import { dispatchFailuresSince, lastDispatchResumeSeq } from '../store/dispatch-pause';
+import { readySql } from '../store/ready';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
 import type { QueuedMergeRequest } from './merge-order';
@@ -80,8 +81,6 @@ export interface TownQueries {
 /** Setting `gc.refs_swept_at.<rig>`: when the rig's refs were last swept (rule sweepOldRefs). */
 export const REF_SWEEP_SETTING = 'gc.refs_swept_at.';
 
-const WORK_TYPES = `('task','bug','feature','chore')`;
-
 export function storeQueries(store: Store): TownQueries {
   return {
     dispatchableBeads(limit) {
@@ -99,10 +98,8 @@ export function storeQueries(store: Store): TownQueries {
            SELECT b.*, (SELECT min(m.position) FROM convoy_members m JOIN convoys c ON c.id = m.convoy_id
                         WHERE m.bead_id = b.id AND c.status = 'active') AS convoy_pos
            FROM (SELECT DISTINCT id FROM candidates) AS candidates CROSS JOIN beads b ON b.id = candidates.id JOIN rigs r ON r.id = b.rig_id
-           WHERE b.status = 'open' AND b.type IN ${WORK_TYPES} AND b.held_at IS NULL
+           WHERE ${readySql('b')} AND b.held_at IS NULL
              AND b.labels NOT LIKE '%"escalated"%'
-             AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN beads x ON x.id = d.depends_on_id
-                             WHERE d.bead_id = b.id AND d.type = 'blocks' AND x.status <> 'closed')
            ORDER BY b.priority, convoy_pos IS NULL, convoy_pos, b.created_at, b.id
            LIMIT ?`,
           limit,

@@ -19,15 +19,23 @@ export interface NewBead {
   parent?: string;
 }
 
-/** Marks a bead changed, and what shows it: convoys it belongs to, beads it blocks. */
+/** Marks a bead changed, and what shows it: convoys it belongs to, beads whose readiness follows it. */
 export function touchBead(store: Store, id: string) {
   store.touch('bead', id);
   for (const m of store.all<{ convoy_id: string }>('SELECT convoy_id FROM convoy_members WHERE bead_id = ?', id)) {
     store.touch('convoy', m.convoy_id);
   }
-  for (const d of store.all<{ bead_id: string }>(`SELECT bead_id FROM dependencies WHERE depends_on_id = ? AND type = 'blocks'`, id)) {
-    store.touch('bead', d.bead_id);
-  }
+  // Whether a bead is ready depends on its blockers and its ancestors' blockers: what waits on
+  // this bead changes, and so do their parent-child descendants and this bead's own.
+  const affected = store.all<{ id: string }>(
+    `WITH RECURSIVE affected(id) AS (
+       SELECT bead_id FROM dependencies WHERE depends_on_id = ? AND type = 'blocks'
+       UNION SELECT ?
+       UNION SELECT d.bead_id FROM affected a CROSS JOIN dependencies d ON d.depends_on_id = a.id WHERE d.type = 'parent-child'
+     ) SELECT id FROM affected WHERE id <> ?`,
+    id, id, id,
+  );
+  for (const d of affected) store.touch('bead', d.id);
 }
 
 export function requireBead(store: Store, id: string, field = 'id'): BeadRow {

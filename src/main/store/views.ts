@@ -3,6 +3,7 @@
 import type { EscalationRow } from './escalations';
 import { agentModel, agentUsage, beadUsageOrNull, convoyUsage } from './usage';
 import { convoyBudgetPause } from './budgets';
+import { isReady } from './ready';
 import { budgetLevel } from '../../shared/budget';
 import type {
   AgentEvidence,
@@ -252,6 +253,7 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     held_reason: r.held_reason,
     depends_on: deps.map((d) => d.depends_on_id),
     blocked_by: deps.filter((d) => d.status !== 'closed').map((d) => d.depends_on_id),
+    ready: isReady(store, r.id),
     origin: { kind: r.origin_kind, id: r.origin_id },
     dispatch_attempts: r.dispatch_attempts,
     close_reason: r.close_reason,

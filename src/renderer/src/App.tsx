@@ -14,6 +14,7 @@ import { Rigs } from './views/Rigs';
 import { Settings } from './views/Settings';
 import { BeadDetail } from './views/BeadDetail';
 import { CommandPalette } from './components/CommandPalette';
+import { ImportDrop } from './components/ImportDrop';
 import { ActionScope, DisconnectedBanner } from './components/Connection';
 import { useAttentionNotifications, useNotifyPermission, useTitleBadge } from './state/alerts';
 import { DispatchPausedBanner, EStopButton, FrozenBanner } from './components/EStop';
@@ -146,6 +147,7 @@ export function App() {
       </main>
       {bead && synced && <BeadDetail id={bead} />}
       <CommandPalette />
+      {synced && <ImportDrop />}
       <div className="notices" aria-live="polite">
         {notices.map((n) => (
           <div key={n.id} className={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>

@@ -15,11 +15,11 @@ export type ColumnId = (typeof COLUMNS)[number]['id'];
 const WORK_TYPES = new Set(['task', 'bug', 'feature', 'chore', 'epic']);
 export const isWorkBead = (b: BeadView) => WORK_TYPES.has(b.type);
 
-/** Board column: Ready = open, has a rig and no open blocker (see domain.md). */
+/** Board column: Ready is the engine's ready rule (store/ready.ts), never recomputed here. */
 export function columnOf(b: BeadView): ColumnId {
   switch (b.status) {
     case 'open':
-      return b.rig && b.blocked_by.length === 0 ? 'ready' : 'backlog';
+      return b.ready ? 'ready' : 'backlog';
     case 'in_progress':
       return 'in_progress';
     case 'in_review':

@@ -1,0 +1,256 @@
+// Streams a bd JSONL file into the town: one transaction (and one `beads.imported` event) per
+// batch of lines, so memory stays flat and other writers get turns between batches. Links
+// wait in temporary tables until every bead is in: a bead may depend on one further down the
+// file, and a link to a record that never arrives is dropped (it never blocks).
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import type { ImportSummary } from '../../shared/domain';
+import { ApiError, invalid, notFound } from '../../shared/errors';
+import type { Store } from '../store/store';
+import { getRig } from '../store/views';
+import { parseBdLine, type BdLine } from './bd-format';
+
+const BATCH_LINES = 5_000;
+const ABANDONED_AFTER_MS = 60_000;
+/** Bad lines listed in the summary; the count covers them all. */
+const BAD_LINES_LISTED = 100;
+
+export interface ImportOptions {
+  file: string;
+  rig?: string;
+  strict: boolean;
+}
+
+/** --rig, else the town's only rig; anything else is a question only the overseer answers. */
+export function importRig(store: Store, rig: string | undefined): string {
+  if (rig) {
+    if (!getRig(store, rig)) throw notFound('rig', rig, 'rig');
+    return rig;
+  }
+  const rigs = store.all<{ id: string }>('SELECT id FROM rigs ORDER BY id');
+  if (rigs.length === 1) return rigs[0].id;
+  throw invalid(
+    rigs.length === 0 ? 'the town has no rig to import into: add one first (town rig add)' : `the town has ${rigs.length} rigs (${rigs.map((r) => r.id).join(', ')}): say which with --rig`,
+    'rig',
+  );
+}
+
+/** bd writes .jsonl; the extension keeps an import from opening whatever file it is pointed at. */
+export function assertJsonlName(file: string) {
+  if (!/\.jsonl?$/i.test(file)) throw invalid(`${path.basename(file)} is not a .jsonl file (bd export, .beads/issues.jsonl)`, 'path');
+}
+
+function openFile(file: string): fs.ReadStream {
+  if (!path.isAbsolute(file)) throw invalid('give the file as an absolute path', 'path');
+  assertJsonlName(file);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw notFound('file', file, 'path');
+  }
+  if (!st.isFile()) throw invalid(`${file} is not a file`, 'path');
+  return fs.createReadStream(file, { encoding: 'utf8' });
+}
+
+async function* numberedLines(file: string): AsyncGenerator<[number, string]> {
+  const lines = readline.createInterface({ input: openFile(file), crlfDelay: Infinity });
+  let n = 0;
+  for await (const text of lines) yield [++n, text];
+}
+
+/** --strict: the whole file is checked first, so a bad line leaves the town untouched. */
+async function firstBadLine(file: string): Promise<{ line: number; error: string } | null> {
+  for await (const [n, text] of numberedLines(file)) {
+    const parsed = parseBdLine(text);
+    if (parsed.kind === 'bad') return { line: n, error: parsed.error };
+  }
+  return null;
+}
+
+function prepareStaging(store: Store) {
+  store.db.exec(`
+    CREATE TEMP TABLE IF NOT EXISTS import_links (bead_id TEXT NOT NULL, depends_on_id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, ord INTEGER NOT NULL);
+    DELETE FROM temp.import_links;
+  `);
+}
+
+export async function importBdFile(store: Store, o: ImportOptions): Promise<ImportSummary> {
+  const rig = importRig(store, o.rig);
+  openFile(o.file).destroy();
+  if (o.strict) {
+    const bad = await firstBadLine(o.file);
+    if (bad) throw invalid(`line ${bad.line}: ${bad.error} (--strict: nothing imported)`, 'path');
+  }
+  const session = ImportSession.begin(store, rig, o.file);
+  try {
+    let batch: string[] = [];
+    for await (const [, text] of numberedLines(o.file)) {
+      batch.push(text);
+      if (batch.length >= BATCH_LINES) (session.addLines(batch), (batch = []));
+    }
+    session.addLines(batch);
+    return session.finish();
+  } finally {
+    session.end();
+  }
+}
+
+/**
+ * One import: lines arrive in batches (read from a file here, or sent by the window a chunk at
+ * a time as it reads a dropped file), each applied in its own transaction; `finish` makes the
+ * links. One import per town at a time: the staging table is shared.
+ */
+export class ImportSession {
+  private static open = new WeakMap<Store, ImportSession>();
+  readonly id = randomUUID();
+  readonly summary: ImportSummary;
+  private readonly origin: string;
+  private ord = 0;
+  private ended = false;
+  private lastActivity: number;
+
+  static begin(store: Store, rig: string, file: string): ImportSession {
+    const running = ImportSession.open.get(store);
+    // A window that closed mid-import leaves its session behind: after a quiet minute it yields.
+    if (running && store.now() - running.lastActivity < ABANDONED_AFTER_MS) {
+      throw new ApiError('conflict', 'an import is already running in this town; wait for it to finish', 'path');
+    }
+    running?.end();
+    const s = new ImportSession(store, rig, file);
+    ImportSession.open.set(store, s);
+    return s;
+  }
+
+  static current(store: Store, id: string): ImportSession {
+    const s = ImportSession.open.get(store);
+    if (!s || s.id !== id) throw notFound('import', id, 'import');
+    return s;
+  }
+
+  private constructor(private readonly store: Store, private readonly rig: string, file: string) {
+    this.summary = {
+      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, bad_lines: [], bad_line_count: 0,
+    };
+    this.origin = `bd:${path.basename(file)}`.slice(0, 200);
+    this.lastActivity = store.now();
+    prepareStaging(store);
+  }
+
+  /** The next lines of the file, in order: one transaction and one `beads.imported` event. */
+  addLines(lines: string[]) {
+    if (this.ended) throw new ApiError('conflict', 'this import has ended', 'import');
+    this.lastActivity = this.store.now();
+    if (lines.length === 0) return;
+    const first = this.summary.lines + 1;
+    const before = this.summary.imported + this.summary.updated;
+    this.store.transaction(() => {
+      lines.forEach((text, i) => this.apply(first + i, parseBdLine(text)));
+      const beads = this.summary.imported + this.summary.updated - before;
+      if (beads > 0) this.store.event({ type: 'beads.imported', payload: { file: this.origin, rig: this.rig, from_line: first, to_line: first + lines.length - 1, beads } });
+    });
+  }
+
+  finish(): ImportSummary {
+    if (this.ended) throw new ApiError('conflict', 'this import has ended', 'import');
+    this.store.transaction(() => linkImported(this.store, this.summary, this.origin, this.rig));
+    this.end();
+    return this.summary;
+  }
+
+  /** Lets the next import begin (what this one committed stays: a re-import completes it). */
+  end() {
+    this.ended = true;
+    if (ImportSession.open.get(this.store) === this) ImportSession.open.delete(this.store);
+  }
+
+  private apply(n: number, parsed: BdLine) {
+    const { store, summary } = this;
+    summary.lines = n;
+    switch (parsed.kind) {
+      case 'blank':
+        return;
+      case 'skip':
+        summary.skipped[parsed.reason] = (summary.skipped[parsed.reason] ?? 0) + 1;
+        return;
+      case 'bad':
+        summary.bad_line_count++;
+        if (summary.bad_lines.length < BAD_LINES_LISTED) summary.bad_lines.push({ line: n, error: parsed.error });
+        return;
+    }
+    const b = parsed.bead;
+    const isNew = store.sql('SELECT 1 FROM beads WHERE id = ?').get(b.id) === undefined;
+    const created = b.created_at ?? store.now();
+    const updated = b.updated_at ?? created;
+    store.sql(UPSERT).run(
+      b.id, b.type === 'convoy' ? null : this.rig, b.type, b.title, b.body, b.status, b.priority, JSON.stringify(b.labels), this.origin,
+      created, updated, b.status === 'closed' ? b.closed_at ?? updated : null, b.close_reason, JSON.stringify({ bd: b.bd }),
+    );
+    if (b.type === 'convoy' && store.sql(CONVOY_ROW).run(b.id).changes > 0) summary.convoys++;
+    if (isNew) summary.imported++;
+    else summary.updated++;
+    const stage = store.sql('INSERT INTO temp.import_links (bead_id, depends_on_id, type, created_at, ord) VALUES (?, ?, ?, ?, ?)');
+    for (const l of parsed.links) stage.run(l.bead, l.dependsOn, l.type, l.created_at ?? created, this.ord++);
+    for (const kind of parsed.droppedLinks) summary.dependencies_dropped[kind] = (summary.dependencies_dropped[kind] ?? 0) + 1;
+  }
+}
+
+// Content follows the file; a status moves only open → closed (a bead Overseer works on, or
+// one it closed, stays as it is: terminal beads change only by explicit reopen).
+const UPSERT = `INSERT INTO beads (id, rig_id, type, title, body, status, priority, labels, origin_kind, origin_id, created_at, updated_at, closed_at, close_reason, metadata)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET title = excluded.title, body = excluded.body, priority = excluded.priority, labels = excluded.labels,
+    updated_at = excluded.updated_at, metadata = json_set(beads.metadata, '$.bd', json(json_extract(excluded.metadata, '$.bd'))),
+    closed_at = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.closed_at ELSE beads.closed_at END,
+    close_reason = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.close_reason ELSE beads.close_reason END,
+    status = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN 'closed' ELSE beads.status END`;
+const CONVOY_ROW = `INSERT OR IGNORE INTO convoys (id, status) SELECT id, 'staged' FROM beads WHERE id = ? AND type = 'convoy'`;
+
+/** Links whose both ends are in the town become dependencies; a convoy's `tracks`, its members. */
+function linkImported(store: Store, summary: ImportSummary, origin: string, rig: string) {
+  const staged = store.get<{ n: number }>('SELECT count(*) AS n FROM temp.import_links')!.n;
+  const kept = store.all<{ type: string; n: number }>(
+    `SELECT l.type, count(*) AS n FROM temp.import_links l JOIN beads s ON s.id = l.bead_id JOIN beads t ON t.id = l.depends_on_id GROUP BY l.type`,
+  );
+  const keptCount = kept.reduce((a, k) => a + k.n, 0);
+  summary.dependencies = keptCount;
+  if (staged > keptCount) summary.dependencies_dropped['target not imported'] = staged - keptCount;
+  store.run(
+    `INSERT OR IGNORE INTO dependencies (bead_id, depends_on_id, type, created_at)
+     SELECT l.bead_id, l.depends_on_id, l.type, l.created_at FROM temp.import_links l
+     JOIN beads s ON s.id = l.bead_id JOIN beads t ON t.id = l.depends_on_id`,
+  );
+  store.run(
+    `UPDATE beads SET parent_id = l.depends_on_id FROM temp.import_links l
+     WHERE l.bead_id = beads.id AND l.type = 'parent-child' AND beads.parent_id IS NULL
+       AND EXISTS (SELECT 1 FROM beads t WHERE t.id = l.depends_on_id)`,
+  );
+  // Members in file order after any the convoy already has; convoys and MRs are never members.
+  store.run(
+    `INSERT OR IGNORE INTO convoy_members (convoy_id, bead_id, position)
+     SELECT l.bead_id, l.depends_on_id,
+       coalesce((SELECT max(position) FROM convoy_members m WHERE m.convoy_id = l.bead_id), -1)
+         + row_number() OVER (PARTITION BY l.bead_id ORDER BY l.ord)
+     FROM temp.import_links l JOIN convoys c ON c.id = l.bead_id JOIN beads t ON t.id = l.depends_on_id
+     WHERE l.type = 'tracks' AND t.type NOT IN ('convoy', 'merge_request')
+       AND NOT EXISTS (SELECT 1 FROM convoy_members m WHERE m.convoy_id = l.bead_id AND m.bead_id = l.depends_on_id)`,
+  );
+  // A closed bd convoy lands only if every member is closed here too (invariant 6); one still
+  // open stays staged, and nothing an import does starts a convoy.
+  store.run(
+    `UPDATE convoys SET status = 'landed', landed_at = (SELECT closed_at FROM beads b WHERE b.id = convoys.id)
+     WHERE status = 'staged' AND (SELECT status FROM beads b WHERE b.id = convoys.id) = 'closed'
+       AND NOT EXISTS (SELECT 1 FROM convoy_members m JOIN beads b ON b.id = m.bead_id WHERE m.convoy_id = convoys.id AND b.status <> 'closed')`,
+  );
+  store.db.exec('DELETE FROM temp.import_links');
+  store.event({
+    type: 'beads.imported',
+    payload: { file: origin, rig, beads: 0, dependencies: summary.dependencies, convoys: summary.convoys, skipped: Object.values(summary.skipped).reduce((a, n) => a + n, 0) },
+  });
+  // Thousands of beads changed without a patch each (that would flood the feed): the skipped
+  // revision shows every client a gap, and a gap makes it fetch a fresh snapshot.
+  store.skipRevision();
+  store.setSetting('beads.last_import', { file: origin, rig, imported: summary.imported, updated: summary.updated });
+}

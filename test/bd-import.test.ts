@@ -1,0 +1,216 @@
+// Gas Town interop: a bd JSONL export (test/fixtures/bd-town.jsonl, modelled on real
+// .beads/issues.jsonl files) imported into a real town, re-imported, exported and imported
+// into a new town; through the engine API and through the real `town` CLI.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { typedClient } from '../src/shared/api';
+import { Engine } from '../src/main/engine/engine';
+import { storeQueries } from '../src/main/reconciler/queries';
+import { makeRepo } from './helpers/repo';
+import { removeTempDirs, tempDir, town, townJson } from './helpers/town';
+
+const FIXTURE = path.resolve(__dirname, 'fixtures', 'bd-town.jsonl');
+const WORK = ['gt-a1', 'gt-a2', 'gt-a3', 'gt-a4', 'gt-a5', 'gt-a6', 'gt-a7', 'gt-ep1', 'gt-ep1.1', 'gt-ep1.2'];
+/** By the rule: open, not waiting on an open bead, no blocked ancestor. */
+const READY = ['gt-a2', 'gt-a4', 'gt-a6', 'gt-a7', 'gt-a5'];
+
+const engines: Engine[] = [];
+afterEach(() => {
+  for (const e of engines.splice(0)) e.closeOffline();
+  removeTempDirs();
+});
+
+async function openTown(o: { autoDispatch?: boolean; rigs?: string[] } = {}) {
+  const base = tempDir('bd');
+  const engine = Engine.open({ townDir: path.join(base, 'town') });
+  engines.push(engine);
+  const api = typedClient(engine.client());
+  for (const name of o.rigs ?? ['gastown']) {
+    await api.call('rig.add', { name, path: makeRepo(path.join(base, `repo-${name}`)), prefix: name.slice(0, 2), auto_dispatch: o.autoDispatch ?? false });
+  }
+  return { engine, api, dir: path.join(base, 'town') };
+}
+
+const deps = (engine: Engine) =>
+  engine.store.all<{ bead_id: string; depends_on_id: string; type: string }>('SELECT bead_id, depends_on_id, type FROM dependencies ORDER BY bead_id, depends_on_id, type');
+
+describe('bd import', () => {
+  it('imports work beads and convoys, skips the rest by reason, and reports the bad line', async () => {
+    const { engine, api } = await openTown();
+    const s = await api.call('bead.import', { path: FIXTURE });
+    expect(s).toMatchObject({ rig: 'gastown', lines: 22, imported: 12, updated: 0, convoys: 2, dependencies: 14, bad_line_count: 1 });
+    expect(s.skipped).toEqual({ tombstone: 2, message: 1, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
+    expect(s.dependencies_dropped).toEqual({ 'target not imported': 2 });
+    // Where the line broke, never its text: the summary does not echo the file.
+    expect(s.bad_lines).toEqual([{ line: 9, error: 'not JSON (at character 69)' }]);
+
+    const all = await api.call('bead.list', { all: true });
+    expect(all.map((b) => b.id).sort()).toEqual([...WORK, 'gt-cv1', 'gt-cv2'].sort());
+    const a1 = await api.call('bead.show', { id: 'gt-a1' });
+    expect(a1).toMatchObject({ rig: 'gastown', type: 'task', status: 'open', priority: 1, labels: ['backend'], origin: { kind: 'import' } });
+    expect(a1.body).toBe(
+      'Read the TOML config at startup.\n\n## Design\n\nUse a streaming parser.\n\n## Acceptance criteria\n\nBad keys are reported with line numbers.\n\n## Notes\n\nSee the old loader for edge cases.',
+    );
+    expect(a1.created_at).toBe('2026-01-21T16:28:03.388Z');
+    // Live bd statuses are open here, the original kept as a label; closed stays closed.
+    const byId = new Map(all.map((b) => [b.id, b]));
+    expect(byId.get('gt-a2')).toMatchObject({ status: 'open', labels: ['bd:in_progress'], assignee: null, priority: 0 });
+    expect(byId.get('gt-ep1.2')!.labels).toEqual(['bd:hooked']);
+    expect(byId.get('gt-a5')).toMatchObject({ labels: ['bd:deferred'], priority: 4 });
+    expect(byId.get('gt-a3')).toMatchObject({ status: 'closed', close_reason: 'Schema merged', closed_at: '2026-01-22T10:00:00.000Z' });
+
+    expect(deps(engine)).toEqual([
+      { bead_id: 'gt-a1', depends_on_id: 'gt-a2', type: 'blocks' },
+      { bead_id: 'gt-a4', depends_on_id: 'gt-a1', type: 'related' },
+      { bead_id: 'gt-a4', depends_on_id: 'gt-a2', type: 'discovered-from' },
+      { bead_id: 'gt-a4', depends_on_id: 'gt-a3', type: 'blocks' },
+      { bead_id: 'gt-a6', depends_on_id: 'gt-a2', type: 'relates-to' },
+      { bead_id: 'gt-a6', depends_on_id: 'gt-a3', type: 'supersedes' },
+      { bead_id: 'gt-a6', depends_on_id: 'gt-a4', type: 'duplicates' },
+      { bead_id: 'gt-a7', depends_on_id: 'gt-a1', type: 'replies-to' },
+      { bead_id: 'gt-cv1', depends_on_id: 'gt-a1', type: 'tracks' },
+      { bead_id: 'gt-cv1', depends_on_id: 'gt-a2', type: 'tracks' },
+      { bead_id: 'gt-cv2', depends_on_id: 'gt-a3', type: 'tracks' },
+      // blocked-by: the epic waits on gt-a5, the same edge as bd's blocks.
+      { bead_id: 'gt-ep1', depends_on_id: 'gt-a5', type: 'blocks' },
+      { bead_id: 'gt-ep1.1', depends_on_id: 'gt-ep1', type: 'parent-child' },
+      { bead_id: 'gt-ep1.2', depends_on_id: 'gt-ep1', type: 'parent-child' },
+    ]);
+
+    // Convoys from their tracks: landed when closed (and every member closed), else staged.
+    const convoys = await api.call('convoy.list', {});
+    expect(convoys.map((c) => [c.id, c.status, c.beads])).toEqual(
+      expect.arrayContaining([
+        ['gt-cv1', 'staged', ['gt-a1', 'gt-a2']],
+        ['gt-cv2', 'landed', ['gt-a3']],
+      ]),
+    );
+    // One event per batch and one for the links, never one per bead.
+    const events = engine.store.all<{ type: string }>(`SELECT type FROM events WHERE type LIKE 'bead%' OR type LIKE 'convoy%' OR type LIKE 'dependency%'`);
+    expect(events.map((e) => e.type)).toEqual(['beads.imported', 'beads.imported']);
+  });
+
+  it('re-imports the same file as updates, never duplicates, and keeps what the town did since', async () => {
+    const { engine, api } = await openTown();
+    await api.call('bead.import', { path: FIXTURE });
+    await api.call('bead.update', { id: 'gt-a1', title: 'Renamed here' });
+    await api.call('bead.close', { id: 'gt-a4', reason: 'done here' });
+    const before = { beads: engine.store.get<{ n: number }>('SELECT count(*) AS n FROM beads')!.n, deps: deps(engine), members: engine.store.all('SELECT * FROM convoy_members ORDER BY convoy_id, position') };
+
+    const again = await api.call('bead.import', { path: FIXTURE });
+    expect(again).toMatchObject({ imported: 0, updated: 12, convoys: 0, dependencies: 14 });
+    expect(engine.store.get<{ n: number }>('SELECT count(*) AS n FROM beads')!.n).toBe(before.beads);
+    expect(deps(engine)).toEqual(before.deps);
+    expect(engine.store.all('SELECT * FROM convoy_members ORDER BY convoy_id, position')).toEqual(before.members);
+    // Content follows the file; a bead the town closed stays closed (terminal beads change only by reopen).
+    expect((await api.call('bead.show', { id: 'gt-a1' })).title).toBe('Parse the config file');
+    expect(await api.call('bead.show', { id: 'gt-a4' })).toMatchObject({ status: 'closed', close_reason: 'done here' });
+  });
+
+  it('imports into the rig named by --rig, and refuses to guess among several', async () => {
+    const { api } = await openTown({ rigs: ['gastown', 'beads'] });
+    const err = await api.call('bead.import', { path: FIXTURE }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'invalid_input', field: 'rig', message: expect.stringMatching(/2 rigs.*--rig/) });
+    expect(await api.call('bead.list', { all: true })).toEqual([]);
+    await api.call('bead.import', { path: FIXTURE, rig: 'beads' });
+    expect((await api.call('bead.show', { id: 'gt-a1' })).rig).toBe('beads');
+    const missing = await api.call('bead.import', { path: 'relative/issues.jsonl', rig: 'beads' }).catch((e) => e);
+    expect(missing).toMatchObject({ code: 'invalid_input', field: 'path' });
+    const notJsonl = path.join(tempDir('bd-key'), 'id_ed25519');
+    fs.writeFileSync(notJsonl, '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+    const refused = await api.call('bead.import', { path: notJsonl, rig: 'beads' }).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'invalid_input', field: 'path', message: expect.stringMatching(/not a \.jsonl file/) });
+  });
+});
+
+describe('bd import from the window (a dropped file, sent in chunks)', () => {
+  it('gives the same town and summary as the file import, one import at a time', async () => {
+    const { engine, api } = await openTown();
+    const lines = fs.readFileSync(FIXTURE, 'utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const { import: id, rig } = await api.call('bead.import_begin', { name: 'issues.jsonl' });
+    expect(rig).toBe('gastown');
+    const busy = await api.call('bead.import_begin', { name: 'other.jsonl' }).catch((e) => e);
+    expect(busy).toMatchObject({ code: 'conflict' });
+    for (let i = 0; i < lines.length; i += 5) expect((await api.call('bead.import_lines', { import: id, lines: lines.slice(i, i + 5) })).lines).toBe(Math.min(i + 5, lines.length));
+    const s = await api.call('bead.import_finish', { import: id });
+    expect(s).toMatchObject({ imported: 12, convoys: 2, dependencies: 14, bad_line_count: 1, bad_lines: [{ line: 9 }] });
+    expect(s.skipped).toEqual({ tombstone: 2, message: 1, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
+    expect(deps(engine)).toHaveLength(14);
+    // Finished: its id is spent, and the next import may begin.
+    expect(await api.call('bead.import_lines', { import: id, lines: [] }).catch((e) => e)).toMatchObject({ code: 'not_found', field: 'import' });
+    await api.call('bead.import_begin', { name: 'again.jsonl' });
+    expect(await api.call('bead.import_begin', { name: 'notes.txt' }).catch((e) => e)).toMatchObject({ field: 'path' });
+  });
+});
+
+describe('the ready rule', () => {
+  it('is the same list for bead list --ready, each bead\'s ready flag and the dispatcher', async () => {
+    const { engine, api } = await openTown({ autoDispatch: true });
+    await api.call('bead.import', { path: FIXTURE });
+    const ready = (await api.call('bead.list', { ready: true })).map((b) => b.id);
+    // Blocked by an open bead (a1), a parent blocked (ep1.1, ep1.2 under ep1), closed (a3) are out;
+    // related/duplicates/... never block (a4, a6, a7), nor a dependency on a record not imported (a5).
+    expect(ready.sort()).toEqual([...READY].sort());
+    const flagged = (await api.call('bead.list', { all: true })).filter((b) => b.ready).map((b) => b.id);
+    expect(flagged.sort()).toEqual([...READY].sort());
+    const dispatchable = storeQueries(engine.store).dispatchableBeads(100).map((c) => c.bead.id);
+    expect(dispatchable.sort()).toEqual([...READY].sort());
+
+    // Closing the blocker frees the epic and, with it, its children (their flags follow).
+    await api.call('bead.close', { id: 'gt-a5' });
+    const after = (await api.call('bead.list', { ready: true })).map((b) => b.id);
+    expect(after).toEqual(expect.arrayContaining(['gt-ep1', 'gt-ep1.1', 'gt-ep1.2']));
+    expect((await api.call('bead.show', { id: 'gt-ep1.1' })).ready).toBe(true);
+    expect(storeQueries(engine.store).dispatchableBeads(100).map((c) => c.bead.id)).toEqual(expect.arrayContaining(['gt-ep1.1']));
+  });
+});
+
+describe('town import / town export (CLI)', () => {
+  it('prints the summary, stops at the bad line under --strict, and round-trips through export', async () => {
+    const { engine, dir } = await openTown();
+    engine.closeOffline();
+    engines.splice(engines.indexOf(engine), 1);
+
+    const strict = await town(dir, ['import', FIXTURE, '--strict']);
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toMatch(/line 9: not JSON.*nothing imported/);
+    expect(await townJson(dir, 'bead', 'list', '--all')).toEqual([]);
+
+    const plain = await town(dir, ['import', FIXTURE]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('imported 12, updated 0 beads into rig gastown');
+    expect(plain.stdout).toMatch(/skipped: tombstone 2, .*message 1/);
+    expect(plain.stdout).toContain('dependencies kept 14; dropped: target not imported 2');
+    expect(plain.stdout).toContain('line 9: not JSON');
+    const ready = await townJson<{ id: string }[]>(dir, 'bead', 'list', '--ready');
+    expect(ready.map((b) => b.id).sort()).toEqual([...READY].sort());
+
+    // Export, then import into a new town: every bead, dependency and convoy comes back.
+    const out = path.join(tempDir('bd-out'), 'export.jsonl');
+    const exported = await town(dir, ['export', '--out', out, '--json']);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ beads: 12 });
+    const stdout = await town(dir, ['export']);
+    expect(stdout.stdout).toBe(fs.readFileSync(out, 'utf8'));
+
+    const second = await openTown();
+    const s = await second.api.call('bead.import', { path: out });
+    expect(s).toMatchObject({ imported: 12, dependencies: 14, convoys: 2, bad_line_count: 0, skipped: {}, dependencies_dropped: {} });
+    const original = await typedClient(reopen(dir).client()).call('bead.list', { all: true });
+    const copy = await second.api.call('bead.list', { all: true });
+    const shape = (bs: typeof copy) =>
+      bs.map((b) => ({ id: b.id, type: b.type, title: b.title, body: b.body, status: b.status, priority: b.priority, labels: b.labels, ready: b.ready, created_at: b.created_at, closed_at: b.closed_at, close_reason: b.close_reason, depends_on: b.depends_on }));
+    expect(shape(copy)).toEqual(shape(original));
+    expect(deps(second.engine)).toEqual(deps(engines.at(-1)!));
+    expect((await second.api.call('convoy.list', {})).map((c) => [c.id, c.status, c.beads])).toEqual(
+      (await typedClient(engines.at(-1)!.client()).call('convoy.list', {})).map((c) => [c.id, c.status, c.beads]),
+    );
+  });
+});
+
+function reopen(dir: string): Engine {
+  const e = Engine.open({ townDir: dir });
+  engines.push(e);
+  return e;
+}
