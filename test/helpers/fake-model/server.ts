@@ -2,9 +2,9 @@
 // Messages API or the OpenAI Responses API, records every request, and fails the test on any it did not expect.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readAnthropicRequest, writeAnthropicTurn } from './anthropic';
+import { readAnthropicRequest, writeAnthropicFailure, writeAnthropicTurn } from './anthropic';
 import { readResponsesRequest, writeResponsesTurn } from './openai-responses';
-import type { ModelRequest, Turn } from './script';
+import type { ApiFailure, ModelRequest, Turn } from './script';
 import { findSideRequest } from './side-requests';
 
 const HEADERS_OF_INTEREST = [
@@ -38,8 +38,8 @@ export interface FakeModelServer {
 
 function modelRoute(method: string, path: string) {
   if (method !== 'POST') return undefined;
-  if (path === '/v1/messages') return { read: readAnthropicRequest, write: writeAnthropicTurn };
-  if (path === '/v1/responses') return { read: readResponsesRequest, write: writeResponsesTurn };
+  if (path === '/v1/messages') return { read: readAnthropicRequest, write: writeAnthropicTurn, refuse: writeAnthropicFailure };
+  if (path === '/v1/responses') return { read: readResponsesRequest, write: writeResponsesTurn, refuse: undefined as ((res: http.ServerResponse, f: ApiFailure) => void) | undefined };
   return undefined;
 }
 
@@ -95,6 +95,10 @@ export async function startFakeModel(script: readonly Turn[]): Promise<FakeModel
       return fail(res, record, `turn ${index}: ${(e as Error).message}`);
     }
     const turn = script[index];
+    if (turn.fail) {
+      if (!route.refuse) return fail(res, record, `turn ${index}: this API cannot refuse yet`);
+      return route.refuse(res, turn.fail);
+    }
     const n = ++seq;
     if (!turn.hold) return route.write(res, model, turn, n);
     // A held request whose client went away (the CLI was killed) is never answered.
