@@ -2,15 +2,16 @@
 // that is not where the town says is refused at dispatch (the bead held, one escalation
 // saying where it looked and how to fix it), and a usage limit or a refused key pauses the
 // agent (its bead held for it, one escalation naming which and the model's message) instead
-// of relaunching it over and over.
+// of relaunching it over and over. And an agent whose turn ends without `town done` is
+// reminded, in its own prompt, how to finish.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentView, BeadView, EscalationView } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
-import { refuse, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
+import { refuse, shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
-import { makeRepo } from './helpers/repo';
+import { gitIn, makeRepo } from './helpers/repo';
 import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
 
 const served: ServedTown[] = [];
@@ -143,5 +144,40 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('claude runtime faults (need @anthrop
     for (const id of t.ids) expect(await eventsOf(t.dir, 'session.spawned', id)).toBe(1);
     expect(fake!.requests.length).toBe(requests);
     expect((await townJson<EscalationView[]>(t.dir, 'escalations')).map((e) => e.raised_count)).toEqual([1, 1]);
+  });
+
+  it('reminds an agent whose turn ended without town done, in its prompt; the agent runs town done and the bead lands', { timeout: 150_000 }, async () => {
+    const reminded = (r: ModelRequest) => r.userTexts.some((x) => x.includes('[town] Your turn ended'));
+    const t = await claudeTown(
+      'claude-remind',
+      ['Write the eta file'],
+      ([id]) => [
+        // The first turn commits and stops there, as if the agent forgot to report.
+        { when: (r) => mentions(id)(r) && r.toolResults.length === 0, tools: [shell(`echo eta > eta.txt && git add eta.txt && git commit -qm '${id}: add eta.txt'`)], usage: usage(900, 40) },
+        { when: (r) => r.toolResults.length === 1 && !reminded(r), text: 'Committed eta.txt.', usage: usage(1000, 20) },
+        // The reminder arrives as the overseer's next message, naming the bead and how to finish.
+        {
+          when: (r) => reminded(r) && r.toolResults.length === 1,
+          expect: (r) => {
+            const reminder = r.userTexts.find((x) => x.includes('[town] Your turn ended'))!;
+            expect(reminder).toContain(`${id} is not done`);
+            expect(reminder).toContain('town done');
+          },
+          tools: [shell("town done --summary 'added eta.txt'")],
+          usage: usage(1100, 30),
+        },
+        { when: (r) => r.toolResults.length === 2, text: 'Reported done.', usage: usage(1200, 10) },
+      ],
+      async (dir) => void (await townJson(dir, 'config', 'set', 'agents.idle_nudge_after', '2s')),
+    );
+    const [id] = t.ids;
+    await townJson(t.dir, 'sling', id);
+
+    await waitFor('the bead to land', async () => (await bead(t.dir, id)).status === 'closed' || null, 120_000, 500).catch(t.fail);
+    expect(gitIn(path.join(path.dirname(t.dir), 'repo'), 'log', '--format=%s', 'main')).toContain(`${id}: add eta.txt`);
+    // Reminded once: the turn that ran town done ended the need.
+    const nudges = ((await townJson(t.dir, 'events', '--limit', '10000')) as { type: string; payload: { text?: string } }[]).filter((e) => e.type === 'agent.nudged');
+    expect(nudges.map((e) => e.payload.text?.slice(0, 22))).toEqual(['[town] Your turn ended']);
+    expect(await townJson<EscalationView[]>(t.dir, 'escalations')).toEqual([]);
   });
 });
