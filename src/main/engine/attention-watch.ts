@@ -3,6 +3,7 @@
 // second for quiet sessions) a foreground process blocked reading its terminal.
 import { AGENT_CLIS } from '../../shared/domain';
 import { readConfig } from '../reconciler/config';
+import { codexBlockedScreen } from '../runtimes/codex-screen';
 import type { Clock } from '../reconciler/clock';
 import type { SessionHost } from '../sessions/session-host';
 import type { SessionSignal } from '../sessions/signals';
@@ -114,6 +115,12 @@ export class AttentionWatch {
         if (!this.host.has(a.session_id)) continue;
         const w = await this.host.probeWaiting(a.session_id, quietMs).catch(() => null);
         if (!w || (!w.beforeCursor.trim() && !SCREEN_DRAWING_RUNTIMES.has(a.runtime ?? ''))) continue;
+        // Codex reports a usage limit or a refused key only on its screen: paused, not waiting.
+        const blocked = a.runtime === 'codex' ? codexBlockedScreen(w.lastLines) : null;
+        if (blocked) {
+          this.store.report({ type: 'agent.runtime_blocked', agent: a.id, bead: a.hook_bead_id, payload: { session: a.session_id, runtime: 'codex', ...blocked } });
+          continue;
+        }
         this.store.report({
           type: 'session.waiting',
           agent: a.id,

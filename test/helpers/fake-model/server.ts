@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readAnthropicRequest, writeAnthropicFailure, writeAnthropicTurn } from './anthropic';
-import { readResponsesRequest, writeResponsesTurn } from './openai-responses';
-import type { ApiFailure, ModelRequest, Turn } from './script';
+import { readResponsesRequest, writeResponsesFailure, writeResponsesTurn } from './openai-responses';
+import type { ModelRequest, Turn } from './script';
 import { findSideRequest } from './side-requests';
 
 const HEADERS_OF_INTEREST = [
@@ -39,7 +39,7 @@ export interface FakeModelServer {
 function modelRoute(method: string, path: string) {
   if (method !== 'POST') return undefined;
   if (path === '/v1/messages') return { read: readAnthropicRequest, write: writeAnthropicTurn, refuse: writeAnthropicFailure };
-  if (path === '/v1/responses') return { read: readResponsesRequest, write: writeResponsesTurn, refuse: undefined as ((res: http.ServerResponse, f: ApiFailure) => void) | undefined };
+  if (path === '/v1/responses') return { read: readResponsesRequest, write: writeResponsesTurn, refuse: writeResponsesFailure };
   return undefined;
 }
 
@@ -95,10 +95,7 @@ export async function startFakeModel(script: readonly Turn[]): Promise<FakeModel
       return fail(res, record, `turn ${index}: ${(e as Error).message}`);
     }
     const turn = script[index];
-    if (turn.fail) {
-      if (!route.refuse) return fail(res, record, `turn ${index}: this API cannot refuse yet`);
-      return route.refuse(res, turn.fail);
-    }
+    if (turn.fail) return route.refuse(res, turn.fail);
     const n = ++seq;
     if (!turn.hold) return route.write(res, model, turn, n);
     // A held request whose client went away (the CLI was killed) is never answered.

@@ -1,0 +1,27 @@
+// Codex's screen after a failed turn: the `■` line it stops at tells a usage limit from a
+// refused key; any other error, or an older error above a newer line, is not a pause.
+import { describe, expect, it } from 'vitest';
+import { codexBlockedScreen } from '../src/main/runtimes/codex-screen';
+
+const idleAfter = (error: string) => [error, '', '› Ask Codex to do anything', '', '  fake-model default · /tmp/wt · Write the theta file'];
+
+describe('what codex says when it cannot go on', () => {
+  it('reads a 429 or a plan limit as a limit and a 401 as auth, with its message', () => {
+    expect(codexBlockedScreen(idleAfter('■ exceeded retry limit, last status: 429 Too Many Requests'))).toEqual({
+      kind: 'limit', message: 'exceeded retry limit, last status: 429 Too Many Requests',
+    });
+    expect(codexBlockedScreen(idleAfter("■ You've hit your usage limit. Try again later."))?.kind).toBe('limit');
+    expect(codexBlockedScreen(idleAfter('■ unexpected status 401 Unauthorized: Incorrect API key provided: sk-fake., url: http://127.0.0.1:1/v1/responses'))).toEqual({
+      kind: 'auth', message: 'unexpected status 401 Unauthorized: Incorrect API key provided: sk-fake., url: http://127.0.0.1:1/v1/responses',
+    });
+  });
+
+  it('sees no pause in an interrupt, a server error, a retry still running, or an error an agent merely talks about', () => {
+    expect(codexBlockedScreen(idleAfter('■ Conversation interrupted - use /feedback if something went wrong'))).toBeNull();
+    expect(codexBlockedScreen(idleAfter('■ unexpected status 500 Internal Server Error'))).toBeNull();
+    expect(codexBlockedScreen(['◦ Server is busy, reconnecting 2/5 (1s • esc to interrupt)', '  └ Exceeded retry limit, last status: 429 Too Many Requests'])).toBeNull();
+    expect(codexBlockedScreen(idleAfter('• The API returns 429 Too Many Requests when rate limited.'))).toBeNull();
+    // The newest error line decides: a later interrupt after an old limit is not a limit now.
+    expect(codexBlockedScreen(['■ exceeded retry limit, last status: 429 Too Many Requests', '■ Conversation interrupted - use /feedback if something went wrong'])).toBeNull();
+  });
+});
