@@ -87,4 +87,25 @@ describe('runtime hooks at the engine', () => {
     expect(() => t.dispatcher.authenticate(old)).toThrow(expect.objectContaining({ code: 'unauthorized' }));
     expect(getAgent(t.store, t.agent)!.last_hook).toBeNull();
   });
+
+  it('keeps a paused agent for its own bead: other work goes to another polecat, and released, the bead goes back to it', async () => {
+    const t = await healthyTown();
+    const hooks = typedClient(inMemoryTransport(t.dispatcher, { kind: 'agent', agentId: t.agent }));
+    await hooks.call('agent.runtime_event', { runtime: 'claude', event: 'limit', message: 'API Error: Request rejected (429)' });
+    await t.reconciler.tick();
+    t.store.report({ type: 'session.exited', agent: t.agent, bead: t.work, payload: { session: 's1', exit_code: 143, signal: null, reason: 'hold' } });
+    await t.reconciler.tick();
+    expect(getAgent(t.store, t.agent)).toMatchObject({ status: 'idle', hook_bead_id: null });
+    expect(getBead(t.store, t.work)).toMatchObject({ slung_to: t.agent, held_reason: `${t.agent} paused: usage limit reached` });
+
+    await t.town.call('sling', { bead: t.spare });
+    await t.reconciler.tick();
+    expect(startOf(t, t.spare).agent).not.toBe(t.agent);
+    expect(getAgent(t.store, t.agent)!.hook_bead_id).toBeNull();
+
+    await t.town.call('bead.release', { id: t.work });
+    await t.reconciler.tick();
+    const again = t.effects.effects.filter((e) => e.type === 'start_session' && e.bead === t.work);
+    expect(again.map((e) => (e as Effect & { type: 'start_session' }).agent)).toEqual([t.agent, t.agent]);
+  });
 });
