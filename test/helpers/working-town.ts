@@ -57,6 +57,6 @@ export async function healthyTown(context: Partial<typeof NO_SESSIONS> = {}) {
     sql(`INSERT INTO beads (id, rig_id, type, title, origin_kind, origin_id, created_at, updated_at) VALUES (?, ?, 'merge_request', 'mr', 'system', 'test', ?, ?)`, id, rig, clock.now(), clock.now());
     sql(`INSERT INTO merge_requests (id, source_bead_id, rig_id, branch, target, state, created_at, updated_at) VALUES (?, ?, ?, 'b', 'main', ?, ?, ?)`, id, source, rig, state, clock.now(), clock.now());
   };
-  return { base, repo, store, clock, reconciler, dispatcher, town, work, spare, agent, rig, sql, addAgent, addSession, addMr, logged };
+  return { base, repo, store, clock, reconciler, effects, dispatcher, town, work, spare, agent, rig, sql, addAgent, addSession, addMr, logged };
 }
 export type WorkingTown = Awaited<ReturnType<typeof healthyTown>>;

@@ -3,6 +3,8 @@
 // second for quiet sessions) a foreground process blocked reading its terminal.
 import { AGENT_CLIS } from '../../shared/domain';
 import { readConfig } from '../reconciler/config';
+import { isClaudeTrustQuestion, TRUST_ANSWER } from '../runtimes/claude-screen';
+import { codexBlockedScreen } from '../runtimes/codex-screen';
 import type { Clock } from '../reconciler/clock';
 import type { SessionHost } from '../sessions/session-host';
 import type { SessionSignal } from '../sessions/signals';
@@ -29,6 +31,8 @@ export class AttentionWatch {
   private lastProgressWrite = new Map<string, number>();
   private timer: unknown = null;
   private probing = false;
+  /** Sessions whose folder-trust question was answered: once each, never a loop of keys. */
+  private trustAnswered = new Set<string>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -101,7 +105,8 @@ export class AttentionWatch {
     if (this.probing) return;
     this.probing = true;
     try {
-      const quietMs = readConfig(this.store)['health.waiting_after'];
+      const config = readConfig(this.store);
+      const quietMs = config['health.waiting_after'];
       const live = this.store.all<AgentOfSession & { session_id: string; runtime: string | null }>(
         // An agent whose runtime reported its turn ended sits at its own prompt: that is not a
         // question for the overseer (the finish reminder handles it), whatever the terminal shows.
@@ -114,6 +119,17 @@ export class AttentionWatch {
         if (!this.host.has(a.session_id)) continue;
         const w = await this.host.probeWaiting(a.session_id, quietMs).catch(() => null);
         if (!w || (!w.beforeCursor.trim() && !SCREEN_DRAWING_RUNTIMES.has(a.runtime ?? ''))) continue;
+        // Overseer's own worktree, trust granted by the town: answered as the config would have.
+        if (a.runtime === 'claude' && config['runtimes.trust_worktrees'] === 'on' && !this.trustAnswered.has(a.session_id) && isClaudeTrustQuestion(w.lastLines)) {
+          this.answerTrust(a.id, a.session_id);
+          continue;
+        }
+        // Codex reports a usage limit or a refused key only on its screen: paused, not waiting.
+        const blocked = a.runtime === 'codex' ? codexBlockedScreen(w.lastLines) : null;
+        if (blocked) {
+          this.store.report({ type: 'agent.runtime_blocked', agent: a.id, bead: a.hook_bead_id, payload: { session: a.session_id, runtime: 'codex', ...blocked } });
+          continue;
+        }
         this.store.report({
           type: 'session.waiting',
           agent: a.id,
@@ -121,8 +137,17 @@ export class AttentionWatch {
           payload: { session: a.session_id, evidence: { summary: w.summary, last_lines: w.lastLines, process: w.process, source: `terminal ${w.how}` } },
         });
       }
+      const liveSessions = new Set(live.map((a) => a.session_id));
+      for (const s of this.trustAnswered) if (!liveSessions.has(s)) this.trustAnswered.delete(s);
     } finally {
       this.probing = false;
     }
+  }
+
+  private answerTrust(agentId: string, sessionId: string) {
+    this.trustAnswered.add(sessionId);
+    this.log(`${agentId}: Claude asked whether to trust its worktree; answered yes (runtimes.trust_worktrees is on)`);
+    this.host.write(sessionId, TRUST_ANSWER.move, 'town');
+    this.clock.setTimeout(() => this.host.has(sessionId) && this.host.write(sessionId, TRUST_ANSWER.confirm, 'town'), TRUST_ANSWER.confirmAfterMs);
   }
 }

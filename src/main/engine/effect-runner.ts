@@ -20,8 +20,13 @@ import type { Store } from '../store/store';
 import { getAgent, getMergeRequest, getRig, type RigRow } from '../store/views';
 import type { TownPaths } from './town-dir';
 
-/** Codex submits typed text only on an Enter that comes on its own, a moment later. */
-const CODEX_ENTER_AFTER_MS = 400;
+/**
+ * The agent CLIs submit typed text only on an Enter that comes on its own, a moment later:
+ * text and Enter in one write is a paste to them (Codex always; Claude once the text is long,
+ * as the finish reminder is), and the Enter becomes a newline in the prompt.
+ */
+const ENTER_AFTER_MS = 400;
+const TYPES_AS_PASTE = new Set(['claude', 'codex']);
 
 export class TownEffects implements EffectRunner {
   /** Which bead and launch each live session was started for (exit events carry them). */
@@ -64,10 +69,9 @@ export class TownEffects implements EffectRunner {
         // Typed as if at the keyboard, then Enter; a session gone meanwhile needs no nudge.
         // Written as the town's: neither the nudge nor its echo is taken for progress.
         if (!this.host.has(effect.session)) return;
-        if (this.sessionBeads.get(effect.session)?.runtime !== 'codex') return void this.host.write(effect.session, `${effect.text}\r`, 'town');
-        // Codex takes text and Enter in one write as a paste and does not submit it.
+        if (!TYPES_AS_PASTE.has(this.sessionBeads.get(effect.session)?.runtime ?? '')) return void this.host.write(effect.session, `${effect.text}\r`, 'town');
         this.host.write(effect.session, effect.text, 'town');
-        setTimeout(() => this.host.has(effect.session) && this.host.write(effect.session, '\r', 'town'), CODEX_ENTER_AFTER_MS);
+        setTimeout(() => this.host.has(effect.session) && this.host.write(effect.session, '\r', 'town'), ENTER_AFTER_MS);
         return;
       case 'collect_polecat':
         return collectPolecat(this.store, effect.agent);

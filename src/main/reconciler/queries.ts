@@ -35,6 +35,8 @@ export interface TownQueries {
   agent(id: string): AgentRow | undefined;
   /** Polecats of a rig with no hook and no live session: idle or dead. */
   availablePolecats(rigId: string): AgentRow[];
+  /** Polecats an open bead is slung to by name (e.g. a paused agent's own bead, held): kept for that bead. */
+  reservedPolecats(rigId: string): Set<string>;
   polecatNames(rigId: string): string[];
   livePolecatCount(rigId: string | null): number;
   finishedAgentsStillRunning(doneBefore: number): AgentRow[];
@@ -117,6 +119,12 @@ export function storeQueries(store: Store): TownQueries {
         `SELECT * FROM agents WHERE rig_id = ? AND role = 'polecat' AND status IN ('idle','dead')
          AND hook_bead_id IS NULL AND gc_state IS NOT 'checking' ORDER BY status = 'dead', name`,
         rigId,
+      ),
+    reservedPolecats: (rigId) =>
+      new Set(
+        store
+          .all<{ slung_to: string }>(`SELECT DISTINCT slung_to FROM beads WHERE rig_id = ? AND slung_to LIKE '%/%' AND status NOT IN ('closed','failed')`, rigId)
+          .map((r) => r.slung_to),
       ),
     polecatNames: (rigId) => store.all<{ name: string }>(`SELECT name FROM agents WHERE rig_id = ? AND role = 'polecat'`, rigId).map((r) => r.name),
     livePolecatCount: (rigId) =>

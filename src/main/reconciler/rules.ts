@@ -64,6 +64,7 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
   const available = new Map<string, string[]>();
   const names = new Map<string, Set<string>>();
   const liveByRig = new Map<string, number>();
+  const reserved = new Map<string, Set<string>>();
   let liveInTown = q.livePolecatCount(null);
   // A reached budget holds back what it covers; agents already running go on (budgets.ts).
   const budget = q.budgetPause();
@@ -91,7 +92,10 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
       continue;
     }
     if (liveByRig.get(rigId)! >= rig.max_polecats || liveInTown >= config['town.max_polecats']) continue;
-    let agent = pool.shift();
+    // An agent a bead is slung to waits for that bead (a paused agent resumes its own conversation).
+    if (!reserved.has(rigId)) reserved.set(rigId, q.reservedPolecats(rigId));
+    const free = pool.findIndex((a) => !reserved.get(rigId)!.has(a));
+    let agent = free < 0 ? undefined : pool.splice(free, 1)[0];
     let newPolecat: string | null = null;
     if (!agent) {
       if (!names.has(rigId)) names.set(rigId, new Set(q.polecatNames(rigId)));

@@ -57,14 +57,26 @@ export async function findRuntimeCli(runtime: AgentCli, configured: string): Pro
   const none = (problem: string): RuntimeCli => ({ runtime, path: null, source: null, version: null, problem });
   let file: string | null;
   let source: RuntimeCli['source'];
+  const setPath = `town config set runtimes.${runtime}_path /path/to/${bin}`;
   if (configured) {
-    if (!isExecutableFile(configured)) return none(`runtimes.${runtime}_path is ${configured}, which is not an executable file`);
+    // The overseer chose this binary: another one found on PATH would hide the mistake.
+    if (!isExecutableFile(configured)) {
+      return none(
+        `runtimes.${runtime}_path is ${configured}, which is not an executable file (PATH is not searched while it is set). ` +
+          `Fix it with \`${setPath}\`, or look ${bin} up on PATH again with \`town config set runtimes.${runtime}_path default\``,
+      );
+    }
     [file, source] = [configured, 'config'];
   } else {
     file = findOnPath(bin);
     source = 'path';
     if (!file) [file, source] = [bundledPath(bin), 'bundled'];
-    if (!file) return none(`${bin} is not installed: install it with \`npm install -g ${pkg}\`, or set its path with \`town config set runtimes.${runtime}_path /path/to/${bin}\``);
+    if (!file) {
+      return none(
+        `${bin} is not installed: not on PATH, not set in runtimes.${runtime}_path, not in Overseer's node_modules/.bin. ` +
+          `Install it with \`npm install -g ${pkg}\`, or set its path with \`${setPath}\``,
+      );
+    }
   }
   try {
     return { runtime, path: file, source, version: await askVersion(file), problem: null };

@@ -1,6 +1,6 @@
 // The Anthropic Messages API as Claude Code speaks it: POST /v1/messages, streamed as server-sent events.
 import type { ServerResponse } from 'node:http';
-import type { ModelRequest, ToolCall, Turn } from './script';
+import type { ApiFailure, ModelRequest, ToolCall, Turn } from './script';
 
 type Block = { type?: string; text?: string; content?: unknown };
 type Message = { role?: string; content?: string | Block[] };
@@ -82,4 +82,14 @@ export function writeAnthropicTurn(res: ServerResponse, request: ModelRequest, t
   send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: usageOf(turn) });
   send('message_stop', {});
   res.end();
+}
+
+/**
+ * An API error as Anthropic sends it. `x-should-retry: false` makes Claude Code give up at
+ * once: without it, it retries 429 and 401 ten times over about three minutes.
+ */
+export function writeAnthropicFailure(res: ServerResponse, fail: ApiFailure): void {
+  const type = fail.status === 429 ? 'rate_limit_error' : 'authentication_error';
+  res.writeHead(fail.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+  res.end(JSON.stringify({ type: 'error', error: { type, message: fail.message } }));
 }

@@ -1,6 +1,6 @@
 // The OpenAI Responses API as Codex speaks it with `wire_api = "responses"`: POST <base_url>/responses, streamed.
 import type { ServerResponse } from 'node:http';
-import type { ModelRequest, ToolCall, Turn } from './script';
+import type { ApiFailure, ModelRequest, ToolCall, Turn } from './script';
 
 type Part = { type?: string; text?: string };
 type Item = { type?: string; role?: string; content?: string | Part[]; output?: unknown };
@@ -85,4 +85,11 @@ export function writeResponsesTurn(res: ServerResponse, request: ModelRequest, t
   });
   send('response.completed', { response: { ...response, status: 'completed', output, usage: usageOf(turn) } });
   res.end();
+}
+
+/** An API error as OpenAI sends it; Codex retries either five times (about 5 s) before it gives up. */
+export function writeResponsesFailure(res: ServerResponse, fail: ApiFailure): void {
+  const [type, code] = fail.status === 429 ? ['rate_limit_exceeded', 'rate_limit_exceeded'] : ['invalid_request_error', 'invalid_api_key'];
+  res.writeHead(fail.status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { message: fail.message, type, param: null, code } }));
 }

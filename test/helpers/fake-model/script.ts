@@ -50,6 +50,19 @@ export interface Turn {
   expect?: (request: ModelRequest) => void;
   /** Answered only once this settles: the CLI waits mid-turn, as on a slow model, until the test lets it go. */
   hold?: Promise<unknown>;
+  /** Answered with this API error instead of a turn (text, tools and usage are not sent). */
+  fail?: ApiFailure;
+}
+
+/** An error the API answers with: a usage limit (429) or a key it refuses (401). */
+export interface ApiFailure {
+  status: 429 | 401;
+  message: string;
+}
+
+/** A turn the API refuses, e.g. `refuse(429, 'rate limited')`. */
+export function refuse(status: ApiFailure['status'], message: string, when?: Turn['when']): Turn {
+  return { fail: { status, message }, usage: usage(0, 0), ...(when ? { when } : {}) };
 }
 
 export function shell(command: string): ShellCall {

@@ -2,8 +2,8 @@
 // Messages API or the OpenAI Responses API, records every request, and fails the test on any it did not expect.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readAnthropicRequest, writeAnthropicTurn } from './anthropic';
-import { readResponsesRequest, writeResponsesTurn } from './openai-responses';
+import { readAnthropicRequest, writeAnthropicFailure, writeAnthropicTurn } from './anthropic';
+import { readResponsesRequest, writeResponsesFailure, writeResponsesTurn } from './openai-responses';
 import type { ModelRequest, Turn } from './script';
 import { findSideRequest } from './side-requests';
 
@@ -38,8 +38,8 @@ export interface FakeModelServer {
 
 function modelRoute(method: string, path: string) {
   if (method !== 'POST') return undefined;
-  if (path === '/v1/messages') return { read: readAnthropicRequest, write: writeAnthropicTurn };
-  if (path === '/v1/responses') return { read: readResponsesRequest, write: writeResponsesTurn };
+  if (path === '/v1/messages') return { read: readAnthropicRequest, write: writeAnthropicTurn, refuse: writeAnthropicFailure };
+  if (path === '/v1/responses') return { read: readResponsesRequest, write: writeResponsesTurn, refuse: writeResponsesFailure };
   return undefined;
 }
 
@@ -95,6 +95,7 @@ export async function startFakeModel(script: readonly Turn[]): Promise<FakeModel
       return fail(res, record, `turn ${index}: ${(e as Error).message}`);
     }
     const turn = script[index];
+    if (turn.fail) return route.refuse(res, turn.fail);
     const n = ++seq;
     if (!turn.hold) return route.write(res, model, turn, n);
     // A held request whose client went away (the CLI was killed) is never answered.
