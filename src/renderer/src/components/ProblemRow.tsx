@@ -5,6 +5,7 @@ import { getBackend, useTown } from '../state/town-store';
 import type { Problem, ProblemAction } from '../state/selectors';
 import { attempt, openBead, openTerminal } from '../state/ui-store';
 import { answerPermission } from './PermissionAnswer';
+import type { RowProps } from './virtual-list';
 
 /** Typed into a stalled agent's terminal; `continue` is what a stalled agent waits for. */
 const nudgeText = (a: AgentView) =>
@@ -42,11 +43,11 @@ function run(action: ProblemAction, p: Problem, agent: AgentView | undefined) {
   }
 }
 
-export function ProblemRow({ p }: { p: Problem }) {
+export function ProblemRow({ p, row }: { p: Problem; row?: RowProps }) {
   const agent = useTown((s) => (p.target.agent ? s.entities.agent.get(p.target.agent) : undefined));
   const subject = agent?.name ?? p.target.bead ?? '';
   return (
-    <li className={`row problem sev-${p.severity}`} data-problem={p.key}>
+    <li {...row} className={`row problem sev-${p.severity}`} data-problem={p.key}>
       <button className="row-main" onClick={() => (p.target.agent && agent?.session ? openTerminal(p.target.agent) : p.target.bead ? openBead(p.target.bead) : undefined)}>
         <strong>{p.title}</strong>
         <span className="muted">{p.detail}</span>

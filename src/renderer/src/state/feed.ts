@@ -60,6 +60,38 @@ export class Table<T extends { id: string }> {
     return out;
   }
 
+  /**
+   * The rows that differ from `before` (by identity), found by comparing buckets: after one
+   * patch that is one bucket's rows. Null when the two share no history or too much changed.
+   */
+  changesSince(before: Table<T>, limit = 512): { before?: T; after?: T }[] | null {
+    const out: { before?: T; after?: T }[] = [];
+    for (let i = 0; i < BUCKETS; i++) {
+      const a = before.buckets[i];
+      const b = this.buckets[i];
+      if (a === b) continue;
+      if (out.length + a.size + b.size > limit * 2) return null;
+      for (const [id, row] of a) if (b.get(id) !== row) out.push({ before: row, after: b.get(id) });
+      for (const [id, row] of b) if (!a.has(id)) out.push({ after: row });
+    }
+    return out.length > limit ? null : out;
+  }
+
+  /** Like select, for a pick that yields several results per row (or none). */
+  selectMany<R>(memo: BucketMemo<T, R>, pick: (row: T) => readonly R[]): R[] {
+    const out: R[] = [];
+    for (const b of this.buckets) {
+      let rows = memo.get(b);
+      if (!rows) {
+        rows = [];
+        for (const row of b.values()) for (const r of pick(row)) rows.push(r);
+        memo.set(b, rows);
+      }
+      for (const r of rows) out.push(r);
+    }
+    return out;
+  }
+
   /** This table with `id` set to `row` (or removed, for null). */
   with(id: string, row: T | null): Table<T> {
     const i = bucketOf(id);

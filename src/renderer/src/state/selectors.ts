@@ -1,6 +1,7 @@
 // Derived views of the town, computed from the normalized store (never stored).
 import type { AgentView, BeadView, ConvoyView, MergeRequestView, TownStatus } from '../../../shared/domain';
 import type { BucketMemo, Entities } from './feed';
+import { byId, SortedRows } from './sorted-rows';
 
 export const COLUMNS = [
   { id: 'backlog', title: 'Backlog' },
@@ -146,14 +147,36 @@ export function matchesFilter(b: BeadView, f: BoardFilter): boolean {
   return true;
 }
 
-/** Cards per column, in priority then age order. */
-export function boardColumns(entities: Entities, f: BoardFilter): Record<ColumnId, BeadView[]> {
-  const cols: Record<ColumnId, BeadView[]> = { backlog: [], ready: [], in_progress: [], in_review: [], done: [], failed: [] };
-  for (const b of entities.bead.values()) {
-    if (isWorkBead(b) && matchesFilter(b, f)) cols[columnOf(b)].push(b);
-  }
-  const byPriority = (a: BeadView, b: BeadView) => a.priority - b.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);
-  const byRecent = (a: BeadView, b: BeadView) => ((a.closed_at ?? a.updated_at) < (b.closed_at ?? b.updated_at) ? 1 : -1);
-  for (const id of Object.keys(cols) as ColumnId[]) cols[id].sort(id === 'done' || id === 'failed' ? byRecent : byPriority);
-  return cols;
+const byPriority = (a: BeadView, b: BeadView) => a.priority - b.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : byId(a, b));
+const recency = (b: BeadView) => b.closed_at ?? b.updated_at;
+const byRecent = (a: BeadView, b: BeadView) => (recency(a) < recency(b) ? 1 : recency(a) > recency(b) ? -1 : byId(a, b));
+
+export type BoardColumns = Record<ColumnId, SortedRows<BeadView>>;
+
+/**
+ * The Board's columns under one filter (priority then age; Done and Failed newest first).
+ * Each column keeps its sorted rows and follows patches by moving only the changed beads.
+ */
+export function boardColumns(f: BoardFilter): BoardColumns {
+  const column = (id: ColumnId) => new SortedRows<BeadView>((b) => isWorkBead(b) && columnOf(b) === id && matchesFilter(b, f), id === 'done' || id === 'failed' ? byRecent : byPriority);
+  return { backlog: column('backlog'), ready: column('ready'), in_progress: column('in_progress'), in_review: column('in_review'), done: column('done'), failed: column('failed') };
+}
+
+/** Open work beads not in a live convoy, matching `search`, for the planner (priority then age). */
+export function plannerBacklog(inAnyConvoy: ReadonlySet<string>, search: string): SortedRows<BeadView> {
+  const t = search.toLowerCase();
+  return new SortedRows<BeadView>((b) => isWorkBead(b) && b.status === 'open' && !inAnyConvoy.has(b.id) && (!t || b.title.toLowerCase().includes(t) || b.id.includes(t)), byPriority);
+}
+
+const labelsOfBuckets: BucketMemo<BeadView, string> = new WeakMap();
+let lastLabels: { table: unknown; out: string[] } | null = null;
+/** Every label in use, sorted; a patch rescans one bucket. */
+export function labelsOf(entities: Entities): string[] {
+  if (lastLabels?.table === entities.bead) return lastLabels.out;
+  const all = new Set<string>();
+  for (const l of entities.bead.selectMany(labelsOfBuckets, (b) => b.labels)) all.add(l);
+  const out = [...all].sort();
+  const same = lastLabels && lastLabels.out.length === out.length && lastLabels.out.every((l, i) => l === out[i]);
+  lastLabels = { table: entities.bead, out: same ? lastLabels!.out : out };
+  return lastLabels.out;
 }

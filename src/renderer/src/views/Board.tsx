@@ -19,7 +19,8 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BeadView } from '../../../shared/domain';
 import { Priority } from '../components/bits';
 import { getBackend, useTown } from '../state/town-store';
-import { boardColumns, COLUMNS, columnOf, EMPTY_FILTER, isLive, type BoardFilter, type ColumnId } from '../state/selectors';
+import { boardColumns, COLUMNS, columnOf, EMPTY_FILTER, isLive, labelsOf, type BoardFilter, type ColumnId } from '../state/selectors';
+import { useRovingList } from '../components/virtual-list';
 import { attempt, openBead } from '../state/ui-store';
 import { NO_DRAG, useOnline } from '../components/Connection';
 
@@ -27,10 +28,11 @@ export function Board() {
   const entities = useTown((s) => s.entities);
   const [filter, setFilter] = useState<BoardFilter>(EMPTY_FILTER);
   const [dragging, setDragging] = useState<BeadView | null>(null);
-  const columns = useMemo(() => boardColumns(entities, filter), [entities.bead, filter]);
+  // Sorted columns follow patches incrementally; a new filter starts them afresh.
+  const columns = useMemo(() => boardColumns(filter), [filter]);
   const rigs = entities.rig.list();
   const polecats = entities.agent.list().filter((a) => a.role === 'polecat');
-  const labels = useMemo(() => [...new Set([...entities.bead.values()].flatMap((b) => b.labels))].sort(), [entities.bead]);
+  const labels = labelsOf(entities);
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 6 } }), useSensor(KeyboardSensor));
   const online = useOnline();
 
@@ -100,7 +102,7 @@ export function Board() {
         </div>
         <div className="columns">
           {COLUMNS.map((c) => (
-            <Column key={c.id} id={c.id} title={c.title} beads={columns[c.id]} defaultRig={filter.rig || rigs[0]?.id || ''} />
+            <Column key={c.id} id={c.id} title={c.title} beads={columns[c.id].of(entities.bead)} defaultRig={filter.rig || rigs[0]?.id || ''} />
           ))}
         </div>
         <DragOverlay dropAnimation={null}>{dragging ? <CardBody bead={dragging} agentName={null} /> : null}</DragOverlay>
@@ -156,10 +158,12 @@ function SlingTarget({ id, label, kind }: { id: string; label: string; kind: str
 
 const CARD_HEIGHT = 84;
 
-function Column({ id, title, beads, defaultRig }: { id: ColumnId; title: string; beads: BeadView[]; defaultRig: string }) {
+/** A column renders only the cards in view (plus a few): 10,000 beads, ~20 cards in the DOM. */
+const Column = memo(function Column({ id, title, beads, defaultRig }: { id: ColumnId; title: string; beads: BeadView[]; defaultRig: string }) {
   const { setNodeRef, isOver } = useDroppable({ id: `column:${id}` });
   const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: beads.length, getScrollElement: () => scroller.current, estimateSize: () => CARD_HEIGHT, overscan: 6 });
+  const virtual = useVirtualizer({ count: beads.length, getScrollElement: () => scroller.current, estimateSize: () => CARD_HEIGHT, overscan: 6, getItemKey: (i) => beads[i].id });
+  const onKeyDown = useRovingList(virtual, beads.length, '.card');
   const agents = useTown((s) => s.entities.agent);
   const [creating, setCreating] = useState(false);
 
@@ -174,13 +178,13 @@ function Column({ id, title, beads, defaultRig }: { id: ColumnId; title: string;
         )}
       </h2>
       {creating && <NewBead defaultRig={id === 'backlog' ? '' : defaultRig} onDone={() => setCreating(false)} />}
-      <div className="column-scroll" ref={scroller}>
+      <div className="column-scroll" ref={scroller} role="list" aria-label={`${title} beads`} onKeyDown={onKeyDown}>
         <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
           {virtual.getVirtualItems().map((v) => {
             const b = beads[v.index];
             const agent = b.assignee ? agents.get(b.assignee) : undefined;
             return (
-              <div key={b.id} className="card-slot" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: CARD_HEIGHT, transform: `translateY(${v.start}px)` }}>
+              <div key={b.id} className="card-slot" role="listitem" aria-setsize={beads.length} aria-posinset={v.index + 1} data-index={v.index} style={{ position: 'absolute', top: 0, left: 0, right: 0, height: CARD_HEIGHT, transform: `translateY(${v.start}px)` }}>
                 <Card bead={b} agentName={agent ? `${agent.name}${isLive(agent) ? '' : ` (${agent.status})`}` : null} />
               </div>
             );
@@ -189,7 +193,7 @@ function Column({ id, title, beads, defaultRig }: { id: ColumnId; title: string;
       </div>
     </section>
   );
-}
+});
 
 const Card = memo(function Card({ bead, agentName }: { bead: BeadView; agentName: string | null }) {
   const { setNodeRef, listeners, attributes, isDragging } = useDraggable({ id: bead.id });

@@ -10,6 +10,7 @@ import { getBackend, useTown } from '../state/town-store';
 import { problemsOf } from '../state/selectors';
 import { goTo, openBead, openTerminal } from '../state/ui-store';
 import { BudgetBar } from '../components/BudgetBar';
+import { VirtualRows } from '../components/virtual-list';
 
 /** The newest events, refetched (at most once a second) when the town changes. */
 export function useRecentEvents(limit: number, bead?: string): EventView[] {
@@ -62,11 +63,7 @@ export function Overview() {
         {problems.length === 0 ? (
           <Empty>Nothing needs you right now.</Empty>
         ) : (
-          <ul className="rows">
-            {problems.map((p) => (
-              <ProblemRow key={p.key} p={p} />
-            ))}
-          </ul>
+          <VirtualRows items={problems} keyOf={(p) => p.key} estimate={56} label="Problems" render={(p, row) => <ProblemRow p={p} row={row} />} />
         )}
       </section>
 
@@ -102,9 +99,13 @@ export function Overview() {
           {convoys.length === 0 ? (
             <Empty>No convoys. Plan one in the Convoys view.</Empty>
           ) : (
-            <ul className="rows">
-              {convoys.map((c) => (
-                <li key={c.id} className="row convoy-row" data-convoy={c.id}>
+            <VirtualRows
+              items={convoys}
+              keyOf={(c) => c.id}
+              estimate={64}
+              label="Convoys"
+              render={(c, row) => (
+                <li {...row} className="row convoy-row" data-convoy={c.id}>
                   <div className="row-main">
                     <strong>{c.title}</strong>
                     <Pill tone={c.status === 'landed' ? 'ok' : c.stuck ? 'bad' : c.status === 'active' ? 'info' : 'muted'}>{c.stuck ? 'stuck' : c.status}</Pill>
@@ -115,8 +116,8 @@ export function Overview() {
                     <div key={r.bead} className="muted small" data-rework={r.bead}>{r.bead} in rework: {r.why}</div>
                   ))}
                 </li>
-              ))}
-            </ul>
+              )}
+            />
           )}
         </section>
       </div>

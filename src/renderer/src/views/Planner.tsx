@@ -1,7 +1,9 @@
 // Convoy planner: drag beads from the backlog into a staged convoy, reorder members,
 // drag one member's link handle onto another to make it wait on that one (a cycle is
 // refused inline), remove members, start the convoy, and watch it progress live.
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState, type ReactNode } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useRovingList } from '../components/virtual-list';
 import {
   DndContext,
   DragOverlay,
@@ -24,7 +26,7 @@ import type { BeadView, ConvoyView, MergeRequestView } from '../../../shared/dom
 import { beadTone, Empty, mrTone, Pill, Priority, Progress } from '../components/bits';
 import { Ago } from '../components/time';
 import { getBackend, useTown } from '../state/town-store';
-import { isWorkBead, mergeRequestOf } from '../state/selectors';
+import { mergeRequestOf, plannerBacklog } from '../state/selectors';
 import { attempt, errorText, openBead } from '../state/ui-store';
 import { NO_DRAG, useOnline } from '../components/Connection';
 
@@ -58,10 +60,8 @@ export function Planner() {
   const online = useOnline();
 
   const inAnyConvoy = useMemo(() => new Set(entities.convoy.list().filter((c) => c.status !== 'landed').flatMap((c) => c.beads)), [entities.convoy]);
-  const backlog = [...entities.bead.values()]
-    .filter((b) => isWorkBead(b) && b.status === 'open' && !inAnyConvoy.has(b.id))
-    .filter((b) => !search || b.title.toLowerCase().includes(search.toLowerCase()) || b.id.includes(search))
-    .sort((a, b) => a.priority - b.priority || (a.created_at < b.created_at ? -1 : 1));
+  const backlogRows = useMemo(() => plannerBacklog(inAnyConvoy, search), [inAnyConvoy, search]);
+  const backlog = backlogRows.of(entities.bead);
 
   const api = getBackend();
   const onDragStart = (e: DragStartEvent) => setDragging((e.active.data.current as DragKind) ?? null);
@@ -176,22 +176,38 @@ function BacklogPane({ beads, search, onSearch }: { beads: BeadView[]; search: s
       {beads.length === 0 ? (
         <Empty>Every open bead is planned. Create beads on the Board.</Empty>
       ) : (
-        <ul className="plan-list">
-          {beads.slice(0, 300).map((b) => (
-            <BacklogItem key={b.id} bead={b} />
-          ))}
-        </ul>
+        <BacklogList beads={beads} />
       )}
     </section>
+  );
+}
+
+const ROW_HEIGHT = 38;
+
+/** Only the rows in view are rendered: the backlog of a 10,000-bead import stays a few dozen rows. */
+function BacklogList({ beads }: { beads: BeadView[] }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: beads.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 8, getItemKey: (i) => beads[i].id });
+  const onKeyDown = useRovingList(virtual, beads.length, '.plan-item');
+  return (
+    <div className="plan-list" ref={scroller} role="list" aria-label="Open beads" onKeyDown={onKeyDown}>
+      <div style={{ height: virtual.getTotalSize(), position: 'relative', flexShrink: 0 }}>
+        {virtual.getVirtualItems().map((v) => (
+          <div key={v.key} className="virtual-row" role="listitem" aria-setsize={beads.length} aria-posinset={v.index + 1} data-index={v.index} style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}>
+            <BacklogItem bead={beads[v.index]} />
+          </div>
+        ))}
+      </div>
+    </div>
   );
 }
 
 function BacklogItem({ bead }: { bead: BeadView }) {
   const { setNodeRef, listeners, attributes, isDragging } = useDraggable({ id: `backlog:${bead.id}`, data: { kind: 'backlog', bead: bead.id } satisfies DragKind });
   return (
-    <li ref={setNodeRef} {...listeners} {...attributes} className={`plan-item ${isDragging ? 'dragging' : ''}`} data-bead={bead.id}>
+    <div ref={setNodeRef} {...listeners} {...attributes} className={`plan-item ${isDragging ? 'dragging' : ''}`} data-bead={bead.id} aria-label={`${bead.id} ${bead.title}`}>
       <PlannerRow bead={bead} />
-    </li>
+    </div>
   );
 }
 
@@ -222,6 +238,7 @@ function ConvoyPane({
   const beads = useTown((s) => s.entities.bead);
   const { setNodeRef, isOver } = useDroppable({ id: 'convoy' });
   const staged = convoy.status === 'staged';
+  const memberSet = useMemo(() => new Set(convoy.beads), [convoy.beads]);
   const api = getBackend();
   return (
     <section ref={setNodeRef} className={`panel pane convoy-pane ${isOver ? 'over' : ''}`} aria-label={`Convoy ${convoy.title}`} data-pane="convoy" data-convoy={convoy.id}>
@@ -262,26 +279,49 @@ function ConvoyPane({
       {convoy.beads.length === 0 ? (
         <div className="drop-hint">Drop beads here</div>
       ) : (
-        <SortableContext items={convoy.beads.map((b) => `member:${b}`)} strategy={verticalListSortingStrategy}>
-          <ol className="plan-list members">
-            {convoy.beads.map((id) =>
-              beads.get(id) ? (
-                <Member
-                  key={id}
-                  bead={beads.get(id)!}
-                  members={convoy.beads}
-                  linking={linking}
-                  problem={problem?.bead === id ? problem.text : null}
-                  onDismiss={onDismiss}
-                  onRemove={() => onRemove(id)}
-                  onUnlink={(dep) => void attempt(() => api.call('dep.remove', { bead: id, depends_on: dep }), `${id} no longer waits on ${dep}`, () => api.call('dep.add', { bead: id, depends_on: dep }))}
-                />
-              ) : null,
-            )}
-          </ol>
-        </SortableContext>
+        <MemberList
+          convoy={convoy}
+          render={(id) =>
+            beads.get(id) ? (
+              <Member
+                bead={beads.get(id)!}
+                members={memberSet}
+                linking={linking}
+                problem={problem?.bead === id ? problem.text : null}
+                onDismiss={onDismiss}
+                onRemove={() => onRemove(id)}
+                onUnlink={(dep) => void attempt(() => api.call('dep.remove', { bead: id, depends_on: dep }), `${id} no longer waits on ${dep}`, () => api.call('dep.add', { bead: id, depends_on: dep }))}
+              />
+            ) : null
+          }
+        />
       )}
     </section>
+  );
+}
+
+/**
+ * The members, in order, rendered only where in view (rows differ in height: merges, links,
+ * errors; they are measured). Every member stays a sortable id so a drop anywhere reorders.
+ */
+function MemberList({ convoy, render }: { convoy: ConvoyView; render: (id: string) => ReactNode }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const ids = convoy.beads;
+  const virtual = useVirtualizer({ count: ids.length, getScrollElement: () => scroller.current, estimateSize: () => 44, overscan: 6, getItemKey: (i) => ids[i] });
+  const onKeyDown = useRovingList(virtual, ids.length, '.row-main');
+  const items = useMemo(() => ids.map((b) => `member:${b}`), [ids]);
+  return (
+    <SortableContext items={items} strategy={verticalListSortingStrategy}>
+      <div className="plan-list members" ref={scroller} role="list" aria-label={`Members of ${convoy.title}`} onKeyDown={onKeyDown}>
+        <div style={{ height: virtual.getTotalSize(), position: 'relative', flexShrink: 0 }}>
+          {virtual.getVirtualItems().map((v) => (
+            <div key={v.key} ref={virtual.measureElement} className="virtual-row" role="listitem" aria-setsize={ids.length} aria-posinset={v.index + 1} data-index={v.index} style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${v.start}px)` }}>
+              {render(ids[v.index])}
+            </div>
+          ))}
+        </div>
+      </div>
+    </SortableContext>
   );
 }
 
@@ -295,7 +335,7 @@ function Member({
   onUnlink,
 }: {
   bead: BeadView;
-  members: string[];
+  members: ReadonlySet<string>;
   linking: boolean;
   problem: string | null;
   onDismiss: () => void;
@@ -306,10 +346,10 @@ function Member({
   const link = useDraggable({ id: `linkfrom:${bead.id}`, data: { kind: 'link', bead: bead.id } satisfies DragKind });
   const linkDrop = useDroppable({ id: `link:${bead.id}` });
   const style = { transform: CSS.Transform.toString(sortable.transform), transition: sortable.transition };
-  const waitsOn = bead.depends_on.filter((d) => members.includes(d) || bead.blocked_by.includes(d));
+  const waitsOn = bead.depends_on.filter((d) => members.has(d) || bead.blocked_by.includes(d));
   const mr = useTown((s) => mergeRequestOf(s.entities, bead.id));
   return (
-    <li
+    <div
       ref={(el) => {
         sortable.setNodeRef(el);
         linkDrop.setNodeRef(el);
@@ -357,7 +397,7 @@ function Member({
           </button>
         </div>
       )}
-    </li>
+    </div>
   );
 }
 

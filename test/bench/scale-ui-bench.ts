@@ -1,0 +1,291 @@
+// `node scripts/bench.mjs scale-ui-bench`: the UI at town scale (issue 12). P6 with a bd
+// import of 5,000 and 10,000 beads (Board, planner and Overview: first render, rows in the
+// DOM, one patch, scroll frames), and P8's UI half: 20 agents listed while one floods
+// (`yes` in its PTY), frame times with the Agents view and the Overview open.
+// Real engine, web host, node-pty and Chromium. Not a test: it fails only on a functional error.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { AgentView, BeadView } from '../../src/shared/domain';
+import { Engine } from '../../src/main/engine/engine';
+import { WebHost } from '../../src/main/hosts/web-host';
+import { rendererDir } from '../../src/main/engine/resources';
+import { launchChromium } from '../helpers/chromium';
+import { writeBigTown } from '../helpers/big-town';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const SIZES = (process.env.BENCH_SIZES ?? '5000,10000').split(',').map(Number).filter(Boolean);
+const SHOT = process.env.BENCH_SHOT ?? '/work/helpers/shots/board-5k.png';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { min: s[0], median: at(0.5), p95: at(0.95), max: s[s.length - 1] };
+}
+const f = (n: number, d = 1) => n.toFixed(d);
+const mmp = (xs: number[], d = 1) => {
+  const s = stats(xs);
+  return `min ${f(s.min, d)} / median ${f(s.median, d)} / p95 ${f(s.p95, d)}`;
+};
+const line = (name: string, text: string) => console.log(`bench ${name}: ${text}`);
+async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 60_000, stepMs = 20): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+interface Town {
+  engine: Engine;
+  web: WebHost;
+  api: ReturnType<Engine['client']>;
+  repo: string;
+}
+
+async function openTownAt(work: string, name: string): Promise<Town> {
+  const repo = path.join(work, `${name}-repo`);
+  fs.mkdirSync(repo);
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+  fs.writeFileSync(path.join(repo, 'README.md'), 'bench\n');
+  execFileSync('git', ['add', '.'], { cwd: repo });
+  execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'init'], { cwd: repo });
+  const engine = Engine.open({ townDir: path.join(work, `${name}-town`) });
+  await engine.start({ socket: false });
+  const web = new WebHost({ dispatcher: engine.dispatcher, streams: engine.streams, rendererDir: rendererDir() });
+  await web.listen();
+  return { engine, web, api: engine.client(), repo };
+}
+
+async function closeTown(t: Town) {
+  await t.web.close();
+  await t.engine.shutdown();
+}
+
+async function openPage(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(url);
+  await page.getByRole('status').filter({ hasText: 'connected' }).waitFor();
+  return page;
+}
+
+/** ms from clicking a view's nav button until `selector` is in the DOM and a frame has painted. */
+function timeView(page: Page, view: string, selector: string): Promise<number> {
+  return page.evaluate(
+    ([view, selector]) =>
+      new Promise<number>((resolve) => {
+        const button = [...document.querySelectorAll<HTMLButtonElement>('nav button')].find((b) => b.textContent?.startsWith(view))!;
+        const start = performance.now();
+        const done = () => requestAnimationFrame(() => resolve(performance.now() - start));
+        if (document.querySelector(selector)) return done();
+        const obs = new MutationObserver(() => {
+          if (document.querySelector(selector)) {
+            obs.disconnect();
+            done();
+          }
+        });
+        obs.observe(document.body, { childList: true, subtree: true });
+        button.click();
+      }),
+    [view, selector] as const,
+  );
+}
+
+/** Frame intervals (rAF deltas) and long tasks over `ms`, optionally scrolling `scroll` each frame. */
+function frames(page: Page, ms: number, scroll?: string): Promise<{ deltas: number[]; longTasks: number[] }> {
+  return page.evaluate(
+    ([ms, scroll]) =>
+      new Promise<{ deltas: number[]; longTasks: number[] }>((resolve) => {
+        const longTasks: number[] = [];
+        const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+        obs.observe({ type: 'longtask', buffered: false });
+        const el = scroll ? document.querySelector<HTMLElement>(scroll) : null;
+        const deltas: number[] = [];
+        const start = performance.now();
+        let last = start;
+        let down = true;
+        const step = () => {
+          const now = performance.now();
+          deltas.push(now - last);
+          last = now;
+          if (el) {
+            if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) down = false;
+            else if (el.scrollTop <= 0) down = true;
+            el.scrollTop += down ? 240 : -240;
+          }
+          if (now - start < ms) requestAnimationFrame(step);
+          else {
+            obs.disconnect();
+            resolve({ deltas: deltas.slice(2), longTasks });
+          }
+        };
+        requestAnimationFrame(step);
+      }),
+    [ms, scroll ?? null] as const,
+  );
+}
+
+const domRows = (page: Page) => page.evaluate(() => document.querySelectorAll('.card, .plan-item, .convoy-row, .problem').length);
+
+async function boardAtScale(work: string, context: BrowserContext, beads: number) {
+  const town = await openTownAt(work, `p6-${beads}`);
+  try {
+    await town.api.call('rig.add', { name: 'bench', path: town.repo, prefix: 'bn' });
+    const big = writeBigTown(path.join(work, `bd-${beads}.jsonl`), beads);
+    const t0 = performance.now();
+    await town.api.call('bead.import', { path: big.file, rig: 'bench' });
+    const importMs = performance.now() - t0;
+    const page = await openPage(context, town.web.url);
+    const renders: Record<string, number[]> = { Board: [], Convoys: [], Overview: [] };
+    const rows: Record<string, number> = {};
+    const targets: [string, string][] = [['Board', '[data-column="ready"] .card'], ['Convoys', '.plan-item'], ['Overview', '.convoy-row']];
+    for (let i = 0; i <= RUNS; i++) {
+      for (const [view, selector] of targets) {
+        await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Settings/ }).click();
+        await page.locator('.view.settings, .view').first().waitFor();
+        const ms = await timeView(page, view, selector);
+        if (i > 0) renders[view].push(ms);
+        rows[view] = await domRows(page);
+      }
+    }
+    // One patch: a visible Ready card's title changes; store apply and feed → card on screen.
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Board/ }).click();
+    const top = (await page.locator('[data-column="ready"] .card').first().getAttribute('data-bead'))!;
+    if (beads === 5000) await page.screenshot({ path: SHOT }).then(() => console.log(`screenshot: ${SHOT}`), (e) => console.error(`screenshot failed: ${e}`));
+    const applies: number[] = [];
+    const onScreen: number[] = [];
+    for (let i = 0; i <= RUNS * 2; i++) {
+      const title = `Top of the board, take ${i}`;
+      const waiting = page.evaluate(
+        ([id, title]) =>
+          new Promise<{ total: number; apply: number }>((resolve) => {
+            const card = document.querySelector(`.card[data-bead="${id}"]`)!;
+            const obs = new MutationObserver(() => {
+              if (card.textContent?.includes(title)) {
+                obs.disconnect();
+                const s = (globalThis as unknown as { __overseerStats: { lastFeedAt: number; lastApplyMs: number } }).__overseerStats;
+                resolve({ total: performance.now() - s.lastFeedAt, apply: s.lastApplyMs });
+              }
+            });
+            obs.observe(card, { childList: true, subtree: true, characterData: true });
+          }),
+        [top, title] as const,
+      );
+      await sleep(30);
+      await town.api.call('bead.update', { id: top, title });
+      const r = await waiting;
+      if (i > 0) {
+        applies.push(r.apply);
+        onScreen.push(r.total);
+      }
+    }
+    const scroll = await frames(page, 3000, '[data-column="ready"] .column-scroll');
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Convoys/ }).click();
+    await page.locator('.plan-item').first().waitFor();
+    const planScroll = await frames(page, 2000, '[aria-label="Open beads"]');
+    await page.close();
+    line(
+      `P6 UI at ${beads} beads`,
+      `bd import ${f(importMs, 0)} ms; first render (nav click → rows painted) Board ${mmp(renders.Board)} ms, Convoys ${mmp(renders.Convoys)} ms, Overview ${mmp(renders.Overview)} ms; rows in the DOM Board ${rows.Board}, Convoys ${rows.Convoys}, Overview ${rows.Overview}; ` +
+        `one patch: store apply ${mmp(applies, 2)} ms, feed → card on screen ${mmp(onScreen)} ms; ` +
+        `Board scroll (240 px/frame, ${scroll.deltas.length} frames) frame interval ${mmp(scroll.deltas)} ms, ${scroll.longTasks.length} long tasks (max ${f(Math.max(0, ...scroll.longTasks), 0)} ms); ` +
+        `planner backlog scroll ${mmp(planScroll.deltas)} ms, ${planScroll.longTasks.length} long tasks (targets: first render ≤ 300 ms, patch ≤ 2 ms, frames ≤ 16 ms)`,
+    );
+    return { board: stats(renders.Board).median, apply: stats(applies).median, scroll: stats(scroll.deltas).p95 };
+  } finally {
+    await closeTown(town);
+  }
+}
+
+/** P8's UI half: 20 agents, one flooding; frames of the Agents view and the Overview. */
+async function agentsDuringFlood(work: string, context: BrowserContext) {
+  const town = await openTownAt(work, 'p8');
+  try {
+    const modes = path.join(work, 'modes');
+    fs.mkdirSync(modes, { recursive: true });
+    fs.writeFileSync(path.join(work, 'agent.sh'), `#!/bin/sh\nexec sh "${modes}/$1"\n`);
+    await town.api.call('rig.add', { name: 'bench', path: town.repo, prefix: 'bn', runtime: 'shell', command: `sh ${path.join(work, 'agent.sh')} {bead}`, max_polecats: 24 });
+    const start = async (title: string, script: string) => {
+      const b = (await town.api.call('bead.create', { rig: 'bench', title })) as BeadView;
+      fs.writeFileSync(path.join(modes, b.id), script);
+      await town.api.call('sling', { bead: b.id });
+      return b.id;
+    };
+    const idle = 'i=1; while [ $i -le 200 ]; do echo "line $i of an idle agent"; i=$((i+1)); done\nexec sleep 100000\n';
+    const go = path.join(work, 'flood-go');
+    const beads: string[] = [];
+    for (let i = 0; i < 19; i++) beads.push(await start(`idle agent ${i}`, idle));
+    const floodBead = await start('the flooding agent', `while [ ! -f ${go} ]; do sleep 0.05; done\nexec yes "flood flood flood flood flood flood flood flood"\n`);
+    beads.push(floodBead);
+    await until('20 live agents', async () => ((await town.api.call('agent.list', {})) as AgentView[]).filter((a) => a.session && a.status !== 'starting').length >= 20, 60_000, 100);
+    const agentsPage = await openPage(context, town.web.url);
+    await agentsPage.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Agents/ }).click();
+    await until('20 agent rows', async () => (await agentsPage.locator('tr[data-agent]').count()) >= 20);
+    const overviewPage = await openPage(context, town.web.url);
+    const measure = async () => {
+      // Both pages at once: each is a window of its own, both on screen during the flood.
+      const [a, o] = await Promise.all([frames(agentsPage, 4000), frames(overviewPage, 4000)]);
+      return { a, o };
+    };
+    const quiet = await measure();
+    const revision = async () => ((await town.api.call('town.snapshot', {})) as { revision: number }).revision;
+    const feedBefore = await revision();
+    fs.writeFileSync(go, '');
+    await sleep(1000);
+    const flood: { deltas: number[]; longTasks: number[] }[] = [];
+    const floodO: { deltas: number[]; longTasks: number[] }[] = [];
+    for (let i = 0; i < Math.max(2, Math.ceil(RUNS / 2)); i++) {
+      const r = await measure();
+      flood.push(r.a);
+      floodO.push(r.o);
+    }
+    const feedAfter = await revision();
+    const all = (xs: { deltas: number[] }[]) => xs.flatMap((x) => x.deltas);
+    const lt = (xs: { longTasks: number[] }[]) => xs.flatMap((x) => x.longTasks);
+    line(
+      'P8 UI with 20 agents, one flooding',
+      `Agents view frame interval quiet ${mmp(quiet.a.deltas)} ms, flooding ${mmp(all(flood))} ms (${lt(flood).length} long tasks); ` +
+        `Overview quiet ${mmp(quiet.o.deltas)} ms, flooding ${mmp(all(floodO))} ms (${lt(floodO).length} long tasks); ratio flooding/quiet p95 Agents ${f(stats(all(flood)).p95 / stats(quiet.a.deltas).p95, 2)}, Overview ${f(stats(all(floodO)).p95 / stats(quiet.o.deltas).p95, 2)}` +
+        `; ${feedAfter - feedBefore} feed revisions during the flood` +
+        ' (target p95 ≤ 16 ms; display refresh 16.7 ms)',
+    );
+    await agentsPage.close();
+    await overviewPage.close();
+    for (const a of (await town.api.call('agent.list', {})) as AgentView[]) if (a.session) await town.api.call('agent.stop', { agent: a.id }).catch(() => {});
+  } finally {
+    await closeTown(town);
+  }
+}
+
+async function main() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ov-scale-bench-'));
+  console.log(`machine: ${os.cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), node ${process.version}, ${RUNS} runs`);
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1500, height: 940 } });
+  try {
+    const results = [];
+    for (const n of SIZES) results.push({ n, ...(await boardAtScale(work, context, n)) });
+    if (results.length === 2) {
+      const [a, b] = results;
+      line('P6 UI scaling', `${b.n}/${a.n} beads: Board first render ×${f(b.board / a.board, 2)}, patch apply ×${f(b.apply / a.apply, 2)}, scroll p95 ×${f(b.scroll / a.scroll, 2)}`);
+    }
+    if (!process.env.BENCH_SKIP_P8) await agentsDuringFlood(work, context);
+  } finally {
+    await browser.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
