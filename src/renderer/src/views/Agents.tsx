@@ -36,7 +36,7 @@ export function Agents() {
               <th>Hook</th>
               <th>Runtime</th>
               <th>Session</th>
-              <th title="input / output / cache tokens">Tokens <span className="muted small">in/out/cache</span></th>
+              <th data-col="tokens" title="input / output / cache tokens">Tokens <span className="muted small">in/out/cache</span></th>
               <th>Cost</th>
               <th>Last hook</th>
               <th>Last output</th>
