@@ -131,6 +131,19 @@ describe('UI polish', () => {
       await input.press('Enter');
       await header.getByRole('button', { name: 'Set the budget of Paid work' }).waitFor();
       expect((await townJson(dir, 'convoy', 'show', convoy.id)).budget_usd).toBeNull();
+
+      // A new convoy takes its budget as it is created; a refused one is said beside the form.
+      await page.getByRole('button', { name: '+ New convoy' }).click();
+      await page.getByLabel('Convoy title').fill('Capped work');
+      const newBudget = page.locator('form.new-convoy').getByLabel('Budget (USD)');
+      await newBudget.fill('0');
+      await newBudget.press('Enter');
+      expect(await page.locator('form.new-convoy').getByRole('alert').innerText()).toBe('Budget must be more than $0');
+      await newBudget.fill('7.5');
+      await newBudget.press('Enter');
+      const capped = await waitFor('the convoy to be created', async () => (await townJson<any[]>(dir, 'convoy', 'list')).find((c) => c.title === 'Capped work'));
+      expect(capped.budget_usd).toBe(7.5);
+      await page.locator(`.convoy-pane[data-convoy="${capped.id}"]`).getByText('$0.00 of $7.50').waitFor();
       await page.context().close();
     } finally {
       await served.stop();

@@ -43,14 +43,22 @@ export function BudgetBar({ convoy }: { convoy: ConvoyView }) {
   );
 }
 
-/** Dollars as typed ("25", "$2.50"); empty is no budget; words are refused here, never sent as "none". */
+export const BUDGET_WORDS = 'Budget is a number of dollars, like 25 or 2.50 (empty: no budget)';
+
+/** Dollars as typed ("25", "$2.50"): null for empty (no budget), undefined for words (refused here, never sent as "none"). */
+export function parseBudgetText(text: string): number | null | undefined {
+  const t = text.trim().replace(/^\$\s*/, '');
+  if (!t) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 function BudgetEditor({ convoy, onDone }: { convoy: ConvoyView; onDone: () => void }) {
   const [text, setText] = useState(convoy.budget_usd === null ? '' : String(convoy.budget_usd));
   const [error, setError] = useState<string | null>(null);
   const save = async () => {
-    const t = text.trim().replace(/^\$\s*/, '');
-    const value = t ? Number(t) : null;
-    if (value !== null && !Number.isFinite(value)) return setError('Budget is a number of dollars, like 25 or 2.50 (empty: no budget)');
+    const value = parseBudgetText(text);
+    if (value === undefined) return setError(BUDGET_WORDS);
     try {
       await getBackend().call('convoy.update', { convoy: convoy.id, budget_usd: value });
       notify(value === null ? `“${convoy.title}” has no budget now` : `“${convoy.title}” budget set to ${dollars(value)}`);
