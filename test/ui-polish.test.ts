@@ -4,12 +4,24 @@
 // said as a person would ("Budget must be more than $0"), the same words the CLI prints.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { browserForFile, openTown } from './helpers/browser';
 import { makeRepo } from './helpers/repo';
 import { ROOT, ServedTown, tempDir, town, townJson, waitFor } from './helpers/town';
 
 const browser = browserForFile();
+
+/** Each control is visible and lies within the box of its bar or panel. */
+async function insideOf(container: Locator, ...controls: Locator[]) {
+  const box = (await container.boundingBox())!;
+  for (const c of controls) {
+    await c.waitFor();
+    const b = (await c.boundingBox())!;
+    expect(b.x + b.width).toBeLessThanOrEqual(box.x + box.width);
+    expect(b.x).toBeGreaterThanOrEqual(box.x);
+  }
+}
 const SHOTS = '/work/helpers/shots';
 
 describe('UI polish', () => {
@@ -81,6 +93,19 @@ describe('UI polish', () => {
         await menu.getByRole('menuitem', { name: 'Nudge…' }).press('Enter');
         await row.getByLabel(`Message for ${agent.name}`).press('Escape');
         await row.getByRole('button', { name: 'Attach' }).waitFor();
+        if (width === 1280) {
+          // The bead panel and the terminal bar offer the same controls, within their bounds.
+          await row.getByRole('button', { name: bead.id }).click();
+          const panel = page.getByRole('complementary', { name: `Bead ${bead.id}` });
+          await insideOf(panel, panel.getByRole('button', { name: 'Allow' }), panel.getByRole('button', { name: `Actions for ${agent.name}` }));
+          await page.keyboard.press('Escape');
+          await row.getByRole('button', { name: 'Attach' }).click();
+          const term = page.locator(`.term-view[data-agent="${agent.id}"]`);
+          await insideOf(term.locator('.terminal-bar'), term.getByRole('button', { name: 'Allow' }), term.getByRole('button', { name: `Actions for ${agent.name}` }));
+          await term.getByRole('button', { name: `Actions for ${agent.name}` }).click();
+          await page.getByRole('menu', { name: `Actions for ${agent.name}` }).getByRole('menuitem', { name: 'Restart fresh' }).waitFor();
+          await page.screenshot({ path: path.join(SHOTS, 'terminal-bar-2.png') });
+        }
         await page.context().close();
       }
     } finally {
