@@ -1,7 +1,7 @@
 // Convoy planner: drag beads from the backlog into a staged convoy, reorder members,
 // drag one member's link handle onto another to make it wait on that one (a cycle is
 // refused inline), remove members, start the convoy, and watch it progress live.
-import { useMemo, useState, type KeyboardEvent } from 'react';
+import { useMemo, useState } from 'react';
 import {
   DndContext,
   DragOverlay,
@@ -19,14 +19,14 @@ import {
 } from '@dnd-kit/core';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import { BUDGET_WORDS, BudgetBar, parseBudgetText } from '../components/BudgetBar';
-import { ApiError, besideField } from '../../../shared/errors';
+import { BudgetBar } from '../components/BudgetBar';
+import { NewConvoy } from '../components/NewConvoy';
 import type { BeadView, ConvoyView, MergeRequestView } from '../../../shared/domain';
 import { beadTone, Empty, mrTone, Pill, Priority, Progress } from '../components/bits';
 import { Ago } from '../components/time';
 import { getBackend, useTown } from '../state/town-store';
 import { isWorkBead, mergeRequestOf } from '../state/selectors';
-import { attempt, errorText, notify, openBead } from '../state/ui-store';
+import { attempt, errorText, openBead } from '../state/ui-store';
 import { NO_DRAG, useOnline } from '../components/Connection';
 
 type DragKind = { kind: 'backlog' | 'member' | 'link'; bead: string };
@@ -135,62 +135,6 @@ export function Planner() {
         </DragOverlay>
       </DndContext>
     </div>
-  );
-}
-
-function NewConvoy({ onCreated }: { onCreated: (id: string) => void }) {
-  const [open, setOpen] = useState(false);
-  const [title, setTitle] = useState('');
-  const [budget, setBudget] = useState('');
-  const [budgetError, setBudgetError] = useState<string | null>(null);
-  if (!open)
-    return (
-      <button className="ghost" onClick={() => setOpen(true)}>
-        + New convoy
-      </button>
-    );
-  const cancel = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
-  return (
-    <form
-      className="inline-form new-convoy"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setBudgetError(null);
-        const budgetUsd = parseBudgetText(budget);
-        if (budgetUsd === undefined) return setBudgetError(BUDGET_WORDS);
-        try {
-          const c = await getBackend().call('convoy.create', { title, ...(budgetUsd !== null ? { budget_usd: budgetUsd } : {}) });
-          notify(`Convoy “${title}” staged`);
-          onCreated(c.id);
-          setTitle('');
-          setBudget('');
-          setOpen(false);
-        } catch (err) {
-          if (err instanceof ApiError && err.field === 'budget_usd') setBudgetError(besideField(err.message, err.field));
-          else notify(errorText(err), { kind: 'error' });
-        }
-      }}
-    >
-      <input autoFocus aria-label="Convoy title" placeholder="Convoy title" value={title} onChange={(e) => setTitle(e.target.value)} onKeyDown={cancel} />
-      <input
-        className="budget-input"
-        inputMode="decimal"
-        aria-label="Budget (USD)"
-        placeholder="Budget $ (optional)"
-        value={budget}
-        aria-invalid={!!budgetError}
-        onChange={(e) => setBudget(e.target.value)}
-        onKeyDown={cancel}
-      />
-      <button type="submit" disabled={!title.trim()}>
-        Create
-      </button>
-      {budgetError && (
-        <span className="field-error small" role="alert">
-          {budgetError}
-        </span>
-      )}
-    </form>
   );
 }
 
