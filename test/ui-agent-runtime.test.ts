@@ -46,7 +46,8 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       await budget.fill('-5');
       await budget.press('Enter');
       const budgetField = form.locator('label.field', { hasText: 'Budget (USD)' });
-      await budgetField.getByRole('alert').filter({ hasText: /^budget_usd: / }).waitFor();
+      // Said as a person would, beside the field: not zod's "Too small: expected number to be >0".
+      expect(await budgetField.getByRole('alert').filter({ hasText: 'Budget must be more than $0' }).innerText()).toBe('Budget must be more than $0');
       expect(await budget.getAttribute('aria-invalid')).toBe('true');
       expect(await rigNamed(dir, 'webapp')).toBeUndefined();
       await screenshot(page, 'rig-form');

@@ -53,10 +53,15 @@ describe('the convoy header', () => {
       // The first agent runs on; the second bead waits for the budget; a raise lets it go.
       const escalations = await townJson<Array<{ severity: string; body: string }>>(dir, 'escalations');
       expect(escalations.find((e) => e.severity === 'high')?.body).toContain('has spent $5.40 of its $5.00 budget');
-      expect((await townJson(dir, 'bead', 'show', second.id)).status).toBe('open');
+      expect(await townJson(dir, 'bead', 'show', second.id)).toMatchObject({ status: 'open', dispatch_paused: `paused: convoy ${convoy.id} budget reached` });
+      // The waiting bead's panel says why it waits.
+      await header.getByText('Waits for the budget').click();
+      const panel = page.getByRole('complementary', { name: `Bead ${second.id}` });
+      await panel.locator('[data-field="dispatch-paused"]').getByText(`paused: convoy ${convoy.id} budget reached: not dispatched until the budget is raised`).waitFor();
       expect((await town(dir, ['convoy', 'update', convoy.id, '--budget', '20'])).code).toBe(0);
       await header.locator('[data-budget="ok"]').getByText('$5.40 of $20.00').waitFor({ timeout: 30_000 });
       expect(await header.getByText('dispatch paused').count()).toBe(0);
+      await panel.locator('[data-field="dispatch-paused"]').waitFor({ state: 'detached' });
       // max-polecats 1: the second bead gets the one slot only when the first agent finishes,
       // which this agent never does; so the raise is seen in the header, not in a dispatch.
       await waitFor('the convoy view without a pause', async () => (await townJson(dir, 'convoy', 'show', convoy.id)).dispatch_paused === null);

@@ -18,7 +18,7 @@ import { removeTempDirs, tempDir, waitFor } from './helpers/town';
 const bead = (id: string, title: string): BeadView => ({
   id, rig: 'r', type: 'task', title, body: '', status: 'open', priority: 2, labels: [], assignee: null, scenario: null, resolves: null, slung_to: null, held_at: null, held_reason: null,
   blocked_by: [], depends_on: [], ready: true, origin: { kind: 'user', id: 'overseer' }, dispatch_attempts: 0, close_reason: null,
-  created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', started_at: null, closed_at: null, usage: null,
+  created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', started_at: null, closed_at: null, usage: null, dispatch_paused: null,
 });
 const snapshot = (revision: number, beads: BeadView[]): Snapshot => ({ revision, frozen: null, rigs: [], beads, convoys: [], agents: [], merge_requests: [], mail: [], escalations: [], settings: [] });
 const patch = (revision: number, value: BeadView | null, id = value?.id ?? 'x-1'): Patch => ({ revision, kind: 'bead', id, value });

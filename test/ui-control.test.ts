@@ -30,7 +30,14 @@ describe('stop and hold in the UI', () => {
       const page = await openTown(browser(), served.url);
       await page.keyboard.press('5');
       const row = page.locator(`tr[data-agent="${agent.id}"]`);
-      await row.getByRole('button', { name: 'Stop and hold' }).focus();
+      // Stop and hold lives in the row's ⋯ menu, reached from the keyboard.
+      await row.getByRole('button', { name: `More actions for ${agent.name}` }).focus();
+      await page.keyboard.press('Enter');
+      const menu = page.getByRole('menu', { name: `More actions for ${agent.name}` });
+      await menu.getByRole('menuitem', { name: 'Nudge…' }).waitFor();
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Nudge…');
+      await page.keyboard.press('ArrowDown');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Stop and hold…');
       await page.keyboard.press('Enter');
       // The confirmation takes the focus: Enter confirms it.
       await row.getByRole('button', { name: `Stop ${agent.name} and hold ${bead.id}?` }).waitFor();

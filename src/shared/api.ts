@@ -64,10 +64,19 @@ const watchGlob = z.string().trim().min(1).max(200)
 const remoteName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a remote name as `git remote` lists it');
 
 /** A model name as the runtime takes it (`claude-sonnet-4-5`, `gpt-5-codex`): passed as one argument, never through a shell. */
-const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/@-]{0,99}$/, 'a model name: letters, digits and . _ : / @ -');
+const modelName = z
+  .string({ error: 'model is a name, like claude-sonnet-4-5' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:\/@-]{0,99}$/, 'model names use letters, digits and . _ : / @ - (at most 100)');
 const tokens = z.number().int().min(0).max(1e12);
 /** A spend limit in US dollars. */
-const budgetUsd = z.number().positive().max(1_000_000);
+// Messages read as sentences about the field: the CLI prints "budget_usd: <message>", the UI
+// shows the message beside the field it names.
+const budgetUsd = z
+  .number({ error: 'budget is a number of dollars, like 25 or 2.50' })
+  .positive('budget must be more than $0')
+  .max(1_000_000, 'budget can be at most $1,000,000');
+const runtimeName = z.enum(RUNTIMES, { error: `runtime must be one of ${RUNTIMES.join(', ')}` });
+const permissionMode = z.enum(PERMISSION_MODES, { error: `permission mode must be one of ${PERMISSION_MODES.join(', ')}` });
 
 const mailId = z.string().regex(/^mail-[a-f0-9]{4,32}$/, 'expected a mail id like mail-3f9a0c1d2e');
 const escalationId = z.string().regex(/^esc-[a-f0-9]{4,32}$/, 'expected an escalation id like esc-3f9a0c1d2e');
@@ -118,9 +127,9 @@ export const api = {
       /** Files whose change re-runs setup in the refinery's worktree; default: the usual lockfiles. */
       setup_watch: z.array(watchGlob).max(32).optional(),
       max_polecats: z.number().int().min(1).max(64).default(3),
-      runtime: z.enum(RUNTIMES).default('scripted'),
+      runtime: runtimeName.default('scripted'),
       command: z.string().min(1).max(4000).optional(),
-      permissions: z.enum(PERMISSION_MODES).default('bypass'),
+      permissions: permissionMode.default('bypass'),
       model: modelName.optional(),
       budget_usd: budgetUsd.optional(),
       auto_dispatch: z.boolean().default(false),
@@ -140,9 +149,9 @@ export const api = {
       /** null: back to the default list. */
       setup_watch: z.array(watchGlob).max(32).nullable().optional(),
       max_polecats: z.number().int().min(1).max(64).optional(),
-      runtime: z.enum(RUNTIMES).optional(),
+      runtime: runtimeName.optional(),
       command: z.string().max(4000).nullable().optional(),
-      permissions: z.enum(PERMISSION_MODES).optional(),
+      permissions: permissionMode.optional(),
       /** null: the runtime's default model. */
       model: modelName.nullable().optional(),
       /** null: no limit. */
@@ -169,7 +178,7 @@ export const api = {
       labels: z.array(label).max(32).default([]),
       scenario: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
       /** Runs this bead on another runtime than its rig's. */
-      runtime: z.enum(RUNTIMES).optional(),
+      runtime: runtimeName.optional(),
       after: z.array(beadId).max(64).default([]),
       parent: beadId.optional(),
     }).strict(),

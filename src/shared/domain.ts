@@ -163,6 +163,8 @@ export interface BeadView {
   closed_at: string | null;
   /** Tokens and spend over all its sessions; null while no runtime has reported any. */
   usage: UsageTotals | null;
+  /** Why this open bead waits for a budget (its convoy's, its rig's or the town's), or null. */
+  dispatch_paused: string | null;
 }
 
 import type { BudgetLevel } from './budget';

@@ -56,3 +56,12 @@ export const notFound = (what: string, id: string, field?: string) =>
 export const conflict = (message: string, field?: string) => new ApiError('conflict', message, field);
 
 export const invalid = (message: string, field: string) => new ApiError('invalid_input', message, field);
+
+/**
+ * The error as said beside its field in a form: "budget_usd: budget must be more than $0"
+ * → "Budget must be more than $0" (the field prefix is for a terminal, where no field shows).
+ */
+export function besideField(message: string, field: string | undefined): string {
+  const text = field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

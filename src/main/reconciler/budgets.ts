@@ -4,7 +4,7 @@
 // as the event that moved it, so a replay announces nothing). Running agents are left alone.
 import { budgetStep } from '../../shared/budget';
 import type { EventPayload } from '../../shared/events';
-import { announcedBudgetLevel, convoysOfBead, setAnnouncedBudgetLevel, TOWN_BUDGET_ID, type BudgetScope } from '../store/budgets';
+import { announcedBudgetLevel, beadsCoveredByConvoys, convoysOfBead, setAnnouncedBudgetLevel, TOWN_BUDGET_ID, type BudgetScope } from '../store/budgets';
 import { ackEscalation, latestEscalation, raiseEscalation } from '../store/escalations';
 import type { Store } from '../store/store';
 import { convoyUsage, rigUsage, townUsage } from '../store/usage';
@@ -83,8 +83,16 @@ export function reviewBudget(store: Store, config: TownConfig, scope: BudgetScop
   );
 }
 
-/** A budget's level shows on convoys: its own, or every open one for a rig's or the town's. */
+/**
+ * A budget's level shows on convoys (its own, or every open one for a rig's or the town's) and
+ * on the open beads it pauses (their panels say why they wait).
+ */
 function touchCovered(store: Store, scope: BudgetScope, id: string) {
+  const openBeads =
+    scope === 'convoy'
+      ? [...beadsCoveredByConvoys(store, [id])].filter((b) => store.get<{ status: string }>('SELECT status FROM beads WHERE id = ?', b)?.status === 'open')
+      : store.all<{ id: string }>(`SELECT id FROM beads WHERE status = 'open'${scope === 'rig' ? ' AND rig_id = ?' : ''}`, ...(scope === 'rig' ? [id] : [])).map((b) => b.id);
+  for (const b of openBeads) store.touch('bead', b);
   if (scope === 'convoy') return store.touch('convoy', id);
   const convoys = store.all<{ id: string }>(`SELECT id FROM convoys WHERE status <> 'landed'`);
   for (const c of convoys) store.touch('convoy', c.id);

@@ -77,3 +77,13 @@ export function convoyBudgetPause(store: Store, convoy: string, reached: Reached
   const rig = rigs.find((r) => reached.rigs.has(r.rig_id));
   return rig ? `paused: rig ${rig.rig_id} budget reached` : null;
 }
+
+/** Why an open bead is not dispatched for budget reasons, or null (as dispatch decides: town, rig, then its convoys). */
+export function beadBudgetPause(store: Store, bead: { id: string; rig_id: string | null; status: string }, reached: ReachedBudgets = reachedBudgets(store)): string | null {
+  if (bead.status !== 'open') return null;
+  if (reached.town) return 'paused: town budget reached';
+  if (bead.rig_id && reached.rigs.has(bead.rig_id)) return `paused: rig ${bead.rig_id} budget reached`;
+  if (reached.convoys.size === 0) return null;
+  const convoy = convoysOfBead(store, bead.id).find((c) => reached.convoys.has(c));
+  return convoy ? `paused: convoy ${convoy} budget reached` : null;
+}

@@ -2,7 +2,7 @@
 // progress) are queries here, never stored copies.
 import type { EscalationRow } from './escalations';
 import { agentModel, agentUsage, beadUsageOrNull, convoyUsage } from './usage';
-import { convoyBudgetPause } from './budgets';
+import { beadBudgetPause, convoyBudgetPause } from './budgets';
 import { isReady } from './ready';
 import { budgetLevel } from '../../shared/budget';
 import type {
@@ -262,6 +262,7 @@ export function beadView(store: Store, r: BeadRow): BeadView {
     started_at: isoOrNull(r.started_at),
     closed_at: isoOrNull(r.closed_at),
     usage: beadUsageOrNull(store, r.id),
+    dispatch_paused: beadBudgetPause(store, r),
   };
 }
 

@@ -27,7 +27,7 @@ export function RuntimeCells({ agent: a }: { agent: AgentView }) {
       <td className="nowrap" data-field="session">
         {a.runtime_session ? <SessionId id={a.runtime_session} /> : <span className="muted">—</span>}
       </td>
-      <td className="nowrap num" data-field="tokens">
+      <td className="nowrap num" data-field="tokens" data-col="tokens">
         {hasUsage(a.usage) ? (
           <span title={usageDetail(a.usage)}>
             {compactCount(a.usage.input_tokens)}/{compactCount(a.usage.output_tokens)}/{compactCount(cacheTokens(a.usage))}

@@ -1,17 +1,29 @@
 // A convoy's spend against its budget: "$1.23 of $5.00" on a bar that turns amber at 80 %
-// and red at 100 %, when the convoy's dispatch pauses (running agents go on).
+// and red at 100 %, when the convoy's dispatch pauses (running agents go on). The budget is
+// set or changed right here (empty: no budget); a raise above the spend resumes dispatch.
+import { useState } from 'react';
 import type { ConvoyView } from '../../../shared/domain';
+import { ApiError, besideField } from '../../../shared/errors';
+import { getBackend } from '../state/town-store';
+import { errorText, notify } from '../state/ui-store';
 
 const dollars = (n: number) => `$${n.toFixed(2)}`;
 
 export function BudgetBar({ convoy }: { convoy: ConvoyView }) {
+  const [editing, setEditing] = useState(false);
   const { budget_usd: budget, spend_usd: spend, budget_level: level, dispatch_paused: paused } = convoy;
+  if (editing) return <BudgetEditor convoy={convoy} onDone={() => setEditing(false)} />;
+  const edit = (
+    <button className="ghost small" onClick={() => setEditing(true)} aria-label={`${budget === null ? 'Set' : 'Change'} the budget of ${convoy.title}`}>
+      {budget === null ? 'Set budget' : 'Change'}
+    </button>
+  );
   if (budget === null) {
-    if (spend === 0 && !paused) return null;
     return (
       <div className="budget budget-none small" data-budget="none">
-        <span className="muted">{dollars(spend)} spent · no budget</span>
+        {(spend > 0 || paused) && <span className="muted">{dollars(spend)} spent · no budget</span>}
         {paused && <strong className="budget-paused"> · dispatch {paused}</strong>}
+        {edit}
       </div>
     );
   }
@@ -26,6 +38,68 @@ export function BudgetBar({ convoy }: { convoy: ConvoyView }) {
         {level === 'warning' && ' · 80 % reached'}
       </span>
       {paused && <strong className="budget-paused small">dispatch {paused}</strong>}
+      {edit}
     </div>
+  );
+}
+
+export const BUDGET_WORDS = 'Budget is a number of dollars, like 25 or 2.50 (empty: no budget)';
+
+/** Dollars as typed ("25", "$2.50"): null for empty (no budget), undefined for words (refused here, never sent as "none"). */
+export function parseBudgetText(text: string): number | null | undefined {
+  const t = text.trim().replace(/^\$\s*/, '');
+  if (!t) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function BudgetEditor({ convoy, onDone }: { convoy: ConvoyView; onDone: () => void }) {
+  const [text, setText] = useState(convoy.budget_usd === null ? '' : String(convoy.budget_usd));
+  const [error, setError] = useState<string | null>(null);
+  const save = async () => {
+    const value = parseBudgetText(text);
+    if (value === undefined) return setError(BUDGET_WORDS);
+    try {
+      await getBackend().call('convoy.update', { convoy: convoy.id, budget_usd: value });
+      notify(value === null ? `“${convoy.title}” has no budget now` : `“${convoy.title}” budget set to ${dollars(value)}`);
+      onDone();
+    } catch (err) {
+      setError(err instanceof ApiError && err.field === 'budget_usd' ? besideField(err.message, err.field) : errorText(err));
+    }
+  };
+  return (
+    <form
+      className="budget budget-edit small"
+      aria-label={`Budget of ${convoy.title}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <label className={`field inline ${error ? 'invalid' : ''}`}>
+        <span>Budget (USD)</span>
+        <input
+          autoFocus
+          inputMode="decimal"
+          placeholder="none"
+          value={text}
+          aria-invalid={!!error}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => e.key === 'Escape' && onDone()}
+        />
+      </label>
+      <button type="submit" className="primary small">
+        Save
+      </button>
+      <button type="button" className="ghost small" onClick={onDone}>
+        Cancel
+      </button>
+      <span className="muted">empty: no budget · Enter saves · Esc cancels</span>
+      {error && (
+        <span className="field-error budget-error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
   );
 }

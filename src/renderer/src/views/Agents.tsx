@@ -1,11 +1,14 @@
 // Agents: the roster with role, status, hooked bead, runtime (model, session), tokens and
-// cost, the runtime's last hook and output age; attach, nudge, stop and hold (confirmed)
-// and restart. Rows stay one line; exact figures and full texts are in tooltips.
+// cost, the runtime's last hook and output age; Attach (and Allow/Deny when asked) in sight,
+// nudge, stop and hold (confirmed) and restart in the row's ⋯ menu. Rows stay one line;
+// exact figures and full texts are in tooltips.
 import { useShallow } from 'zustand/react/shallow';
 import { useState } from 'react';
 import type { AgentView } from '../../../shared/domain';
 import { agentTone, Empty, Pill } from '../components/bits';
-import { AgentControls } from '../components/AgentControls';
+import { agentMenuItems, StopConfirm } from '../components/AgentControls';
+import { MenuButton } from '../components/MenuButton';
+import { PermissionButtons } from '../components/PermissionAnswer';
 import { Ago } from '../components/time';
 import { RuntimeCells } from '../components/AgentRuntime';
 import { getBackend, useTown } from '../state/town-store';
@@ -33,7 +36,7 @@ export function Agents() {
               <th>Hook</th>
               <th>Runtime</th>
               <th>Session</th>
-              <th title="input / output / cache tokens">Tokens <span className="muted small">in/out/cache</span></th>
+              <th data-col="tokens" title="input / output / cache tokens">Tokens <span className="muted small">in/out/cache</span></th>
               <th>Cost</th>
               <th>Last hook</th>
               <th>Last output</th>
@@ -53,7 +56,7 @@ export function Agents() {
 }
 
 function AgentRow({ agent: a }: { agent: AgentView }) {
-  const [nudging, setNudging] = useState(false);
+  const [mode, setMode] = useState<'buttons' | 'nudging' | 'stopping'>('buttons');
   const [text, setText] = useState('');
   const api = getBackend();
   const live = isLive(a);
@@ -82,10 +85,7 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
         <Ago at={a.last_output_at} />
       </td>
       <td className="actions">
-        <button disabled={!a.session} onClick={() => openTerminal(a.id)} title="Open its terminal">
-          Attach
-        </button>
-        {nudging ? (
+        {mode === 'nudging' ? (
           <form
             className="inline-form"
             onSubmit={async (e) => {
@@ -93,21 +93,36 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
               const ok = await attempt(() => api.call('agent.input', { agent: a.id, data: `${text}\r` }), `Nudged ${a.name}`);
               if (ok) {
                 setText('');
-                setNudging(false);
+                setMode('buttons');
               }
             }}
           >
-            <input autoFocus aria-label={`Message for ${a.name}`} placeholder="Type a message" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setNudging(false)} />
+            <input autoFocus aria-label={`Message for ${a.name}`} placeholder="Type a message" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setMode('buttons')} />
             <button type="submit" disabled={!text}>
               Send
             </button>
+            <button type="button" className="ghost" onClick={() => setMode('buttons')}>
+              Cancel
+            </button>
           </form>
+        ) : mode === 'stopping' ? (
+          <StopConfirm agent={a} onDone={() => setMode('buttons')} />
         ) : (
-          <button disabled={!live} onClick={() => setNudging(true)} title="Type a message into its terminal">
-            Nudge
-          </button>
+          <span className="agent-controls">
+            <button disabled={!a.session} onClick={() => openTerminal(a.id)} title="Open its terminal">
+              Attach
+            </button>
+            <PermissionButtons agent={a} />
+            <MenuButton
+              label="⋯"
+              ariaLabel={`More actions for ${a.name}`}
+              items={[
+                { label: 'Nudge…', onSelect: () => setMode('nudging'), disabled: !live, title: 'Type a message into its terminal' },
+                ...agentMenuItems(a, () => setMode('stopping')),
+              ]}
+            />
+          </span>
         )}
-        <AgentControls agent={a} />
       </td>
     </tr>
   );

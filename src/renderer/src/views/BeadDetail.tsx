@@ -76,6 +76,12 @@ export function BeadDetail({ id }: { id: string }) {
               <dd className="warn"><Ago at={bead.held_at} />{bead.held_reason ? ` · ${bead.held_reason}` : ''} · not dispatched until released</dd>
             </>
           )}
+          {bead.dispatch_paused && (
+            <>
+              <dt>Dispatch</dt>
+              <dd className="warn" data-field="dispatch-paused">{bead.dispatch_paused}: not dispatched until the budget is raised</dd>
+            </>
+          )}
           <dt>Attempts</dt>
           <dd>{bead.dispatch_attempts}</dd>
           <dt>Cost</dt>

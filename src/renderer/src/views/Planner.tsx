@@ -22,6 +22,7 @@ import {
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
 import { BudgetBar } from '../components/BudgetBar';
+import { NewConvoy } from '../components/NewConvoy';
 import type { BeadView, ConvoyView, MergeRequestView } from '../../../shared/domain';
 import { beadTone, Empty, mrTone, Pill, Priority, Progress } from '../components/bits';
 import { Ago } from '../components/time';
@@ -134,36 +135,6 @@ export function Planner() {
         </DragOverlay>
       </DndContext>
     </div>
-  );
-}
-
-function NewConvoy({ onCreated }: { onCreated: (id: string) => void }) {
-  const [open, setOpen] = useState(false);
-  const [title, setTitle] = useState('');
-  if (!open)
-    return (
-      <button className="ghost" onClick={() => setOpen(true)}>
-        + New convoy
-      </button>
-    );
-  return (
-    <form
-      className="inline-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        const c = await attempt(() => getBackend().call('convoy.create', { title }), `Convoy “${title}” staged`);
-        if (c) {
-          onCreated(c.id);
-          setTitle('');
-          setOpen(false);
-        }
-      }}
-    >
-      <input autoFocus aria-label="Convoy title" placeholder="Convoy title" value={title} onChange={(e) => setTitle(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setOpen(false)} />
-      <button type="submit" disabled={!title.trim()}>
-        Create
-      </button>
-    </form>
   );
 }
 

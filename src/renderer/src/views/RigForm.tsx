@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import type { Gate, PermissionMode, RigCheck, RigView, RuntimeName } from '../../../shared/domain';
 import { PERMISSION_MODES, RUNTIMES } from '../../../shared/domain';
-import { ApiError } from '../../../shared/errors';
+import { ApiError, besideField } from '../../../shared/errors';
 import { getBackend } from '../state/town-store';
 import { errorText, notify } from '../state/ui-store';
 
@@ -67,7 +67,7 @@ export function RigForm({ rig, onDone }: { rig?: RigView; onDone: (created?: str
   const submit = async () => {
     setError(null);
     const budgetUsd = parseBudget(budget);
-    if (!budgetUsd.ok) return setError({ field: 'budget_usd', text: 'budget_usd: a number of dollars, like 25 or 2.50 (empty: no budget)' });
+    if (!budgetUsd.ok) return setError({ field: 'budget_usd', text: 'Budget is a number of dollars, like 25 or 2.50 (empty: no budget)' });
     setBusy(true);
     const gates: Gate[] = test.trim() ? [{ name: 'test', command: test.trim(), timeout_s: 600 }] : [];
     const shellCommand = runtime === 'shell' ? command.trim() : '';
@@ -113,7 +113,7 @@ export function RigForm({ rig, onDone }: { rig?: RigView; onDone: (created?: str
   };
 
   const fieldError = (f: string) =>
-    error?.field === f ? error.text : !rig && check && !check.ok && check.field === f ? check.problem : null;
+    error?.field === f ? besideField(error.text, f) : !rig && check && !check.ok && check.field === f ? check.problem : null;
   // An error for a field this form does not show (a gate's timeout, say) still shows, below.
   const shown = ['name', 'path', 'default_branch', 'gates.0.command', 'setup', 'max_polecats', 'runtime', 'command', 'permissions', 'model', 'budget_usd'];
 
