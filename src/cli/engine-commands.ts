@@ -9,6 +9,7 @@ import { dollars, list, str, wholeNumber, type Parsed } from './args';
 import { agentCommand } from './agent-commands';
 import { UsageError } from './errors';
 import { exportBeads, importFile, importReport } from './interop';
+import { townCommand } from './invocation';
 import * as fmt from './format';
 import { line, print } from './printable';
 
@@ -223,7 +224,7 @@ export async function dispatch(conn: TypedClient, command: string, a: Parsed): P
       const agent = await conn.call('agent.stop', { agent: need(p0, 'stop AGENT [--no-hold]'), hold });
       print(json, agent, () =>
         line`stopped ${agent.id} (now ${agent.status})` +
-        (!hook ? '' : hold ? line`\n${hook} is held: it stays open and is not dispatched until you run: town release ${hook}` : line`\n${hook} is open again and will be dispatched`),
+        (!hook ? '' : hold ? line`\n${hook} is held: it stays open and is not dispatched until you run: ${townCommand()} release ${hook}` : line`\n${hook} is open again and will be dispatched`),
       );
       return 0;
     }
@@ -245,7 +246,7 @@ export async function dispatch(conn: TypedClient, command: string, a: Parsed): P
     }
     case 'hold': {
       const b = await conn.call('bead.hold', { id: need(p0, 'hold BEAD [--reason R]'), reason: str(v.reason) });
-      print(json, b, () => line`${b.id} is held; release it with: town release ${b.id}`);
+      print(json, b, () => line`${b.id} is held; release it with: ${townCommand()} release ${b.id}`);
       return 0;
     }
     case 'release': {

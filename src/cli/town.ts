@@ -20,6 +20,7 @@ import { str, wholeNumber } from './args';
 import { attach } from './attach';
 import { HELP, hoistGlobalFlags, isHelp, parse, parseCommand, townDirFrom } from './command-line';
 import { dispatch } from './engine-commands';
+import { townCommand } from './invocation';
 import { CliError, EXIT, failure, systemReason, UsageError } from './errors';
 import { line, print, printableLines } from './printable';
 
@@ -121,7 +122,7 @@ async function run(input: string[]): Promise<number> {
         return changed;
       });
       print(!!a.values.json, { town: abs, tightened }, () =>
-        [...tightened.map((t) => line`${t}`), line`created town ${abs}`, line`next: town --town ${dir} rig add NAME PATH --test "npm test"`].join('\n'),
+        [...tightened.map((t) => line`${t}`), line`created town ${abs}`, line`next: ${townCommand()} --town ${dir} rig add NAME PATH --test "npm test"`].join('\n'),
       );
     } else {
       const demo = await creatingTown(abs, () => createDemoTown(abs));
@@ -131,8 +132,8 @@ async function run(input: string[]): Promise<number> {
           line`  rig "sample" → ${demo.repo}`,
           line`  convoy ${demo.convoy} (staged) with ${demo.beads.join(', ')}`,
           '',
-          line`start it:   town --town ${dir} serve`,
-          line`then:       town --town ${dir} convoy start ${demo.convoy}`,
+          line`start it:   ${townCommand()} --town ${dir} serve`,
+          line`then:       ${townCommand()} --town ${dir} convoy start ${demo.convoy}`,
         ].join('\n'),
       );
     }
