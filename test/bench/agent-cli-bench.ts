@@ -4,6 +4,11 @@
 // agent runs it, through its shim, against the live engine. In the same run, for the ratios:
 // the overseer's bundle answering the same call (what every agent call loaded before the
 // lean entry) and a bare `node -e 0`. Not a test: no figure fails it.
+//
+// Measured 2026-11-21, 2 cores shared at load 5.6–8, 30 runs: agent min 84–92 / median 113–130 /
+// p95 277–285 ms; the overseer's bundle (before) min 229–239 / median 320–329 / p95 572–738 ms;
+// node -e 0 min 59–65 / median 81–102 ms. The agent's median is 0.34–0.40 of before; above bare
+// node it costs 11–49 ms (before: 227–240 ms: zod, SQLite, node-pty, isomorphic-git, ws loaded).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
