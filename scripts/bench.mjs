@@ -1,7 +1,7 @@
 // `npm run bench`: bundles the benchmarks (TypeScript) and runs them on the real stack.
 // With no argument it runs the reconciler bench (P1, P2, P9), the UI bench (P3–P6), the UI at
-// town scale (P6 with 5k/10k imported beads, P8's UI half) and the
-// merge queue bench (MQ1 done→merged, MQ2 throughput of 20 MRs);
+// town scale (P6 with 5k/10k imported beads, P8's UI half), the
+// merge queue bench (MQ1 done→merged, MQ2 throughput of 20 MRs) and the agent CLI bench (P11);
 // `node scripts/bench.mjs slow-reader` runs test/bench/slow-reader.ts alone.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const names = process.argv[2] ? [process.argv[2]] : ['reconciler-bench', 'ui-bench', 'scale-ui-bench', 'merge-queue-bench'];
+const names = process.argv[2] ? [process.argv[2]] : ['reconciler-bench', 'ui-bench', 'scale-ui-bench', 'merge-queue-bench', 'agent-cli-bench'];
 let status = 0;
 for (const name of names) {
   const outfile = `out/bench/${name}.cjs`;

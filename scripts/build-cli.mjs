@@ -1,4 +1,4 @@
-// Builds the `town` CLI, the scripted agent and the screen worker into out/cli (CommonJS, Node 20).
+// Builds the `town` CLI (launcher, overseer and agent entries), the scripted agent and the screen worker into out/cli (CommonJS, Node 20).
 // Dependencies stay external: native modules must load from node_modules.
 import { build } from 'esbuild';
 
@@ -13,7 +13,11 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/town.ts'], outfile: 'out/cli/town.cjs' }),
+  // `town` is a launcher: the overseer's CLI (town-full) or, inside an agent session, the
+  // agent's (town-agent: the socket client only, as it runs for every `town hook`/`done`).
+  build({ ...common, entryPoints: ['src/cli/town-launcher.ts'], outfile: 'out/cli/town.cjs' }),
+  build({ ...common, entryPoints: ['src/cli/town.ts'], outfile: 'out/cli/town-full.cjs' }),
+  build({ ...common, entryPoints: ['src/cli/town-agent.ts'], outfile: 'out/cli/town-agent.cjs' }),
   build({ ...common, entryPoints: ['src/main/runtimes/scripted-agent.ts'], outfile: 'out/cli/scripted-agent.cjs' }),
   // Run by a real agent CLI's hooks (claude, codex) on every tool call: the socket client only.
   build({ ...common, entryPoints: ['src/cli/runtime-hook.ts'], outfile: 'out/cli/runtime-hook.cjs' }),

@@ -1,6 +1,11 @@
 // `npm start`: the demo town served with its UI in the browser (`town serve`). The
 // town lives in $OVERSEER_TOWN or ~/.overseer/demo-town and is created on first run.
 // The desktop window is `npm run app` (it needs Electron's binary, fetched on first use).
+//
+// Stopping: package.json runs this with `exec`, so npm's forwarded SIGINT/SIGTERM reach this
+// process (a shell between would swallow SIGINT and die of SIGTERM, leaving the server
+// running). Each is passed on to the server once; it stops its sessions and closes the town,
+// and this process exits as it did.
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,11 +20,25 @@ if (!fs.existsSync(path.join(root, 'out', 'cli', 'town.cjs')) || !fs.existsSync(
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 if (!fs.existsSync(path.join(town, 'town.db'))) {
-  const r = spawnSync(process.execPath, [cli, 'demo', town], { stdio: 'inherit' });
+  // Quietly (--json): the CLI's own next steps ("start it: … serve") are what this script does.
+  const r = spawnSync(process.execPath, [cli, 'demo', town, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+  const demo = JSON.parse(r.stdout);
+  console.log(`created the demo town in ${demo.townDir}: rig "sample", convoy ${demo.convoy} (staged) with ${demo.beads.length} beads`);
 }
+// From any shell: `town` is on PATH only if the user put it there; the full path always works.
+const onPath = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, 'town')) && fs.realpathSync(path.join(d, 'town')) === fs.realpathSync(cli));
 console.log('\nOpen the URL below: plan on the Board and in Convoys, press "Start convoy", watch the agents.');
-console.log(`The CLI works too, in another shell:  export TOWN_DIR=${town}; npx town convoy list\n`);
+console.log(`The CLI works too, in another shell:  export TOWN_DIR=${town}; ${onPath ? 'town' : cli} convoy list\n`);
+
 const child = spawn(process.execPath, [cli, 'serve', '--town', town], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code) => process.exit(code ?? 0));
+let forwarded = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    // Ctrl-C reaches the server from the terminal too, and npm passes it on again: stop once.
+    if (forwarded) return;
+    forwarded = true;
+    child.kill(sig);
+  });
+}
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 1)));

@@ -3,7 +3,7 @@
 // real PTYs, the real CLI.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { removeTempDirs, ROOT, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
 import { makeRepo } from './helpers/repo';
 
 const served: ServedTown[] = [];
@@ -48,10 +48,11 @@ describe('stop and hold', () => {
     await townJson(dir, 'sling', bead.id);
     const agent = await workingAgentOn(dir, bead.id);
 
-    const stop = await town(dir, ['stop', agent.id]);
+    const stop = await town(dir, ['stop', agent.id], { npm_package_name: '' });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain(`${bead.id} is held`);
-    expect(stop.stdout).toContain(`town release ${bead.id}`);
+    // The command as this shell can run it: not on PATH and not run by npm, the CLI's full path.
+    expect(stop.stdout).toContain(`${path.join(ROOT, 'bin', 'town.cjs')} release ${bead.id}`);
 
     await afterTicks(dir, 5);
     const held = await townJson(dir, 'bead', 'show', bead.id);

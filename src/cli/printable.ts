@@ -35,3 +35,8 @@ const RAW_IN_JSON = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\
 export function jsonForTerminal(value: unknown, indent = 2): string {
   return JSON.stringify(value, null, indent).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** A command's answer: JSON with --json, else the human text; either way nothing active reaches the terminal. */
+export function print(json: boolean, value: unknown, human: () => string) {
+  process.stdout.write((json ? jsonForTerminal(value) : printableLines(human())) + '\n');
+}

@@ -4,7 +4,7 @@
 // It never fails the agent's hook: problems go to stderr and the exit code stays 0.
 import fs from 'node:fs';
 import path from 'node:path';
-import { typedClient } from '../shared/api';
+import { typedClient } from '../shared/typed-client';
 import { SocketClient } from '../main/control/socket-client';
 import { claudeHookEvent, claudeStatusCost, transcriptTokens, type RuntimeEventReport } from '../main/runtimes/claude-hooks';
 import { codexHookEvent, rolloutTokens } from '../main/runtimes/codex-hooks';

@@ -462,17 +462,5 @@ export function isStreamMethod(name: string): name is StreamMethod {
 /** The caller as the engine sees it, derived from the token. */
 export type Caller = { kind: 'overseer' } | { kind: 'agent'; agentId: string };
 
-/** Anything that can carry a call to the engine: the control socket, the in-memory transport, IPC. */
-export interface Transport {
-  call(method: string, params: unknown): Promise<unknown>;
-}
-
-export type TypedClient = {
-  call<M extends ApiMethod>(method: M, params: ApiInput<M>): Promise<ApiOutput<M>>;
-};
-
-export function typedClient(transport: Transport): TypedClient {
-  return {
-    call: (method, params) => transport.call(method, params) as never,
-  };
-}
+// The client side lives apart from the schemas: an agent's `town hook` must not load zod.
+export { typedClient, type Transport, type TypedClient } from './typed-client';

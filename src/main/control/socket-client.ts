@@ -1,6 +1,6 @@
 // A client for the control socket, used by the `town` CLI and by tests.
 import net from 'node:net';
-import type { Transport } from '../../shared/api';
+import type { Transport } from '../../shared/typed-client';
 import { ApiError, type ApiErrorShape } from '../../shared/errors';
 import type { StreamFrame } from '../../shared/frames';
 import { LineReader } from './line-reader';
