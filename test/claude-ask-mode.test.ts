@@ -6,26 +6,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView, BeadView } from '../src/shared/domain';
 import { browserForFile, openTown } from './helpers/browser';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
 import { snapshot } from './helpers/snapshot';
 import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
 const SHOT = '/work/helpers/shots/ask-mode.png';
 const browser = browserForFile();
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-});
+const scope = realCliScope({ keepTempDirs: true });
 
 /** A served town with one `ask` rig whose agent plays `turns` (built from the bead's id) against the fake model. */
 async function askTown(title: string, turnsFor: (bead: string, mine: (r: ModelRequest) => boolean) => Turn[]) {
@@ -37,13 +31,13 @@ async function askTown(title: string, turnsFor: (bead: string, mine: (r: ModelRe
   expect((await town(dir, ['init', dir])).code).toBe(0);
   await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'claude', '--permissions', 'ask', '--prefix', 'ap');
   const bead = await townJson<BeadView>(dir, 'bead', 'create', '--rig', 'app', '--title', title);
-  fake = await startFakeModel(turnsFor(bead.id, (r) => r.userTexts.some((t) => t.includes(bead.id))));
+  scope.fake = await startFakeModel(turnsFor(bead.id, (r) => r.userTexts.some((t) => t.includes(bead.id))));
   const before = { home: snapshot(home), repo: snapshot(repo) };
-  const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
-  served.push(s);
+  const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: scope.fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
+  scope.served.push(s);
   await s.start();
   const diagnose = async (err: unknown): Promise<never> => {
-    throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+    throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
   };
   /** The agent once it waits on Claude's permission dialog for `command`. */
   const asking = (command: string) =>

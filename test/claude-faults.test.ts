@@ -6,23 +6,16 @@
 // reminded, in its own prompt, how to finish.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView, BeadView, EscalationView } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { refuse, shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
+const scope = realCliScope();
 
 const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => t.includes(bead));
 const eventsOf = async (dir: string, type: string, bead: string) =>
@@ -43,12 +36,12 @@ async function claudeTown(label: string, titles: string[], script: (ids: string[
   const ids: string[] = [];
   for (const title of titles) ids.push((await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', title)).id);
   await before?.(dir);
-  fake = await startFakeModel(script(ids));
-  const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
-  served.push(s);
+  scope.fake = await startFakeModel(script(ids));
+  const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: scope.fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
+  scope.served.push(s);
   await s.start();
   const fail = async (err: unknown) => {
-    throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+    throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
   };
   return { dir, base, ids, fail };
 }
@@ -87,12 +80,12 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('claude runtime faults (need @anthrop
     expect(await eventsOf(t.dir, 'session.spawned', id)).toBe(0);
     expect((await townJson<EscalationView[]>(t.dir, 'escalations')).map((e) => e.raised_count)).toEqual([1]);
     expect((await bead(t.dir, id)).held_at).not.toBeNull();
-    expect(fake!.requests.filter((r) => r.kind === 'turn')).toEqual([]);
+    expect(scope.fake!.requests.filter((r) => r.kind === 'turn')).toEqual([]);
 
     // Fixed and released: the agent starts and gets its bead.
     await townJson(t.dir, 'config', 'set', 'runtimes.claude_path', CLAUDE_BIN);
     expect((await town(t.dir, ['release', id])).code).toBe(0);
-    await waitFor('the agent to start and ask the model about its bead', () => fake!.turnRequests().some(mentions(id)) || null, 90_000, 250).catch(t.fail);
+    await waitFor('the agent to start and ask the model about its bead', () => scope.fake!.turnRequests().some(mentions(id)) || null, 90_000, 250).catch(t.fail);
     expect(await eventsOf(t.dir, 'session.spawned', id)).toBe(1);
   });
 
@@ -136,10 +129,10 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('claude runtime faults (need @anthrop
     expect(authEsc.body).toContain('key is fixed');
 
     // Paused, not crash-looped: over several ticks no new launch, no new model request, no new escalation.
-    const requests = fake!.requests.length;
+    const requests = scope.fake!.requests.length;
     await someTicks();
     for (const id of t.ids) expect(await eventsOf(t.dir, 'session.spawned', id)).toBe(1);
-    expect(fake!.requests.length).toBe(requests);
+    expect(scope.fake!.requests.length).toBe(requests);
     expect((await townJson<EscalationView[]>(t.dir, 'escalations')).map((e) => e.raised_count)).toEqual([1, 1]);
   });
 

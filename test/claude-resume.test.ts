@@ -4,23 +4,16 @@
 // The bead lands once: one merge request merged, one merge commit on main.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
+const scope = realCliScope();
 
 const alive = (pid: number) => {
   try {
@@ -61,17 +54,17 @@ async function midTurn(label: string, isSecond: (r: ModelRequest) => boolean, se
     { when: (r) => !isSecond(r) && r.toolResults.length > 0, text: 'never said', usage: usage(0, 0), hold: new Promise(() => {}) },
     ...secondRun(bead.id),
   ];
-  fake = await startFakeModel(turns);
-  const env = { HOME: home, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY };
+  scope.fake = await startFakeModel(turns);
+  const env = { HOME: home, ANTHROPIC_BASE_URL: scope.fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY };
   const first = new ServedTown(dir, env);
-  served.push(first);
+  scope.served.push(first);
   await first.start();
   await townJson(dir, 'sling', bead.id);
   const fail = (s: ServedTown) => async (err: unknown) => {
-    throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+    throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
   };
   // The agent is mid-turn: its file is written and the model holds its next answer.
-  await waitFor('the agent to wait on the model after writing its file', () => fake!.turnRequests().length >= 2 || null, 120_000, 250).catch(fail(first));
+  await waitFor('the agent to wait on the model after writing its file', () => scope.fake!.turnRequests().length >= 2 || null, 120_000, 250).catch(fail(first));
   const [agent] = (await townJson<AgentView[]>(dir, 'agents')).filter((a) => a.role === 'polecat');
   const session = await waitFor('the runtime session id', async () => (await townJson<AgentView[]>(dir, 'agents')).find((a) => a.id === agent.id)?.runtime_session ?? null, 30_000, 250);
   expect(fs.readFileSync(path.join(agent.worktree!, 'gamma.txt'), 'utf8').trim()).toBe('gamma');
@@ -113,7 +106,7 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('the claude runtime restarted (needs 
     await t.first.kill();
     // The agent's terminal died with the engine: Claude gets its hangup and goes (or the restart kills it).
     const second = new ServedTown(t.dir, t.env);
-    served.push(second);
+    scope.served.push(second);
     await second.start();
     await waitFor('the first run\'s Claude to be gone', () => !alive(t.agent.pid!) || null, 20_000, 100);
 
@@ -125,10 +118,10 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('the claude runtime restarted (needs 
     await waitFor('the bead to close', async () => (await townJson(t.dir, 'bead', 'show', t.bead.id)).status === 'closed' || null, 150_000, 500).catch(t.fail(second));
 
     // The model saw the earlier conversation: the bead's first prompt and the file it wrote, before the restart note.
-    const resumedRequest = fake!.turnRequests().find(resumed)!;
+    const resumedRequest = scope.fake!.turnRequests().find(resumed)!;
     expect(resumedRequest.userTexts.join('\n')).toContain('Write the gamma file');
     expect(resumedRequest.toolResults[0]).toContain('wrote-gamma');
-    expect(fake!.unplayedTurns()).toBe(0);
+    expect(scope.fake!.unplayedTurns()).toBe(0);
     expect((await town(t.dir, ['events', '--limit', '2000'])).stdout).toContain(`resumed claude session ${t.session}`);
     await landedOnce(t.dir, t.repo, t.bead.id);
   });
@@ -151,7 +144,7 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('the claude runtime restarted (needs 
     await waitFor('the bead to close', async () => (await townJson(t.dir, 'bead', 'show', t.bead.id)).status === 'closed' || null, 150_000, 500).catch(t.fail(t.first));
 
     // The new conversation began from the bead's prompt, without the first run's tool call.
-    const freshRequest = fake!.turnRequests().find(fresh)!;
+    const freshRequest = scope.fake!.turnRequests().find(fresh)!;
     expect(freshRequest.userTexts.join('\n')).toContain('Write the gamma file');
     expect(freshRequest.userTexts.join('\n')).not.toContain(RESUMED);
     expect(freshRequest.toolResults).toHaveLength(0);

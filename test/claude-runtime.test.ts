@@ -5,24 +5,17 @@
 // or in the rig's repository.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView, ConvoyView, CostReport } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, totalUsage, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
 import { snapshot } from './helpers/snapshot';
-import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
+const scope = realCliScope();
 
 const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => t.includes(bead));
 
@@ -54,17 +47,17 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('the claude runtime (needs @anthropic
     const convoy = await townJson<ConvoyView>(dir, 'convoy', 'create', '--title', 'Two files', a.id, b.id);
 
     const turns = [...workOn(a.id, 'Write the alpha file', 'alpha.txt'), ...workOn(b.id, 'Write the beta file', 'beta.txt')];
-    fake = await startFakeModel(turns);
+    scope.fake = await startFakeModel(turns);
     const homeBefore = snapshot(home);
     const repoBefore = snapshot(repo);
-    const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
-    served.push(s);
+    const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: scope.fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
+    scope.served.push(s);
     await s.start();
     await townJson(dir, 'convoy', 'start', convoy.id);
 
     await waitFor('the convoy to land', async () => (await townJson<ConvoyView>(dir, 'convoy', 'show', convoy.id)).status === 'landed' || null, 150_000, 500).catch(
       async (err) => {
-        throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+        throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
       },
     );
     const log = gitIn(repo, 'log', '--format=%s', 'main');

@@ -4,25 +4,18 @@
 // evidence. Answered from the terminal, the agent goes on and its bead lands.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../src/shared/domain';
 import { SocketClient } from '../src/main/control/socket-client';
 import { claudeConfigDir } from '../src/main/runtimes/claude';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
-import { overseerToken, removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { overseerToken, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
+const scope = realCliScope();
 
 const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => t.includes(bead));
 
@@ -45,13 +38,13 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('a claude startup screen nobody answe
       },
       { when: (r) => mentions(bead.id)(r) && r.toolResults.length > 0, text: 'Committed delta.txt.', usage: usage(1100, 20) },
     ];
-    fake = await startFakeModel(turns);
-    const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
-    served.push(s);
+    scope.fake = await startFakeModel(turns);
+    const s = new ServedTown(dir, { HOME: home, ANTHROPIC_BASE_URL: scope.fake.url, ANTHROPIC_API_KEY: FAKE_API_KEY });
+    scope.served.push(s);
     await s.start();
     await townJson(dir, 'sling', bead.id);
     const fail = async (err: unknown) => {
-      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
     };
 
     const waiting = await waitFor('the agent to wait at the trust question', async () =>
@@ -59,7 +52,7 @@ describe.skipIf(!cliInstalled(CLAUDE_BIN))('a claude startup screen nobody answe
     const evidence = [waiting.evidence?.summary ?? '', ...(waiting.evidence?.last_lines ?? [])].join('\n');
     expect(evidence).toMatch(/trust/i);
     // Nothing reached the model while Claude asked, and the town's Claude config does not trust the worktree.
-    expect(fake.turnRequests()).toHaveLength(0);
+    expect(scope.fake.turnRequests()).toHaveLength(0);
     const config = JSON.parse(fs.readFileSync(path.join(claudeConfigDir(dir), '.claude.json'), 'utf8')) as { projects?: Record<string, { hasTrustDialogAccepted?: boolean }> };
     expect(config.projects?.[waiting.worktree!]?.hasTrustDialogAccepted).not.toBe(true);
 

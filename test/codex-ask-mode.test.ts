@@ -5,25 +5,18 @@
 // or in the rig's repository.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView, BeadView } from '../src/shared/domain';
 import { SocketClient } from '../src/main/control/socket-client';
 import { CODEX_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { usage, type ModelRequest, type ToolCall } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
 import { snapshot } from './helpers/snapshot';
-import { overseerToken, removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { overseerToken, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
+const scope = realCliScope();
 
 /** Codex's shell tool asking to run outside its read-only sandbox: this is what brings up its approval dialog. */
 const escalated = (cmd: string): ToolCall => ({
@@ -46,17 +39,17 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('the codex runtime in ask mode (needs 
     const risky = `echo ${bead} > risky.txt && git add risky.txt && git commit -qm '${bead}: risky'`;
     const command = `echo ${bead} > epsilon.txt && git add epsilon.txt && git commit -qm '${bead}: add epsilon.txt' && town done --summary 'added epsilon.txt'`;
     let afterDeny: ModelRequest | undefined;
-    fake = await startFakeModel([
+    scope.fake = await startFakeModel([
       { when: (r) => mine(r) && r.toolResults.length === 0, tools: [escalated(risky)], usage: usage(1000, 30) },
       { when: (r) => mine(r) && r.toolResults.length === 1, expect: (r) => (afterDeny = r), tools: [escalated(command)], usage: usage(1100, 60) },
       { when: (r) => mine(r) && r.toolResults.length > 1, text: 'Committed epsilon.txt; done.', usage: usage(1200, 20) },
     ]);
     const before = { home: snapshot(home), repo: snapshot(repo) };
-    const s = new ServedTown(dir, { HOME: home, OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: FAKE_API_KEY });
-    served.push(s);
+    const s = new ServedTown(dir, { HOME: home, OPENAI_BASE_URL: `${scope.fake.url}/v1`, OPENAI_API_KEY: FAKE_API_KEY });
+    scope.served.push(s);
     await s.start();
     const diagnose = async (err: unknown): Promise<never> => {
-      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
     };
     const asking = (cmd: string) =>
       waitFor(`the agent to ask permission for ${cmd}`, async () => {

@@ -4,23 +4,16 @@
 // no relaunch.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView, BeadView, EscalationView } from '../src/shared/domain';
 import { CODEX_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { refuse, type ModelRequest } from './helpers/fake-model/script';
-import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
+import { startFakeModel } from './helpers/fake-model/server';
 import { makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
+const scope = realCliScope();
 
 const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => t.includes(bead));
 const bead = (dir: string, id: string) => townJson<BeadView>(dir, 'bead', 'show', id);
@@ -38,12 +31,12 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('codex runtime faults (need @openai/co
     await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'codex', '--permissions', 'bypass', '--model', 'fake-model', '--prefix', 'ap');
     const limited = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Write the theta file')).id as string;
     const refused = (await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Write the iota file')).id as string;
-    fake = await startFakeModel([...refusals(429, 'Rate limit reached for fake-model', limited), ...refusals(401, 'Incorrect API key provided: sk-fake.', refused)]);
-    const s = new ServedTown(dir, { HOME: home, OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: FAKE_API_KEY });
-    served.push(s);
+    scope.fake = await startFakeModel([...refusals(429, 'Rate limit reached for fake-model', limited), ...refusals(401, 'Incorrect API key provided: sk-fake.', refused)]);
+    const s = new ServedTown(dir, { HOME: home, OPENAI_BASE_URL: `${scope.fake.url}/v1`, OPENAI_API_KEY: FAKE_API_KEY });
+    scope.served.push(s);
     await s.start();
     const fail = async (err: unknown) => {
-      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}`);
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}`);
     };
 
     await townJson(dir, 'sling', limited);
@@ -60,11 +53,11 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('codex runtime faults (need @openai/co
 
     // Paused, not crash-looped: stopped, and over several ticks no new launch and no new model request.
     await waitFor('the agents stopped', async () => (await townJson<AgentView[]>(dir, 'agents')).filter((x) => x.role === 'polecat').every((x) => x.pid === null) || null, 30_000, 250).catch(fail);
-    const requests = fake.requests.length;
+    const requests = scope.fake.requests.length;
     await new Promise((r) => setTimeout(r, 4000));
     const spawns = ((await townJson(dir, 'events', '--limit', '10000')) as { type: string; bead: string }[]).filter((e) => e.type === 'session.spawned');
     expect(spawns.map((e) => e.bead)).toEqual([limited, refused]);
-    expect(fake.requests.length).toBe(requests);
+    expect(scope.fake.requests.length).toBe(requests);
     expect((await townJson<EscalationView[]>(dir, 'escalations')).map((e) => e.raised_count)).toEqual([1, 1]);
   });
 });

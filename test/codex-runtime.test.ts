@@ -5,41 +5,17 @@
 // `codex resume <id>`. Nothing lands in the user's ~/.codex or in the rig's repository.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentView, BeadView, ConvoyView, CostReport } from '../src/shared/domain';
 import { CODEX_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, totalUsage, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel, type FakeModelServer } from './helpers/fake-model/server';
 import { gitIn, makeRepo } from './helpers/repo';
-import { removeTempDirs, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { realCliScope } from './helpers/real-cli-scope';
+import { snapshot } from './helpers/snapshot';
 
-const served: ServedTown[] = [];
-let fake: FakeModelServer | undefined;
-afterEach(async () => {
-  for (const s of served.splice(0)) await s.stop();
-  const server = fake;
-  fake = undefined;
-  await server?.close();
-  removeTempDirs();
-});
-
-/** Every file under `dir` with its size and mtime: what a run must leave as it was. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== '.git') walk(p);
-      } else {
-        const s = fs.statSync(p);
-        out[path.relative(dir, p)] = `${s.size}:${s.mtimeMs}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
+const scope = realCliScope();
 
 const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => t.includes(bead));
 const restarted = (r: ModelRequest) => r.userTexts.some((t) => t.includes('Overseer restarted you'));
@@ -76,7 +52,7 @@ async function codexTown(label: string) {
 async function landed(dir: string, convoy: string, s: ServedTown) {
   await waitFor('the convoy to land', async () => (await townJson<ConvoyView>(dir, 'convoy', 'show', convoy)).status === 'landed' || null, 150_000, 500).catch(
     async (err) => {
-      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${fake?.errors.join('\n')}\ntool output: ${fake?.turnRequests().flatMap((r) => r.toolResults).join('\n---\n').slice(-3000)}`);
+      throw new Error(`${(err as Error).message}\n${await townDiagnosis(dir)}\n${s.log.slice(-3000)}\nfake errors: ${scope.fake?.errors.join('\n')}\ntool output: ${scope.fake?.turnRequests().flatMap((r) => r.toolResults).join('\n---\n').slice(-3000)}`);
     },
   );
 }
@@ -91,11 +67,11 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('the codex runtime (skipped only when 
     const convoy = await townJson<ConvoyView>(dir, 'convoy', 'create', '--title', 'Two files', a.id, b.id);
 
     const turns = [...workOn(a.id, 'Write the alpha file', 'alpha.txt'), ...workOn(b.id, 'Write the beta file', 'beta.txt')];
-    fake = await startFakeModel(turns);
+    scope.fake = await startFakeModel(turns);
     const homeBefore = snapshot(home);
     const repoBefore = snapshot(repo);
-    const s = serve(fake);
-    served.push(s);
+    const s = serve(scope.fake);
+    scope.served.push(s);
     await s.start();
     await townJson(dir, 'convoy', 'start', convoy.id);
     await landed(dir, convoy.id, s);
@@ -150,9 +126,9 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('the codex runtime (skipped only when 
       },
       { when: (r) => restarted(r) && r.toolResults.length === 2, text: 'Done.', usage: usage(320, 5) },
     ];
-    fake = await startFakeModel(turns);
-    const s = serve(fake);
-    served.push(s);
+    scope.fake = await startFakeModel(turns);
+    const s = serve(scope.fake);
+    scope.served.push(s);
     await s.start();
     await townJson(dir, 'convoy', 'start', convoy.id);
 
@@ -179,7 +155,7 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('the codex runtime (skipped only when 
     const [agent] = await polecats(dir);
     expect(agent.runtime_session).toBe(first.runtime_session);
     // Codex went on in the same session: the earlier conversation (checked by the script) under the same id.
-    const resumedRequest = fake.requests.find((r) => r.kind === 'turn' && r.model && restarted(r.model));
+    const resumedRequest = scope.fake.requests.find((r) => r.kind === 'turn' && r.model && restarted(r.model));
     expect(resumedRequest?.headers['session-id']).toBe(first.runtime_session);
     expect((await town(dir, ['events', '--limit', '2000'])).stdout).toMatch(/resumed codex session/);
   });
