@@ -30,7 +30,9 @@ async function serve(dir: string, args: string[] = []): Promise<{ served: Served
 }
 
 async function stop(served: ServedTown) {
-  expect(await served.stop()).toBe(0);
+  const code = await served.stop();
+  // A failure says how the engine ended and what it printed last.
+  expect(code, `exit ${code} signal ${served.exitSignal}\n${served.log.slice(-2000)}`).toBe(0);
   running.splice(running.indexOf(served), 1);
 }
 

@@ -99,6 +99,8 @@ export class ServeExitedError extends Error {
 export class ServedTown {
   child: ChildProcess | null = null;
   log = '';
+  /** The signal that ended the last stop, when it was one (the engine catches SIGTERM and exits 0). */
+  exitSignal: NodeJS.Signals | null = null;
   constructor(readonly dir: string, private readonly env: Record<string, string> = FAST_AGENTS) {}
 
   /** The web UI's URL with its token, as `town serve` printed it (last, if started again). */
@@ -148,7 +150,12 @@ export class ServedTown {
       return null;
     }
     if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) =>
+      child.once('exit', (code, signal) => {
+        this.exitSignal = signal;
+        r(code);
+      }),
+    );
     child.kill('SIGTERM');
     const code = await exited;
     this.child = null;
