@@ -37,7 +37,7 @@ export function RuntimeCells({ agent: a }: { agent: AgentView }) {
         )}
       </td>
       <td className="nowrap num" data-field="cost">
-        {hasUsage(a.usage) ? <Cost usage={a.usage} /> : <span className="muted">—</span>}
+        {hasUsage(a.usage) ? <Cost usage={a.usage} short /> : <span className="muted">—</span>}
       </td>
       <td className="hook-cell" data-field="last-hook">
         <LastHook hook={a.last_hook} />

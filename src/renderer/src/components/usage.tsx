@@ -29,11 +29,11 @@ export function usageDetail(u: UsageTotals): string {
 }
 
 /** The cost as far as it is priced: "$0.042", "$1.20 + 30k tokens without a price", or "—" (the tooltip says why). */
-export function Cost({ usage }: { usage: UsageTotals }) {
+export function Cost({ usage, short = false }: { usage: UsageTotals; short?: boolean }) {
   const state = usage.cost_usd === null ? 'unknown' : usage.cost_partial ? 'partial' : 'known';
   return (
     <span className={`cost${state === 'known' ? '' : ' cost-unpriced'}`} data-cost={state} title={usageDetail(usage)}>
-      {costWords(usage, money, compactCount)}
+      {costWords(usage, money, compactCount, short)}
     </span>
   );
 }
