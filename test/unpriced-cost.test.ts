@@ -1,11 +1,17 @@
 // A cost no runtime reported (Codex reports tokens only) is unknown, not $0: roll-ups sum what
 // is priced and say how many tokens are not, and a budget that cannot see some spend says so once.
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { typedClient } from '../src/shared/api';
 import type { CostReport } from '../src/shared/domain';
 import { costsText } from '../src/cli/format';
 import { inMemoryTransport } from '../src/main/api/in-memory-transport';
-import { removeTempDirs } from './helpers/town';
+import { openDatabase } from '../src/main/store/database';
+import { MIGRATIONS } from '../src/main/store/migrations';
+import { Store } from '../src/main/store/store';
+import { townUsage } from '../src/main/store/usage';
+import { FakeClock } from './helpers/fake-clock';
+import { removeTempDirs, tempDir } from './helpers/town';
 import { ruleTown } from './helpers/rule-town';
 
 afterEach(() => removeTempDirs());
@@ -105,5 +111,18 @@ describe('a budget that cannot see Codex spend', () => {
     expect(t.escalations()).toHaveLength(0);
     await t.town.call('rig.update', { name: 'app', budget_usd: 10 });
     expect(t.escalations().map((e) => e.reason)).toEqual(['rig app: budget cannot see all spend']);
+  });
+});
+
+describe('a town recorded before costs could be unknown', () => {
+  it('migrates its Codex usage (recorded as $0) to unknown, and keeps Claude usage priced', () => {
+    const file = path.join(tempDir('unpriced-migration'), 'town.db');
+    const before = openDatabase(file, { migrations: MIGRATIONS.filter((m) => m.name !== 'usage without a price') });
+    const row = before.prepare(`INSERT INTO usage (session_id, agent_id, runtime, input_tokens, output_tokens, cost_usd, updated_at) VALUES (?, 'a1', ?, 100, 10, ?, 0)`);
+    row.run('codex:c1', 'codex', 0);
+    row.run('claude:c2', 'claude', 0.25);
+    before.close();
+    const store = new Store(openDatabase(file), new FakeClock());
+    expect(townUsage(store)).toMatchObject({ cost_usd: 0.25, cost_partial: true, unpriced_tokens: 110 });
   });
 });
