@@ -42,6 +42,6 @@ describe('codex rollout tokens', () => {
     const record = (id: string, input: number, cached: number, written: number, output: number) =>
       JSON.stringify({ type: 'token_usage_record', payload: { response_id: id, usage: { input_tokens: input, cached_input_tokens: cached, cache_write_input_tokens: written, output_tokens: output } } });
     const jsonl = [record('r1', 1000, 300, 50, 40), record('r1', 1000, 300, 50, 40), '{"type":"event_msg"}', record('r2', 500, 100, 0, 10), '{"type":"token_usage_rec'].join('\n');
-    expect(rolloutTokens(jsonl)).toEqual({ input_tokens: 1050, output_tokens: 50, cache_creation_tokens: 50, cache_read_tokens: 400, cost_usd: 0 });
+    expect(rolloutTokens(jsonl)).toEqual({ input_tokens: 1050, output_tokens: 50, cache_creation_tokens: 50, cache_read_tokens: 400, cost_usd: null });
   });
 });

@@ -87,15 +87,18 @@ describe.skipIf(!cliInstalled(CODEX_BIN))('the codex runtime (skipped only when 
     for (const agent of agents) expect(agent.runtime_session).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect((await town(dir, ['events', '--limit', '2000'])).stdout).toMatch(/started codex session/);
 
-    // Every token the script reported, once, from the rollouts; Codex prices nothing and Overseer has no table: cost 0.
+    // Every token the script reported, once, from the rollouts; Codex prices nothing and Overseer has no table: the cost is unknown, not $0.
     const expected = totalUsage(turns);
     const costs = await waitFor('usage of both sessions', async () => {
       const r = await townJson<CostReport>(dir, 'costs', '--by', 'convoy');
       return r.town.output_tokens === expected.output ? r : null;
     }, 30_000, 250);
     expect(costs.town).toMatchObject({
-      input_tokens: expected.input, output_tokens: expected.output, cache_creation_tokens: expected.cacheCreation, cache_read_tokens: expected.cacheRead, cost_usd: 0,
+      input_tokens: expected.input, output_tokens: expected.output, cache_creation_tokens: expected.cacheCreation, cache_read_tokens: expected.cacheRead,
+      cost_usd: null, cost_partial: true, unpriced_tokens: expected.input + expected.output + expected.cacheCreation + expected.cacheRead,
     });
+    expect(costs.rows).toEqual([expect.objectContaining({ key: convoy.id, cost_usd: null, cost_partial: true })]);
+    expect((await town(dir, ['costs'])).stdout).toMatch(/^town: — · /);
 
     await s.stop();
     // Nothing of this in the user's home (no ~/.codex) or the repository.

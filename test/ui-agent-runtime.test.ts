@@ -111,6 +111,8 @@ describe('the rig form and the Agents view with agent runtimes', () => {
     // Stands in for Claude Code's hooks: the same payloads, sent through the real forwarder
     // with the agent's own token; a second turn's usage comes when the test asks for it.
     const script = path.join(base, 'agent.sh');
+    const codexHome = path.join(base, 'codex-home');
+    const rollout = path.join(codexHome, 'sessions', 'rollout.jsonl');
     const node = JSON.stringify(process.execPath);
     const send = (name: string, payload: object) => `echo '${JSON.stringify(payload)}' | ${node} ${hook} claude ${name} > /dev/null`;
     fs.mkdirSync(path.dirname(transcript), { recursive: true });
@@ -125,6 +127,10 @@ describe('the rig form and the Agents view with agent runtimes', () => {
         `while [ ! -e '${base}/next-turn' ]; do sleep 0.1; done`,
         `echo '${assistant('m2', 300, 800, 0, 52_000)}' >> '${transcript}'`,
         send('status', { session_id: session, transcript_path: transcript, cost: { total_cost_usd: 1.5 }, model: { id: 'claude-sonnet-4-5' } }),
+        // Then a Codex conversation: its rollout has tokens and no cost.
+        `while [ ! -e '${base}/codex-turn' ]; do sleep 0.1; done`,
+        `mkdir -p '${path.dirname(rollout)}' && echo '${JSON.stringify({ type: 'token_usage_record', payload: { response_id: 'r1', usage: { input_tokens: 2_000, output_tokens: 200 } } })}' > '${rollout}'`,
+        `echo '${JSON.stringify({ session_id: 'codex-conv-1', transcript_path: rollout, last_assistant_message: 'done' })}' | CODEX_HOME='${codexHome}' ${node} ${hook} codex Stop > /dev/null`,
         'while true; do sleep 1; done',
       ].join('\n') + '\n',
     );
@@ -165,6 +171,15 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       await usage.getByText('12.3k in · 2k out · 95k cache').waitFor();
       await waitFor('the agents row to follow', async () => (await cell('cost').innerText()) === '$1.50');
       expect((await townJson(dir, 'bead', 'show', bead.id)).usage).toMatchObject({ input_tokens: 12_300, output_tokens: 2_000, cost_usd: 1.5 });
+
+      // Codex usage has no price: the cost says so (never "$0" added silently), and why on hover.
+      fs.writeFileSync(path.join(base, 'codex-turn'), '');
+      await waitFor('the Codex tokens in the agents row', async () => (await cell('cost').innerText()) === '$1.50 + 2.2k unpriced');
+      await screenshot(page, 'agents-view-unpriced');
+      expect(await cell('cost').locator('[data-cost]').getAttribute('data-cost')).toBe('partial');
+      expect(await cell('cost').locator('[data-cost]').getAttribute('title')).toContain('2,200 tokens without a price: Codex reports tokens, not cost');
+      await usage.getByText('$1.50 + 2.2k tokens without a price').waitFor();
+      expect((await townJson(dir, 'bead', 'show', bead.id)).usage).toMatchObject({ cost_usd: 1.5, cost_partial: true, unpriced_tokens: 2_200 });
       await page.context().close();
     } finally {
       await served.stop();

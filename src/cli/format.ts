@@ -1,6 +1,7 @@
 // Human-readable output for the `town` CLI. `--json` bypasses all of this.
 // Every value shown here may come from an agent: cells and one-line fields go through printable().
 import type { DoctorReport } from '../shared/doctor';
+import { costWords, UNPRICED_WHY } from '../shared/cost';
 import type { AgentView, BeadView, ConfigSettingView, ConvoyView, CostReport, UsageTotals, EscalationView, FreezeReport, MailView, MergeQueueDetail, MergeQueueEntry, RigView, TownStatus } from '../shared/domain';
 import { line, printable, printableLines } from './printable';
 
@@ -60,7 +61,7 @@ export function convoyLine(c: ConvoyView): string {
   const pct = c.total ? Math.round((100 * c.closed) / c.total) : 0;
   const mode = c.mode === 'integration' ? ` (integration: convoy/${c.id})` : '';
   const head = line`${c.id}  ${c.status}${c.stuck ? ' (stuck)' : ''}${mode}  ${c.closed}/${c.total} (${pct}%)  ${c.title}`;
-  const budget = c.budget_usd !== null && c.budget_usd !== undefined ? [line`  spent $${c.spend_usd.toFixed(2)} of $${c.budget_usd.toFixed(2)} budget${c.dispatch_paused ? ` · dispatch ${c.dispatch_paused}` : ''}`]
+  const budget = c.budget_usd !== null && c.budget_usd !== undefined ? [line`  spent $${c.spend_usd.toFixed(2)} of $${c.budget_usd.toFixed(2)} budget${c.unpriced_tokens > 0 ? line` + ${tokenCount(c.unpriced_tokens)} tokens without a price (not counted)` : ''}${c.dispatch_paused ? ` · dispatch ${c.dispatch_paused}` : ''}`]
     : c.dispatch_paused ? [line`  dispatch ${c.dispatch_paused}`] : [];
   return [head, ...budget, ...(c.rework ?? []).map((r) => line`  ${r.bead} in rework: ${r.why}`)].join('\n');
 }
@@ -229,12 +230,13 @@ export const settingLine = (c: ConfigSettingView) =>
 
 const dollars = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 const tokenCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
-const usageCells = (u: UsageTotals) => [tokenCount(u.input_tokens), tokenCount(u.output_tokens), tokenCount(u.cache_creation_tokens), tokenCount(u.cache_read_tokens), dollars(u.cost_usd)];
+const usageCells = (u: UsageTotals) => [tokenCount(u.input_tokens), tokenCount(u.output_tokens), tokenCount(u.cache_creation_tokens), tokenCount(u.cache_read_tokens), costWords(u, dollars, tokenCount)];
 
 /** `town costs`: the town's total against its budget, then one row per agent, bead, convoy or rig. */
 export function costsText(r: CostReport): string {
   const budget = r.town.budget_usd !== null ? ` of ${dollars(r.town.budget_usd)} budget` : '';
-  const head = line`town: ${dollars(r.town.cost_usd)}${budget} · ${tokenCount(r.town.input_tokens)} in, ${tokenCount(r.town.output_tokens)} out, ${tokenCount(r.town.cache_read_tokens)} cache read`;
+  const head = line`town: ${costWords(r.town, dollars, tokenCount)}${budget} · ${tokenCount(r.town.input_tokens)} in, ${tokenCount(r.town.output_tokens)} out, ${tokenCount(r.town.cache_read_tokens)} cache read`;
   const rows = r.rows.map((row) => [row.key, row.label, ...usageCells(row), row.budget_usd !== null ? dollars(row.budget_usd) : '-']);
-  return `${head}\n${table(rows, [r.by.toUpperCase(), 'NAME', 'IN', 'OUT', 'CACHE W', 'CACHE R', 'COST', 'BUDGET'])}`;
+  const why = r.town.cost_partial ? `\n(${UNPRICED_WHY}; budgets count only priced spend)` : '';
+  return `${head}\n${table(rows, [r.by.toUpperCase(), 'NAME', 'IN', 'OUT', 'CACHE W', 'CACHE R', 'COST', 'BUDGET'])}${why}`;
 }

@@ -63,7 +63,8 @@ function reportsFor(runtime: string, hook: string, payload: Record<string, unkno
   if (!report) return [];
   if (report.event === 'turn_end') {
     const tokens = tokensOf(payload);
-    if (tokens) report.usage = { ...tokens, cost_usd: 0 };
+    // Tokens only: the cost arrives with the status line (until then the session has no price).
+    if (tokens) report.usage = { ...tokens, cost_usd: null };
   }
   return [report];
 }
@@ -95,7 +96,7 @@ async function main() {
   }
   if (hook === 'status') {
     const cost = claudeStatusCost(payload).cost_usd;
-    process.stdout.write(`town · ${process.env.TOWN_BEAD ?? 'no bead'} · $${cost.toFixed(2)}\n`);
+    process.stdout.write(`town · ${process.env.TOWN_BEAD ?? 'no bead'} · ${cost === null ? 'no cost yet' : `$${cost.toFixed(2)}`}\n`);
   }
 }
 

@@ -341,7 +341,8 @@ export const api = {
       /** Running totals of the runtime's process. */
       usage: z.object({
         input_tokens: tokens, output_tokens: tokens, cache_creation_tokens: tokens, cache_read_tokens: tokens,
-        cost_usd: z.number().min(0).max(1_000_000),
+        /** null: the runtime reports no cost (Codex; a Claude turn before its status line). */
+        cost_usd: z.number().min(0).max(1_000_000).nullable(),
       }).strict().optional(),
     }).strict(),
   ),

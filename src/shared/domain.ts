@@ -40,7 +40,15 @@ export interface UsageTotals {
   output_tokens: number;
   cache_creation_tokens: number;
   cache_read_tokens: number;
-  cost_usd: number;
+  /**
+   * Dollars as the runtimes reported them: the sum over the sessions that carried a cost;
+   * null when there is usage and none of it has a price (Codex reports tokens, not cost).
+   */
+  cost_usd: number | null;
+  /** Some usage here has no price: cost_usd (when not null) counts only the priced part. */
+  cost_partial: boolean;
+  /** Tokens of the sessions without a price. */
+  unpriced_tokens: number;
 }
 
 /** Spend grouped one way (`town costs --by`), against the budgets it counts toward. */
@@ -183,8 +191,10 @@ export interface ConvoyView {
   rework: { bead: string; why: string }[];
   /** Spend limit in US dollars, or null for none. */
   budget_usd: number | null;
-  /** What its members (and their conflict resolutions) have cost so far. */
+  /** What its members (and their conflict resolutions) have cost so far, as far as it is priced. */
   spend_usd: number;
+  /** Tokens its members used without a price (Codex): spend_usd and the budget cannot see them. */
+  unpriced_tokens: number;
   /** Where spend stands against the budget: warning from 80 %, reached at 100 %. */
   budget_level: BudgetLevel;
   /** Why its beads do not dispatch for budget reasons ("paused: budget reached"), or null. */

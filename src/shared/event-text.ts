@@ -34,7 +34,7 @@ export function describeEvent(type: string, payload: Payload): string {
     case 'runtime.missing':
       return joined(`cannot start ${text(p.runtime) ?? 'the runtime'} for rig ${text(p.rig) ?? '?'}; bead held`, text(p.problem));
     case 'usage.recorded':
-      return `usage: ${text(p.input_tokens) ?? 0} in, ${text(p.output_tokens) ?? 0} out, ${text(p.cache_read_tokens) ?? 0} cache read, $${typeof p.cost_usd === 'number' ? p.cost_usd.toFixed(4) : '?'}`;
+      return `usage: ${text(p.input_tokens) ?? 0} in, ${text(p.output_tokens) ?? 0} out, ${text(p.cache_read_tokens) ?? 0} cache read, ${typeof p.cost_usd === 'number' ? `$${p.cost_usd.toFixed(4)}` : 'no price'}`;
     case 'budget.warning':
     case 'budget.reached': {
       const scope = p.scope === 'town' ? 'the town' : `${text(p.scope) ?? ''} ${text(p.id) ?? ''}`.trim();

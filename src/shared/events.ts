@@ -135,7 +135,9 @@ export const EVENT_PAYLOADS = {
   /** A session's running totals grew. */
   'usage.recorded': z.object({
     session: id, runtime: z.string(), model: maybe(z.string()),
-    input_tokens: z.number(), output_tokens: z.number(), cache_creation_tokens: z.number(), cache_read_tokens: z.number(), cost_usd: z.number(),
+    input_tokens: z.number(), output_tokens: z.number(), cache_creation_tokens: z.number(), cache_read_tokens: z.number(),
+    /** null: no report of the session carried a cost (Codex reports tokens only). */
+    cost_usd: z.number().nullable(),
   }),
   /** Spend reached 80 % (warning) or 100 % (reached: dispatch of what it covers pauses) of a budget. */
   'budget.warning': z.object({ scope: z.enum(['town', 'convoy', 'rig']), id: maybe(id), spent_usd: z.number(), budget_usd: z.number() }),

@@ -2,12 +2,15 @@
 // each budget it counts toward: the first crossing of 80 % warns, of 100 % pauses dispatch of
 // what the budget covers, each announced once (the level is remembered in the same transaction
 // as the event that moved it, so a replay announces nothing). Running agents are left alone.
+// Usage without a price (Codex reports tokens only) cannot count: a budgeted scope that has
+// some is said once, as a low escalation, rather than silently never tripping.
 import { budgetStep } from '../../shared/budget';
+import type { UsageTotals } from '../../shared/domain';
 import type { EventPayload } from '../../shared/events';
 import { announcedBudgetLevel, beadsCoveredByConvoys, convoysOfBead, setAnnouncedBudgetLevel, TOWN_BUDGET_ID, type BudgetScope } from '../store/budgets';
 import { ackEscalation, latestEscalation, raiseEscalation } from '../store/escalations';
 import type { Store } from '../store/store';
-import { convoyUsage, rigUsage, townUsage } from '../store/usage';
+import { convoyUsage, rigUsage, townUsage, unpricedSources } from '../store/usage';
 import type { EventRow } from '../store/views';
 import { readConfig, type TownConfig } from './config';
 import type { HandlerContext } from './event-handlers';
@@ -17,6 +20,8 @@ interface Budget {
   label: string;
   budgetUsd: number | null;
   spentUsd: number;
+  /** Tokens in its scope without a price. */
+  unpricedTokens: number;
   /** The command that changes it, for the escalation. */
   change: string;
 }
@@ -25,20 +30,22 @@ function budgetOf(store: Store, config: TownConfig, scope: BudgetScope, id: stri
   switch (scope) {
     case 'town': {
       const budget = config['costs.town_budget'];
-      return { label: 'the town', budgetUsd: budget > 0 ? budget : null, spentUsd: townUsage(store).cost_usd, change: 'town config set costs.town_budget DOLLARS (0: none)' };
+      return { label: 'the town', budgetUsd: budget > 0 ? budget : null, ...spent(townUsage(store)), change: 'town config set costs.town_budget DOLLARS (0: none)' };
     }
     case 'rig': {
       const rig = store.get<{ budget_usd: number | null }>('SELECT budget_usd FROM rigs WHERE id = ?', id);
       if (!rig) return null;
-      return { label: `rig ${id}`, budgetUsd: rig.budget_usd, spentUsd: rigUsage(store, id).cost_usd, change: `town rig update ${id} --budget DOLLARS|none` };
+      return { label: `rig ${id}`, budgetUsd: rig.budget_usd, ...spent(rigUsage(store, id)), change: `town rig update ${id} --budget DOLLARS|none` };
     }
     case 'convoy': {
       const c = store.get<{ title: string; budget_usd: number | null }>('SELECT b.title, c.budget_usd FROM convoys c JOIN beads b ON b.id = c.id WHERE c.id = ?', id);
       if (!c) return null;
-      return { label: `convoy ${id} "${c.title}"`, budgetUsd: c.budget_usd, spentUsd: convoyUsage(store, id).cost_usd, change: `town convoy update ${id} --budget DOLLARS|none` };
+      return { label: `convoy ${id} "${c.title}"`, budgetUsd: c.budget_usd, ...spent(convoyUsage(store, id)), change: `town convoy update ${id} --budget DOLLARS|none` };
     }
   }
 }
+
+const spent = (u: UsageTotals) => ({ spentUsd: u.cost_usd ?? 0, unpricedTokens: u.unpriced_tokens });
 
 const dollars = (n: number) => `$${n.toFixed(2)}`;
 const reasonOf = (label: string, level: 'warning' | 'reached') => (level === 'reached' ? `${label}: budget reached` : `${label}: budget at 80 %`);
@@ -51,6 +58,7 @@ const reasonOf = (label: string, level: 'warning' | 'reached') => (level === 're
 export function reviewBudget(store: Store, config: TownConfig, scope: BudgetScope, id: string) {
   const b = budgetOf(store, config, scope, id);
   if (!b) return;
+  warnUnpriced(store, scope, id, b);
   const was = announcedBudgetLevel(store, scope, id);
   const step = budgetStep(was, b.spentUsd, b.budgetUsd);
   if (step.level === was && !step.announce) return;
@@ -81,6 +89,27 @@ export function reviewBudget(store: Store, config: TownConfig, scope: BudgetScop
     // Exactly once per crossing is the level's job; a crossing after a re-arm is news again.
     0,
   );
+}
+
+const unpricedReason = (label: string) => `${label}: budget cannot see all spend`;
+
+/**
+ * A budget whose scope has usage without a price counts only what is priced, so it may never
+ * trip. Said once per budgeted scope (an escalation of that reason, acked or not, is the
+ * memory); dispatch goes on: pausing all Codex work for a figure nobody has would surprise more.
+ */
+function warnUnpriced(store: Store, scope: BudgetScope, id: string, b: Budget) {
+  if (b.budgetUsd === null || b.unpricedTokens === 0) return;
+  const bead = scope === 'convoy' ? id : null;
+  const reason = unpricedReason(b.label);
+  if (latestEscalation(store, null, bead, reason)) return;
+  const where = unpricedSources(store, scope, id).map((s) => `${s.runtime}${s.rig_id ? ` on rig ${s.rig_id}` : ''}`);
+  const what = `${b.label}'s budget cannot see ${[...new Set(where)].join(', ')} spend`;
+  const body =
+    `${what}: ${b.unpricedTokens.toLocaleString('en-US')} tokens have no price (Codex reports tokens, not cost, and Overseer has no price table).\n` +
+    `The budget counts only the ${dollars(b.spentUsd)} it can see, so it may never warn or pause for that work. ` +
+    `Watch \`town costs\` for those tokens, or run that work on a runtime that reports cost.`;
+  raiseEscalation(store, { severity: 'low', source: 'town', agent: null, bead, reason, body, evidence: { summary: what, source: 'budget' } }, 0);
 }
 
 /**

@@ -10,7 +10,7 @@ export interface RuntimeEventReport {
   tool?: string;
   command?: string;
   model?: string;
-  usage?: { input_tokens: number; output_tokens: number; cache_creation_tokens: number; cache_read_tokens: number; cost_usd: number };
+  usage?: { input_tokens: number; output_tokens: number; cache_creation_tokens: number; cache_read_tokens: number; cost_usd: number | null };
 }
 
 type Payload = Record<string, unknown>;
@@ -98,9 +98,10 @@ export function transcriptTokens(jsonl: string): Omit<NonNullable<RuntimeEventRe
   return t;
 }
 
-/** The status line's payload: the session's spend so far (cumulative, also across a resume). */
-export function claudeStatusCost(p: Payload): { cost_usd: number; model?: string } {
+/** The status line's payload: the session's spend so far (cumulative, also across a resume); null when it carries none. */
+export function claudeStatusCost(p: Payload): { cost_usd: number | null; model?: string } {
   const cost = (p.cost ?? {}) as Payload;
   const model = str(((p.model ?? {}) as Payload).id, 100);
-  return { cost_usd: num(cost.total_cost_usd), ...(model ? { model } : {}) };
+  const usd = cost.total_cost_usd;
+  return { cost_usd: typeof usd === 'number' && Number.isFinite(usd) && usd >= 0 ? usd : null, ...(model ? { model } : {}) };
 }

@@ -53,11 +53,11 @@ export function codexHookEvent(hook: string, p: Payload): RuntimeEventReport | n
  * Token totals of a conversation from its rollout: one `token_usage_record` per model
  * response (a resume appends to the same file). Codex's input count includes cached reads
  * and cache writes; Overseer counts input as the uncached rest, as for Claude. Codex
- * computes no price, and Overseer has no price table: cost stays 0.
+ * computes no price, and Overseer has no price table: the cost is unknown (null), not 0.
  */
 export function rolloutTokens(jsonl: string): NonNullable<RuntimeEventReport['usage']> {
   const seen = new Set<string>();
-  const t = { input_tokens: 0, output_tokens: 0, cache_creation_tokens: 0, cache_read_tokens: 0, cost_usd: 0 };
+  const t = { input_tokens: 0, output_tokens: 0, cache_creation_tokens: 0, cache_read_tokens: 0, cost_usd: null };
   for (const line of jsonl.split('\n')) {
     if (!line.includes('"token_usage_record"')) continue;
     let entry: Payload;

@@ -403,4 +403,14 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'usage without a price',
+    sql: `
+      -- Whether any report of the session carried a cost. Codex reports tokens only and
+      -- Overseer has no price table: its cost is unknown, not $0 (roll-ups say so).
+      ALTER TABLE usage ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1;
+      UPDATE usage SET cost_known = 0 WHERE runtime = 'codex';
+    `,
+  },
 ];

@@ -295,7 +295,8 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     `SELECT m.bead_id, b.status FROM convoy_members m JOIN beads b ON b.id = m.bead_id WHERE m.convoy_id = ? ORDER BY m.position`,
     id,
   );
-  const spend = convoyUsage(store, id).cost_usd;
+  const usage = convoyUsage(store, id);
+  const spend = usage.cost_usd ?? 0;
   return {
     id: row.id,
     title: row.title,
@@ -308,6 +309,7 @@ export function convoyView(store: Store, id: string): ConvoyView | null {
     rework: convoyRework(store, id),
     budget_usd: row.budget_usd,
     spend_usd: spend,
+    unpriced_tokens: usage.unpriced_tokens,
     budget_level: budgetLevel(spend, row.budget_usd),
     dispatch_paused: row.status === 'landed' ? null : convoyBudgetPause(store, id),
     created_at: iso(row.created_at),

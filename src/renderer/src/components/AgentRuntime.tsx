@@ -4,7 +4,7 @@ import type { AgentView } from '../../../shared/domain';
 import { useTown } from '../state/town-store';
 import { notify } from '../state/ui-store';
 import { relative, useNow } from './time';
-import { cacheTokens, compactCount, hasUsage, money, usageDetail } from './usage';
+import { cacheTokens, compactCount, Cost, hasUsage, usageDetail } from './usage';
 
 /** "tool · Bash: git commit -m 'x'" — the hook, in words, without its time. */
 export function hookText(h: NonNullable<AgentView['last_hook']>): string {
@@ -37,7 +37,7 @@ export function RuntimeCells({ agent: a }: { agent: AgentView }) {
         )}
       </td>
       <td className="nowrap num" data-field="cost">
-        {hasUsage(a.usage) ? <span title={usageDetail(a.usage)}>{money(a.usage.cost_usd)}</span> : <span className="muted">—</span>}
+        {hasUsage(a.usage) ? <Cost usage={a.usage} short /> : <span className="muted">—</span>}
       </td>
       <td className="hook-cell" data-field="last-hook">
         <LastHook hook={a.last_hook} />

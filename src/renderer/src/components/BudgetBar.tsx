@@ -2,16 +2,28 @@
 // and red at 100 %, when the convoy's dispatch pauses (running agents go on). The budget is
 // set or changed right here (empty: no budget); a raise above the spend resumes dispatch.
 import { useState } from 'react';
+import { UNPRICED_WHY } from '../../../shared/cost';
 import type { ConvoyView } from '../../../shared/domain';
 import { ApiError, besideField } from '../../../shared/errors';
 import { getBackend } from '../state/town-store';
 import { errorText, notify } from '../state/ui-store';
+import { compactCount } from './usage';
 
 const dollars = (n: number) => `$${n.toFixed(2)}`;
 
+/** " + 30k tokens without a price", with why on hover: the budget cannot count them. */
+function Unpriced({ tokens }: { tokens: number }) {
+  if (tokens === 0) return null;
+  return (
+    <span className="cost-unpriced" data-field="unpriced" title={`${tokens.toLocaleString('en-US')} tokens without a price: ${UNPRICED_WHY}. The budget counts only priced spend.`}>
+      {' + '}{compactCount(tokens)} tokens without a price
+    </span>
+  );
+}
+
 export function BudgetBar({ convoy }: { convoy: ConvoyView }) {
   const [editing, setEditing] = useState(false);
-  const { budget_usd: budget, spend_usd: spend, budget_level: level, dispatch_paused: paused } = convoy;
+  const { budget_usd: budget, spend_usd: spend, budget_level: level, dispatch_paused: paused, unpriced_tokens: unpriced = 0 } = convoy;
   if (editing) return <BudgetEditor convoy={convoy} onDone={() => setEditing(false)} />;
   const edit = (
     <button className="ghost small" onClick={() => setEditing(true)} aria-label={`${budget === null ? 'Set' : 'Change'} the budget of ${convoy.title}`}>
@@ -21,7 +33,11 @@ export function BudgetBar({ convoy }: { convoy: ConvoyView }) {
   if (budget === null) {
     return (
       <div className="budget budget-none small" data-budget="none">
-        {(spend > 0 || paused) && <span className="muted">{dollars(spend)} spent · no budget</span>}
+        {(spend > 0 || unpriced > 0 || paused) && (
+          <span className="muted">
+            {dollars(spend)} spent<Unpriced tokens={unpriced} /> · no budget
+          </span>
+        )}
         {paused && <strong className="budget-paused"> · dispatch {paused}</strong>}
         {edit}
       </div>
@@ -35,6 +51,7 @@ export function BudgetBar({ convoy }: { convoy: ConvoyView }) {
       </div>
       <span className="budget-text small">
         {dollars(spend)} of {dollars(budget)}
+        <Unpriced tokens={unpriced} />
         {level === 'warning' && ' · 80 % reached'}
       </span>
       {paused && <strong className="budget-paused small">dispatch {paused}</strong>}
