@@ -54,6 +54,18 @@ describe('dispatch with limited capacity', () => {
     expect(shown.filter((b) => b.status === 'in_progress').map((b) => b.id).sort()).toEqual([first, second, third, backingOff, blocker].sort());
   });
 
+  it('with room and nothing ready, starts a bead the moment its blocker closes', async () => {
+    const t = await ruleTown(2);
+    const blocker = (await t.town.call('bead.create', { rig: 'app', title: 'blocker' })).id;
+    await t.town.call('bead.hold', { id: blocker });
+    const blocked = (await t.town.call('bead.create', { rig: 'app', title: 'blocked', after: [blocker] })).id;
+    await t.town.call('rig.update', { name: 'app', auto_dispatch: true });
+    expect(dispatched((await t.reconciler.tick())!.actions)).toEqual([]);
+    expect(dispatched((await t.reconciler.tick())!.actions)).toEqual([]); // the fruitless walk is remembered
+    await t.town.call('bead.close', { id: blocker }); // no time passes: the write alone must wake it
+    expect(dispatched((await t.reconciler.tick())!.actions)).toEqual([blocked]);
+  });
+
   it('starts an active convoy by position, one slot at a time', async () => {
     const t = await ruleTown(1);
     const a = (await t.town.call('bead.create', { rig: 'app', title: 'a' })).id;

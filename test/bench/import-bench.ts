@@ -83,6 +83,11 @@ async function main() {
     const rooms = [{ rig: 'bench', autoDispatch: true, limit: free }];
     console.log(`dispatch candidates, ${String(free).padStart(2)} free slot(s):       ${stats(runs(() => q.dispatchableBeads(rooms, filter)))}`);
   }
+  // The worst case: a free slot and nothing it may start (here: no attempts left), so the walk reads every open bead.
+  const none = { ...filter, maxAttempts: 0 };
+  const walk = () => q.dispatchableBeads([{ rig: 'bench', autoDispatch: true, limit: 1 }], none);
+  console.log(`dispatch candidates, 1 free slot, none dispatchable, after a bead changed (walks all open beads): ${stats(runs(() => (store.skipRevision(), walk()), 5))}`);
+  console.log(`dispatch candidates, 1 free slot, none dispatchable, nothing changed since (remembered):    ${stats(runs(walk))}`);
   console.log(`dispatch candidates, no free slot:          ${stats(runs(() => q.dispatchableBeads([{ rig: 'bench', autoDispatch: true, limit: 0 }], filter)))}`);
   console.log(`new bead id (store.newBeadId):               ${stats(runs(() => store.newBeadId('bn'), 200))}`);
   // P1 at 100k: the reconciler's tick over the imported town (its rig dispatches automatically).

@@ -49,11 +49,29 @@ const inActiveConvoy = (b: string) =>
  * first `limit` of its other open beads (beads_dispatch_order walked in order).
  */
 export function dispatchCandidates(store: Store, rooms: RigRoom[], f: DispatchFilter): DispatchCandidate[] {
-  const { sql, params } = dispatchCandidatesSql(rooms, f);
-  return store
-    .all<BeadRow & { convoy_pos: number | null }>(sql, params)
-    .map(({ convoy_pos, ...bead }) => ({ bead: bead as BeadRow, convoyPosition: convoy_pos }));
+  // A rig with room whose walk found nothing walks all its open beads each pass: remembered
+  // until something that can free a bead is written, or time alone may have (a backoff ends).
+  let empty = fruitlessWalks.get(store);
+  if (!empty) fruitlessWalks.set(store, (empty = new Map()));
+  const revision = store.workRevision;
+  const walked = rooms.map((r) => {
+    const seen = empty.get(r.rig);
+    const skip = r.autoDispatch && seen !== undefined && seen.revision === revision && f.now - seen.at < FRUITLESS_WALK_MS;
+    return skip ? { ...r, autoDispatch: false } : r;
+  });
+  const { sql, params } = dispatchCandidatesSql(walked, f);
+  const rows = store.all<BeadRow & { convoy_pos: number | null }>(sql, params);
+  for (const r of walked) {
+    if (!r.autoDispatch || r.limit <= 0) continue;
+    if (rows.some((b) => b.rig_id === r.rig)) empty.delete(r.rig);
+    else empty.set(r.rig, { revision, at: f.now });
+  }
+  return rows.map(({ convoy_pos, ...bead }) => ({ bead: bead as BeadRow, convoyPosition: convoy_pos }));
 }
+
+/** How long a fruitless walk is trusted without any write: bounds what a change without a touch could delay. */
+const FRUITLESS_WALK_MS = 2000;
+const fruitlessWalks = new WeakMap<Store, Map<string, { revision: number; at: number }>>();
 
 export function dispatchCandidatesSql(rooms: RigRoom[], f: DispatchFilter) {
   const params: Record<string, unknown> = {
