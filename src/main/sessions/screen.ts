@@ -11,6 +11,8 @@ import { ScreenWatch, type ScreenWatchEvents, type WatchState } from './screen-w
 export const LIVE_LINES = 1000;
 /** Scrollback lines left in the terminal after a move (what the screen watch and quick views read). */
 export const KEEP_LINES = 200;
+/** At most one move of old lines per this long (see moveSoon). */
+const MOVE_EVERY_MS = 1000;
 /** Lines of scrollback per piece of text: the scrollback limit drops whole pieces. */
 const HISTORY_PIECE = 100;
 /** Output joined into one write while an earlier one is parsed, at most. */
@@ -41,6 +43,10 @@ export class Screen {
   private queue: Job[] = [];
   private writing = false;
   private disposed = false;
+  /** The last write ended outside any escape sequence. */
+  private cleanEnd = true;
+  private movedAt = 0;
+  private moveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly size: { cols: number; rows: number; scrollback: number },
@@ -91,6 +97,7 @@ export class Screen {
   dispose() {
     this.disposed = true;
     this.queue = [];
+    if (this.moveTimer) clearTimeout(this.moveTimer);
     this.watch.dispose();
     this.term.dispose();
   }
@@ -138,18 +145,41 @@ export class Screen {
         this.events.parsed(data.length);
         if (replay) watch.settle();
         else watch.written();
-        // A new terminal starts its parser afresh: never in the middle of a sequence.
-        if (endsOutsideSequence(data)) this.moveOldLines();
+        this.cleanEnd = endsOutsideSequence(data);
+        this.moveSoon();
         this.pump();
       });
     }
   }
 
+  private liveScrollback() {
+    return this.term.buffer.normal.length - this.term.rows;
+  }
+
+  /**
+   * Moves old lines when caught up, at most once per MOVE_EVERY_MS: in a flood, moving every
+   * line to text would cost as much as parsing it (the terminal trims at the scrollback limit
+   * meanwhile, as it always did); a timer catches the quiet after a burst. A new terminal starts
+   * its parser afresh, so never in the middle of an escape sequence.
+   */
+  private moveSoon() {
+    if (this.disposed || this.liveScrollback() <= LIVE_LINES) return;
+    const now = Date.now();
+    if (!this.writing && this.queue.length === 0 && this.cleanEnd && now - this.movedAt >= MOVE_EVERY_MS) return this.moveOldLines();
+    if (this.moveTimer) return;
+    this.moveTimer = setTimeout(() => {
+      this.moveTimer = null;
+      this.moveSoon();
+    }, Math.max(10, this.movedAt + MOVE_EVERY_MS - now));
+    this.moveTimer.unref?.();
+  }
+
   /** Past LIVE_LINES of scrollback: the oldest lines to text, the terminal rebuilt from its last KEEP_LINES. */
   private moveOldLines() {
     if (this.disposed || this.term.buffer.active.type !== 'normal') return;
-    const liveScrollback = this.term.buffer.normal.length - this.term.rows;
+    const liveScrollback = this.liveScrollback();
     if (liveScrollback <= LIVE_LINES) return;
+    this.movedAt = Date.now();
     const cut = liveScrollback - KEEP_LINES;
     // In pieces, so the scrollback limit drops the oldest lines a few at a time.
     for (let start = 0; start < cut; start += HISTORY_PIECE) {
