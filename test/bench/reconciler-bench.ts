@@ -58,7 +58,7 @@ async function main() {
   line('P1 tick (a slot frees each tick → one dispatch)', `1k ${fmt(small.freed)}; 10k ${fmt(large.freed)}; ratio of medians 10k/1k ${ratio(large.freed, small.freed)}; dispatched ${small.dispatched} / ${large.dispatched}`);
   if (large.dispatched !== RUNS * 10 + 20) throw new Error(`expected one dispatch per tick, got ${large.dispatched}`);
 
-  if (ONLY && !ONLY.includes('P2') && !ONLY.includes('P9')) return;
+  if (ONLY && !ONLY.includes('P2') && !ONLY.includes('P9')) return fs.rmSync(work, { recursive: true, force: true });
   // P2 and P9 on the real engine: agents are shell scripts in real PTYs.
   const repo = path.join(work, 'repo');
   fs.mkdirSync(repo);
