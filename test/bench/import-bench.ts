@@ -8,6 +8,7 @@ import { typedClient } from '../../src/shared/api';
 import { Engine } from '../../src/main/engine/engine';
 import { readyBeads } from '../../src/main/store/ready';
 import { storeQueries } from '../../src/main/reconciler/queries';
+import { liveIn, tickReconciler, timeTicks } from './tick-town';
 
 const N = Number(process.env.BEADS ?? 100_000);
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ov-import-bench-'));
@@ -76,8 +77,29 @@ async function main() {
   if (process.env.KEEP) console.log(`town at ${base}`);
   console.log(`ready query, first 50 (dispatch/Board page): ${stats(runs(() => readyBeads(store, { limit: 50 })))}`);
   console.log(`ready query, all ready beads:                ${stats(runs(() => readyBeads(store), 10))}`);
-  console.log(`dispatchableBeads(50) (auto-dispatch rig):   ${stats(runs(() => storeQueries(store).dispatchableBeads(50)))}`);
+  const q = storeQueries(store);
+  const filter = { now: store.now(), maxAttempts: 5, backoff: [0], pausedRigs: [], pausedBeads: [] };
+  for (const free of [1, 20]) {
+    const rooms = [{ rig: 'bench', autoDispatch: true, limit: free }];
+    console.log(`dispatch candidates, ${String(free).padStart(2)} free slot(s):       ${stats(runs(() => q.dispatchableBeads(rooms, filter)))}`);
+  }
+  // The worst case: a free slot and nothing it may start (here: no attempts left), so the walk reads every open bead.
+  const none = { ...filter, maxAttempts: 0 };
+  const walk = () => q.dispatchableBeads([{ rig: 'bench', autoDispatch: true, limit: 1 }], none);
+  console.log(`dispatch candidates, 1 free slot, none dispatchable, after a bead changed (walks all open beads): ${stats(runs(() => (store.skipRevision(), walk()), 5))}`);
+  console.log(`dispatch candidates, 1 free slot, none dispatchable, nothing changed since (remembered):    ${stats(runs(walk))}`);
+  console.log(`dispatch candidates, no free slot:          ${stats(runs(() => q.dispatchableBeads([{ rig: 'bench', autoDispatch: true, limit: 0 }], filter)))}`);
   console.log(`new bead id (store.newBeadId):               ${stats(runs(() => store.newBeadId('bn'), 200))}`);
+  // P1 at 100k: the reconciler's tick over the imported town (its rig dispatches automatically).
+  store.setSetting('config.town.max_polecats', 10_000);
+  store.run(`UPDATE rigs SET max_polecats = 30 WHERE id = 'bench'`);
+  const reconciler = tickReconciler(store, base);
+  void reconciler.tick(); // fills the rig's 30 slots
+  const ids = store.all<{ id: string }>(`SELECT id FROM agents WHERE rig_id = 'bench'`).map((a) => a.id);
+  const full = timeTicks(store, reconciler, ids, 70);
+  const live = liveIn(store, 'bench');
+  const freed = timeTicks(store, reconciler, ids, 70, () => store.run(`UPDATE rigs SET max_polecats = max_polecats + 1 WHERE id = 'bench'`));
+  console.log(`bench P1 tick at ${N} imported beads: rig full ${stats(full)}; a slot frees each tick ${stats(freed)} (dispatched ${liveIn(store, 'bench') - live}); load ${os.loadavg()[0].toFixed(2)}`);
   const t2 = performance.now();
   await api.call('bead.export', { limit: 5000 });
   console.log(`export page of 5,000: ${(performance.now() - t2).toFixed(0)} ms`);

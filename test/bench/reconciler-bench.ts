@@ -7,29 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../../src/main/engine/engine';
-import type { Effect, EffectRunner } from '../../src/main/reconciler/effects';
-import { Reconciler } from '../../src/main/reconciler/reconciler';
-import { createAgent } from '../../src/main/store/agents';
-import { createBead } from '../../src/main/store/beads';
-import { createConvoy } from '../../src/main/store/convoys';
 import { openDatabase } from '../../src/main/store/database';
-import { addRig } from '../../src/main/store/rigs';
+import { readyBeads } from '../../src/main/store/ready';
 import { Store } from '../../src/main/store/store';
 import type { AgentView, BeadView } from '../../src/shared/domain';
+import { buildTickTown, fmt, liveIn, stats, tickReconciler, timeTicks } from './tick-town';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 /** `BENCH_ONLY=P1` runs just the tick bench. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim().toUpperCase());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  return { min: s[0], median: at(0.5), p95: at(0.95) };
-}
-const fmt = (xs: number[], d = 2) => {
-  const s = stats(xs);
-  return `min ${s.min.toFixed(d)} / median ${s.median.toFixed(d)} / p95 ${s.p95.toFixed(d)} ms`;
-};
 const line = (name: string, text: string) => console.log(`bench ${name}: ${text}`);
 async function until<T>(what: string, check: () => T, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
@@ -41,35 +28,21 @@ async function until<T>(what: string, check: () => T, timeoutMs = 30_000): Promi
   }
 }
 
-const noEffects: EffectRunner = { run: async (_e: Effect) => {} };
-
-/** A settled town of `beads` beads in staged convoys of 20, with `agents` idle polecats; one event pending per tick. */
-function tickCost(work: string, beads: number, agents: number): number[] {
+/** P1's town (tick-town.ts) at `beads`: ticks with every slot taken, then with one slot freed before each tick. */
+function tickCost(work: string, beads: number, agents: number) {
   const clock = { now: () => Date.now(), setTimeout: () => null, clearTimeout: () => {} };
   const store = new Store(openDatabase(path.join(work, `p1-${beads}.db`)), clock);
-  store.transaction(() => {
-    addRig(store, { name: 'app', path: work, branch: 'main', prefix: 'ap', gates: [], setup: null, maxPolecats: agents, runtime: 'scripted', command: null, autoDispatch: false });
-    for (let i = 0; i < agents; i++) createAgent(store, { id: `app/polecats/p${i}`, role: 'polecat', rig: 'app', name: `p${i}`, runtime: null, worktree: null });
-    let convoy: string[] = [];
-    for (let i = 0; i < beads; i++) {
-      const b = createBead(store, { rig: 'app', type: 'task', title: `bead ${i}`, body: '', priority: 2, labels: [], metadata: {}, origin: { kind: 'user', id: 'overseer' } });
-      convoy.push(b.id);
-      if (convoy.length === 20) {
-        createConvoy(store, `convoy ${i / 20}`, convoy);
-        convoy = [];
-      }
-    }
-  });
-  const reconciler = new Reconciler({ store, clock, effects: noEffects, worktreeRoot: work });
-  const times: number[] = [];
-  for (let i = 0; i < 20 + RUNS * 10; i++) {
-    store.report({ type: 'session.activity', agent: `app/polecats/p${i % agents}`, payload: { session: 'none' } });
-    const t = performance.now();
-    void reconciler.tick();
-    if (i >= 20) times.push(performance.now() - t);
-  }
+  buildTickTown(store, work, beads, agents);
+  const reconciler = tickReconciler(store, work);
+  void reconciler.tick(); // fills the auto rig's slots
+  const ids = Array.from({ length: agents / 2 }, (_, i) => `app/polecats/p${i}`);
+  const ready = readyBeads(store, { rig: 'auto' }).length;
+  const full = timeTicks(store, reconciler, ids, RUNS * 10);
+  const before = liveIn(store, 'auto');
+  const freed = timeTicks(store, reconciler, ids, RUNS * 10, () => store.run(`UPDATE rigs SET max_polecats = max_polecats + 1 WHERE id = 'auto'`));
+  const dispatched = liveIn(store, 'auto') - before;
   store.db.close();
-  return times;
+  return { full, freed, ready, dispatched };
 }
 
 async function main() {
@@ -77,11 +50,15 @@ async function main() {
   console.log(`machine: ${os.cpus().length} cores (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), node ${process.version}, ${RUNS} runs`);
 
   // P1: tick cost grows with changes, not with town size.
+  console.log(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const small = tickCost(work, 1_000, 10);
   const large = tickCost(work, 10_000, 100);
-  line('P1 tick', `1k beads ${fmt(small)}; 10k beads / 500 convoys / 100 agents ${fmt(large)}; ratio of medians 10k/1k ${(stats(large).median / stats(small).median).toFixed(2)}`);
+  const ratio = (a: number[], b: number[]) => (stats(a).median / stats(b).median).toFixed(2);
+  line('P1 tick (auto rig full)', `1k beads ${fmt(small.full)}; 10k beads / 500 convoys / 100 agents ${fmt(large.full)}; ratio of medians 10k/1k ${ratio(large.full, small.full)}; ${large.ready} ready in the auto rig at 10k`);
+  line('P1 tick (a slot frees each tick → one dispatch)', `1k ${fmt(small.freed)}; 10k ${fmt(large.freed)}; ratio of medians 10k/1k ${ratio(large.freed, small.freed)}; dispatched ${small.dispatched} / ${large.dispatched}`);
+  if (large.dispatched !== RUNS * 10 + 20) throw new Error(`expected one dispatch per tick, got ${large.dispatched}`);
 
-  if (ONLY && !ONLY.includes('P2') && !ONLY.includes('P9')) return;
+  if (ONLY && !ONLY.includes('P2') && !ONLY.includes('P9')) return fs.rmSync(work, { recursive: true, force: true });
   // P2 and P9 on the real engine: agents are shell scripts in real PTYs.
   const repo = path.join(work, 'repo');
   fs.mkdirSync(repo);

@@ -2,7 +2,7 @@
 import type { EscalationRow } from '../store/escalations';
 import { beadsCoveredByConvoys, reachedBudgets } from '../store/budgets';
 import { dispatchFailuresSince, lastDispatchResumeSeq } from '../store/dispatch-pause';
-import { readySql } from '../store/ready';
+import { dispatchCandidates, type DispatchCandidate, type DispatchFilter, type RigRoom } from './dispatch-candidates';
 import type { Store } from '../store/store';
 import type { AgentRow, BeadRow, MergeRequestRow, RigRow } from '../store/views';
 import type { QueuedMergeRequest } from './merge-order';
@@ -22,13 +22,13 @@ export function queuedMergeRequestsOf(store: Store, rigId: string): QueuedMergeR
 }
 
 
-export interface DispatchCandidate {
-  bead: BeadRow;
-  convoyPosition: number | null;
-}
+export type { DispatchCandidate };
 
 export interface TownQueries {
-  dispatchableBeads(limit: number): DispatchCandidate[];
+  /** What may start this pass, in dispatch order: see dispatch-candidates.ts. */
+  dispatchableBeads(rooms: RigRoom[], filter: DispatchFilter): DispatchCandidate[];
+  /** Each rig's polecat capacity and live polecats (hooked, or with a session). */
+  rigCapacities(): { rig: string; max: number; live: number; autoDispatch: boolean }[];
   /** What reached budgets hold back from dispatch: the whole town, rigs, and convoys' beads. */
   budgetPause(): { town: boolean; rigs: Set<string>; beads: Set<string> };
   rig(id: string): RigRow | undefined;
@@ -85,29 +85,13 @@ export const REF_SWEEP_SETTING = 'gc.refs_swept_at.';
 
 export function storeQueries(store: Store): TownQueries {
   return {
-    dispatchableBeads(limit) {
-      return store
-        .all<BeadRow & { convoy_pos: number | null }>(
-          // Candidates come from what makes a bead dispatchable (slung, an auto-dispatch rig,
-          // an active convoy), so beads waiting in staged convoys or the backlog cost little.
-          // CROSS JOIN keeps SQLite from driving the query from all open beads instead;
-          // `+status` makes it find the few slung ones through beads_slung; UNION ALL then
-          // DISTINCT, because a merging UNION walks every bead in id order.
-          `WITH candidates(id) AS (
-             SELECT id FROM beads WHERE slung_to IS NOT NULL AND +status = 'open'
-             UNION ALL SELECT b.id FROM rigs r CROSS JOIN beads b ON b.rig_id = r.id AND b.status = 'open' WHERE r.auto_dispatch = 1
-             UNION ALL SELECT m.bead_id FROM convoys c CROSS JOIN convoy_members m ON m.convoy_id = c.id WHERE c.status = 'active')
-           SELECT b.*, (SELECT min(m.position) FROM convoy_members m JOIN convoys c ON c.id = m.convoy_id
-                        WHERE m.bead_id = b.id AND c.status = 'active') AS convoy_pos
-           FROM (SELECT DISTINCT id FROM candidates) AS candidates CROSS JOIN beads b ON b.id = candidates.id JOIN rigs r ON r.id = b.rig_id
-           WHERE ${readySql('b')} AND b.held_at IS NULL
-             AND b.labels NOT LIKE '%"escalated"%'
-           ORDER BY b.priority, convoy_pos IS NULL, convoy_pos, b.created_at, b.id
-           LIMIT ?`,
-          limit,
-        )
-        .map(({ convoy_pos, ...bead }) => ({ bead: bead as BeadRow, convoyPosition: convoy_pos }));
-    },
+    dispatchableBeads: (rooms, filter) => dispatchCandidates(store, rooms, filter),
+    rigCapacities: () =>
+      store.all<{ rig: string; max: number; live: number; auto: number }>(
+        `SELECT r.id AS rig, r.max_polecats AS max, r.auto_dispatch AS auto,
+           (SELECT count(*) FROM agents a WHERE a.rig_id = r.id AND a.role = 'polecat' AND (a.hook_bead_id IS NOT NULL OR a.status NOT IN ('idle','dead'))) AS live
+         FROM rigs r ORDER BY r.id`,
+      ).map((r) => ({ rig: r.rig, max: r.max, live: r.live, autoDispatch: r.auto === 1 })),
     budgetPause() {
       const reached = reachedBudgets(store);
       return { town: reached.town, rigs: reached.rigs, beads: beadsCoveredByConvoys(store, reached.convoys) };

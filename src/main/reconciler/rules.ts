@@ -70,7 +70,15 @@ export const dispatchReadyBeads: Rule = ({ q, now, config, dispatchPaused }) => 
   const budget = q.budgetPause();
   if (budget.town) return [];
 
-  for (const { bead } of q.dispatchableBeads(500)) {
+  // Only rigs with a free slot are read, each for at most as many beads as it can start.
+  const townFree = config['town.max_polecats'] - liveInTown;
+  const rooms = q.rigCapacities().map((r) => ({ rig: r.rig, autoDispatch: r.autoDispatch, limit: Math.min(r.max - r.live, townFree) }));
+  const filter = {
+    now, maxAttempts: config['dispatch.max_attempts'], backoff: config['dispatch.backoff'],
+    pausedRigs: [...budget.rigs], pausedBeads: [...budget.beads],
+  };
+  for (const { bead } of q.dispatchableBeads(rooms, filter)) {
+    // The query applied these already; checked again so the rule holds alone.
     if (budget.beads.has(bead.id) || budget.rigs.has(bead.rig_id!)) continue;
     if (bead.dispatch_attempts >= config['dispatch.max_attempts']) continue;
     if (bead.last_dispatch_at !== null && now < bead.last_dispatch_at + backoffMs(config, bead.dispatch_attempts)) continue;

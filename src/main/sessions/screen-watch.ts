@@ -17,6 +17,13 @@ export interface ScreenWatchEvents {
   notification(source: NotificationSource, text: string, lastLines: string[]): void;
 }
 
+export interface WatchState {
+  fingerprint: string;
+  lastCheck: number;
+  lastNotified: Map<string, number>;
+  lookPending: boolean;
+}
+
 export class ScreenWatch {
   /** While output seen before is replayed: its bells are old news. */
   muted = false;
@@ -78,6 +85,22 @@ export class ScreenWatch {
   beforeCursor(): string {
     const buf = this.term.buffer.active;
     return buf.getLine(buf.baseY + buf.cursorY)?.translateToString(true, 0, buf.cursorX) ?? '';
+  }
+
+  /** Stops watching this terminal and returns what was seen, for the one that replaces it (screen.ts). */
+  handOver(): WatchState {
+    const state = { fingerprint: this.fingerprint, lastCheck: this.lastCheck, lastNotified: new Map(this.lastNotified), lookPending: this.timer !== null };
+    this.dispose();
+    return state;
+  }
+
+  /** Goes on from the watch of the terminal this one replaces: what it saw stays seen, a pending look still happens. */
+  continueFrom(state: WatchState) {
+    this.muted = false;
+    this.fingerprint = state.fingerprint;
+    this.lastCheck = state.lastCheck;
+    for (const [k, v] of state.lastNotified) this.lastNotified.set(k, v);
+    if (state.lookPending) this.written();
   }
 
   dispose() {

@@ -2,17 +2,8 @@
 // xterm per session, fed the session's output, serialized for viewers that attach, and
 // watched for notifications and progress (screen-watch.ts).
 import { parentPort } from 'node:worker_threads';
-import { Terminal } from '@xterm/headless';
-import { SerializeAddon } from '@xterm/addon-serialize';
 import type { FromScreens, ToScreens } from './screen-protocol';
-import { ScreenWatch } from './screen-watch';
-
-interface Screen {
-  term: Terminal;
-  serializer: SerializeAddon;
-  scrollback: number;
-  watch: ScreenWatch;
-}
+import { Screen } from './screen';
 
 const port = parentPort;
 if (!port) throw new Error('screen-worker runs as a worker thread');
@@ -37,54 +28,42 @@ function noteParsed(id: string, chars: number) {
 port.on('message', (m: ToScreens) => {
   switch (m.op) {
     case 'open': {
-      const term = new Terminal({ cols: m.cols, rows: m.rows, scrollback: m.scrollback, allowProposedApi: true });
-      const serializer = new SerializeAddon();
-      term.loadAddon(serializer);
       const id = m.id;
-      const watch = new ScreenWatch(term, {
+      screens.set(id, new Screen({ cols: m.cols, rows: m.rows, scrollback: m.scrollback }, {
         progress: (lastLines) => post({ op: 'progress', id, lastLines }),
         notification: (source, text, lastLines) => post({ op: 'notification', id, source, text, lastLines }),
-      });
-      screens.set(id, { term, serializer, scrollback: m.scrollback, watch });
+        parsed: (chars) => noteParsed(id, chars),
+      }));
       return;
     }
     case 'write': {
       const s = screens.get(m.id);
       if (!s) return noteParsed(m.id, m.data.length);
-      const n = m.data.length;
-      if (m.replay) s.watch.muted = true;
-      s.term.write(m.data, () => {
-        noteParsed(m.id, n);
-        if (m.replay) s.watch.settle();
-        else s.watch.written();
-      });
+      s.write(m.data, m.replay ?? false);
       return;
     }
     case 'resize':
-      screens.get(m.id)?.term.resize(m.cols, m.rows);
+      screens.get(m.id)?.resize(m.cols, m.rows);
       return;
     case 'snapshot': {
       const s = screens.get(m.id);
       if (!s) return post({ op: 'screen', req: m.req, screen: '', split: false });
-      // The empty write's callback runs once every earlier write is parsed.
-      s.term.write('', () => {
-        const scrollbackLines = s.term.buffer.normal.length - s.term.rows;
-        const split = m.quickLines !== undefined && scrollbackLines > m.quickLines;
-        post({ op: 'screen', req: m.req, screen: s.serializer.serialize({ scrollback: split ? m.quickLines : s.scrollback }), split });
-        // Still inside the callback: no later write has been parsed yet.
-        if (split) post({ op: 'history', req: m.req, screen: s.serializer.serialize({ scrollback: s.scrollback }) });
+      s.afterParsed(() => {
+        const snap = s.snapshot(m.quickLines);
+        post({ op: 'screen', req: m.req, screen: snap.screen, split: snap.history !== null });
+        // Still before any later write is parsed.
+        if (snap.history !== null) post({ op: 'history', req: m.req, screen: snap.history() });
       });
       return;
     }
     case 'lines': {
       const s = screens.get(m.id);
       if (!s) return post({ op: 'lines', req: m.req, lines: [], beforeCursor: '' });
-      s.term.write('', () => post({ op: 'lines', req: m.req, lines: s.watch.lines(m.n), beforeCursor: s.watch.beforeCursor() }));
+      s.afterParsed(() => post({ op: 'lines', req: m.req, ...s.lines(m.n) }));
       return;
     }
     case 'close': {
-      screens.get(m.id)?.watch.dispose();
-      screens.get(m.id)?.term.dispose();
+      screens.get(m.id)?.dispose();
       screens.delete(m.id);
       return;
     }

@@ -413,4 +413,13 @@ export const MIGRATIONS: Migration[] = [
       UPDATE usage SET cost_known = 0 WHERE runtime = 'codex';
     `,
   },
+  {
+    version: 15,
+    name: 'dispatch order index',
+    sql: `
+      -- The dispatcher walks a rig's open beads in dispatch order and stops after as many as
+      -- it has free slots (reconciler/dispatch-candidates.ts), instead of judging every one.
+      CREATE INDEX beads_dispatch_order ON beads(rig_id, priority, created_at, id) WHERE status = 'open';
+    `,
+  },
 ];

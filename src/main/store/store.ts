@@ -30,6 +30,7 @@ export class Store {
   private listeners = new Set<PatchListener>();
   private eventListeners = new Set<() => void>();
   private rev = 0;
+  private workRev = 0;
   private eventAppended = false;
 
   constructor(db: Db, clock: Clock) {
@@ -97,9 +98,19 @@ export class Store {
    */
   skipRevision() {
     this.rev++;
+    this.workRev++;
+  }
+
+  /**
+   * Counts writes that can change which beads are dispatchable (beads and their dependencies,
+   * convoys, rigs, settings): the dispatcher's memory of a fruitless walk lasts until it moves.
+   */
+  get workRevision(): number {
+    return this.workRev;
   }
 
   touch(kind: EntityKind, id: string) {
+    if (kind === 'bead' || kind === 'convoy' || kind === 'rig' || kind === 'setting') this.workRev++;
     this.touched.set(`${kind}:${id}`, { kind, id });
   }
 
