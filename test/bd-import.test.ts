@@ -171,7 +171,26 @@ describe('the ready rule', () => {
     const after = (await api.call('bead.list', { ready: true })).map((b) => b.id);
     expect(after).toEqual(expect.arrayContaining(['gt-ep1', 'gt-ep1.1', 'gt-ep1.2']));
     expect((await api.call('bead.show', { id: 'gt-ep1.1' })).ready).toBe(true);
-    expect(dispatchable100(engine.store).map((c) => c.bead.id)).toEqual(expect.arrayContaining(['gt-ep1.1']));
+    const freed = dispatchable100(engine.store).map((c) => c.bead.id);
+    expect(freed).toEqual(expect.arrayContaining(['gt-ep1.1', 'gt-ep1.2']));
+    // The epic is ready work on the Board, but its children deliver it: no agent takes it.
+    expect(freed).not.toContain('gt-ep1');
+  });
+
+  it('starts nothing on an auto-dispatch rig until the import has linked every dependency', async () => {
+    const { engine, api } = await openTown({ autoDispatch: true });
+    const line = (id: string, deps: string[] = []) =>
+      JSON.stringify({ id, title: id, status: 'open', issue_type: 'task', dependencies: deps.map((d) => ({ issue_id: id, depends_on_id: d, type: 'blocks' })) });
+    const { import: id } = await api.call('bead.import_begin', { name: 'issues.jsonl' });
+    // The waiting bead comes first; the bead it waits on, in a later batch.
+    await api.call('bead.import_lines', { import: id, lines: [line('gt-later', ['gt-first'])] });
+    expect(dispatchable100(engine.store)).toEqual([]);
+    expect((await api.call('bead.show', { id: 'gt-later' })).held_reason).toMatch(/importing/);
+    await api.call('bead.import_lines', { import: id, lines: [line('gt-first')] });
+    expect(dispatchable100(engine.store)).toEqual([]);
+    await api.call('bead.import_finish', { import: id });
+    expect(dispatchable100(engine.store).map((c) => c.bead.id)).toEqual(['gt-first']);
+    expect((await api.call('bead.show', { id: 'gt-later' })).held_reason).toBeNull();
   });
 });
 

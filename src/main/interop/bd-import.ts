@@ -108,6 +108,10 @@ export class ImportSession {
   readonly id = randomUUID();
   readonly summary: ImportSummary;
   private readonly origin: string;
+  /** What a new bead is held for until the import links it (a re-import of the file completes an abandoned one). */
+  private get holdReason(): string {
+    return `importing ${this.origin}: dispatch waits until the import has linked its dependencies`;
+  }
   private ord = 0;
   private ended = false;
   private lastActivity: number;
@@ -155,7 +159,10 @@ export class ImportSession {
 
   finish(): ImportSummary {
     if (this.ended) throw new ApiError('conflict', 'this import has ended', 'import');
-    this.store.transaction(() => linkImported(this.store, this.summary, this.origin, this.rig));
+    this.store.transaction(() => {
+      linkImported(this.store, this.summary, this.origin, this.rig);
+      this.store.run(`UPDATE beads SET held_at = NULL, held_reason = NULL WHERE held_reason = ? AND status = 'open'`, this.holdReason);
+    });
     this.end();
     return this.summary;
   }
@@ -187,6 +194,9 @@ export class ImportSession {
     store.sql(UPSERT).run(
       b.id, b.type === 'convoy' ? null : this.rig, b.type, b.title, b.body, b.status, b.priority, JSON.stringify(b.labels), this.origin,
       created, updated, b.status === 'closed' ? b.closed_at ?? updated : null, b.close_reason, JSON.stringify({ bd: b.bd }),
+      // A new open bead is held until `finish` links its blockers, so an auto-dispatch rig
+      // never starts one that only looks ready because its dependencies come in a later batch.
+      b.status === 'open' ? store.now() : null, b.status === 'open' ? this.holdReason : null,
     );
     if (b.type === 'convoy' && store.sql(CONVOY_ROW).run(b.id).changes > 0) summary.convoys++;
     if (isNew) summary.imported++;
@@ -199,8 +209,8 @@ export class ImportSession {
 
 // Content follows the file; a status moves only open → closed (a bead Overseer works on, or
 // one it closed, stays as it is: terminal beads change only by explicit reopen).
-const UPSERT = `INSERT INTO beads (id, rig_id, type, title, body, status, priority, labels, origin_kind, origin_id, created_at, updated_at, closed_at, close_reason, metadata)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?, ?, ?, ?, ?)
+const UPSERT = `INSERT INTO beads (id, rig_id, type, title, body, status, priority, labels, origin_kind, origin_id, created_at, updated_at, closed_at, close_reason, metadata, held_at, held_reason)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT(id) DO UPDATE SET title = excluded.title, body = excluded.body, priority = excluded.priority, labels = excluded.labels,
     updated_at = excluded.updated_at, metadata = json_set(beads.metadata, '$.bd', json(json_extract(excluded.metadata, '$.bd'))),
     closed_at = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.closed_at ELSE beads.closed_at END,

@@ -32,7 +32,8 @@ export interface DispatchFilter {
 }
 
 /** Dispatchable, apart from capacity: ready, not held, not escalated, attempts left, backoff over, no budget pause. */
-const dispatchableSql = (b: string) => `${readySql(b)} AND ${b}.held_at IS NULL AND ${b}.labels NOT LIKE '%"escalated"%'
+// Epics are ready work in bd's sense (the Board lists them) but are delivered by their children: no agent takes one.
+const dispatchableSql = (b: string) => `${readySql(b)} AND ${b}.type <> 'epic' AND ${b}.held_at IS NULL AND ${b}.labels NOT LIKE '%"escalated"%'
   AND ${b}.dispatch_attempts < @maxAttempts
   AND (${b}.last_dispatch_at IS NULL OR ${b}.dispatch_attempts <= 0
        OR ${b}.last_dispatch_at + coalesce(json_extract(@backoff, '$[' || min(${b}.dispatch_attempts, json_array_length(@backoff) - 1) || ']'), 0) <= @now)
