@@ -122,6 +122,8 @@ describe('a convoy budget in a town', () => {
     const open = await t.town.call('convoy.update', { convoy: t.convoy.id, budget_usd: null });
     expect(open).toMatchObject({ budget_usd: null, dispatch_paused: null });
     await expect(t.town.call('convoy.update', { convoy: t.convoy.id, budget_usd: -1 })).rejects.toMatchObject({ field: 'budget_usd' });
+    // Spend counts in cents: a budget under one cent would be reached the moment it is set.
+    await expect(t.town.call('convoy.update', { convoy: t.convoy.id, budget_usd: 0.004 })).rejects.toMatchObject({ field: 'budget_usd', message: expect.stringContaining('at least $0.01') });
   });
 
   it('the town budget pauses every dispatch and says so on each convoy', async () => {

@@ -26,6 +26,17 @@ describe('the town codex config', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
   });
 
+  it('trusts no new worktree when runtimes.trust_worktrees is off (Codex asks, the agent waits)', () => {
+    const town = tempDir('codex-config');
+    const file = path.join(codexHome(town), 'config.toml');
+    seedCodexConfig(town, '/w/app/quartz', "'node' 'hook.cjs' codex", {}, false);
+    expect(trustedProjects(fs.readFileSync(file, 'utf8'))).toEqual([]);
+    expect(fs.readFileSync(file, 'utf8')).toContain(`command = "'node' 'hook.cjs' codex Stop"`);
+    seedCodexConfig(town, '/w/app/jasper', "'node' 'hook.cjs' codex", {}, true);
+    seedCodexConfig(town, '/w/app/onyx', "'node' 'hook.cjs' codex", {}, false);
+    expect(trustedProjects(fs.readFileSync(file, 'utf8'))).toEqual(['/w/app/jasper']);
+  });
+
   it('points the provider at OPENAI_BASE_URL with the key from the environment, and names no key itself', () => {
     const town = tempDir('codex-config');
     seedCodexConfig(town, '/w/a', 'hook', { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', OPENAI_API_KEY: 'sk-secret' });

@@ -64,6 +64,10 @@ describe('answering a permission ask', () => {
 
     await t.ask('rm -rf build');
     await expect(t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow', command: 'ls' })).rejects.toMatchObject({ code: 'stale', field: 'command' });
+    // A tool without a command (WebFetch, an MCP tool): the tool tells one ask from another.
+    await t.hooks.call('agent.runtime_event', { runtime: 'claude', event: 'permission', tool: 'mcp__db__drop' });
+    await t.reconciler.tick();
+    await expect(t.town.call('agent.answer_permission', { agent: t.agent, decision: 'allow', tool: 'WebFetch', command: null })).rejects.toMatchObject({ code: 'stale', field: 'tool' });
     expect(t.typed).toEqual([]);
     expect(getAgent(t.store, t.agent)!.status).toBe('waiting');
   });

@@ -74,6 +74,8 @@ const tokens = z.number().int().min(0).max(1e12);
 const budgetUsd = z
   .number({ error: 'budget is a number of dollars, like 25 or 2.50' })
   .positive('budget must be more than $0')
+  // Spend is counted in cents: a smaller budget would be reached the moment it is set.
+  .min(0.01, 'budget must be at least $0.01')
   .max(1_000_000, 'budget can be at most $1,000,000');
 const runtimeName = z.enum(RUNTIMES, { error: `runtime must be one of ${RUNTIMES.join(', ')}` });
 const permissionMode = z.enum(PERMISSION_MODES, { error: `permission mode must be one of ${PERMISSION_MODES.join(', ')}` });
@@ -293,6 +295,8 @@ export const api = {
       reason: z.string().trim().min(1).max(1000).optional(),
       /** The command the overseer saw: a different pending ask is not answered. */
       command: z.string().max(4000).nullable().optional(),
+      /** The tool the overseer saw (for tools without a command: WebFetch, MCP tools). */
+      tool: z.string().min(1).max(200).optional(),
     }).strict(),
   ),
   'session.list': method('overseer', z.object({ agent: agentId.optional() }).strict()),

@@ -36,25 +36,25 @@ const KEY_STEP_MS = 400;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The ask still pending, the one the overseer answers (`command`), or a stale error naming why. */
-function requireAsk(store: Store, agentId: string, command: string | null | undefined): { agent: AgentRow; ask: PermissionAsk } {
+/** The ask still pending, the one the overseer answers (its tool and command), or a stale error naming why. */
+function requireAsk(store: Store, agentId: string, seen: { tool?: string; command?: string | null }): { agent: AgentRow; ask: PermissionAsk } {
   const agent = requireAgent(store, agentId);
   const ask = pendingPermission(agent);
   if (!ask) throw new ApiError('stale', `${agent.id} is not waiting on a permission (it is ${agent.status}); nothing was sent`, 'agent');
-  if (command !== undefined && command !== ask.command) {
-    throw new ApiError('stale', `${agent.id} now asks about ${ask.tool}: ${ask.command ?? '(no command)'}; nothing was sent`, 'command');
-  }
+  const now = `${agent.id} now asks about ${ask.tool}: ${ask.command ?? '(no command)'}; nothing was sent`;
+  if (seen.tool !== undefined && seen.tool !== ask.tool) throw new ApiError('stale', now, 'tool');
+  if (seen.command !== undefined && seen.command !== ask.command) throw new ApiError('stale', now, 'command');
   return { agent, ask };
 }
 
 export const permissionHandlers: Handlers<'agent.answer_permission'> = {
   'agent.answer_permission': async (ctx, _c, input) => {
     const { store } = ctx;
-    const seen = requireAsk(store, input.agent, input.command);
+    const seen = requireAsk(store, input.agent, { tool: input.tool, command: input.command });
     const settle = (seen.agent.status_since ?? 0) + DIALOG_SETTLE_MS - store.now();
     if (settle > 0) await pause(settle);
     // Looked at again after the pause: the agent may have moved on meanwhile.
-    const { agent, ask } = requireAsk(store, input.agent, input.command ?? seen.ask.command);
+    const { agent, ask } = requireAsk(store, input.agent, seen.ask);
     const runtime = runtimeOf(store, agent.session_id!);
     const keys = permissionKeys(runtime, input.decision, input.reason ?? DEFAULT_DENY_REASON);
     if (!keys) throw new ApiError('conflict', `${agent.id} runs ${runtime ?? 'no known runtime'}, whose permission dialog Overseer cannot answer; answer it in the terminal`, 'agent');

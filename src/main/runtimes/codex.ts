@@ -17,6 +17,8 @@ export interface CodexLaunch {
   prompt: string;
   /** A conversation to resume (its rollout exists), else null: Codex picks the new id itself. */
   resume: string | null;
+  /** runtimes.trust_worktrees: mark the worktree trusted in the town's config (else Codex asks, and the agent waits). */
+  trustWorktree: boolean;
 }
 
 /** Where the town's Codex agents keep their state (config, rollouts): one per town. */
@@ -83,7 +85,7 @@ export function trustedProjects(config: string): string[] {
  * no "Trust this folder?" stops an agent). Rewritten only when something of it is missing;
  * what Codex itself adds (its TUI notes) is dropped then and written again by Codex.
  */
-export function seedCodexConfig(townDir: string, worktree: string, hookCommand: string, env: NodeJS.ProcessEnv) {
+export function seedCodexConfig(townDir: string, worktree: string, hookCommand: string, env: NodeJS.ProcessEnv, trust = true) {
   const file = path.join(codexHome(townDir), 'config.toml');
   let current = '';
   try {
@@ -106,9 +108,10 @@ export function seedCodexConfig(townDir: string, worktree: string, hookCommand: 
     ...hookLines(hookCommand),
     '',
   ].join('\n');
+  // With trust turned off, entries written before stay and the new worktree gets none.
   const trusted = trustedProjects(current);
-  if (current.startsWith(head) && trusted.includes(worktree)) return;
-  const projects = [...new Set([...trusted, worktree])].map((p) => `[projects.${toml(p)}]\ntrust_level = "trusted"\n`);
+  if (current.startsWith(head) && (!trust || trusted.includes(worktree))) return;
+  const projects = [...new Set([...trusted, ...(trust ? [worktree] : [])])].map((p) => `[projects.${toml(p)}]\ntrust_level = "trusted"\n`);
   writeFileAtomic(file, `${head}\n${projects.join('\n')}`, 0o600);
 }
 
@@ -136,6 +139,15 @@ export function codexRollout(townDir: string, session: string): string | null {
   return walk(sessions, 0);
 }
 
+/** Whether process `pid` has `CODEX_HOME=home` in its environment (Linux /proc; elsewhere: unknown, so no). */
+function runsOnCodexHome(pid: number, home: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`CODEX_HOME=${home}`);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Codex's app-server daemon outlives the TUI. Overseer starts none (`--no-daemon`), but one
  * started from the town's CODEX_HOME by hand would hold its state: stopped by its pid files.
@@ -145,7 +157,9 @@ export function stopCodexDaemons(townDir: string) {
     const file = path.join(codexHome(townDir), 'app-server-daemon', name);
     try {
       const pid = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
-      if (typeof pid === 'number' && Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGKILL');
+      // A pid file can outlive its process and the pid be reused: only a process that runs
+      // on this town's CODEX_HOME is stopped.
+      if (typeof pid === 'number' && Number.isInteger(pid) && pid > 1 && runsOnCodexHome(pid, codexHome(townDir))) process.kill(pid, 'SIGKILL');
     } catch {
       // no daemon, or already gone
     }
@@ -155,7 +169,7 @@ export function stopCodexDaemons(townDir: string) {
 export function codexLaunch(o: CodexLaunch, env: NodeJS.ProcessEnv = process.env): { file: string; args: string[]; env: Record<string, string> } {
   const home = codexHome(o.townDir);
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
-  seedCodexConfig(o.townDir, o.worktree, o.hookCommand, env);
+  seedCodexConfig(o.townDir, o.worktree, o.hookCommand, env, o.trustWorktree);
   const args = [
     ...(o.resume ? ['resume'] : []),
     // No daemon to outlive the agent; hooks are Overseer's own, so no "Hooks need review" screen.

@@ -122,7 +122,7 @@ function unconfinedLaunch(ctx: LaunchContext): Launch {
       const c = ctx.cli;
       const launch = codexLaunch({
         cli: c.path, townDir: ctx.townDir, worktree: ctx.worktree, hookCommand: hookCommand('codex'),
-        permissions: c.permissions, model: c.model, prompt: c.prompt, resume: c.resume,
+        permissions: c.permissions, model: c.model, prompt: c.prompt, resume: c.resume, trustWorktree: c.trustWorktree,
       });
       return { ...launch, env: { ...env, ...launch.env } };
     }

@@ -7,8 +7,9 @@ import { attempt } from '../state/ui-store';
 export function answerPermission(a: AgentView, decision: PermissionDecision) {
   // The command the overseer is looking at: a different pending ask is not answered.
   const command = a.evidence?.permission?.command ?? null;
+  const tool = a.evidence?.permission?.tool;
   return attempt(
-    () => getBackend().call('agent.answer_permission', { agent: a.id, decision, command }),
+    () => getBackend().call('agent.answer_permission', { agent: a.id, decision, command, ...(tool ? { tool } : {}) }),
     `${decision === 'allow' ? 'Allowed' : 'Denied'} ${a.evidence?.permission?.tool ?? 'the call'} for ${a.name}`,
   );
 }
