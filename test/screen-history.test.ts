@@ -55,6 +55,19 @@ describe('a screen with long scrollback', () => {
     screen.dispose();
   });
 
+  it('never moves old lines while an escape sequence spans writes, however many', async () => {
+    // `\x1b[3` + `1` + `mRED`: the middle write has no ESC, yet the sequence is still open; a
+    // move then would reset the parser and show "mRED" instead of a red "RED".
+    const head = output(1, 2 * LIVE_LINES) + '\x1b[3';
+    const { screen, snapshot } = screenFed([head, '1']);
+    await snapshot();
+    await new Promise((r) => setTimeout(r, 1300)); // past the once-a-second move
+    screen.write('mRED\x1b[0m\r\nagent> ', false);
+    const whole = await snapshot();
+    expect((await linesOf(whole.screen)).filter((l) => l).slice(-2)).toEqual(['RED', 'agent> ']);
+    screen.dispose();
+  });
+
   it('keeps to the scrollback limit, dropping the oldest lines first', async () => {
     const raw = output(1, 12_000);
     const { screen, snapshot } = screenFed(raw.match(/[\s\S]{1,8000}/g)!);

@@ -45,6 +45,8 @@ export class Screen {
   private disposed = false;
   /** The last write ended outside any escape sequence. */
   private cleanEnd = true;
+  /** The escape sequence the last write left unfinished, if any. */
+  private openSequence = '';
   private movedAt = 0;
   private moveTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -145,11 +147,27 @@ export class Screen {
         this.events.parsed(data.length);
         if (replay) watch.settle();
         else watch.written();
-        this.cleanEnd = endsOutsideSequence(data);
+        this.noteSequenceState(data);
         this.moveSoon();
         this.pump();
       });
     }
+  }
+
+  /**
+   * A sequence may span any number of writes (`\x1b]0;ti` + `tle` + `\x07`): the unfinished one
+   * is carried to the next write, so a write without ESC does not count as a clean end.
+   */
+  private noteSequenceState(data: string) {
+    const joined = this.openSequence + data;
+    this.cleanEnd = endsOutsideSequence(joined);
+    if (this.cleanEnd) {
+      this.openSequence = '';
+      return;
+    }
+    const open = joined.slice(joined.lastIndexOf('\x1b'));
+    // Its introducer and its latest bytes decide when it ends; a long OSC body need not be kept.
+    this.openSequence = open.length > 4096 ? open.slice(0, 2) + open.slice(-1024) : open;
   }
 
   private liveScrollback() {
