@@ -53,8 +53,9 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
     const runtime = input.runtime ?? rig.runtime;
     const command = input.command === undefined ? rig.command_template : input.command || null;
     if (runtime === 'shell' && !command) throw invalid('the shell runtime needs a command template', 'command');
-    const updated = store.transaction(() =>
-      updateRig(
+    // The rig and what its new budget means for dispatch change together.
+    const updated = store.transaction(() => {
+      const changed = updateRig(
         store,
         rig.id,
         {
@@ -72,9 +73,10 @@ export const rigHandlers: Handlers<'rig.add' | 'rig.list' | 'rig.show' | 'rig.up
           remote: input.remote === undefined ? rig.remote : input.remote,
         },
         Object.keys(input).filter((k) => k !== 'name'),
-      ),
-    );
-    if (input.budget_usd !== undefined) store.transaction(() => reviewChangedBudget(store, 'rig', rig.id));
+      );
+      if (input.budget_usd !== undefined) reviewChangedBudget(store, 'rig', rig.id);
+      return changed;
+    });
     ctx.wake();
     return rigView(updated);
   },

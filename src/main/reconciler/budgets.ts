@@ -112,6 +112,8 @@ function warnUnpriced(store: Store, scope: BudgetScope, id: string, b: Budget) {
   raiseEscalation(store, { severity: 'low', source: 'town', agent: null, bead, reason, body, evidence: { summary: what, source: 'budget' } }, 0);
 }
 
+const MAX_TOUCHED_BEADS = 500;
+
 /**
  * A budget's level shows on convoys (its own, or every open one for a rig's or the town's) and
  * on the open beads it pauses (their panels say why they wait).
@@ -121,6 +123,9 @@ function touchCovered(store: Store, scope: BudgetScope, id: string) {
     scope === 'convoy'
       ? [...beadsCoveredByConvoys(store, [id])].filter((b) => store.get<{ status: string }>('SELECT status FROM beads WHERE id = ?', b)?.status === 'open')
       : store.all<{ id: string }>(`SELECT id FROM beads WHERE status = 'open'${scope === 'rig' ? ' AND rig_id = ?' : ''}`, ...(scope === 'rig' ? [id] : [])).map((b) => b.id);
+  // A rig's or the town's budget can cover a whole imported backlog: past a few hundred beads
+  // the windows fetch one snapshot instead of a patch per bead.
+  if (openBeads.length > MAX_TOUCHED_BEADS) return store.skipRevision();
   for (const b of openBeads) store.touch('bead', b);
   if (scope === 'convoy') return store.touch('convoy', id);
   const convoys = store.all<{ id: string }>(`SELECT id FROM convoys WHERE status <> 'landed'`);
