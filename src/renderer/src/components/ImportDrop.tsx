@@ -97,7 +97,7 @@ export function ImportDrop() {
             <li>convoys created {step.summary.convoys}</li>
             {step.summary.bad_line_count > 0 && (
               <li>
-                {step.summary.bad_line_count} bad lines: {step.summary.bad_lines.slice(0, 5).map((b) => `line ${b.line} (${b.error})`).join('; ')}
+                {step.summary.bad_line_count} bad {step.summary.bad_line_count === 1 ? 'line' : 'lines'}: {step.summary.bad_lines.slice(0, 5).map((b) => `line ${b.line} (${b.error})`).join('; ')}
               </li>
             )}
           </ul>
