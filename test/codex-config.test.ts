@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codexHome, seedCodexConfig, trustedProjects } from '../src/main/runtimes/codex';
+import { spawn } from 'node:child_process';
+import { codexHome, seedCodexConfig, stopCodexDaemons, trustedProjects } from '../src/main/runtimes/codex';
 import { rolloutTokens } from '../src/main/runtimes/codex-hooks';
 import { removeTempDirs, tempDir } from './helpers/town';
 
@@ -35,6 +36,28 @@ describe('the town codex config', () => {
     seedCodexConfig(town, '/w/app/jasper', "'node' 'hook.cjs' codex", {}, true);
     seedCodexConfig(town, '/w/app/onyx', "'node' 'hook.cjs' codex", {}, false);
     expect(trustedProjects(fs.readFileSync(file, 'utf8'))).toEqual(['/w/app/jasper']);
+  });
+
+  it('stops a daemon named by its pid file only when that process runs on the town\'s CODEX_HOME (a reused pid is left alone)', async () => {
+    const town = tempDir('codex-daemon');
+    const dir = path.join(codexHome(town), 'app-server-daemon');
+    fs.mkdirSync(dir, { recursive: true });
+    const stranger = spawn('sleep', ['30'], { env: { PATH: process.env.PATH } });
+    const daemon = spawn('sleep', ['30'], { env: { PATH: process.env.PATH, CODEX_HOME: codexHome(town) } });
+    const gone = (p: typeof daemon) => new Promise<string | null>((r) => p.once('exit', (_c, sig) => r(sig)));
+    const daemonGone = gone(daemon);
+    try {
+      fs.writeFileSync(path.join(dir, 'daemon-updater.pid'), JSON.stringify({ pid: stranger.pid }));
+      fs.writeFileSync(path.join(dir, 'daemon.pid'), JSON.stringify({ pid: daemon.pid }));
+      stopCodexDaemons(town);
+      expect(await daemonGone).toBe('SIGKILL');
+      await new Promise((r) => setTimeout(r, 300)); // a kill sent to the stranger would have landed by now
+      expect(stranger.exitCode).toBeNull();
+      expect(stranger.signalCode).toBeNull();
+    } finally {
+      stranger.kill('SIGKILL');
+      daemon.kill('SIGKILL');
+    }
   });
 
   it('points the provider at OPENAI_BASE_URL with the key from the environment, and names no key itself', () => {
