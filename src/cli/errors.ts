@@ -61,3 +61,17 @@ export function failure(err: unknown, json: boolean): { text: string; code: numb
   const message = err instanceof Error ? err.message : String(err);
   return { text: `town: unexpected error: ${printable(message.split('\n')[0])} (TOWN_DEBUG=1 shows where)`, code: EXIT.refused };
 }
+
+/** Runs a CLI entry's main: its exit code, or its failure printed (as JSON under --json) with the failure's code. */
+export function runCli(main: (argv: string[]) => Promise<number>) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const { text, code } = failure(err, process.argv.includes('--json'));
+      process.stderr.write(text + '\n');
+      process.exitCode = code;
+    },
+  );
+}

@@ -9,7 +9,7 @@ import { typedClient } from '../shared/typed-client';
 import { refuseInsideAgent } from './agent-guard';
 import { HELP, hoistGlobalFlags, isHelp, parseCommand, townDirFrom } from './command-line';
 import { dispatch } from './engine-commands';
-import { failure } from './errors';
+import { runCli } from './errors';
 
 /** The overseer's commands that are never run from an agent session, and what each would do. */
 const OVERSEER_ONLY: Record<string, string> = { init: 'create a town', demo: 'create a town', serve: 'serve a town', attach: "use the overseer's token" };
@@ -37,13 +37,4 @@ async function run(input: string[]): Promise<number> {
   }
 }
 
-run(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const { text, code } = failure(err, process.argv.includes('--json'));
-    process.stderr.write(text + '\n');
-    process.exitCode = code;
-  },
-);
+runCli(run);

@@ -21,7 +21,7 @@ import { attach } from './attach';
 import { HELP, hoistGlobalFlags, isHelp, parse, parseCommand, townDirFrom } from './command-line';
 import { dispatch } from './engine-commands';
 import { townCommand } from './invocation';
-import { CliError, EXIT, failure, systemReason, UsageError } from './errors';
+import { CliError, EXIT, runCli, systemReason, UsageError } from './errors';
 import { line, print, printableLines } from './printable';
 
 
@@ -260,14 +260,5 @@ function openToServe(dir: string, log: (text: string) => void): Engine {
   }
 }
 
-run(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const { text, code } = failure(err, process.argv.includes('--json'));
-    process.stderr.write(text + '\n');
-    process.exitCode = code;
-  },
-);
+runCli(run);
 
