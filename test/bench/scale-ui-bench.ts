@@ -13,6 +13,7 @@ import { Engine } from '../../src/main/engine/engine';
 import { WebHost } from '../../src/main/hosts/web-host';
 import { rendererDir } from '../../src/main/engine/resources';
 import { launchChromium } from '../helpers/chromium';
+import { cardShows } from './card-patch';
 import { writeBigTown } from '../helpers/big-town';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -162,21 +163,7 @@ async function boardAtScale(work: string, context: BrowserContext, beads: number
     const onScreen: number[] = [];
     for (let i = 0; i <= RUNS * 2; i++) {
       const title = `Top of the board, take ${i}`;
-      const waiting = page.evaluate(
-        ([id, title]) =>
-          new Promise<{ total: number; apply: number }>((resolve) => {
-            const card = document.querySelector(`.card[data-bead="${id}"]`)!;
-            const obs = new MutationObserver(() => {
-              if (card.textContent?.includes(title)) {
-                obs.disconnect();
-                const s = (globalThis as unknown as { __overseerStats: { lastFeedAt: number; lastApplyMs: number } }).__overseerStats;
-                resolve({ total: performance.now() - s.lastFeedAt, apply: s.lastApplyMs });
-              }
-            });
-            obs.observe(card, { childList: true, subtree: true, characterData: true });
-          }),
-        [top, title] as const,
-      );
+      const waiting = cardShows(page, top, title);
       await sleep(30);
       await town.api.call('bead.update', { id: top, title });
       const r = await waiting;

@@ -14,6 +14,7 @@ import { WebHost } from '../../src/main/hosts/web-host';
 import { rendererDir } from '../../src/main/engine/resources';
 import { createBead } from '../../src/main/store/beads';
 import { launchChromium } from '../helpers/chromium';
+import { cardShows } from './card-patch';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const P3_MB = Number(process.env.BENCH_P3_MB ?? 50);
@@ -330,21 +331,7 @@ async function main() {
     const applies: number[] = [];
     for (let i = 0; i <= RUNS * 2; i++) {
       const title = `Top of the board, take ${i}`;
-      const waiting = board.evaluate(
-        ([id, title]) =>
-          new Promise<{ total: number; apply: number }>((resolve) => {
-            const card = document.querySelector(`.card[data-bead="${id}"]`)!;
-            const obs = new MutationObserver(() => {
-              if (card.textContent?.includes(title)) {
-                obs.disconnect();
-                const s = (globalThis as unknown as { __overseerStats: { lastFeedAt: number; lastApplyMs: number } }).__overseerStats;
-                resolve({ total: performance.now() - s.lastFeedAt, apply: s.lastApplyMs });
-              }
-            });
-            obs.observe(card, { childList: true, subtree: true, characterData: true });
-          }),
-        [top.id, title] as const,
-      );
+      const waiting = cardShows(board, top.id, title);
       await sleep(30);
       await api.call('bead.update', { id: top.id, title });
       const r2 = await waiting;
