@@ -12,9 +12,10 @@ import { browserForFile, openTown } from './helpers/browser';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel } from './helpers/fake-model/server';
-import { gitIn, makeRepo } from './helpers/repo';
+import { gitIn } from './helpers/repo';
 import { snapshot } from './helpers/snapshot';
-import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { claudeRigTown } from './helpers/claude-town';
 import { realCliScope } from './helpers/real-cli-scope';
 
 const SHOT = '/work/helpers/shots/ask-mode.png';
@@ -23,13 +24,7 @@ const scope = realCliScope({ keepTempDirs: true });
 
 /** A served town with one `ask` rig whose agent plays `turns` (built from the bead's id) against the fake model. */
 async function askTown(title: string, turnsFor: (bead: string, mine: (r: ModelRequest) => boolean) => Turn[]) {
-  const base = tempDir('claude-ask');
-  const home = path.join(base, 'home');
-  fs.mkdirSync(home, { recursive: true });
-  const dir = path.join(base, 'town');
-  const repo = makeRepo(path.join(base, 'repo'));
-  expect((await town(dir, ['init', dir])).code).toBe(0);
-  await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'claude', '--permissions', 'ask', '--prefix', 'ap');
+  const { home, dir, repo } = await claudeRigTown('claude-ask', ['--permissions', 'ask']);
   const bead = await townJson<BeadView>(dir, 'bead', 'create', '--rig', 'app', '--title', title);
   scope.fake = await startFakeModel(turnsFor(bead.id, (r) => r.userTexts.some((t) => t.includes(bead.id))));
   const before = { home: snapshot(home), repo: snapshot(repo) };

@@ -4,15 +4,15 @@
 // agent (its bead held for it, one escalation naming which and the model's message) instead
 // of relaunching it over and over. And an agent whose turn ends without `town done` is
 // reminded, in its own prompt, how to finish.
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentView, BeadView, EscalationView } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { refuse, shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel } from './helpers/fake-model/server';
-import { gitIn, makeRepo } from './helpers/repo';
-import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { gitIn } from './helpers/repo';
+import { ServedTown, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { claudeRigTown } from './helpers/claude-town';
 import { realCliScope } from './helpers/real-cli-scope';
 
 const scope = realCliScope();
@@ -26,13 +26,7 @@ const someTicks = () => new Promise((r) => setTimeout(r, 4000));
 
 /** A town with one claude rig (bypass mode) and `beads` to work on; the model plays `script(ids)`. */
 async function claudeTown(label: string, titles: string[], script: (ids: string[]) => Turn[], before?: (dir: string) => Promise<void>) {
-  const base = tempDir(label);
-  const home = path.join(base, 'home');
-  fs.mkdirSync(home, { recursive: true });
-  const dir = path.join(base, 'town');
-  const repo = makeRepo(path.join(base, 'repo'));
-  expect((await town(dir, ['init', dir])).code).toBe(0);
-  await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'claude', '--permissions', 'bypass', '--prefix', 'ap');
+  const { base, home, dir } = await claudeRigTown(label, ['--permissions', 'bypass']);
   const ids: string[] = [];
   for (const title of titles) ids.push((await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', title)).id);
   await before?.(dir);

@@ -9,8 +9,9 @@ import type { AgentView } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel } from './helpers/fake-model/server';
-import { gitIn, makeRepo } from './helpers/repo';
-import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { gitIn } from './helpers/repo';
+import { ServedTown, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { claudeRigTown } from './helpers/claude-town';
 import { realCliScope } from './helpers/real-cli-scope';
 
 const scope = realCliScope();
@@ -35,13 +36,7 @@ const resumed = (r: ModelRequest) => r.userTexts.some((t) => t.includes(RESUMED)
  * (held forever); `secondRun` is what the model plays the agent's next launch, told apart by `isSecond`.
  */
 async function midTurn(label: string, isSecond: (r: ModelRequest) => boolean, secondRun: (bead: string) => Turn[]) {
-  const base = tempDir(label);
-  const home = path.join(base, 'home');
-  fs.mkdirSync(home, { recursive: true });
-  const dir = path.join(base, 'town');
-  const repo = makeRepo(path.join(base, 'repo'));
-  expect((await town(dir, ['init', dir])).code).toBe(0);
-  await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'claude', '--permissions', 'bypass', '--prefix', 'ap');
+  const { home, dir, repo } = await claudeRigTown(label, ['--permissions', 'bypass']);
   const bead = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Write the gamma file');
   const turns: Turn[] = [
     // First run: write the file, then wait on the model forever (the run ends meanwhile).

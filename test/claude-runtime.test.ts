@@ -10,9 +10,10 @@ import type { AgentView, ConvoyView, CostReport } from '../src/shared/domain';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, totalUsage, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel } from './helpers/fake-model/server';
-import { gitIn, makeRepo } from './helpers/repo';
+import { gitIn } from './helpers/repo';
 import { snapshot } from './helpers/snapshot';
-import { ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { ServedTown, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { claudeRigTown } from './helpers/claude-town';
 import { realCliScope } from './helpers/real-cli-scope';
 
 const scope = realCliScope();
@@ -35,13 +36,7 @@ function workOn(bead: string, title: string, file: string): Turn[] {
 
 describe.skipIf(!cliInstalled(CLAUDE_BIN))('the claude runtime (needs @anthropic-ai/claude-code installed)', () => {
   it('lands a convoy of two beads: each agent gets its bead in the first prompt, commits, runs town done; costs equal the model usage', { timeout: 240_000 }, async () => {
-    const base = tempDir('claude');
-    const home = path.join(base, 'home');
-    fs.mkdirSync(home, { recursive: true });
-    const dir = path.join(base, 'town');
-    const repo = makeRepo(path.join(base, 'repo'));
-    expect((await town(dir, ['init', dir])).code).toBe(0);
-    await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'claude', '--permissions', 'bypass', '--model', 'claude-sonnet-4-5', '--prefix', 'ap');
+    const { home, dir, repo } = await claudeRigTown('claude', ['--permissions', 'bypass', '--model', 'claude-sonnet-4-5']);
     const a = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Write the alpha file');
     const b = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Write the beta file');
     const convoy = await townJson<ConvoyView>(dir, 'convoy', 'create', '--title', 'Two files', a.id, b.id);

@@ -11,8 +11,9 @@ import { claudeConfigDir } from '../src/main/runtimes/claude';
 import { CLAUDE_BIN, cliInstalled, FAKE_API_KEY } from './helpers/fake-model/cli-env';
 import { shell, usage, type ModelRequest, type Turn } from './helpers/fake-model/script';
 import { startFakeModel } from './helpers/fake-model/server';
-import { gitIn, makeRepo } from './helpers/repo';
-import { overseerToken, ServedTown, tempDir, town, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { gitIn } from './helpers/repo';
+import { overseerToken, ServedTown, townDiagnosis, townJson, waitFor } from './helpers/town';
+import { claudeRigTown } from './helpers/claude-town';
 import { realCliScope } from './helpers/real-cli-scope';
 
 const scope = realCliScope();
@@ -21,14 +22,7 @@ const mentions = (bead: string) => (r: ModelRequest) => r.userTexts.some((t) => 
 
 describe.skipIf(!cliInstalled(CLAUDE_BIN))('a claude startup screen nobody answered ahead (needs @anthropic-ai/claude-code installed)', () => {
   it('folder trust not pre-answered: the agent is waiting with the question as evidence; answered from the terminal, it lands', { timeout: 240_000 }, async () => {
-    const base = tempDir('claude-trust');
-    const home = path.join(base, 'home');
-    fs.mkdirSync(home, { recursive: true });
-    const dir = path.join(base, 'town');
-    const repo = makeRepo(path.join(base, 'repo'));
-    expect((await town(dir, ['init', dir])).code).toBe(0);
-    await townJson(dir, 'config', 'set', 'runtimes.trust_worktrees', 'off');
-    await townJson(dir, 'rig', 'add', 'app', repo, '--test', 'test -f README.md', '--runtime', 'claude', '--permissions', 'bypass', '--prefix', 'ap');
+    const { home, dir, repo } = await claudeRigTown('claude-trust', ['--permissions', 'bypass'], (d) => townJson(d, 'config', 'set', 'runtimes.trust_worktrees', 'off'));
     const bead = await townJson(dir, 'bead', 'create', '--rig', 'app', '--title', 'Write the delta file');
     const turns: Turn[] = [
       {
