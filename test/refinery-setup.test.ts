@@ -95,18 +95,27 @@ describe('the refinery on a real project', () => {
     expect(setups.map((e: any) => e.payload.reason)).toEqual(['first setup of the refinery worktree', 'package-lock.json changed']);
 
     // A setup that fails (here: setup.sh, a watched file, now fails) fails the MR as setup, main untouched.
+    // Not a test failure: the bead goes back to its polecat labelled setup (issue 10's routing), which
+    // submits again, and that MR runs the setup again (a failed setup leaves no record). One rework
+    // allowed, so the bead then fails and nothing runs after: counted then, not while it loops.
+    await townJson(dir, 'config', 'set', 'mq.max_retries', '1');
     fs.writeFileSync(path.join(repo, 'setup.sh'), `echo "$PWD" >> ${runs}\necho "npm error could not resolve tiny-runner@2.0.0" >&2\nexit 7\n`);
     gitIn(repo, 'commit', '-qam', 'break the install');
     const mainBefore = gitIn(repo, 'rev-parse', 'main');
     const d = await bead('Parser docs');
     await townJson(dir, 'sling', d.id);
-    const mr = await waitFor('the MR to fail', async () => (await townJson(dir, 'mr', 'list')).find((m: any) => m.bead === d.id && m.state === 'failed'), 90_000, 250).catch(explain);
-    expect(mr.failure.type).toBe('setup');
-    expect(mr.failure.tail).toContain('could not resolve tiny-runner@2.0.0');
-    expect(refineryRuns(runs)).toBe(3);
+    await waitFor(`${d.id} to fail`, async () => (await townJson(dir, 'bead', 'show', d.id)).status === 'failed', 120_000, 250).catch(explain);
+    const failed = (await townJson(dir, 'mr', 'list')).filter((m: any) => m.bead === d.id);
+    expect(failed.map((m: any) => [m.state, m.failure.type])).toEqual([['failed', 'setup'], ['failed', 'setup']]);
+    for (const m of failed) expect(m.failure.tail).toContain('could not resolve tiny-runner@2.0.0');
+    expect(refineryRuns(runs)).toBe(4);
     expect(gitIn(repo, 'rev-parse', 'main')).toBe(mainBefore);
-    // Not a test failure: the bead went back to its polecat labelled setup (issue 10's routing).
-    const rework = (await townJson(dir, 'events', '--limit', '10000')).filter((e: any) => e.type === 'bead.rework' && e.bead === d.id);
-    expect(rework[0]?.payload.label).toBe('setup');
+    const events = await townJson(dir, 'events', '--limit', '10000');
+    const failedSetups = events.filter((e: any) => e.type === 'refinery.setup' && e.payload.ok === false);
+    // One failed setup per MR, the first because the watched setup.sh changed.
+    expect(failedSetups.map((e: any) => e.payload.mr).sort()).toEqual(failed.map((m: any) => m.id).sort());
+    expect(failedSetups[0].payload.reason).toBe('setup.sh changed');
+    const rework = events.filter((e: any) => e.type === 'bead.rework' && e.bead === d.id);
+    expect(rework.map((e: any) => e.payload.label)).toEqual(['setup']);
   }, 300_000);
 });

@@ -160,7 +160,10 @@ export class TownEffects implements EffectRunner {
       });
       faultPoint('engine.after-session-spawned');
     } catch (err) {
-      if (this.host.isClosing) return; // a frozen setup abandoned by the engine stopping: recovery restarts it
+      // The engine stops (a setup abandoned, or the spawn refused): said now, so the shutdown's
+      // last drain puts the bead back to open instead of leaving it in progress on a start
+      // that will never report.
+      if (this.host.isClosing) return void this.store.report({ type: 'session.spawn_failed', agent: agentId, bead: beadId, payload: { error: 'the town shut down', launch, interrupted: true } });
       const message = err instanceof SetupFailedError ? `${err.message}\n${err.output.slice(-2000)}` : (err as Error).message;
       fail(message);
     } finally {

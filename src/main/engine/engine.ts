@@ -16,7 +16,6 @@ import { TargetWatch } from '../refinery/target-watch';
 import { SessionHost } from '../sessions/session-host';
 import { killRecordedSurvivor } from '../sessions/process-tree';
 import { markStopping } from '../store/agents';
-import { refundDispatchAttempt } from '../store/beads';
 import { openDatabase, type Db } from '../store/database';
 import { pauseDispatch } from '../store/dispatch-pause';
 import { setMergeRequestState } from '../store/merge-requests';
@@ -257,10 +256,10 @@ export class Engine {
         this.store.event({ type: 'mr.lease_expired', bead: mr.source_bead_id, payload: { mr: mr.id, holder: mr.claimed_by, evidence } });
         setMergeRequestState(this.store, mr.id, 'queued', { claimed_at: null });
       }
-      // Hooked but never started (the start was cut off): the run never began.
+      // Hooked but never started (the start was cut off by a kill): the run never began, and
+      // the interrupted report gives the bead its attempt back (event-handlers).
       for (const a of this.store.all<{ id: string; hook_bead_id: string | null; launch_id: string | null }>(`SELECT id, hook_bead_id, launch_id FROM agents WHERE status = 'starting' AND session_id IS NULL`)) {
         this.store.report({ type: 'session.spawn_failed', agent: a.id, bead: a.hook_bead_id, payload: { error: 'interrupted by a restart', launch: a.launch_id, interrupted: true } });
-        if (a.hook_bead_id) refundDispatchAttempt(this.store, a.hook_bead_id);
       }
     });
   }

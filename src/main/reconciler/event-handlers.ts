@@ -67,6 +67,12 @@ const sessionSpawned: Handler<'session.spawned'> = ({ store }, e, p) => {
 const sessionSpawnFailed: Handler<'session.spawn_failed'> = ({ store, config }, e, p) => {
   const agent = currentLaunch(store, e, p.launch);
   if (!agent || agent.hook_bead_id !== e.bead_id || agent.session_id) return [];
+  if (p.interrupted) {
+    // Cut off by the engine stopping (or a restart): the run never began, so nothing failed.
+    releaseAgent(store, agent.id, 'idle', `start interrupted: ${p.error}`);
+    if (e.bead_id) returnBeadAfterInterruption(store, e.bead_id, `start interrupted: ${p.error}`);
+    return [];
+  }
   releaseAgent(store, agent.id, 'dead', `could not start: ${p.error}`);
   if (e.bead_id) afterRunEnded(store, config, e.bead_id, { kind: 'failed', cause: `session failed to start: ${p.error}` });
   return [];
