@@ -63,6 +63,13 @@ describe('terminals in the browser', () => {
         await expect.poll(() => terminalText(page, agent), { timeout: 120_000, interval: 250 }).toMatch(/flood complete \d+ bytes/);
       }
       await screenshot(second, 'terminal-after-flood');
+      // The DOM renderer draws here (no GPU), so the flood's repaints were paced, and the
+      // paced last frame was painted: what is on screen, not only in the buffer, ends the flood.
+      for (const page of [first, second]) {
+        const paced = await page.evaluate((a) => (window as unknown as { __overseerTerminals: { pacedRepaints(a: string): number | null } }).__overseerTerminals.pacedRepaints(a), agent);
+        expect(paced).toBeGreaterThan(0);
+        await expect.poll(() => page.locator(`.term-view[data-agent="${agent}"] .xterm-rows`).innerText(), { timeout: 10_000 }).toMatch(/flood complete \d+ bytes/);
+      }
       const [a, b] = [await terminalText(first, agent), await terminalText(second, agent)];
       const tail = (t: string) => t.slice(t.indexOf('flood complete') - 2000, t.indexOf('flood complete') + 40);
       expect(tail(a)).toBe(tail(b));

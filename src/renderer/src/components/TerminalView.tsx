@@ -13,6 +13,7 @@ import '@xterm/xterm/css/xterm.css';
 import { CONNECTION_LOST, type TerminalChannel } from '../../../shared/backend';
 import { reconnectDelay } from '../../../shared/web-backend';
 import { getBackend, useTown } from '../state/town-store';
+import { floodPacingOn, paceRenders, type RenderPacer } from './render-pacer';
 import { useOnline } from './Connection';
 import { AgentControls } from './AgentControls';
 
@@ -25,6 +26,7 @@ const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#1f2328',
 // has parsed, how long its attach took, and how fast a keystroke echoes.
 interface Probe {
   term: Terminal;
+  pacer?: () => RenderPacer | null;
   parsed: number;
   renders: number;
   attachMs: number | null;
@@ -76,6 +78,11 @@ const registry = new Map<string, Probe>();
   },
   parsed: (agent: string) => registry.get(agent)?.parsed ?? 0,
   renders: (agent: string) => registry.get(agent)?.renders ?? 0,
+  /** Repaints the flood pacer deferred (null: this terminal is not paced, e.g. WebGL draws). */
+  pacedRepaints: (agent: string) => {
+    const pacer = registry.get(agent)?.pacer?.();
+    return pacer?.active ? pacer.deferred : null;
+  },
   attachMs: (agent: string) => registry.get(agent)?.attachMs ?? null,
   /** ms from mount until the whole scrollback took over (null: not yet, or it came with the screen). */
   historyMs: (agent: string) => registry.get(agent)?.historyMs ?? null,
@@ -110,6 +117,8 @@ interface Xterm {
   fit: FitAddon;
   search: SearchAddon;
   layer: HTMLDivElement;
+  /** Paces repaints while output floods (DOM renderer only). */
+  pacer(): RenderPacer | null;
   dispose(): void;
 }
 
@@ -133,6 +142,7 @@ function mountXterm(parent: HTMLElement, dark: boolean, hidden: boolean): Xterm 
   term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
   term.open(layer);
   let webgl: WebglAddon | null = null;
+  let pacer: RenderPacer | null = null;
   if (useWebgl()) {
     try {
       webgl = new WebglAddon();
@@ -140,18 +150,22 @@ function mountXterm(parent: HTMLElement, dark: boolean, hidden: boolean): Xterm 
         // The GPU took the context back: fall back to the DOM renderer for good.
         webgl?.dispose();
         webgl = null;
+        if (floodPacingOn()) pacer ??= paceRenders(term);
       });
       term.loadAddon(webgl);
     } catch {
       webgl = null; // no WebGL here: the DOM renderer draws
     }
   }
+  if (!webgl && floodPacingOn()) pacer = paceRenders(term);
   return {
     term,
     fit,
     search,
     layer,
+    pacer: () => pacer,
     dispose() {
+      pacer?.dispose();
       webgl?.dispose();
       term.dispose();
       layer.remove();
@@ -243,6 +257,7 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true, controls =
       termRef.current = x.term;
       searchRef.current = x.search;
       probe.term = x.term;
+      probe.pacer = x.pacer;
       x.term.onRender(() => probe.renders++);
       x.term.onData((d) => channel?.input(d));
       x.term.textarea?.addEventListener('focus', fitToView);
@@ -290,7 +305,9 @@ export function TerminalView({ agent, dark, focus, sizesAgent = true, controls =
       onOutput: (data) => {
         if (disposed) return;
         // Ack after xterm parsed it: the engine pauses the PTY while too much is unacked.
-        current().term.write(data, () => {
+        const x = current();
+        x.pacer()?.noteOutput(data.length);
+        x.term.write(data, () => {
           channel?.ack(data.length);
           noteParsed(probe, data);
         });
