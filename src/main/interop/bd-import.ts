@@ -6,10 +6,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { ImportSummary } from '../../shared/domain';
+import { OVERSEER, type ImportSummary } from '../../shared/domain';
 import { ApiError, invalid, notFound } from '../../shared/errors';
 import type { Store } from '../store/store';
-import { getRig } from '../store/views';
+import { importMail } from '../store/mail';
+import { getAgent, getRig } from '../store/views';
+import { mailIdFor } from './bd-mail';
 import { parseBdLine, type BdLine } from './bd-format';
 
 const BATCH_LINES = 5_000;
@@ -136,7 +138,7 @@ export class ImportSession {
 
   private constructor(private readonly store: Store, private readonly rig: string, file: string) {
     this.summary = {
-      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, bad_lines: [], bad_line_count: 0,
+      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, mail: { imported: 0, updated: 0, to_absent: 0 }, bad_lines: [], bad_line_count: 0,
     };
     this.origin = `bd:${path.basename(file)}`.slice(0, 200);
     this.lastActivity = store.now();
@@ -186,6 +188,12 @@ export class ImportSession {
         summary.bad_line_count++;
         if (summary.bad_lines.length < BAD_LINES_LISTED) summary.bad_lines.push({ line: n, error: parsed.error });
         return;
+      case 'mail': {
+        const to = recipientHere(store, parsed.mail.to);
+        if (!to.here) summary.mail.to_absent++;
+        summary.mail[importMail(store, mailIdFor(parsed.mail.bdId), { ...parsed.mail, to: to.address })]++;
+        return;
+      }
     }
     const b = parsed.bead;
     const isNew = store.sql('SELECT 1 FROM beads WHERE id = ?').get(b.id) === undefined;
@@ -205,6 +213,21 @@ export class ImportSession {
     for (const l of parsed.links) stage.run(l.bead, l.dependsOn, l.type, l.created_at ?? created, this.ord++);
     for (const kind of parsed.droppedLinks) summary.dependencies_dropped[kind] = (summary.dependencies_dropped[kind] ?? 0) + 1;
   }
+}
+
+/**
+ * Gas Town writes a polecat as `rig/name`; here it is `rig/polecats/name` (or crew). A name
+ * nobody here answers to is kept as written: the message stays true to who wrote to whom, an
+ * agent of that name made later finds it, and an export writes it back unchanged. The overseer
+ * still sees it among the town's mail, and the summary counts them.
+ */
+function recipientHere(store: Store, to: string): { address: string; here: boolean } {
+  if (to === OVERSEER || getAgent(store, to)) return { address: to, here: true };
+  const [rig, name, ...rest] = to.split('/');
+  if (rig && name && rest.length === 0) {
+    for (const role of ['polecats', 'crew']) if (getAgent(store, `${rig}/${role}/${name}`)) return { address: `${rig}/${role}/${name}`, here: true };
+  }
+  return { address: to, here: false };
 }
 
 // Content follows the file; a status moves only open → closed (a bead Overseer works on, or
