@@ -168,6 +168,64 @@ describe('bd import', () => {
   });
 });
 
+describe('bd import: cycles of waiting beads', () => {
+  const rec = (id: string, deps: [string, string][], type = 'task') =>
+    JSON.stringify({ id, title: id, status: 'open', issue_type: type, dependencies: deps.map(([to, kind]) => ({ issue_id: id, depends_on_id: to, type: kind })) });
+  function cyclicFile() {
+    const file = path.join(tempDir('bd-cycle'), 'issues.jsonl');
+    fs.writeFileSync(file, [
+      rec('gt-c1', [['gt-c2', 'blocks']]),
+      rec('gt-c2', [['gt-c3', 'blocks']]),
+      rec('gt-c3', [['gt-c1', 'blocks']]),
+      rec('gt-p1', [['gt-p2', 'blocked-by']], 'epic'),
+      rec('gt-p2', [['gt-p1', 'parent-child']]),
+      rec('gt-ok', [['gt-c1', 'blocks'], ['gt-p1', 'related']]),
+    ].join('\n') + '\n');
+    return file;
+  }
+
+  it('drops the dependency that closes a cycle, says where and which, and keeps the beads', async () => {
+    const { engine, api } = await openTown();
+    const s = await api.call('bead.import', { path: cyclicFile() });
+    expect(s).toMatchObject({ imported: 6, dependencies: 5, dependencies_dropped: { cycle: 2 } });
+    expect(s.cycles).toEqual([
+      { line: 3, dependency: 'gt-c3 blocks on gt-c1', cycle: 'gt-c3 → gt-c1 → gt-c2 → gt-c3' },
+      // A child waits on its parent's blockers: under a parent that waits on it, it never could start.
+      { line: 5, dependency: 'gt-p2 is a child of gt-p1', cycle: 'gt-p2 → gt-p1 → gt-p2' },
+    ]);
+    expect(deps(engine).filter((d) => d.type !== 'related')).toEqual([
+      { bead_id: 'gt-c1', depends_on_id: 'gt-c2', type: 'blocks' },
+      { bead_id: 'gt-c2', depends_on_id: 'gt-c3', type: 'blocks' },
+      { bead_id: 'gt-ok', depends_on_id: 'gt-c1', type: 'blocks' },
+      { bead_id: 'gt-p1', depends_on_id: 'gt-p2', type: 'blocks' },
+    ]);
+    expect(engine.store.get('SELECT parent_id FROM beads WHERE id = ?', 'gt-p2')).toEqual({ parent_id: null });
+    // The chain can be worked now: its last bead first.
+    expect((await api.call('bead.list', { ready: true })).map((b) => b.id).sort()).toEqual(['gt-c3', 'gt-p2']);
+    // Importing it again finds the same cycles, not new dependencies.
+    const again = await api.call('bead.import', { path: cyclicFile() });
+    expect(again.cycles.map((c) => c.line)).toEqual([3, 5]);
+    expect(deps(engine)).toHaveLength(5);
+  });
+
+  it('stops at the cycle under --strict, with nothing imported', async () => {
+    const { api } = await openTown();
+    const err = await api.call('bead.import', { path: cyclicFile(), strict: true }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'invalid_input', field: 'path', message: 'line 3: gt-c3 blocks on gt-c1 would close the cycle gt-c3 → gt-c1 → gt-c2 → gt-c3 (--strict: nothing imported)' });
+    expect(await api.call('bead.list', { all: true })).toEqual([]);
+    // And the town takes the next import.
+    expect((await api.call('bead.import', { path: FIXTURE })).imported).toBe(12);
+  });
+
+  it('refuses the same cycle through town bead dep add, parent included', async () => {
+    const { api } = await openTown();
+    const a = await api.call('bead.create', { title: 'a', rig: 'gastown' });
+    const b = await api.call('bead.create', { title: 'b', rig: 'gastown', parent: a.id });
+    const err = await api.call('dep.add', { bead: a.id, depends_on: b.id }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'conflict', message: expect.stringContaining(`${a.id} → ${b.id} → ${a.id}`) });
+  });
+});
+
 describe('bd import from the window (a dropped file, sent in chunks)', () => {
   it('gives the same town and summary as the file import, one import at a time', async () => {
     const { engine, api } = await openTown();

@@ -28,6 +28,7 @@ export function importReport(s: ImportSummary): string {
     line`convoys created ${s.convoys}`,
     line`mail imported ${s.mail.imported}, updated ${s.mail.updated}${s.mail.to_absent ? ` (${s.mail.to_absent} to recipients not in this town)` : ''}`,
   ];
+  for (const c of s.cycles) out.push(line`line ${c.line}: dropped "${c.dependency}": it would close the cycle ${c.cycle}`);
   if (s.bad_line_count > 0) {
     out.push(line`${s.bad_line_count} bad lines:`);
     for (const b of s.bad_lines) out.push(line`  line ${b.line}: ${b.error}`);
