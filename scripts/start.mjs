@@ -4,8 +4,8 @@
 //
 // Stopping: package.json runs this with `exec`, so npm's forwarded SIGINT/SIGTERM reach this
 // process (a shell between would swallow SIGINT and die of SIGTERM, leaving the server
-// running). Each is passed on to the server once; it stops its sessions and closes the town,
-// and this process exits as it did.
+// running). The first of SIGINT, SIGTERM or SIGHUP (the terminal closed) is passed on to the
+// server once; it stops its sessions and closes the town, and this process exits as it did.
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,11 +33,13 @@ console.log(`The CLI works too, in another shell:  export TOWN_DIR=${town}; ${on
 
 const child = spawn(process.execPath, [cli, 'serve', '--town', town], { stdio: 'inherit' });
 let forwarded = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     // Ctrl-C reaches the server from the terminal too, and npm passes it on again: stop once.
     if (forwarded) return;
     forwarded = true;
+    // Once the terminal is gone every write fails (EIO): the stop must not crash on one.
+    if (sig === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     child.kill(sig);
   });
 }

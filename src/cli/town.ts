@@ -23,6 +23,7 @@ import { dispatch } from './engine-commands';
 import { townCommand } from './invocation';
 import { CliError, EXIT, runCli, systemReason, UsageError } from './errors';
 import { line, print, printableLines } from './printable';
+import { STOP_SIGNALS, tolerateClosedTerminal, type StopSignal } from './stop-signals';
 
 
 /** Calls the engine: over the socket when one serves the town, else (for planning) in-process. */
@@ -224,9 +225,10 @@ async function serve(argv: string[]): Promise<number> {
   process.stdout.write(line`serving ${dir}` + line`\n  socket ${engine.paths.socket}\n` + (web ? `  open   ${web.url}\n` : '') + '  stop with Ctrl-C\n');
   return new Promise((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (signal: StopSignal) => {
       if (stopping) return;
       stopping = true;
+      if (signal === 'SIGHUP') tolerateClosedTerminal();
       log(`${signal}: stopping sessions and closing the town`);
       Promise.resolve(web?.close(`the town engine was stopped (${signal})`))
         .then(() => engine.shutdown())
@@ -238,8 +240,7 @@ async function serve(argv: string[]): Promise<number> {
           },
         );
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    for (const signal of STOP_SIGNALS) process.on(signal, () => stop(signal));
   });
 }
 
