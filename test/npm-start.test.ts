@@ -1,13 +1,15 @@
 // `npm start` in a terminal: Ctrl-C, SIGINT/SIGTERM/SIGHUP sent to the npm process, or the
 // terminal closing, stops the served demo town cleanly (its agents' sessions stopped, the town
-// closed) and leaves no process of its tree behind; what it prints names commands the user
-// can run. Real npm, real PTY.
+// closed) and leaves no process of its tree behind; a second Ctrl-C during a slow stop forces
+// it; what it prints names commands the user can run. Real npm, real PTY.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SAME_PRESS_MS } from '../src/cli/stop-signals';
 import { cmdline, leftRunning, running, treeOf } from './helpers/proc-tree';
+import { makeRepo } from './helpers/repo';
 import { overseerEnv, removeTempDirs, ROOT, tempDir, townJson, waitFor } from './helpers/town';
 
 interface Started {
@@ -127,5 +129,30 @@ describe('npm start', () => {
     expect(fs.existsSync(path.join(town, 'town.lock')), npm.output()).toBe(false);
     const agents: any[] = await townJson(town, 'agents');
     expect(agents.filter((a) => a.status === 'working'), npm.output()).toEqual([]);
+  });
+
+  it('in a pty, a second Ctrl-C during a slow graceful stop kills the server\'s tree at once', async () => {
+    const { base, town, npm } = await servingWithAgents('pty');
+    // An agent that shrugs off SIGTERM and SIGHUP: the graceful stop waits out its grace period.
+    await townJson(town, 'rig', 'add', 'stubborn', makeRepo(path.join(base, 'repo-stubborn')), '--prefix', 'sb', '--runtime', 'shell', '--command', `trap '' TERM HUP; echo stubborn at work; exec sleep 600`);
+    const bead = (await townJson(town, 'bead', 'create', '--rig', 'stubborn', '--title', 'Work that ignores SIGTERM')).id;
+    await townJson(town, 'sling', bead);
+    await waitFor('the stubborn agent at work', async () => (await townJson(town, 'agents')).some((a: any) => a.rig === 'stubborn' && a.pid && a.status === 'working'));
+    const tree = treeOf(npm.pid);
+    expect(leftRunning(tree).filter((l) => l.includes('sleep 600'))).toHaveLength(1);
+
+    npm.ctrlC();
+    await waitFor('the graceful stop to begin', () => npm.output().includes('press Ctrl-C again to force it'), 10_000, 20);
+    // A press of its own, not the first one arriving twice (from the terminal and from npm).
+    await new Promise((r) => setTimeout(r, SAME_PRESS_MS + 100));
+    npm.ctrlC();
+    await waitFor('npm to exit after the second Ctrl-C', () => npm.exited(), 20_000, 20);
+    await expectTreeGone(tree, 'the forced stop', npm.output());
+    const out = npm.output();
+    expect(out.match(/Stopping the town gracefully.*press Ctrl-C again to force it/g), out).toHaveLength(1);
+    expect(out.match(/Stopping now: forced stop, killing the town server and its \d+ processes/g), out).toHaveLength(1);
+    // Forced, not finished: nobody recorded the stubborn agent's end; the next start recovers it.
+    const agents: any[] = await townJson(town, 'agents');
+    expect(agents.filter((a) => a.status === 'working').map((a) => a.rig), out).toContain('stubborn');
   });
 });

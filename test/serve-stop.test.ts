@@ -1,9 +1,11 @@
 // `town serve` in a terminal: the terminal closing (SIGHUP) stops the town as gracefully as
-// SIGTERM does (sessions stopped, the town closed, nothing of its tree left). Real PTY, real agents.
+// SIGTERM does (sessions stopped, the town closed, nothing of its tree left), and a second
+// Ctrl-C during a slow graceful stop forces it at once. Real PTY, real agents.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SAME_PRESS_MS } from '../src/cli/stop-signals';
 import { killTree, leftRunning, running, treeOf } from './helpers/proc-tree';
 import { makeRepo } from './helpers/repo';
 import { CLI, overseerEnv, removeTempDirs, tempDir, town, townJson, waitFor } from './helpers/town';
@@ -13,6 +15,8 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
   removeTempDirs();
 });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A town with one agent at work that shrugs off SIGTERM and SIGHUP (so a graceful stop waits
@@ -65,5 +69,23 @@ describe('town serve in a terminal', () => {
     expect(fs.existsSync(path.join(dir, 'town.lock'))).toBe(false);
     const agents: any[] = await townJson(dir, 'agents');
     expect(agents.filter((a) => a.status === 'working')).toEqual([]);
+  });
+
+  it('forces the stop at a second Ctrl-C while the graceful one still waits', async () => {
+    const { dir, term, tree, output, exited } = await servedInTerminal();
+    term.write('\x03');
+    await waitFor('the graceful stop to begin', () => output().includes('SIGINT: stopping sessions and closing the town (Ctrl-C again to force it)'), 10_000, 20);
+    // A press of its own, not the same one arriving twice.
+    await sleep(SAME_PRESS_MS + 100);
+    term.write('\x03');
+    await waitFor('town serve to exit after the second Ctrl-C', () => exited(), 20_000, 20);
+    await expectTreeGone(tree, 'the forced stop', output);
+    expect(output()).toMatch(/Forced stop: killing \d+ processes of this town/);
+    expect(exited(), output()).toMatchObject({ exitCode: 130 });
+    // Forced, not finished gracefully: nobody recorded the agent's end (the next start recovers
+    // it), yet the lock is released so that start need not wait.
+    expect(fs.existsSync(path.join(dir, 'town.lock'))).toBe(false);
+    const agents: any[] = await townJson(dir, 'agents');
+    expect(agents.filter((a) => a.status === 'working')).toHaveLength(1);
   });
 });
