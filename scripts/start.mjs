@@ -4,9 +4,10 @@
 //
 // Stopping: package.json runs this with `exec`, so npm's forwarded SIGINT/SIGTERM reach this
 // process (a shell between would swallow SIGINT and die of SIGTERM, leaving the server
-// running). Each is passed on to the server once; it stops its sessions and closes the town,
-// and this process exits as it did.
-import { spawnSync, spawn } from 'node:child_process';
+// running). The first of SIGINT, SIGTERM or SIGHUP (the terminal closed) is passed on to the
+// server once; it stops its sessions and closes the town, and this process exits as it did.
+// A second Ctrl-C while that runs kills the server's whole process tree at once.
+import { execFileSync, spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,14 +32,69 @@ const onPath = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && f
 console.log('\nOpen the URL below: plan on the Board and in Convoys, press "Start convoy", watch the agents.');
 console.log(`The CLI works too, in another shell:  export TOWN_DIR=${town}; ${onPath ? 'town' : cli} convoy list\n`);
 
-const child = spawn(process.execPath, [cli, 'serve', '--town', town], { stdio: 'inherit' });
-let forwarded = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
+// In a process group of its own: the terminal's signals reach npm and this process, and only
+// this process passes them on, so the server hears each press once and a forced stop can
+// take its whole group.
+const child = spawn(process.execPath, [cli, 'serve', '--town', town], { stdio: 'inherit', detached: true });
+// One Ctrl-C reaches this process twice, a few ms apart (from the terminal and again from
+// npm): signals this close to the first are that same press (as src/cli/stop-signals.ts).
+const SAME_PRESS_MS = 500;
+let firstAt = null;
+let forced = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
-    // Ctrl-C reaches the server from the terminal too, and npm passes it on again: stop once.
-    if (forwarded) return;
-    forwarded = true;
-    child.kill(sig);
+    if (firstAt === null) {
+      firstAt = Date.now();
+      if (sig === 'SIGHUP') tolerateClosedTerminal();
+      else if (sig === 'SIGINT') say('\nStopping the town gracefully (its agents stopped, the town closed); press Ctrl-C again to force it.');
+      child.kill(sig);
+      return;
+    }
+    if (sig !== 'SIGINT' || forced || Date.now() - firstAt < SAME_PRESS_MS) return;
+    forced = true;
+    const pids = [child.pid, ...descendantsOf(child.pid)];
+    say(`Stopping now: forced stop, killing the town server and its ${pids.length - 1} processes (the next start recovers the town).`);
+    killAll(pids);
   });
+}
+
+/** Once the terminal is gone every write fails (EIO); the stop must not crash on one. */
+function tolerateClosedTerminal() {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+}
+function say(text) {
+  try {
+    console.log(text);
+  } catch {
+    // the terminal is gone
+  }
+}
+
+/** Every process below `root`, parents first (as src/cli/force-stop.ts; `ps` is on Linux and macOS). */
+function descendantsOf(root) {
+  const children = new Map();
+  for (const row of execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n')) {
+    const [pid, ppid] = row.trim().split(/\s+/).map(Number);
+    if (pid) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out = [];
+  for (let queue = [...(children.get(root) ?? [])], i = 0; i < queue.length; i++) {
+    out.push(queue[i]);
+    queue.push(...(children.get(queue[i]) ?? []));
+  }
+  return out;
+}
+
+/** SIGKILL for each, and for the group each leads (agents run in groups of their own). */
+function killAll(pids) {
+  for (const pid of pids) {
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // not a group leader, or gone already
+      }
+    }
+  }
 }
 child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 1)));

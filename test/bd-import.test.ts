@@ -47,8 +47,10 @@ describe('bd import', () => {
   it('imports work beads and convoys, skips the rest by reason, and reports the bad line', async () => {
     const { engine, api } = await openTown();
     const s = await api.call('bead.import', { path: FIXTURE });
-    expect(s).toMatchObject({ rig: 'gastown', lines: 22, imported: 12, updated: 0, convoys: 2, dependencies: 14, bad_line_count: 1 });
-    expect(s.skipped).toEqual({ tombstone: 2, message: 1, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
+    expect(s).toMatchObject({ rig: 'gastown', lines: 23, imported: 12, updated: 0, convoys: 2, dependencies: 14, bad_line_count: 1 });
+    expect(s.skipped).toEqual({ tombstone: 2, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
+    // Messages are mail; the handoff names a mayor this town does not have.
+    expect(s.mail).toEqual({ imported: 2, updated: 0, to_absent: 1 });
     expect(s.dependencies_dropped).toEqual({ 'target not imported': 2 });
     // Where the line broke, never its text: the summary does not echo the file.
     expect(s.bad_lines).toEqual([{ line: 9, error: 'not JSON (at character 69)' }]);
@@ -106,14 +108,48 @@ describe('bd import', () => {
     await api.call('bead.close', { id: 'gt-a4', reason: 'done here' });
     const before = { beads: engine.store.get<{ n: number }>('SELECT count(*) AS n FROM beads')!.n, deps: deps(engine), members: engine.store.all('SELECT * FROM convoy_members ORDER BY convoy_id, position') };
 
+    const unread = (await api.call('mail.inbox', { unread: true })).map((m) => m.id);
+    await api.call('mail.read', { id: unread[0]! });
+    const mailBefore = engine.store.all('SELECT * FROM mail ORDER BY id');
+
     const again = await api.call('bead.import', { path: FIXTURE });
-    expect(again).toMatchObject({ imported: 0, updated: 12, convoys: 0, dependencies: 14 });
+    expect(again).toMatchObject({ imported: 0, updated: 12, convoys: 0, dependencies: 14, mail: { imported: 0, updated: 2 } });
+    // The same messages, not copies, and one the overseer read since stays read.
+    expect(engine.store.all('SELECT * FROM mail ORDER BY id')).toEqual(mailBefore);
+    expect(await api.call('mail.inbox', { unread: true })).toEqual([]);
     expect(engine.store.get<{ n: number }>('SELECT count(*) AS n FROM beads')!.n).toBe(before.beads);
     expect(deps(engine)).toEqual(before.deps);
     expect(engine.store.all('SELECT * FROM convoy_members ORDER BY convoy_id, position')).toEqual(before.members);
     // Content follows the file; a bead the town closed stays closed (terminal beads change only by reopen).
     expect((await api.call('bead.show', { id: 'gt-a1' })).title).toBe('Parse the config file');
     expect(await api.call('bead.show', { id: 'gt-a4' })).toMatchObject({ status: 'closed', close_reason: 'done here' });
+  });
+
+  it('takes bd messages in as mail: sender, recipient, thread, reply and read state', async () => {
+    const { api } = await openTown();
+    await api.call('bead.import', { path: FIXTURE });
+    // Not beads: a message never shows on the Board or waits on anything.
+    expect((await api.call('bead.list', { all: true })).map((b) => b.id)).not.toContain('gt-msg1');
+    // bd's own shape: no recipient (the overseer's), the sender who created it, a reply by replies-to.
+    const inbox = await api.call('mail.inbox', { unread: true });
+    expect(inbox).toEqual([
+      expect.objectContaining({ from: 'mayor', to: 'overseer', subject: 'Re: config defaults', body: 'Use 4 spaces.', kind: 'reply', priority: 'normal', read_at: null, created_at: '2026-01-21T16:28:03.388Z' }),
+    ]);
+    // Gas Town's shape: from:/thread:/msg-type: labels, `mayor/` as recipient, closed = read.
+    const all = await api.call('town.snapshot', {});
+    const handoff = all.mail.find((m) => m.subject === 'Handoff: config crash');
+    expect(handoff).toMatchObject({ from: 'gastown/nux', to: 'mayor', kind: 'task', priority: 'high', read_at: '2026-01-22T11:00:00.000Z' });
+  });
+
+  it('addresses a Gas Town polecat\'s mail to the agent of that name here', async () => {
+    const { engine, api } = await openTown();
+    const now = engine.store.now();
+    engine.store.run(`INSERT INTO agents (id, role, rig_id, name, status, created_at, updated_at) VALUES ('gastown/polecats/nux', 'polecat', 'gastown', 'nux', 'idle', ?, ?)`, now, now);
+    const file = path.join(tempDir('bd-mail'), 'issues.jsonl');
+    fs.writeFileSync(file, JSON.stringify({ id: 'gt-m9', title: 'Rebase please', status: 'open', issue_type: 'message', assignee: 'gastown/nux', labels: ['from:mayor/'] }) + '\n');
+    const s = await api.call('bead.import', { path: file });
+    expect(s.mail).toEqual({ imported: 1, updated: 0, to_absent: 0 });
+    expect(engine.store.get('SELECT from_addr, to_addr, read_at FROM mail')).toEqual({ from_addr: 'mayor', to_addr: 'gastown/polecats/nux', read_at: null });
   });
 
   it('imports into the rig named by --rig, and refuses to guess among several', async () => {
@@ -132,6 +168,64 @@ describe('bd import', () => {
   });
 });
 
+describe('bd import: cycles of waiting beads', () => {
+  const rec = (id: string, deps: [string, string][], type = 'task') =>
+    JSON.stringify({ id, title: id, status: 'open', issue_type: type, dependencies: deps.map(([to, kind]) => ({ issue_id: id, depends_on_id: to, type: kind })) });
+  function cyclicFile() {
+    const file = path.join(tempDir('bd-cycle'), 'issues.jsonl');
+    fs.writeFileSync(file, [
+      rec('gt-c1', [['gt-c2', 'blocks']]),
+      rec('gt-c2', [['gt-c3', 'blocks']]),
+      rec('gt-c3', [['gt-c1', 'blocks']]),
+      rec('gt-p1', [['gt-p2', 'blocked-by']], 'epic'),
+      rec('gt-p2', [['gt-p1', 'parent-child']]),
+      rec('gt-ok', [['gt-c1', 'blocks'], ['gt-p1', 'related']]),
+    ].join('\n') + '\n');
+    return file;
+  }
+
+  it('drops the dependency that closes a cycle, says where and which, and keeps the beads', async () => {
+    const { engine, api } = await openTown();
+    const s = await api.call('bead.import', { path: cyclicFile() });
+    expect(s).toMatchObject({ imported: 6, dependencies: 5, dependencies_dropped: { cycle: 2 } });
+    expect(s.cycles).toEqual([
+      { line: 3, dependency: 'gt-c3 blocks on gt-c1', cycle: 'gt-c3 → gt-c1 → gt-c2 → gt-c3' },
+      // A child waits on its parent's blockers: under a parent that waits on it, it never could start.
+      { line: 5, dependency: 'gt-p2 is a child of gt-p1', cycle: 'gt-p2 → gt-p1 → gt-p2' },
+    ]);
+    expect(deps(engine).filter((d) => d.type !== 'related')).toEqual([
+      { bead_id: 'gt-c1', depends_on_id: 'gt-c2', type: 'blocks' },
+      { bead_id: 'gt-c2', depends_on_id: 'gt-c3', type: 'blocks' },
+      { bead_id: 'gt-ok', depends_on_id: 'gt-c1', type: 'blocks' },
+      { bead_id: 'gt-p1', depends_on_id: 'gt-p2', type: 'blocks' },
+    ]);
+    expect(engine.store.get('SELECT parent_id FROM beads WHERE id = ?', 'gt-p2')).toEqual({ parent_id: null });
+    // The chain can be worked now: its last bead first.
+    expect((await api.call('bead.list', { ready: true })).map((b) => b.id).sort()).toEqual(['gt-c3', 'gt-p2']);
+    // Importing it again finds the same cycles, not new dependencies.
+    const again = await api.call('bead.import', { path: cyclicFile() });
+    expect(again.cycles.map((c) => c.line)).toEqual([3, 5]);
+    expect(deps(engine)).toHaveLength(5);
+  });
+
+  it('stops at the cycle under --strict, with nothing imported', async () => {
+    const { api } = await openTown();
+    const err = await api.call('bead.import', { path: cyclicFile(), strict: true }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'invalid_input', field: 'path', message: 'line 3: gt-c3 blocks on gt-c1 would close the cycle gt-c3 → gt-c1 → gt-c2 → gt-c3 (--strict: nothing imported)' });
+    expect(await api.call('bead.list', { all: true })).toEqual([]);
+    // And the town takes the next import.
+    expect((await api.call('bead.import', { path: FIXTURE })).imported).toBe(12);
+  });
+
+  it('refuses the same cycle through town bead dep add, parent included', async () => {
+    const { api } = await openTown();
+    const a = await api.call('bead.create', { title: 'a', rig: 'gastown' });
+    const b = await api.call('bead.create', { title: 'b', rig: 'gastown', parent: a.id });
+    const err = await api.call('dep.add', { bead: a.id, depends_on: b.id }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'conflict', message: expect.stringContaining(`${a.id} → ${b.id} → ${a.id}`) });
+  });
+});
+
 describe('bd import from the window (a dropped file, sent in chunks)', () => {
   it('gives the same town and summary as the file import, one import at a time', async () => {
     const { engine, api } = await openTown();
@@ -143,8 +237,8 @@ describe('bd import from the window (a dropped file, sent in chunks)', () => {
     expect(busy).toMatchObject({ code: 'conflict' });
     for (let i = 0; i < lines.length; i += 5) expect((await api.call('bead.import_lines', { import: id, lines: lines.slice(i, i + 5) })).lines).toBe(Math.min(i + 5, lines.length));
     const s = await api.call('bead.import_finish', { import: id });
-    expect(s).toMatchObject({ imported: 12, convoys: 2, dependencies: 14, bad_line_count: 1, bad_lines: [{ line: 9 }] });
-    expect(s.skipped).toEqual({ tombstone: 2, message: 1, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
+    expect(s).toMatchObject({ imported: 12, convoys: 2, dependencies: 14, bad_line_count: 1, bad_lines: [{ line: 9 }], mail: { imported: 2 } });
+    expect(s.skipped).toEqual({ tombstone: 2, agent: 1, role: 1, molecule: 1, 'merge-request': 1, memory: 1 });
     expect(deps(engine)).toHaveLength(14);
     // Finished: its id is spent, and the next import may begin.
     expect(await api.call('bead.import_lines', { import: id, lines: [] }).catch((e) => e)).toMatchObject({ code: 'not_found', field: 'import' });
@@ -208,7 +302,9 @@ describe('town import / town export (CLI)', () => {
     const plain = await town(dir, ['import', FIXTURE]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain('imported 12, updated 0 beads into rig gastown');
-    expect(plain.stdout).toMatch(/skipped: tombstone 2, .*message 1/);
+    expect(plain.stdout).toMatch(/skipped: tombstone 2, .*molecule 1/);
+    expect(plain.stdout).not.toMatch(/skipped:.*message/);
+    expect(plain.stdout).toContain('mail imported 2, updated 0 (1 to recipients not in this town)');
     expect(plain.stdout).toContain('dependencies kept 14; dropped: target not imported 2');
     expect(plain.stdout).toContain('line 9: not JSON');
     const ready = await townJson<{ id: string }[]>(dir, 'bead', 'list', '--ready');
@@ -217,13 +313,13 @@ describe('town import / town export (CLI)', () => {
     // Export, then import into a new town: every bead, dependency and convoy comes back.
     const out = path.join(tempDir('bd-out'), 'export.jsonl');
     const exported = await town(dir, ['export', '--out', out, '--json']);
-    expect(JSON.parse(exported.stdout)).toMatchObject({ beads: 12 });
+    expect(JSON.parse(exported.stdout)).toMatchObject({ beads: 12, mail: 2 });
     const stdout = await town(dir, ['export']);
     expect(stdout.stdout).toBe(fs.readFileSync(out, 'utf8'));
 
     const second = await openTown();
     const s = await second.api.call('bead.import', { path: out });
-    expect(s).toMatchObject({ imported: 12, dependencies: 14, convoys: 2, bad_line_count: 0, skipped: {}, dependencies_dropped: {} });
+    expect(s).toMatchObject({ imported: 12, dependencies: 14, convoys: 2, bad_line_count: 0, skipped: {}, dependencies_dropped: {}, mail: { imported: 2, updated: 0 } });
     const original = await typedClient(reopen(dir).client()).call('bead.list', { all: true });
     const copy = await second.api.call('bead.list', { all: true });
     const shape = (bs: typeof copy) =>
@@ -233,6 +329,10 @@ describe('town import / town export (CLI)', () => {
     expect((await second.api.call('convoy.list', {})).map((c) => [c.id, c.status, c.beads])).toEqual(
       (await typedClient(engines.at(-1)!.client()).call('convoy.list', {})).map((c) => [c.id, c.status, c.beads]),
     );
+    // Mail travels as message records: same ids, senders, recipients, threads and read state.
+    const mailRows = (e: Engine) => e.store.all('SELECT id, from_addr, to_addr, subject, body, priority, kind, thread_id, reply_to, bd_id, created_at, read_at FROM mail ORDER BY id');
+    expect(mailRows(second.engine)).toEqual(mailRows(engines.at(-1)!));
+    expect(mailRows(second.engine)).toHaveLength(2);
   });
 });
 

@@ -141,8 +141,8 @@ export async function dispatch(conn: TypedClient, command: string, a: Parsed): P
       return 0;
     }
     case 'export': {
-      const beads = await exportBeads(conn, { rig: str(v.rig), out: str(v.out) });
-      if (v.out) print(json, { file: path.resolve(str(v.out)!), beads }, () => line`wrote ${beads} beads to ${str(v.out)}`);
+      const { beads, mail } = await exportBeads(conn, { rig: str(v.rig), out: str(v.out) });
+      if (v.out) print(json, { file: path.resolve(str(v.out)!), beads, mail }, () => line`wrote ${beads} beads and ${mail} messages to ${str(v.out)}`);
       return 0;
     }
     case 'bead show': {

@@ -23,6 +23,8 @@ import { dispatch } from './engine-commands';
 import { townCommand } from './invocation';
 import { CliError, EXIT, runCli, systemReason, UsageError } from './errors';
 import { line, print, printableLines } from './printable';
+import { forceStop } from './force-stop';
+import { STOP_SIGNALS, stopSignalRouter, tolerateClosedTerminal, type StopSignal } from './stop-signals';
 
 
 /** Calls the engine: over the socket when one serves the town, else (for planning) in-process. */
@@ -223,11 +225,9 @@ async function serve(argv: string[]): Promise<number> {
   }
   process.stdout.write(line`serving ${dir}` + line`\n  socket ${engine.paths.socket}\n` + (web ? `  open   ${web.url}\n` : '') + '  stop with Ctrl-C\n');
   return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log(`${signal}: stopping sessions and closing the town`);
+    const stop = (signal: StopSignal) => {
+      if (signal === 'SIGHUP') tolerateClosedTerminal();
+      log(`${signal}: stopping sessions and closing the town${signal === 'SIGINT' ? ' (Ctrl-C again to force it)' : ''}`);
       Promise.resolve(web?.close(`the town engine was stopped (${signal})`))
         .then(() => engine.shutdown())
         .then(
@@ -238,8 +238,8 @@ async function serve(argv: string[]): Promise<number> {
           },
         );
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    const route = stopSignalRouter({ graceful: stop, forced: () => forceStop(engine, log) });
+    for (const signal of STOP_SIGNALS) process.on(signal, () => route(signal));
   });
 }
 

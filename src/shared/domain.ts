@@ -475,12 +475,16 @@ export interface ImportSummary {
   /** Beads new to the town, and beads already here that the file updated. */
   imported: number;
   updated: number;
-  /** Records not imported, by reason: `tombstone`, or the bd type (`message`, `agent`, `molecule`, ...). */
+  /** Records not imported, by reason: `tombstone`, or the bd type (`agent`, `molecule`, ...). */
   skipped: Record<string, number>;
   /** Dependencies kept (both ends in the town), and those dropped by reason. */
   dependencies: number;
   dependencies_dropped: Record<string, number>;
   convoys: number;
+  /** bd `message` records taken in as mail: new, updated, and how many name a recipient not in this town. */
+  mail: { imported: number; updated: number; to_absent: number };
+  /** Dependencies dropped because they would close a cycle of waiting beads: where, which, and the cycle. */
+  cycles: { line: number; dependency: string; cycle: string }[];
   /** The first lines that failed to parse (1-based), and how many failed in all. */
   bad_lines: { line: number; error: string }[];
   bad_line_count: number;

@@ -134,6 +134,18 @@ export class Engine {
     this.releaseLock();
   }
 
+  /**
+   * The process is about to exit without a shutdown (a forced stop, its sessions already
+   * killed): the database closed and the lock released, so the next start need not wait.
+   */
+  abandon() {
+    // Also mid-shutdown (that is when a second Ctrl-C comes): whatever it had not closed yet.
+    this.closed = true;
+    if (this.db.open) this.db.close();
+    unlockTownShim(this.paths);
+    this.releaseLock();
+  }
+
   /** Closes a town that was opened only to run calls (nothing was started). */
   closeOffline() {
     if (this.closed) return;

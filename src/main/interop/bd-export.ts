@@ -1,8 +1,13 @@
 // The town's beads as bd JSONL, a page at a time (by id), so a client writes 100k beads out
-// without either side holding them all. Work beads and convoys travel; merge requests, mail
-// and escalations are the town's own machinery and stay.
+// without either side holding them all. Work beads and convoys travel, then the mail as bd
+// `message` records (a whole-town export only: mail belongs to no rig); merge requests and
+// escalations are the town's own machinery and stay.
 import type { Store } from '../store/store';
 import { toBdRecord, type ExportedBead } from './bd-format';
+import { toBdMessage, type ExportedMail } from './bd-mail';
+
+/** A cursor past the last bead: the pages that follow are mail (`:` is never in a bead id). */
+const MAIL_CURSOR = 'mail:';
 
 const EXPORTED_TYPES = `('task','bug','feature','chore','epic','convoy')`;
 
@@ -22,6 +27,24 @@ interface Row {
 }
 
 export function exportPage(store: Store, o: { rig?: string; after?: string; limit: number }): { lines: string[]; next: string | null } {
+  if (o.after?.startsWith(MAIL_CURSOR)) return mailPage(store, o.after.slice(MAIL_CURSOR.length), o.limit);
+  const beads = beadPage(store, o);
+  if (beads.next !== null || o.rig) return beads;
+  const mail = mailPage(store, '', o.limit - beads.lines.length);
+  return { lines: [...beads.lines, ...mail.lines], next: mail.next };
+}
+
+function mailPage(store: Store, after: string, limit: number): { lines: string[]; next: string | null } {
+  if (limit <= 0) return { lines: [], next: null };
+  const rows = store.all<ExportedMail>(
+    `SELECT id, bd_id, reply_to, from_addr, to_addr, subject, body, priority, kind, thread_id, created_at, read_at FROM mail
+     WHERE id > ? ORDER BY id LIMIT ?`,
+    after, limit,
+  );
+  return { lines: rows.map(toBdMessage), next: rows.length === limit ? MAIL_CURSOR + rows[rows.length - 1].id : null };
+}
+
+function beadPage(store: Store, o: { rig?: string; after?: string; limit: number }): { lines: string[]; next: string | null } {
   const rows = store.all<Row>(
     `SELECT id, type, title, body, status, priority, labels, created_at, updated_at, closed_at, close_reason, metadata FROM beads b
      WHERE b.id > @after AND b.type IN ${EXPORTED_TYPES}

@@ -2,6 +2,7 @@
 // line. Pure mapping both ways between a bd record and what Overseer keeps; no I/O here.
 import { BEAD_ID_PATTERN } from '../../shared/api';
 import type { DependencyType } from '../../shared/domain';
+import { messageLine, type ImportedMail } from './bd-mail';
 
 /** bd's issue types that are work here; every other type (agent, role, message, ...) is skipped. */
 export const BD_WORK_TYPES = ['task', 'bug', 'feature', 'chore', 'epic'] as const;
@@ -50,14 +51,15 @@ export interface ImportedLink {
 
 export type BdLine =
   | { kind: 'bead'; bead: ImportedBead; links: ImportedLink[]; droppedLinks: string[] }
+  | { kind: 'mail'; mail: ImportedMail }
   | { kind: 'skip'; reason: string }
   | { kind: 'blank' }
   | { kind: 'bad'; error: string };
 
-type Json = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
+export type Json = Record<string, unknown>;
+export const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
-function time(v: unknown): number | null {
+export function time(v: unknown): number | null {
   if (typeof v !== 'string' || v === '') return null;
   const t = Date.parse(v);
   return Number.isNaN(t) ? null : t;
@@ -98,6 +100,7 @@ export function parseBdLine(text: string): BdLine {
   const type = str(rec.issue_type) || 'task';
   const labels = Array.isArray(rec.labels) ? rec.labels.filter((l): l is string => typeof l === 'string' && l !== '') : [];
   const gtKind = labels.map((l) => NON_WORK_LABELS[l]).find(Boolean);
+  if (type === 'message') return messageLine(rec, id, status, labels);
   if (type !== 'convoy' && !(BD_WORK_TYPES as readonly string[]).includes(type)) return { kind: 'skip', reason: type };
   if (gtKind) return { kind: 'skip', reason: gtKind };
   if (!BEAD_ID_PATTERN.test(id) || id.length > 64 || id.endsWith('.lock')) return { kind: 'bad', error: `id "${id.slice(0, 80)}" is not a bead id Overseer can keep` };
@@ -165,7 +168,7 @@ export interface ExportedBead {
   metadata: Record<string, unknown>;
 }
 
-const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+export const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
 
 /** One bd record for a bead and its outgoing dependencies (a convoy's members as `tracks`). */
 export function toBdRecord(b: ExportedBead, deps: { depends_on_id: string; type: string; created_at: number }[]): string {

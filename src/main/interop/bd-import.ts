@@ -6,11 +6,15 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { ImportSummary } from '../../shared/domain';
+import { OVERSEER, type ImportSummary } from '../../shared/domain';
 import { ApiError, invalid, notFound } from '../../shared/errors';
 import type { Store } from '../store/store';
-import { getRig } from '../store/views';
+import { importMail } from '../store/mail';
+import { getAgent, getRig } from '../store/views';
+import { linkImported } from './bd-links';
+import { mailIdFor } from './bd-mail';
 import { parseBdLine, type BdLine } from './bd-format';
+import { lineBatchesSync } from './line-batches';
 
 const BATCH_LINES = 5_000;
 const ABANDONED_AFTER_MS = 60_000;
@@ -61,29 +65,35 @@ async function* numberedLines(file: string): AsyncGenerator<[number, string]> {
   for await (const text of lines) yield [++n, text];
 }
 
-/** --strict: the whole file is checked first, so a bad line leaves the town untouched. */
-async function firstBadLine(file: string): Promise<{ line: number; error: string } | null> {
-  for await (const [n, text] of numberedLines(file)) {
-    const parsed = parseBdLine(text);
-    if (parsed.kind === 'bad') return { line: n, error: parsed.error };
-  }
-  return null;
+/**
+ * --strict: all or nothing. The file is read synchronously inside one transaction, so a bad
+ * line or a dependency that closes a cycle (found only once every bead is in) rolls the whole
+ * import back. Other writers wait for it: strict is the careful, not the fast, import.
+ */
+function importStrict(store: Store, rig: string, file: string): ImportSummary {
+  return store.transaction(() => {
+    const session = ImportSession.begin(store, rig, file, true);
+    try {
+      for (const batch of lineBatchesSync(file, BATCH_LINES)) session.addLines(batch);
+      return session.finish();
+    } finally {
+      session.end();
+    }
+  });
 }
 
 function prepareStaging(store: Store) {
   store.db.exec(`
-    CREATE TEMP TABLE IF NOT EXISTS import_links (bead_id TEXT NOT NULL, depends_on_id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, ord INTEGER NOT NULL);
-    DELETE FROM temp.import_links;
+    DROP TABLE IF EXISTS temp.import_links;
+    CREATE TEMP TABLE import_links (bead_id TEXT NOT NULL, depends_on_id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, ord INTEGER NOT NULL, line INTEGER NOT NULL);
+    CREATE INDEX temp.import_links_by_bead ON import_links(bead_id, type);
   `);
 }
 
 export async function importBdFile(store: Store, o: ImportOptions): Promise<ImportSummary> {
   const rig = importRig(store, o.rig);
   openFile(o.file).destroy();
-  if (o.strict) {
-    const bad = await firstBadLine(o.file);
-    if (bad) throw invalid(`line ${bad.line}: ${bad.error} (--strict: nothing imported)`, 'path');
-  }
+  if (o.strict) return importStrict(store, rig, o.file);
   const session = ImportSession.begin(store, rig, o.file);
   try {
     let batch: string[] = [];
@@ -116,14 +126,14 @@ export class ImportSession {
   private ended = false;
   private lastActivity: number;
 
-  static begin(store: Store, rig: string, file: string): ImportSession {
+  static begin(store: Store, rig: string, file: string, strict = false): ImportSession {
     const running = ImportSession.open.get(store);
     // A window that closed mid-import leaves its session behind: after a quiet minute it yields.
     if (running && store.now() - running.lastActivity < ABANDONED_AFTER_MS) {
       throw new ApiError('conflict', 'an import is already running in this town; wait for it to finish', 'path');
     }
     running?.end();
-    const s = new ImportSession(store, rig, file);
+    const s = new ImportSession(store, rig, file, strict);
     ImportSession.open.set(store, s);
     return s;
   }
@@ -134,9 +144,10 @@ export class ImportSession {
     return s;
   }
 
-  private constructor(private readonly store: Store, private readonly rig: string, file: string) {
+  /** --strict: the first bad line or cycle throws, and the caller's one transaction rolls back. */
+  private constructor(private readonly store: Store, private readonly rig: string, file: string, private readonly strict: boolean) {
     this.summary = {
-      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, bad_lines: [], bad_line_count: 0,
+      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, mail: { imported: 0, updated: 0, to_absent: 0 }, cycles: [], bad_lines: [], bad_line_count: 0,
     };
     this.origin = `bd:${path.basename(file)}`.slice(0, 200);
     this.lastActivity = store.now();
@@ -160,7 +171,7 @@ export class ImportSession {
   finish(): ImportSummary {
     if (this.ended) throw new ApiError('conflict', 'this import has ended', 'import');
     this.store.transaction(() => {
-      linkImported(this.store, this.summary, this.origin, this.rig);
+      linkImported(this.store, this.summary, this.origin, this.rig, this.strict);
       this.store.run(`UPDATE beads SET held_at = NULL, held_reason = NULL WHERE held_reason = ? AND status = 'open'`, this.holdReason);
     });
     this.end();
@@ -183,9 +194,16 @@ export class ImportSession {
         summary.skipped[parsed.reason] = (summary.skipped[parsed.reason] ?? 0) + 1;
         return;
       case 'bad':
+        if (this.strict) throw invalid(`line ${n}: ${parsed.error} (--strict: nothing imported)`, 'path');
         summary.bad_line_count++;
         if (summary.bad_lines.length < BAD_LINES_LISTED) summary.bad_lines.push({ line: n, error: parsed.error });
         return;
+      case 'mail': {
+        const to = recipientHere(store, parsed.mail.to);
+        if (!to.here) summary.mail.to_absent++;
+        summary.mail[importMail(store, mailIdFor(parsed.mail.bdId), { ...parsed.mail, to: to.address })]++;
+        return;
+      }
     }
     const b = parsed.bead;
     const isNew = store.sql('SELECT 1 FROM beads WHERE id = ?').get(b.id) === undefined;
@@ -201,10 +219,25 @@ export class ImportSession {
     if (b.type === 'convoy' && store.sql(CONVOY_ROW).run(b.id).changes > 0) summary.convoys++;
     if (isNew) summary.imported++;
     else summary.updated++;
-    const stage = store.sql('INSERT INTO temp.import_links (bead_id, depends_on_id, type, created_at, ord) VALUES (?, ?, ?, ?, ?)');
-    for (const l of parsed.links) stage.run(l.bead, l.dependsOn, l.type, l.created_at ?? created, this.ord++);
+    const stage = store.sql('INSERT INTO temp.import_links (bead_id, depends_on_id, type, created_at, ord, line) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const l of parsed.links) stage.run(l.bead, l.dependsOn, l.type, l.created_at ?? created, this.ord++, n);
     for (const kind of parsed.droppedLinks) summary.dependencies_dropped[kind] = (summary.dependencies_dropped[kind] ?? 0) + 1;
   }
+}
+
+/**
+ * Gas Town writes a polecat as `rig/name`; here it is `rig/polecats/name` (or crew). A name
+ * nobody here answers to is kept as written: the message stays true to who wrote to whom, an
+ * agent of that name made later finds it, and an export writes it back unchanged. The overseer
+ * still sees it among the town's mail, and the summary counts them.
+ */
+function recipientHere(store: Store, to: string): { address: string; here: boolean } {
+  if (to === OVERSEER || getAgent(store, to)) return { address: to, here: true };
+  const [rig, name, ...rest] = to.split('/');
+  if (rig && name && rest.length === 0) {
+    for (const role of ['polecats', 'crew']) if (getAgent(store, `${rig}/${role}/${name}`)) return { address: `${rig}/${role}/${name}`, here: true };
+  }
+  return { address: to, here: false };
 }
 
 // Content follows the file; a status moves only open → closed (a bead Overseer works on, or
@@ -217,50 +250,3 @@ const UPSERT = `INSERT INTO beads (id, rig_id, type, title, body, status, priori
     close_reason = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN excluded.close_reason ELSE beads.close_reason END,
     status = CASE WHEN beads.status = 'open' AND excluded.status = 'closed' THEN 'closed' ELSE beads.status END`;
 const CONVOY_ROW = `INSERT OR IGNORE INTO convoys (id, status) SELECT id, 'staged' FROM beads WHERE id = ? AND type = 'convoy'`;
-
-/** Links whose both ends are in the town become dependencies; a convoy's `tracks`, its members. */
-function linkImported(store: Store, summary: ImportSummary, origin: string, rig: string) {
-  const staged = store.get<{ n: number }>('SELECT count(*) AS n FROM temp.import_links')!.n;
-  const kept = store.all<{ type: string; n: number }>(
-    `SELECT l.type, count(*) AS n FROM temp.import_links l JOIN beads s ON s.id = l.bead_id JOIN beads t ON t.id = l.depends_on_id GROUP BY l.type`,
-  );
-  const keptCount = kept.reduce((a, k) => a + k.n, 0);
-  summary.dependencies = keptCount;
-  if (staged > keptCount) summary.dependencies_dropped['target not imported'] = staged - keptCount;
-  store.run(
-    `INSERT OR IGNORE INTO dependencies (bead_id, depends_on_id, type, created_at)
-     SELECT l.bead_id, l.depends_on_id, l.type, l.created_at FROM temp.import_links l
-     JOIN beads s ON s.id = l.bead_id JOIN beads t ON t.id = l.depends_on_id`,
-  );
-  store.run(
-    `UPDATE beads SET parent_id = l.depends_on_id FROM temp.import_links l
-     WHERE l.bead_id = beads.id AND l.type = 'parent-child' AND beads.parent_id IS NULL
-       AND EXISTS (SELECT 1 FROM beads t WHERE t.id = l.depends_on_id)`,
-  );
-  // Members in file order after any the convoy already has; convoys and MRs are never members.
-  store.run(
-    `INSERT OR IGNORE INTO convoy_members (convoy_id, bead_id, position)
-     SELECT l.bead_id, l.depends_on_id,
-       coalesce((SELECT max(position) FROM convoy_members m WHERE m.convoy_id = l.bead_id), -1)
-         + row_number() OVER (PARTITION BY l.bead_id ORDER BY l.ord)
-     FROM temp.import_links l JOIN convoys c ON c.id = l.bead_id JOIN beads t ON t.id = l.depends_on_id
-     WHERE l.type = 'tracks' AND t.type NOT IN ('convoy', 'merge_request')
-       AND NOT EXISTS (SELECT 1 FROM convoy_members m WHERE m.convoy_id = l.bead_id AND m.bead_id = l.depends_on_id)`,
-  );
-  // A closed bd convoy lands only if every member is closed here too (invariant 6); one still
-  // open stays staged, and nothing an import does starts a convoy.
-  store.run(
-    `UPDATE convoys SET status = 'landed', landed_at = (SELECT closed_at FROM beads b WHERE b.id = convoys.id)
-     WHERE status = 'staged' AND (SELECT status FROM beads b WHERE b.id = convoys.id) = 'closed'
-       AND NOT EXISTS (SELECT 1 FROM convoy_members m JOIN beads b ON b.id = m.bead_id WHERE m.convoy_id = convoys.id AND b.status <> 'closed')`,
-  );
-  store.db.exec('DELETE FROM temp.import_links');
-  store.event({
-    type: 'beads.imported',
-    payload: { file: origin, rig, beads: 0, dependencies: summary.dependencies, convoys: summary.convoys, skipped: Object.values(summary.skipped).reduce((a, n) => a + n, 0) },
-  });
-  // Thousands of beads changed without a patch each (that would flood the feed): the skipped
-  // revision shows every client a gap, and a gap makes it fetch a fresh snapshot.
-  store.skipRevision();
-  store.setSetting('beads.last_import', { file: origin, rig, imported: summary.imported, updated: summary.updated });
-}

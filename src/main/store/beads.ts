@@ -224,26 +224,48 @@ export function updateBeadFields(store: Store, id: string, fields: { title?: str
   touchBead(store, id);
 }
 
-/** True when `from` can reach `to` by following `blocks` edges (bead → what it waits for). */
-function blocksPathExists(store: Store, from: string, to: string): boolean {
-  const row = store.get<{ found: number }>(
-    `WITH RECURSIVE reach(id) AS (
-       SELECT ? UNION
-       SELECT d.depends_on_id FROM dependencies d JOIN reach r ON d.bead_id = r.id WHERE d.type = 'blocks'
-     ) SELECT 1 AS found FROM reach WHERE id = ? LIMIT 1`,
-    from,
-    to,
-  );
-  return row !== undefined;
+/**
+ * The kinds a bead waits along (store/ready.ts): what it `blocks` on, and its parent, since a
+ * bead under a blocked parent is blocked too. A cycle of them is work that can never be ready.
+ */
+export const WAITING_TYPES: readonly DependencyType[] = ['blocks', 'parent-child'];
+
+/**
+ * The beads from `from` to `to` (both included) along waiting dependencies, or null when `to`
+ * is out of reach: adding `to` → `from` would then close the cycle `to → from → … → to`.
+ * Breadth first, one indexed look-up per bead reached, so the path found is a shortest one.
+ */
+export function waitingPath(store: Store, from: string, to: string): string[] | null {
+  const next = store.sql(`SELECT depends_on_id AS id FROM dependencies WHERE bead_id = ? AND type IN ('blocks', 'parent-child')`);
+  const cameFrom = new Map<string, string | null>([[from, null]]);
+  const queue = [from];
+  for (let i = 0; i < queue.length; i++) {
+    const at = queue[i]!;
+    if (at === to) {
+      const path: string[] = [];
+      for (let p: string | null = at; p !== null; p = cameFrom.get(p)!) path.unshift(p);
+      return path;
+    }
+    for (const { id } of next.all(at) as { id: string }[]) {
+      if (!cameFrom.has(id)) (cameFrom.set(id, at), queue.push(id));
+    }
+  }
+  return null;
+}
+
+/** The cycle `beadId → dependsOn` would close, written as a reader follows it, or null. */
+export function cycleClosedBy(store: Store, beadId: string, dependsOn: string, type: DependencyType): string | null {
+  if (!WAITING_TYPES.includes(type)) return null;
+  const path = waitingPath(store, dependsOn, beadId);
+  return path ? [beadId, ...path].join(' → ') : null;
 }
 
 export function addDependency(store: Store, beadId: string, dependsOn: string, type: DependencyType) {
   requireBead(store, beadId, 'bead');
   requireBead(store, dependsOn, 'depends_on');
   if (beadId === dependsOn) throw invalid('a bead cannot depend on itself', 'depends_on');
-  if (type === 'blocks' && blocksPathExists(store, dependsOn, beadId)) {
-    throw new ApiError('conflict', `${beadId} → ${dependsOn} would close a cycle: ${dependsOn} already waits on ${beadId}`, 'depends_on');
-  }
+  const cycle = cycleClosedBy(store, beadId, dependsOn, type);
+  if (cycle) throw new ApiError('conflict', `${beadId} → ${dependsOn} would close a cycle: ${cycle} (${dependsOn} already waits on ${beadId})`, 'depends_on');
   const exists = store.get('SELECT 1 FROM dependencies WHERE bead_id = ? AND depends_on_id = ? AND type = ?', beadId, dependsOn, type);
   if (exists) return;
   store.run('INSERT INTO dependencies (bead_id, depends_on_id, type, created_at) VALUES (?, ?, ?, ?)', beadId, dependsOn, type, store.now());

@@ -41,3 +41,40 @@ export function ackMail(store: Store, id: string, by: string): void {
 export function mailSentSince(store: Store, from: string, since: number): number {
   return store.get<{ n: number }>('SELECT count(*) AS n FROM mail WHERE from_addr = ? AND created_at > ?', from, since)!.n;
 }
+
+/** A message as a bd file holds it (interop/bd-mail.ts reads it). */
+export interface ImportedMail {
+  /** The record's id in the file: re-imports and exports know the message by it. */
+  bdId: string;
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  priority: MailPriority;
+  kind: 'task' | 'notification' | 'reply';
+  thread: string | null;
+  /** The bd id of the message (or bead) this one answers. */
+  replyTo: string | null;
+  created_at: number | null;
+  /** When it was read; null = unread. */
+  read_at: number | null;
+}
+
+/**
+ * A message from a bd file, under an id derived from its bd id: importing the file again
+ * updates it, never duplicates it. Content follows the file; once read it stays read. No
+ * event per message (an import of thousands would flood the feed; the import reports them).
+ */
+export function importMail(store: Store, id: string, m: ImportedMail): 'imported' | 'updated' {
+  const isNew = store.sql('SELECT 1 FROM mail WHERE id = ?').get(id) === undefined;
+  store.sql(IMPORT_MAIL).run(
+    id, m.from, m.to, m.subject, m.body, m.priority, m.kind, m.thread, m.created_at ?? store.now(), m.read_at, m.bdId, m.replyTo,
+  );
+  return isNew ? 'imported' : 'updated';
+}
+
+const IMPORT_MAIL = `INSERT INTO mail (id, from_addr, to_addr, subject, body, priority, kind, thread_id, created_at, read_at, bd_id, reply_to)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET from_addr = excluded.from_addr, to_addr = excluded.to_addr, subject = excluded.subject,
+    body = excluded.body, priority = excluded.priority, kind = excluded.kind, thread_id = excluded.thread_id,
+    reply_to = excluded.reply_to, read_at = coalesce(mail.read_at, excluded.read_at)`;

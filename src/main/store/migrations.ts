@@ -422,4 +422,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX beads_dispatch_order ON beads(rig_id, priority, created_at, id) WHERE status = 'open';
     `,
   },
+  {
+    version: 16,
+    name: 'mail from bd',
+    sql: `
+      -- Mail imported from a bd / Gas Town file keeps the record's id (re-imports and exports
+      -- find it by that) and the id of the message it answers.
+      ALTER TABLE mail ADD COLUMN bd_id TEXT;
+      ALTER TABLE mail ADD COLUMN reply_to TEXT;
+    `,
+  },
 ];

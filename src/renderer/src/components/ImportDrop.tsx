@@ -95,6 +95,10 @@ export function ImportDrop() {
             <li>skipped: {counts(step.summary.skipped)}</li>
             <li>dependencies kept {step.summary.dependencies}; dropped: {counts(step.summary.dependencies_dropped)}</li>
             <li>convoys created {step.summary.convoys}</li>
+            {step.summary.cycles.map((c) => (
+              <li key={c.line}>line {c.line}: dropped “{c.dependency}”: it would close the cycle {c.cycle}</li>
+            ))}
+            {step.summary.mail.imported + step.summary.mail.updated > 0 && <li>mail imported {step.summary.mail.imported}, updated {step.summary.mail.updated}</li>}
             {step.summary.bad_line_count > 0 && (
               <li>
                 {step.summary.bad_line_count} bad {step.summary.bad_line_count === 1 ? 'line' : 'lines'}: {step.summary.bad_lines.slice(0, 5).map((b) => `line ${b.line} (${b.error})`).join('; ')}
