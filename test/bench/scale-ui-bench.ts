@@ -20,6 +20,7 @@ import { writeBigTown } from '../helpers/big-town';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? '5000,10000').split(',').map(Number).filter(Boolean);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 65_000);
 const SHOT = process.env.BENCH_SHOT ?? '/work/helpers/shots/board-5k.png';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -214,6 +215,9 @@ async function agentsDuringFlood(work: string, context: BrowserContext) {
     const floodBead = await start('the flooding agent', `while [ ! -f ${go} ]; do sleep 0.05; done\nexec yes "flood flood flood flood flood flood flood flood"\n`);
     beads.push(floodBead);
     await until('20 live agents', async () => ((await town.api.call('agent.list', {})) as AgentView[]).filter((a) => a.session && a.status !== 'starting').length >= 20, 60_000, 100);
+    // A town that has run a while: its times read "1 min ago", not a count of seconds that
+    // changes each second in every row (BENCH_SETTLE_MS=0 measures the town just started).
+    await sleep(SETTLE_MS);
     // One window, as in the app, switching between the two views. Two pages measured side by
     // side do not stand for that: under the flood's CPU load headless Chromium draws the page
     // that is not in front about once a second (its renderer idle, viz throttling its undrawn
@@ -245,6 +249,23 @@ async function agentsDuringFlood(work: string, context: BrowserContext) {
     const flood: { a: FrameWork; o: FrameWork }[] = [];
     for (let i = 0; i < runs; i++) flood.push(await measure(PROFILE && i === 0));
     const feedAfter = await revision();
+    // The views above list the agents; no terminal is attached, so the flood reaches the page
+    // only as feed patches. For contrast, the Terminals view with one terminal attached: an
+    // idle agent's, then the flooding agent's (xterm parsing and drawing the flood).
+    const agentOf = async (bead: string) => ((await town.api.call('agent.list', {})) as AgentView[]).find((a) => a.hook === bead)!.id;
+    const terminal = async (bead: string) => {
+      const agent = await agentOf(bead);
+      await show('Agents', 'tr[data-agent]');
+      await page.locator(`tr[data-agent="${agent}"]`).getByRole('button', { name: 'Attach' }).click();
+      await page.locator(`.term-view[data-agent="${agent}"][data-state="live"]`).waitFor();
+      await sleep(500);
+      const out: FrameWork[] = [];
+      for (let i = 0; i < runs; i++) out.push(await measureFrameWork(page, 4000));
+      await page.evaluate(() => document.querySelectorAll<HTMLButtonElement>('button[aria-label^="Close "]').forEach((b) => b.click()));
+      return out;
+    };
+    const idleTerminal = await terminal(beads[0]);
+    const floodTerminal = await terminal(floodBead);
     if (PROFILE) {
       const worst = (name: string, xs: { a: FrameWork; o: FrameWork }[]) => console.log(`heaviest frames, ${name}: ${xs.map((x) => `Agents ${x.a.worst}; Overview ${x.o.worst}`).join(' | ')}`);
       worst('quiet', quiet);
@@ -258,14 +279,15 @@ async function agentsDuringFlood(work: string, context: BrowserContext) {
     const dropped = (xs: FrameWork[]) => `${xs.reduce((n, x) => n + x.dropped, 0)} of ${frameCount(xs)} dropped`;
     const busy = (xs: FrameWork[]) => `${f((100 * xs.reduce((s, x) => s + x.busy, 0)) / xs.length, 1)}% busy`;
     const ratio = (a: FrameWork[], b: FrameWork[]) => f(stats(perFrame(a)).p95 / Math.max(0.01, stats(perFrame(b)).p95), 2);
-    const view = (name: string, q: FrameWork[], fl: FrameWork[]) =>
-      `${name}: quiet ${mmpx(perFrame(q), 2)} ms (CPU ${mmpx(cpu(q), 2)}; ${dropped(q)}, ${busy(q)}), flooding ${mmpx(perFrame(fl), 2)} ms (CPU ${mmpx(cpu(fl), 2)}; ${dropped(fl)}, ${busy(fl)}), p95 flooding/quiet ${ratio(fl, q)}; flooding per frame ${kindsText(fl[0])} ms`;
+    const view = (name: string, q: FrameWork[], fl: FrameWork[], [a, b] = ['quiet', 'flooding']) =>
+      `${name}: ${a} ${mmpx(perFrame(q), 2)} ms (CPU ${mmpx(cpu(q), 2)}; ${dropped(q)}, ${busy(q)}), ${b} ${mmpx(perFrame(fl), 2)} ms (CPU ${mmpx(cpu(fl), 2)}; ${dropped(fl)}, ${busy(fl)}), p95 ${b}/${a} ${ratio(fl, q)}; ${b} per frame ${kindsText(fl[0])} ms`;
     line(
       'P8 UI with 20 agents, one flooding',
       'main-thread work per frame (CrRendererMain busy time, script + style + layout + paint + GC, from one frame\'s rAF task to the next, wall time, and the CPU time the thread got within it; ' +
-        `${runs} runs × 4 s per view; a frame is dropped when its rAF interval passes 1.5 vsync = 25 ms) ` +
+        `${runs} runs × 4 s per view, ${f(SETTLE_MS / 1000, 0)} s after the agents started; a frame is dropped when its rAF interval passes 1.5 vsync = 25 ms) ` +
         `${view('Agents view', quiet.map((x) => x.a), flood.map((x) => x.a))}; ${view('Overview', quiet.map((x) => x.o), flood.map((x) => x.o))}` +
-        `; ${feedAfter - feedBefore} feed revisions during the flood (target: work per frame < 16 ms)`,
+        `; ${feedAfter - feedBefore} feed revisions during the flood (target: work per frame < 16 ms)` +
+        `; for contrast, a terminal attached during the flood (not part of the target): ${view('Terminals view', idleTerminal, floodTerminal, ['idle agent\'s terminal', 'flooding agent\'s terminal'])}`,
     );
     await page.close();
     for (const a of (await town.api.call('agent.list', {})) as AgentView[]) if (a.session) await town.api.call('agent.stop', { agent: a.id }).catch(() => {});
