@@ -60,9 +60,10 @@ function kindOf(name: string): Kind {
 
 /**
  * Runs a rAF loop in `page` for `ms` under a devtools.timeline trace (and, with `profile`,
- * a sampling CPU profile of the page) and returns the work per frame.
+ * a sampling CPU profile of the page) and returns the work per frame. With `scroll`, each
+ * frame scrolls that element 240 px, down to its end and back.
  */
-export async function measureFrameWork(page: Page, ms: number, opts: { profile?: boolean } = {}): Promise<FrameWork> {
+export async function measureFrameWork(page: Page, ms: number, opts: { profile?: boolean; scroll?: string } = {}): Promise<FrameWork> {
   const cdp: CDPSession = await page.context().newCDPSession(page);
   const trace: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => trace.push(...(e.value as unknown as TraceEvent[])));
@@ -76,17 +77,24 @@ export async function measureFrameWork(page: Page, ms: number, opts: { profile?:
   // console.timeStamp in each rAF callback puts the frame boundaries into the trace itself,
   // on the page's main thread and in the trace's clock.
   await page.evaluate(
-    ([ms, mark]) =>
+    ([ms, mark, scroll]) =>
       new Promise<void>((resolve) => {
+        const el = scroll ? document.querySelector<HTMLElement>(scroll) : null;
+        let down = true;
         const start = performance.now();
         const step = () => {
           console.timeStamp(mark);
+          if (el) {
+            if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) down = false;
+            else if (el.scrollTop <= 0) down = true;
+            el.scrollTop += down ? 240 : -240;
+          }
           if (performance.now() - start < ms) requestAnimationFrame(step);
           else resolve();
         };
         requestAnimationFrame(step);
       }),
-    [ms, MARK] as const,
+    [ms, MARK, opts.scroll ?? null] as const,
   );
   const profile = opts.profile ? ((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile : undefined;
   await cdp.send('Tracing.end');
