@@ -50,6 +50,9 @@ type Kind = 'script' | 'style+layout' | 'paint' | 'gc' | 'other';
 const MARK = 'overseer-frame';
 const VSYNC_MS = 1000 / 60;
 
+// Commit counts as paint: the main thread handing the frame to the compositor thread. It is
+// where the wall time of a frame grows when the compositor is starved of CPU (the cpu figure
+// then stays small).
 function kindOf(name: string): Kind {
   if (/^(UpdateLayoutTree|RecalculateStyles|Layout|ScheduleStyleRecalculation|InvalidateLayout|ParseAuthorStyleSheet|LayoutInvalidationTracking)$/.test(name)) return 'style+layout';
   if (/^(Paint|PrePaint|Layerize|PaintImage|UpdateLayer|UpdateLayerTree|CompositeLayers|Commit|RasterTask|Decode)/.test(name)) return 'paint';
