@@ -160,6 +160,11 @@ describe('the rig form and the Agents view with agent runtimes', () => {
       const runtimeLine = (await cell('runtime').boundingBox())!;
       expect(hookLine.height).toBeLessThanOrEqual(runtimeLine.height);
       await screenshot(page, 'agents-view');
+      // Relative times move on by themselves (nothing about the agent changes meanwhile): the
+      // shared ticker still reaches a row, which re-renders only when its words change.
+      const hookAgo = cell('last-hook').locator('time');
+      const said = await hookAgo.textContent();
+      await waitFor('the last hook time to move on', async () => (await hookAgo.textContent()) !== said, 15_000);
 
       // The bead panel shows the bead's spend; a second turn's usage reaches both without a reload.
       await row.getByRole('button', { name: bead.id }).click();

@@ -3,7 +3,7 @@
 import type { AgentView } from '../../../shared/domain';
 import { useTown } from '../state/town-store';
 import { notify } from '../state/ui-store';
-import { relative, useNow } from './time';
+import { useRelative } from './time';
 import { cacheTokens, compactCount, Cost, hasUsage, usageDetail } from './usage';
 
 /** "tool · Bash: git commit -m 'x'" — the hook, in words, without its time. */
@@ -66,10 +66,9 @@ function SessionId({ id }: { id: string }) {
 }
 
 function LastHook({ hook }: { hook: AgentView['last_hook'] }) {
-  const now = useNow();
+  const ago = useRelative(hook?.at);
   if (!hook) return <span className="muted">—</span>;
   const text = hookText(hook);
-  const ago = relative(hook.at, now);
   return (
     <span className="one-line" title={`${text}\n${new Date(hook.at).toLocaleString()}`}>
       <span className="hook-text">{text}</span>

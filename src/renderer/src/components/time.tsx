@@ -16,6 +16,15 @@ export function useNow(): number {
   return useSyncExternalStore(subscribe, () => now);
 }
 
+/**
+ * "3 min ago" for `iso`, live. The snapshot is the text, not the clock: React re-renders a
+ * caller only when its text changes, so the ticker does not re-render every row of a table
+ * each second (20 agents × three times) to produce the same words.
+ */
+export function useRelative(iso: string | null | undefined): string {
+  return useSyncExternalStore(subscribe, () => relative(iso, now));
+}
+
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
 
 export function relative(iso: string | null | undefined, at: number): string {
@@ -30,10 +39,10 @@ export function relative(iso: string | null | undefined, at: number): string {
 }
 
 export function Ago({ at }: { at: string | null | undefined }) {
-  const t = useNow();
+  const text = useRelative(at);
   return (
     <time dateTime={at ?? undefined} title={at ? new Date(at).toLocaleString() : undefined}>
-      {relative(at, t)}
+      {text}
     </time>
   );
 }

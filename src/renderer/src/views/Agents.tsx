@@ -3,7 +3,7 @@
 // nudge, stop and hold (confirmed) and restart in the row's ⋯ menu. Rows stay one line;
 // exact figures and full texts are in tooltips.
 import { useShallow } from 'zustand/react/shallow';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { AgentView } from '../../../shared/domain';
 import { agentTone, Empty, Pill } from '../components/bits';
 import { agentMenuItems, StopConfirm } from '../components/AgentControls';
@@ -55,7 +55,8 @@ export function Agents() {
   );
 }
 
-function AgentRow({ agent: a }: { agent: AgentView }) {
+/** One row; memoized, so a patch to one agent (its output time, every few seconds) re-renders that row only. */
+const AgentRow = memo(function AgentRow({ agent: a }: { agent: AgentView }) {
   const [mode, setMode] = useState<'buttons' | 'nudging' | 'stopping'>('buttons');
   const [text, setText] = useState('');
   const api = getBackend();
@@ -126,4 +127,4 @@ function AgentRow({ agent: a }: { agent: AgentView }) {
       </td>
     </tr>
   );
-}
+});
