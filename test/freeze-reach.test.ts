@@ -145,4 +145,22 @@ describe.runIf(process.platform === 'linux')('the reach of the e-stop', () => {
     await prepared;
     expect(lines(ticks)).toBe(5);
   }, 30_000);
+
+  it('kills a setup command that starts after the engine began to stop', async () => {
+    const host = newHost();
+    const base = tempDir('reach-closing');
+    const repo = makeRepo(path.join(base, 'repo'));
+    const ticks = path.join(base, 'setup-ticks');
+    await host.abandonWork(); // the stop came while this start was still making its worktree
+    let pgid = 0;
+    const prepared = preparePolecatWorktree({
+      rigPath: repo, defaultBranch: 'main', worktree: path.join(base, 'wt', 'jade'), branch: 'polecat/jade/ap-1',
+      setupCommand: counter(ticks, 600), // a minute, if nothing stops it
+      onSetupStarted: (p) => host.trackGroup({ label: 'setup-jade', agentId: 'app/polecats/jade', pgid: (pgid = p) }),
+    });
+    await expect(prepared).rejects.toThrow();
+    expect(pgid).toBeGreaterThan(0);
+    expect(descendantsOf([pgid])).toEqual([]);
+    expect(lines(ticks)).toBeLessThan(600);
+  }, 30_000);
 });

@@ -56,6 +56,17 @@ describe('flood pacing', () => {
     expect(painted.length).toBe(before + 1);
   });
 
+  it('repaints at once when the output stops after a flood (scrolling back through it)', () => {
+    const { term, painted, debouncer } = fakeTerminal();
+    const pacer = paceRenders(term, () => Date.now());
+    pacer.noteOutput(FLOOD_BYTES);
+    debouncer.refresh(0, 39, 40);
+    vi.advanceTimersByTime(3 * FLOOD_FRAME_MS); // silence; the gathered rows were painted
+    const before = painted.length;
+    debouncer.refresh(0, 39, 40); // a scroll, with no new output
+    expect(painted.length).toBe(before + 1);
+  });
+
   it('gives back xterm its own repaints when disposed', () => {
     const { term, debouncer } = fakeTerminal();
     const own = debouncer.refresh;

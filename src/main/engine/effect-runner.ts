@@ -15,7 +15,7 @@ import { stopCodexDaemons } from '../runtimes/codex';
 import { launchFor, type AgentCliLaunch } from '../runtimes/runtimes';
 import { collectPolecat, deleteFiles } from './polecat-collector';
 import { sweepRefs } from './ref-collector';
-import type { SessionHost } from '../sessions/session-host';
+import { TownClosingError, type SessionHost } from '../sessions/session-host';
 import type { Store } from '../store/store';
 import { getAgent, getMergeRequest, getRig, type RigRow } from '../store/views';
 import type { TownPaths } from './town-dir';
@@ -118,6 +118,8 @@ export class TownEffects implements EffectRunner {
     }
     let freedBranch: string | undefined;
     try {
+      // Stopping already: no worktree work (a setup may take minutes) for a start that cannot spawn.
+      if (this.host.isClosing) throw new TownClosingError();
       const wt = await preparePolecatWorktree({
         rigPath: rig.path,
         defaultBranch: await workBaseOf(this.store, beadId, rig),

@@ -395,11 +395,15 @@ export class SessionHost {
 
   /**
    * Freezes and thaws a process group the town started outside a session (its leader's pid
-   * = its pgid) with the sessions; stopped at once if the town is frozen now. Returns the release.
+   * = its pgid) with the sessions; stopped at once if the town is frozen now, killed if it is
+   * closing. Returns the release.
    */
   trackGroup(group: { label: string; agentId: string; pgid: number }): () => void {
     this.groups.set(group.pgid, group);
-    if (this.frozen) {
+    if (this.closing) {
+      // Spawned after the engine began to stop (abandonWork killed the groups it knew): it goes too.
+      void this.killGroup(group.pgid, this.opts.stopGraceMs).catch((err: Error) => this.log(`could not stop ${group.label}: ${err.message}`));
+    } else if (this.frozen) {
       const error = signalSession({ pid: group.pgid, pgid: group.pgid }, 'SIGSTOP');
       if (error) this.log(`could not freeze ${group.label}: ${error}`);
     }

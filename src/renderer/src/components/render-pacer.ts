@@ -13,7 +13,7 @@ const FLOOD_WINDOW_MS = 100;
 /** A flood repaints at most this often: 10 frames a second still shows it moving. */
 export const FLOOD_FRAME_MS = 100;
 
-/** The part of xterm's render service this reaches (not public API; checked at mount, and by test/ui-terminal-pacing). */
+/** The part of xterm's render service this reaches (not public API; checked at mount, and by test/ui-terminals). */
 interface RenderDebouncer {
   refresh(start: number | undefined, end: number | undefined, rowCount: number): void;
 }
@@ -47,6 +47,7 @@ export function paceRenders(term: Terminal, now: () => number = () => performanc
   let windowStart = 0;
   let windowBytes = 0;
   let flooding = false;
+  let lastOutputAt = 0;
   let lastPaint = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let rows: { start: number; end: number; count: number } | null = null;
@@ -67,6 +68,8 @@ export function paceRenders(term: Terminal, now: () => number = () => performanc
     if (r) paint(r.start, r.end, r.count);
   };
   debouncer.refresh = (start, end, count) => {
+    // Quiet for a window: the flood is over, and scrolling back through it repaints at once.
+    if (flooding && now() - lastOutputAt >= FLOOD_WINDOW_MS) flooding = false;
     if (!flooding && !timer) return paint(start, end, count);
     // Gather the rows asked for until the next paced frame.
     const s = start ?? 0;
@@ -84,6 +87,7 @@ export function paceRenders(term: Terminal, now: () => number = () => performanc
         windowStart = t;
         windowBytes = 0;
       }
+      lastOutputAt = t;
       windowBytes += bytes;
       if (windowBytes >= FLOOD_BYTES) flooding = true;
     },
