@@ -6,7 +6,10 @@
 // process (a shell between would swallow SIGINT and die of SIGTERM, leaving the server
 // running). The first of SIGINT, SIGTERM or SIGHUP (the terminal closed) is passed on to the
 // server once; it stops its sessions and closes the town, and this process exits as it did.
-// A second Ctrl-C while that runs kills the server's whole process tree at once.
+// A second Ctrl-C while that runs is passed on too: the server forces its stop (killing its
+// tree, closing the town, releasing the lock); a server that has not exited 3 s later is
+// killed with its whole tree from here. If this process dies (even SIGKILLed), the server
+// hears its IPC channel close and stops gracefully.
 import { execFileSync, spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,60 +35,43 @@ const onPath = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && f
 console.log('\nOpen the URL below: plan on the Board and in Convoys, press "Start convoy", watch the agents.');
 console.log(`The CLI works too, in another shell:  export TOWN_DIR=${town}; ${onPath ? 'town' : cli} convoy list\n`);
 
+// Once the terminal is gone every write fails (EIO), reported as an 'error' event on the
+// stream (no try/catch around a write sees it); unheard it would crash this process mid-stop.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 // In a process group of its own: the terminal's signals reach npm and this process, and only
 // this process passes them on, so the server hears each press once and a forced stop can
-// take its whole group.
-const child = spawn(process.execPath, [cli, 'serve', '--town', town], { stdio: 'inherit', detached: true });
+// take its whole group. The IPC channel tells the server when this process is gone.
+const child = spawn(process.execPath, [cli, 'serve', '--town', town], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
 // One Ctrl-C reaches this process twice, a few ms apart (from the terminal and again from
 // npm): signals this close to the first are that same press (as src/cli/stop-signals.ts).
 const SAME_PRESS_MS = 500;
+/** How long the server's own forced stop may take before this process kills its tree. */
+const FORCED_STOP_MS = 3000;
 let firstAt = null;
 let forced = false;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     if (firstAt === null) {
       firstAt = Date.now();
-      if (sig === 'SIGHUP') tolerateClosedTerminal();
-      else if (sig === 'SIGINT') say('\nStopping the town gracefully (its agents stopped, the town closed); press Ctrl-C again to force it.');
+      if (sig === 'SIGINT') console.log('\nStopping the town gracefully (its agents stopped, the town closed); press Ctrl-C again to force it.');
       child.kill(sig);
       return;
     }
     if (sig !== 'SIGINT' || forced || Date.now() - firstAt < SAME_PRESS_MS) return;
     forced = true;
-    const pids = [child.pid, ...descendantsOf(child.pid)];
-    say(`Stopping now: forced stop, killing the town server and its ${pids.length - 1} processes (the next start recovers the town).`);
-    killAll(pids);
+    const pids = descendantsOf(child.pid);
+    console.log(`Stopping now: forced stop, killing the town server and its ${pids.length} processes (the next start recovers the town).`);
+    // The server's own forced stop also closes the town's database and releases its lock.
+    child.kill('SIGINT');
+    setTimeout(() => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      killAll([child.pid, ...descendantsOf(child.pid)]);
+    }, FORCED_STOP_MS).unref();
   });
 }
 
-/** Once the terminal is gone every write fails (EIO); the stop must not crash on one. */
-function tolerateClosedTerminal() {
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-}
-function say(text) {
-  try {
-    console.log(text);
-  } catch {
-    // the terminal is gone
-  }
-}
-
-/** Every process below `root`, parents first (as src/cli/force-stop.ts; `ps` is on Linux and macOS). */
-function descendantsOf(root) {
-  const children = new Map();
-  for (const row of execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n')) {
-    const [pid, ppid] = row.trim().split(/\s+/).map(Number);
-    if (pid) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const out = [];
-  for (let queue = [...(children.get(root) ?? [])], i = 0; i < queue.length; i++) {
-    out.push(queue[i]);
-    queue.push(...(children.get(queue[i]) ?? []));
-  }
-  return out;
-}
-
-/** SIGKILL for each, and for the group each leads (agents run in groups of their own). */
+/** SIGKILL for each, and for the group each leads (the server's and each agent's). */
 function killAll(pids) {
   for (const pid of pids) {
     for (const target of [-pid, pid]) {
@@ -96,5 +82,40 @@ function killAll(pids) {
       }
     }
   }
+}
+
+/**
+ * Every running process below `root` (as src/main/sessions/process-tree.ts): from /proc, else
+ * from `ps`, else none; zombies are gone already.
+ */
+function descendantsOf(root) {
+  const links = [];
+  try {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (state !== 'Z' && state !== 'X') links.push([Number(entry), Number(ppid)]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    try {
+      const out = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      for (const row of out.trim().split('\n')) links.push(row.trim().split(/\s+/).map(Number));
+    } catch {
+      // neither: the group kill still takes the server and what stayed in its group
+    }
+  }
+  const children = new Map();
+  for (const [pid, ppid] of links) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const out = [];
+  for (let queue = [...(children.get(root) ?? [])], i = 0; i < queue.length; i++) {
+    out.push(queue[i]);
+    queue.push(...(children.get(queue[i]) ?? []));
+  }
+  return out;
 }
 child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 1)));

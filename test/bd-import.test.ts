@@ -152,6 +152,32 @@ describe('bd import', () => {
     expect(engine.store.get('SELECT from_addr, to_addr, read_at FROM mail')).toEqual({ from_addr: 'mayor', to_addr: 'gastown/polecats/nux', read_at: null });
   });
 
+  it('keeps the town\'s own mail as it is when its export comes back, escalations included', async () => {
+    const { engine, api } = await openTown();
+    await api.call('escalation.raise', { severity: 'high', reason: 'disk full', body: 'The refinery cannot write.' });
+    const own = () => engine.store.all<{ id: string; kind: string }>('SELECT * FROM mail ORDER BY id');
+    const before = own();
+    expect(before.map((m) => m.kind)).toEqual(['escalation']);
+    const file = path.join(tempDir('bd-own'), 'export.jsonl');
+    const page = await api.call('bead.export', {});
+    fs.writeFileSync(file, page.lines.join('\n') + '\n');
+
+    // Into the same town: nothing changes, the escalation stays an escalation.
+    expect((await api.call('bead.import', { path: file })).mail).toEqual({ imported: 0, updated: 1, to_absent: 0 });
+    expect(own()).toEqual(before);
+    // Into a new town: it arrives as what it was.
+    const second = await openTown();
+    await second.api.call('bead.import', { path: file });
+    expect(second.engine.store.all('SELECT kind, subject, priority FROM mail')).toEqual([{ kind: 'escalation', subject: 'disk full', priority: 'high' }]);
+
+    // A file that names the town's own message cannot rewrite it.
+    const id = before[0]!.id;
+    const crafted = path.join(tempDir('bd-crafted'), 'issues.jsonl');
+    fs.writeFileSync(crafted, JSON.stringify({ id, title: 'All clear, ignore the last one', status: 'closed', issue_type: 'message', assignee: 'overseer', sender: 'mayor/', labels: ['msg-type:notification'] }) + '\n');
+    await api.call('bead.import', { path: crafted });
+    expect(own()).toEqual(before);
+  });
+
   it('imports into the rig named by --rig, and refuses to guess among several', async () => {
     const { api } = await openTown({ rigs: ['gastown', 'beads'] });
     const err = await api.call('bead.import', { path: FIXTURE }).catch((e) => e);
@@ -187,7 +213,7 @@ describe('bd import: cycles of waiting beads', () => {
   it('drops the dependency that closes a cycle, says where and which, and keeps the beads', async () => {
     const { engine, api } = await openTown();
     const s = await api.call('bead.import', { path: cyclicFile() });
-    expect(s).toMatchObject({ imported: 6, dependencies: 5, dependencies_dropped: { cycle: 2 } });
+    expect(s).toMatchObject({ imported: 6, dependencies: 5, dependencies_dropped: { cycle: 2 }, cycle_count: 2 });
     expect(s.cycles).toEqual([
       { line: 3, dependency: 'gt-c3 blocks on gt-c1', cycle: 'gt-c3 → gt-c1 → gt-c2 → gt-c3' },
       // A child waits on its parent's blockers: under a parent that waits on it, it never could start.
@@ -206,6 +232,18 @@ describe('bd import: cycles of waiting beads', () => {
     const again = await api.call('bead.import', { path: cyclicFile() });
     expect(again.cycles.map((c) => c.line)).toEqual([3, 5]);
     expect(deps(engine)).toHaveLength(5);
+  });
+
+  it('lists the first 100 cycles and counts them all', async () => {
+    const { api } = await openTown();
+    const file = path.join(tempDir('bd-cycles'), 'issues.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 150; i++) lines.push(rec(`gt-x${i}`, [[`gt-y${i}`, 'blocks']]), rec(`gt-y${i}`, [[`gt-x${i}`, 'blocks']]));
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const s = await api.call('bead.import', { path: file });
+    expect(s).toMatchObject({ imported: 300, cycle_count: 150, dependencies_dropped: { cycle: 150 } });
+    expect(s.cycles).toHaveLength(100);
+    expect(s.cycles[99]).toEqual({ line: 200, dependency: 'gt-y99 blocks on gt-x99', cycle: 'gt-y99 → gt-x99 → gt-y99' });
   });
 
   it('stops at the cycle under --strict, with nothing imported', async () => {
@@ -333,6 +371,19 @@ describe('town import / town export (CLI)', () => {
     const mailRows = (e: Engine) => e.store.all('SELECT id, from_addr, to_addr, subject, body, priority, kind, thread_id, reply_to, bd_id, created_at, read_at FROM mail ORDER BY id');
     expect(mailRows(second.engine)).toEqual(mailRows(engines.at(-1)!));
     expect(mailRows(second.engine)).toHaveLength(2);
+  });
+
+  it('counts what it exported by record, not by what a bead\'s text happens to hold', async () => {
+    const { engine, api, dir } = await openTown();
+    const file = path.join(tempDir('bd-meta'), 'issues.jsonl');
+    fs.writeFileSync(file, JSON.stringify({ id: 'gt-t1', title: 'Looks like mail inside', status: 'open', issue_type: 'task', metadata: { issue_type: 'message' } }) + '\n');
+    await api.call('bead.import', { path: file });
+    engine.closeOffline();
+    engines.splice(engines.indexOf(engine), 1);
+    const out = path.join(tempDir('bd-meta-out'), 'export.jsonl');
+    const exported = await town(dir, ['export', '--out', out, '--json']);
+    expect(fs.readFileSync(out, 'utf8')).toContain('"issue_type":"message"');
+    expect(JSON.parse(exported.stdout)).toMatchObject({ beads: 1, mail: 0 });
   });
 });
 

@@ -131,6 +131,18 @@ describe('npm start', () => {
     expect(agents.filter((a) => a.status === 'working'), npm.output()).toEqual([]);
   });
 
+  it('when the launcher is killed outright, the server stops the town by itself and leaves nothing running', async () => {
+    const { town, npm, tree } = await servingWithAgents('child');
+    const launcher = [...tree.keys()].find((pid) => cmdline(pid).includes('scripts/start.mjs'));
+    expect(launcher, [...tree.keys()].map(cmdline).join('\n')).toBeDefined();
+    process.kill(launcher!, 'SIGKILL');
+    await expectTreeGone(tree, 'SIGKILL to the launcher', npm.output());
+    expect(npm.output()).toContain('the launcher is gone: stopping sessions and closing the town');
+    expect(fs.existsSync(path.join(town, 'town.lock')), npm.output()).toBe(false);
+    const agents: any[] = await townJson(town, 'agents');
+    expect(agents.filter((a) => a.status === 'working'), npm.output()).toEqual([]);
+  });
+
   it('in a pty, a second Ctrl-C during a slow graceful stop kills the server\'s tree at once', async () => {
     const { base, town, npm } = await servingWithAgents('pty');
     // An agent that shrugs off SIGTERM and SIGHUP: the graceful stop waits out its grace period.
@@ -151,6 +163,9 @@ describe('npm start', () => {
     const out = npm.output();
     expect(out.match(/Stopping the town gracefully.*press Ctrl-C again to force it/g), out).toHaveLength(1);
     expect(out.match(/Stopping now: forced stop, killing the town server and its \d+ processes/g), out).toHaveLength(1);
+    // The server's own forced stop ran: it closed the town and released its lock.
+    expect(out).toMatch(/Forced stop: killing \d+ processes of this town/);
+    expect(fs.existsSync(path.join(town, 'town.lock')), out).toBe(false);
     // Forced, not finished: nobody recorded the stubborn agent's end; the next start recovers it.
     const agents: any[] = await townJson(town, 'agents');
     expect(agents.filter((a) => a.status === 'working').map((a) => a.rig), out).toContain('stubborn');

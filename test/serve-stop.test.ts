@@ -71,6 +71,21 @@ describe('town serve in a terminal', () => {
     expect(agents.filter((a) => a.status === 'working')).toEqual([]);
   });
 
+  it('finishes a graceful stop when the terminal closes during it', async () => {
+    const { dir, term, tree, output, exited } = await servedInTerminal();
+    term.write('\x03');
+    await waitFor('the graceful stop to begin', () => output().includes('SIGINT: stopping sessions and closing the town'), 10_000, 20);
+    // The stubborn agent holds the stop in its grace period; the terminal goes away meanwhile,
+    // and every write the stop makes from here on fails.
+    (term as pty.IPty & { destroy(): void }).destroy();
+    await waitFor('town serve to exit', () => exited(), 20_000, 20);
+    await expectTreeGone(tree, 'the stop', output);
+    expect(exited(), output()).toMatchObject({ exitCode: 0 });
+    expect(fs.existsSync(path.join(dir, 'town.lock'))).toBe(false);
+    const agents: any[] = await townJson(dir, 'agents');
+    expect(agents.filter((a) => a.status === 'working')).toEqual([]);
+  });
+
   it('forces the stop at a second Ctrl-C while the graceful one still waits', async () => {
     const { dir, term, tree, output, exited } = await servedInTerminal();
     term.write('\x03');

@@ -29,6 +29,7 @@ export function importReport(s: ImportSummary): string {
     line`mail imported ${s.mail.imported}, updated ${s.mail.updated}${s.mail.to_absent ? ` (${s.mail.to_absent} to recipients not in this town)` : ''}`,
   ];
   for (const c of s.cycles) out.push(line`line ${c.line}: dropped "${c.dependency}": it would close the cycle ${c.cycle}`);
+  if (s.cycle_count > s.cycles.length) out.push(line`… and ${s.cycle_count - s.cycles.length} more dependencies that would close a cycle`);
   if (s.bad_line_count > 0) {
     out.push(line`${s.bad_line_count} bad lines:`);
     for (const b of s.bad_lines) out.push(line`  line ${b.line}: ${b.error}`);
@@ -37,20 +38,17 @@ export function importReport(s: ImportSummary): string {
   return out.join('\n');
 }
 
-/** Our own JSON never holds this text unescaped except as a message record's type. */
-const MESSAGE_RECORD = '"issue_type":"message"';
-
 /** Writes every page to `out` (a file) or stdout; resolves to how many beads and messages it wrote. */
 export async function exportBeads(conn: Caller, o: { rig?: string; out?: string }): Promise<{ beads: number; mail: number }> {
   const sink = o.out ? fs.createWriteStream(path.resolve(o.out)) : process.stdout;
-  let written = 0;
+  let beads = 0;
   let mail = 0;
   let after: string | undefined;
   do {
     const page = await conn.call('bead.export', { rig: o.rig, after, limit: 1_000 });
     if (page.lines.length > 0 && !sink.write(page.lines.join('\n') + '\n')) await once(sink, 'drain');
-    written += page.lines.length;
-    mail += page.lines.filter((l) => l.includes(MESSAGE_RECORD)).length;
+    beads += page.beads;
+    mail += page.mail;
     after = page.next ?? undefined;
   } while (after);
   if (sink !== process.stdout) {
@@ -58,5 +56,5 @@ export async function exportBeads(conn: Caller, o: { rig?: string; out?: string 
     file.end();
     await once(file, 'finish');
   }
-  return { beads: written - mail, mail };
+  return { beads, mail };
 }

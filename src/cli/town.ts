@@ -191,6 +191,7 @@ async function serve(argv: string[]): Promise<number> {
   if (!isTown(dir)) throw new UsageError(`${dir} is not a town (create one with \`town init ${dir}\` or \`town demo ${dir}\`)`);
   const requestedPort = wholeNumber(a.values.port, '--port', { min: 0, max: 65535 });
   const host = str(a.values.host) ?? '127.0.0.1';
+  tolerateClosedTerminal();
   const log = (text: string) => process.stderr.write(`[town] ${printableLines(text)}\n`);
   const engine = openToServe(dir, log);
   try {
@@ -226,9 +227,9 @@ async function serve(argv: string[]): Promise<number> {
   process.stdout.write(line`serving ${dir}` + line`\n  socket ${engine.paths.socket}\n` + (web ? `  open   ${web.url}\n` : '') + '  stop with Ctrl-C\n');
   return new Promise((resolve) => {
     const stop = (signal: StopSignal) => {
-      if (signal === 'SIGHUP') tolerateClosedTerminal();
-      log(`${signal}: stopping sessions and closing the town${signal === 'SIGINT' ? ' (Ctrl-C again to force it)' : ''}`);
-      Promise.resolve(web?.close(`the town engine was stopped (${signal})`))
+      const cause = signal === 'disconnect' ? 'the launcher is gone' : signal;
+      log(`${cause}: stopping sessions and closing the town${signal === 'SIGINT' ? ' (Ctrl-C again to force it)' : ''}`);
+      Promise.resolve(web?.close(`the town engine was stopped (${cause})`))
         .then(() => engine.shutdown())
         .then(
           () => resolve(0),
@@ -240,7 +241,19 @@ async function serve(argv: string[]): Promise<number> {
     };
     const route = stopSignalRouter({ graceful: stop, forced: () => forceStop(engine, log) });
     for (const signal of STOP_SIGNALS) process.on(signal, () => route(signal));
+    stopWithLauncher(() => route('disconnect'));
   });
+}
+
+/**
+ * Started with an IPC channel (by `npm start`), the server stops when its launcher is gone,
+ * even SIGKILLed: in a session of its own it would otherwise keep the town's lock and port.
+ * The channel itself must not keep the process alive once the town is closed.
+ */
+function stopWithLauncher(stop: () => void) {
+  if (!process.send) return;
+  process.on('disconnect', stop);
+  process.channel?.unref();
 }
 
 // sockaddr_un holds 108 bytes with the terminating NUL; a longer path fails obscurely at listen.

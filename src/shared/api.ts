@@ -401,7 +401,8 @@ export interface ApiOutputs {
   'bead.create': BeadView;
   'bead.list': BeadView[];
   'bead.import': ImportSummary;
-  'bead.export': { lines: string[]; next: string | null };
+  /** A page of bd JSONL; `beads` and `mail` count its lines of each. */
+  'bead.export': { lines: string[]; next: string | null; beads: number; mail: number };
   'bead.import_begin': { import: string; rig: string };
   'bead.import_lines': { lines: number };
   'bead.import_finish': ImportSummary;

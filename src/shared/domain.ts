@@ -483,8 +483,9 @@ export interface ImportSummary {
   convoys: number;
   /** bd `message` records taken in as mail: new, updated, and how many name a recipient not in this town. */
   mail: { imported: number; updated: number; to_absent: number };
-  /** Dependencies dropped because they would close a cycle of waiting beads: where, which, and the cycle. */
+  /** The first dependencies dropped because they would close a cycle of waiting beads (where, which, the cycle), and how many in all. */
   cycles: { line: number; dependency: string; cycle: string }[];
+  cycle_count: number;
   /** The first lines that failed to parse (1-based), and how many failed in all. */
   bad_lines: { line: number; error: string }[];
   bad_line_count: number;

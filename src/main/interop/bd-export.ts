@@ -26,25 +26,33 @@ interface Row {
   metadata: string;
 }
 
-export function exportPage(store: Store, o: { rig?: string; after?: string; limit: number }): { lines: string[]; next: string | null } {
+/** One page: its lines, the cursor for the next (null at the end), and how many lines are beads and how many mail. */
+export interface ExportPage {
+  lines: string[];
+  next: string | null;
+  beads: number;
+  mail: number;
+}
+
+export function exportPage(store: Store, o: { rig?: string; after?: string; limit: number }): ExportPage {
   if (o.after?.startsWith(MAIL_CURSOR)) return mailPage(store, o.after.slice(MAIL_CURSOR.length), o.limit);
   const beads = beadPage(store, o);
   if (beads.next !== null || o.rig) return beads;
   const mail = mailPage(store, '', o.limit - beads.lines.length);
-  return { lines: [...beads.lines, ...mail.lines], next: mail.next };
+  return { lines: [...beads.lines, ...mail.lines], next: mail.next, beads: beads.beads, mail: mail.mail };
 }
 
-function mailPage(store: Store, after: string, limit: number): { lines: string[]; next: string | null } {
-  if (limit <= 0) return { lines: [], next: null };
+function mailPage(store: Store, after: string, limit: number): ExportPage {
+  if (limit <= 0) return { lines: [], next: null, beads: 0, mail: 0 };
   const rows = store.all<ExportedMail>(
     `SELECT id, bd_id, reply_to, from_addr, to_addr, subject, body, priority, kind, thread_id, created_at, read_at FROM mail
      WHERE id > ? ORDER BY id LIMIT ?`,
     after, limit,
   );
-  return { lines: rows.map(toBdMessage), next: rows.length === limit ? MAIL_CURSOR + rows[rows.length - 1].id : null };
+  return { lines: rows.map(toBdMessage), next: rows.length === limit ? MAIL_CURSOR + rows[rows.length - 1].id : null, beads: 0, mail: rows.length };
 }
 
-function beadPage(store: Store, o: { rig?: string; after?: string; limit: number }): { lines: string[]; next: string | null } {
+function beadPage(store: Store, o: { rig?: string; after?: string; limit: number }): ExportPage {
   const rows = store.all<Row>(
     `SELECT id, type, title, body, status, priority, labels, created_at, updated_at, closed_at, close_reason, metadata FROM beads b
      WHERE b.id > @after AND b.type IN ${EXPORTED_TYPES}
@@ -61,5 +69,5 @@ function beadPage(store: Store, o: { rig?: string; after?: string; limit: number
     const bead: ExportedBead = { ...r, labels: JSON.parse(r.labels) as string[], metadata: JSON.parse(r.metadata) as Record<string, unknown> };
     return toBdRecord(bead, deps.all(r.id) as { depends_on_id: string; type: string; created_at: number }[]);
   });
-  return { lines, next: rows.length === o.limit ? rows[rows.length - 1].id : null };
+  return { lines, next: rows.length === o.limit ? rows[rows.length - 1].id : null, beads: lines.length, mail: 0 };
 }

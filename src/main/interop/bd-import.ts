@@ -18,7 +18,7 @@ import { lineBatchesSync } from './line-batches';
 
 const BATCH_LINES = 5_000;
 const ABANDONED_AFTER_MS = 60_000;
-/** Bad lines listed in the summary; the count covers them all. */
+/** Bad lines listed in the summary; the count covers them all (cycles too, bd-links.ts). */
 const BAD_LINES_LISTED = 100;
 
 export interface ImportOptions {
@@ -147,7 +147,7 @@ export class ImportSession {
   /** --strict: the first bad line or cycle throws, and the caller's one transaction rolls back. */
   private constructor(private readonly store: Store, private readonly rig: string, file: string, private readonly strict: boolean) {
     this.summary = {
-      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, mail: { imported: 0, updated: 0, to_absent: 0 }, cycles: [], bad_lines: [], bad_line_count: 0,
+      file, rig, lines: 0, imported: 0, updated: 0, skipped: {}, dependencies: 0, dependencies_dropped: {}, convoys: 0, mail: { imported: 0, updated: 0, to_absent: 0 }, cycles: [], cycle_count: 0, bad_lines: [], bad_line_count: 0,
     };
     this.origin = `bd:${path.basename(file)}`.slice(0, 200);
     this.lastActivity = store.now();
@@ -227,9 +227,10 @@ export class ImportSession {
 
 /**
  * Gas Town writes a polecat as `rig/name`; here it is `rig/polecats/name` (or crew). A name
- * nobody here answers to is kept as written: the message stays true to who wrote to whom, an
- * agent of that name made later finds it, and an export writes it back unchanged. The overseer
- * still sees it among the town's mail, and the summary counts them.
+ * nobody here answers to is kept as written: the message stays true to who wrote to whom, and
+ * an export writes it back unchanged. No agent's inbox shows it (an inbox matches its address
+ * exactly, and ours are never `rig/name`); the overseer sees it among the town's mail, and the
+ * summary counts them.
  */
 function recipientHere(store: Store, to: string): { address: string; here: boolean } {
   if (to === OVERSEER || getAgent(store, to)) return { address: to, here: true };

@@ -2,22 +2,23 @@
 // dependencies, parents and convoy members, once every bead is in the town.
 import type { DependencyType, ImportSummary } from '../../shared/domain';
 import { invalid } from '../../shared/errors';
-import { cycleClosedBy } from '../store/beads';
+import { cycleClosedBy, WAITING_TYPES_SQL } from '../store/beads';
 import type { Store } from '../store/store';
 
-const WAITING_SQL = `('blocks', 'parent-child')`;
+/** Cycles listed in the summary; the count covers them all (as bad lines, bd-import.ts). */
+const CYCLES_LISTED = 100;
 
 /**
  * Waiting links (blocks, parent-child) go in one at a time in file order, each checked by the
  * store's own cycle rule (the one `bead dep add` uses): the link that would close a cycle is
- * dropped and reported, since beads waiting on each other would never be ready and nobody
- * would be told. Only links whose target itself waits on something can close one; the rest,
- * nearly all of a real file, go in as one statement.
+ * dropped and reported, since nobody would be told of beads stuck waiting on each other (or of
+ * a parent that is its own ancestor). Only links whose target itself waits on something can
+ * close one; the rest, nearly all of a real file, go in as one statement.
  */
 function linkWaiting(store: Store, summary: ImportSummary, strict: boolean) {
-  const mayCloseCycle = `l.type IN ${WAITING_SQL} AND (
-    EXISTS (SELECT 1 FROM dependencies d WHERE d.bead_id = l.depends_on_id AND d.type IN ${WAITING_SQL})
-    OR EXISTS (SELECT 1 FROM temp.import_links x WHERE x.bead_id = l.depends_on_id AND x.type IN ${WAITING_SQL}))`;
+  const mayCloseCycle = `l.type IN ${WAITING_TYPES_SQL} AND (
+    EXISTS (SELECT 1 FROM dependencies d WHERE d.bead_id = l.depends_on_id AND d.type IN ${WAITING_TYPES_SQL})
+    OR EXISTS (SELECT 1 FROM temp.import_links x WHERE x.bead_id = l.depends_on_id AND x.type IN ${WAITING_TYPES_SQL}))`;
   store.run(
     `INSERT OR IGNORE INTO dependencies (bead_id, depends_on_id, type, created_at)
      SELECT l.bead_id, l.depends_on_id, l.type, l.created_at FROM temp.import_links l
@@ -37,7 +38,9 @@ function linkWaiting(store: Store, summary: ImportSummary, strict: boolean) {
     }
     const dependency = `${l.bead_id} ${l.type === 'blocks' ? 'blocks on' : 'is a child of'} ${l.depends_on_id}`;
     if (strict) throw invalid(`line ${l.line}: ${dependency} would close the cycle ${cycle} (--strict: nothing imported)`, 'path');
-    summary.cycles.push({ line: l.line, dependency, cycle });
+    // Listed up to a cap, like bad lines: a file of thousands of cycles must not make a huge reply.
+    if (summary.cycles.length < CYCLES_LISTED) summary.cycles.push({ line: l.line, dependency, cycle });
+    summary.cycle_count++;
     summary.dependencies_dropped.cycle = (summary.dependencies_dropped.cycle ?? 0) + 1;
     summary.dependencies--;
     // Not a parent either: the parent_id below follows the links that were kept.

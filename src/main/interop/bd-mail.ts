@@ -5,7 +5,7 @@
 // `sender` field and threads by `replies-to` dependencies. Both are read; both are written.
 import { createHash } from 'node:crypto';
 import { OVERSEER, type MailPriority } from '../../shared/domain';
-import type { ImportedMail } from '../store/mail';
+import { MAIL_KINDS, type ImportedMail, type MailKind } from '../store/mail';
 import { iso, str, time, type BdLine, type Json } from './bd-format';
 
 export type { ImportedMail };
@@ -27,6 +27,14 @@ export function townAddress(address: string): string {
 /** And back: Gas Town writes the town-level agents with a trailing slash. */
 export function gasTownAddress(address: string): string {
   return address === 'mayor' || address === 'deacon' ? `${address}/` : address;
+}
+
+/** Gas Town's `msg-type:` in Overseer's kinds (its scavenge is a task); the town's own kinds read back as themselves. */
+function mailKind(msgType: string | null, replyTo: string | null): MailKind {
+  if (msgType === 'scavenge') return 'task';
+  const known = MAIL_KINDS.find((k) => k === msgType);
+  if (known) return known;
+  return replyTo ? 'reply' : 'notification';
 }
 
 const PRIORITIES: MailPriority[] = ['urgent', 'high', 'normal', 'low', 'low'];
@@ -53,7 +61,7 @@ export function messageLine(rec: Json, id: string, status: string, labels: strin
       subject: subject.slice(0, 500),
       body: str(rec.description).slice(0, 100_000),
       priority: PRIORITIES[typeof rec.priority === 'number' ? rec.priority : 2] ?? 'normal',
-      kind: msgType === 'task' || msgType === 'scavenge' ? 'task' : msgType === 'reply' || replyTo ? 'reply' : 'notification',
+      kind: mailKind(msgType, replyTo),
       thread: labelValue(labels, 'thread:'),
       replyTo,
       created_at: created,
@@ -83,7 +91,8 @@ export function toBdMessage(m: ExportedMail): string {
   const labels = [`from:${gasTownAddress(m.from_addr)}`];
   if (m.thread_id) labels.push(`thread:${m.thread_id}`);
   if (m.reply_to) labels.push(`reply-to:${m.reply_to}`);
-  if (m.kind === 'task' || m.kind === 'reply') labels.push(`msg-type:${m.kind}`);
+  // Every kind, so an escalation comes back an escalation (a missing type reads as a notification).
+  labels.push(`msg-type:${m.kind}`);
   const record: Json = {
     id,
     title: m.subject,

@@ -226,9 +226,12 @@ export function updateBeadFields(store: Store, id: string, fields: { title?: str
 
 /**
  * The kinds a bead waits along (store/ready.ts): what it `blocks` on, and its parent, since a
- * bead under a blocked parent is blocked too. A cycle of them is work that can never be ready.
+ * bead under a blocked parent is blocked too. A cycle of them with a `blocks` link in it is work
+ * that can never be ready; one of parents alone is a bead that is its own ancestor. Both are refused.
  */
 export const WAITING_TYPES: readonly DependencyType[] = ['blocks', 'parent-child'];
+/** WAITING_TYPES as an SQL list, for `type IN …`. */
+export const WAITING_TYPES_SQL = `(${WAITING_TYPES.map((t) => `'${t}'`).join(', ')})`;
 
 /**
  * The beads from `from` to `to` (both included) along waiting dependencies, or null when `to`
@@ -236,7 +239,7 @@ export const WAITING_TYPES: readonly DependencyType[] = ['blocks', 'parent-child
  * Breadth first, one indexed look-up per bead reached, so the path found is a shortest one.
  */
 export function waitingPath(store: Store, from: string, to: string): string[] | null {
-  const next = store.sql(`SELECT depends_on_id AS id FROM dependencies WHERE bead_id = ? AND type IN ('blocks', 'parent-child')`);
+  const next = store.sql(`SELECT depends_on_id AS id FROM dependencies WHERE bead_id = ? AND type IN ${WAITING_TYPES_SQL}`);
   const cameFrom = new Map<string, string | null>([[from, null]]);
   const queue = [from];
   for (let i = 0; i < queue.length; i++) {

@@ -3,6 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { MailPriority } from '../../shared/domain';
 import type { Store } from './store';
 
+/** Every kind of mail the town writes; a bd file carries it as a `msg-type:` label. */
+export const MAIL_KINDS = ['notification', 'task', 'reply', 'escalation', 'rework'] as const;
+export type MailKind = (typeof MAIL_KINDS)[number];
+
 export function sendMail(store: Store, m: { from: string; to: string; subject: string; body: string; priority: MailPriority; kind: string; thread?: string }): string {
   const id = `mail-${randomBytes(5).toString('hex')}`;
   store.run(
@@ -51,7 +55,7 @@ export interface ImportedMail {
   subject: string;
   body: string;
   priority: MailPriority;
-  kind: 'task' | 'notification' | 'reply';
+  kind: MailKind;
   thread: string | null;
   /** The bd id of the message (or bead) this one answers. */
   replyTo: string | null;
@@ -64,6 +68,8 @@ export interface ImportedMail {
  * A message from a bd file, under an id derived from its bd id: importing the file again
  * updates it, never duplicates it. Content follows the file; once read it stays read. No
  * event per message (an import of thousands would flood the feed; the import reports them).
+ * The town's own mail (no bd id: it keeps its id on export) is never changed by a file: a
+ * re-import of the town's export leaves it as it is, and a crafted file cannot rewrite it.
  */
 export function importMail(store: Store, id: string, m: ImportedMail): 'imported' | 'updated' {
   const isNew = store.sql('SELECT 1 FROM mail WHERE id = ?').get(id) === undefined;
@@ -77,4 +83,5 @@ const IMPORT_MAIL = `INSERT INTO mail (id, from_addr, to_addr, subject, body, pr
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT(id) DO UPDATE SET from_addr = excluded.from_addr, to_addr = excluded.to_addr, subject = excluded.subject,
     body = excluded.body, priority = excluded.priority, kind = excluded.kind, thread_id = excluded.thread_id,
-    reply_to = excluded.reply_to, read_at = coalesce(mail.read_at, excluded.read_at)`;
+    reply_to = excluded.reply_to, read_at = coalesce(mail.read_at, excluded.read_at)
+  WHERE mail.bd_id IS NOT NULL`;

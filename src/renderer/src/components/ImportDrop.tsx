@@ -96,8 +96,10 @@ export function ImportDrop() {
             <li>dependencies kept {step.summary.dependencies}; dropped: {counts(step.summary.dependencies_dropped)}</li>
             <li>convoys created {step.summary.convoys}</li>
             {step.summary.cycles.map((c) => (
-              <li key={c.line}>line {c.line}: dropped “{c.dependency}”: it would close the cycle {c.cycle}</li>
+              // One line of the file can hold several dropped dependencies.
+              <li key={`${c.line} ${c.dependency}`}>line {c.line}: dropped “{c.dependency}”: it would close the cycle {c.cycle}</li>
             ))}
+            {step.summary.cycle_count > step.summary.cycles.length && <li>… and {step.summary.cycle_count - step.summary.cycles.length} more dependencies that would close a cycle</li>}
             {step.summary.mail.imported + step.summary.mail.updated > 0 && <li>mail imported {step.summary.mail.imported}, updated {step.summary.mail.updated}</li>}
             {step.summary.bad_line_count > 0 && (
               <li>
