@@ -16,6 +16,7 @@ import { createBead } from '../../src/main/store/beads';
 import { launchChromium } from '../helpers/chromium';
 import { cardShows } from './card-patch';
 import { cpuSplit, cpuSpent, type CpuSplit } from './cpu-split';
+import { topSelfTime, type CpuProfile } from './frame-work';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const P3_MB = Number(process.env.BENCH_P3_MB ?? 50);
@@ -77,26 +78,6 @@ async function rawPtyThroughput(file: string, bytes: number): Promise<number> {
   });
 }
 
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
-  samples: number[];
-  timeDeltas: number[];
-}
-/** The functions with the most self time in a V8 CPU profile, as `ms  name  file:line`. */
-function topSelfTime(profile: CpuProfile, n = 18): string {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, k) => {
-    const cf = byId.get(id)!.callFrame;
-    const key = `${cf.functionName || '(anonymous)'}  ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
-    const dt = (profile.timeDeltas[k] ?? 0) / 1000;
-    self.set(key, (self.get(key) ?? 0) + dt);
-    total += dt;
-  });
-  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
-  return [`total ${f(total, 0)} ms`, ...rows.map(([k, ms]) => `${f(ms, 0).padStart(7)} ms ${f((100 * ms) / total, 1).padStart(5)}%  ${k}`)].join('\n');
-}
 
 /** CPU profiles of the page (CDP) and of this process (the engine) around one run. */
 async function startProfiles(page: Page) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { OVERSEER, type MailPriority } from '../../shared/domain';
 import { MAIL_KINDS, type ImportedMail, type MailKind } from '../store/mail';
 import { iso, str, time, type BdLine, type Json } from './bd-format';
+import type { MailRow } from '../store/views';
 
 export type { ImportedMail };
 
@@ -70,20 +71,8 @@ export function messageLine(rec: Json, id: string, status: string, labels: strin
   };
 }
 
-export interface ExportedMail {
-  id: string;
-  bd_id: string | null;
-  reply_to: string | null;
-  from_addr: string;
-  to_addr: string;
-  subject: string;
-  body: string;
-  priority: MailPriority;
-  kind: string;
-  thread_id: string | null;
-  created_at: number;
-  read_at: number | null;
-}
+/** A mail row as export reads it: with its bd id and the message it replies to. */
+export type ExportedMail = Omit<MailRow, 'acked_at'> & { bd_id: string | null; reply_to: string | null };
 
 /** One bd `message` record: read mail is closed, as Gas Town marks it. */
 export function toBdMessage(m: ExportedMail): string {
