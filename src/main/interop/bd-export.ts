@@ -11,20 +11,8 @@ const MAIL_CURSOR = 'mail:';
 
 const EXPORTED_TYPES = `('task','bug','feature','chore','epic','convoy')`;
 
-interface Row {
-  id: string;
-  type: string;
-  title: string;
-  body: string;
-  status: string;
-  priority: number;
-  labels: string;
-  created_at: number;
-  updated_at: number;
-  closed_at: number | null;
-  close_reason: string | null;
-  metadata: string;
-}
+/** A bead row as read: labels and metadata still JSON text. */
+type Row = Omit<ExportedBead, 'labels' | 'metadata'> & { labels: string; metadata: string };
 
 /** One page: its lines, the cursor for the next (null at the end), and how many lines are beads and how many mail. */
 export interface ExportPage {
